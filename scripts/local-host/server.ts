@@ -1,0 +1,234 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { Cron } from "croner";
+import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from "@azure/functions";
+import { compileRoute, type RouteMatcher } from "./routes";
+import { loadFunctionApp, type RegisteredFunction } from "./registry";
+
+/**
+ * A small stand-in for the Azure Functions host (Core Tools cannot be installed here): serves the
+ * HTTP functions on /api/<route> with their methods and authLevel, fires timers on their NCRONTAB
+ * schedule and runs any function on demand via POST /admin/functions/<name>.
+ */
+export interface LocalHostOptions {
+  root: string;
+  port?: number;
+  /** The function key; generated when absent. */
+  functionKey?: string;
+  log?: (line: string) => void;
+  /** Timers are on by default; tests switch them off to stay deterministic. */
+  timers?: boolean;
+}
+
+export interface LocalHost {
+  url: string;
+  port: number;
+  functionKey: string;
+  functions: RegisteredFunction[];
+  close(): Promise<void>;
+}
+
+interface HttpRoute {
+  fn: RegisteredFunction;
+  matcher: RouteMatcher;
+  methods: string[];
+  authLevel: string;
+}
+
+const MAX_BODY_BYTES = 100 * 1024 * 1024;
+
+function keyMatches(expected: string, given: string | undefined | null): boolean {
+  if (!given) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolvePromise, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error("request body too large"));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolvePromise(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function invocationContext(fn: RegisteredFunction, log: (line: string) => void, triggerMetadata?: Record<string, unknown>) {
+  return new InvocationContext({
+    invocationId: randomUUID(),
+    functionName: fn.name,
+    options: { trigger: { ...fn.trigger }, extraInputs: [], extraOutputs: [] },
+    triggerMetadata,
+    logHandler: (level, ...args) => {
+      if (level === "trace" || level === "debug") return;
+      log(`[${fn.name}] ${level}: ${args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : typeof a === "string" ? a : JSON.stringify(a))).join(" ")}`);
+    },
+  });
+}
+
+export function timerInput(isPastDue = false) {
+  return { isPastDue, schedule: { adjustForDST: false } };
+}
+
+export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const functionKey = options.functionKey ?? randomBytes(24).toString("base64url");
+  const functions = loadFunctionApp(options.root);
+
+  const routes: HttpRoute[] = functions
+    .filter((fn) => fn.trigger.type.toLowerCase() === "httptrigger")
+    .map((fn) => ({
+      fn,
+      matcher: compileRoute(fn.trigger.route ?? fn.name),
+      methods: (fn.trigger.methods ?? ["GET", "POST"]).map((m) => m.toUpperCase()),
+      authLevel: (fn.trigger.authLevel ?? "anonymous").toLowerCase(),
+    }));
+
+  async function invokeHttp(route: HttpRoute, params: Record<string, string>, req: IncomingMessage, res: ServerResponse, url: URL) {
+    const body = await readBody(req);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    const request = new HttpRequest({
+      method: req.method ?? "GET",
+      url: url.toString(),
+      headers,
+      query: Object.fromEntries(url.searchParams),
+      params,
+      body: body.length > 0 ? { bytes: body } : undefined,
+    });
+    const result = (await route.fn.handler(request, invocationContext(route.fn, log))) as HttpResponseInit | HttpResponse | undefined;
+    const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
+    const payload = Buffer.from(await response.arrayBuffer());
+    const outHeaders: Record<string, string> = {};
+    response.headers.forEach((value, name) => (outHeaders[name] = value));
+    outHeaders["content-length"] = String(payload.length);
+    res.writeHead(response.status, outHeaders);
+    res.end(payload);
+  }
+
+  async function invokeAdmin(name: string, req: IncomingMessage, res: ServerResponse) {
+    const fn = functions.find((f) => f.name.toLowerCase() === name.toLowerCase());
+    if (!fn) return sendJson(res, 404, { error: `no function named "${name}"` });
+    if (fn.trigger.type.toLowerCase() === "httptrigger") {
+      return sendJson(res, 400, { error: `"${fn.name}" is an HTTP function; call its route instead` });
+    }
+    const raw = (await readBody(req)).toString("utf8");
+    let input: unknown = undefined;
+    if (raw.trim()) {
+      try {
+        const parsed = JSON.parse(raw) as { input?: unknown };
+        input = typeof parsed.input === "string" ? tryJson(parsed.input) : parsed.input;
+      } catch {
+        return sendJson(res, 400, { error: 'body must be JSON: {"input": "..."}' });
+      }
+    }
+    const arg = fn.trigger.type.toLowerCase() === "timertrigger" ? timerInput() : input;
+    // Like the real host: accept at once, run in the background, report in the log.
+    res.writeHead(202).end();
+    runBackground(fn, arg, "admin");
+  }
+
+  function runBackground(fn: RegisteredFunction, arg: unknown, reason: string) {
+    const started = performance.now();
+    Promise.resolve()
+      .then(() => fn.handler(arg, invocationContext(fn, log)))
+      .then(
+        () => log(`[${fn.name}] ${reason} run succeeded in ${Math.round(performance.now() - started)} ms`),
+        (err: unknown) => log(`[${fn.name}] ${reason} run failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+      );
+  }
+
+  const server: Server = createServer((req, res) => {
+    const started = performance.now();
+    const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "127.0.0.1"}`);
+    const path = url.pathname;
+    const done = () => {
+      if (!path.endsWith("/health")) log(`${req.method} ${path} -> ${res.statusCode} (${(performance.now() - started).toFixed(1)} ms)`);
+    };
+    res.on("finish", done);
+    const handle = async () => {
+      const givenKey = (req.headers["x-functions-key"] as string | undefined) ?? url.searchParams.get("code");
+      const admin = /^\/admin\/functions\/([^/]+)\/?$/.exec(path);
+      if (admin) {
+        if (req.method !== "POST") return sendJson(res, 405, { error: "use POST" });
+        if (!keyMatches(functionKey, givenKey)) return sendJson(res, 401, { error: "missing or wrong x-functions-key" });
+        return invokeAdmin(decodeURIComponent(admin[1] ?? ""), req, res);
+      }
+      if (!path.startsWith("/api/") && path !== "/api") return sendJson(res, 404, { error: "not found" });
+      const sub = path.slice(4);
+      let methodMismatch = false;
+      for (const route of routes) {
+        const params = route.matcher.match(sub);
+        if (!params) continue;
+        if (!route.methods.includes(req.method ?? "GET")) {
+          methodMismatch = true;
+          continue;
+        }
+        if (route.authLevel !== "anonymous" && !keyMatches(functionKey, givenKey)) {
+          return sendJson(res, 401, { error: "this function needs a key: x-functions-key header or ?code=" });
+        }
+        return invokeHttp(route, params, req, res, url);
+      }
+      return sendJson(res, methodMismatch ? 405 : 404, { error: methodMismatch ? "method not allowed" : "no function serves this route" });
+    };
+    handle().catch((err: unknown) => {
+      log(`${req.method} ${path} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (!res.headersSent) sendJson(res, 500, { error: "function failed; see the host log" });
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 7071, "127.0.0.1", () => resolvePromise());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const crons: Cron[] = [];
+  if (options.timers !== false) {
+    for (const fn of functions.filter((f) => f.trigger.type.toLowerCase() === "timertrigger")) {
+      const schedule = String(fn.trigger.schedule ?? "");
+      crons.push(new Cron(schedule, { timezone: "UTC", protect: true }, () => runBackground(fn, timerInput(), "timer")));
+      if (fn.trigger.runOnStartup) runBackground(fn, timerInput(), "startup");
+    }
+  }
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    functionKey,
+    functions,
+    close: async () => {
+      for (const c of crons) c.stop();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,35 @@
+import { loadConfig, type AppConfig } from "./config";
+import { packageVersion } from "./packageInfo";
+import { createChatHandler } from "./app/chat";
+import { createBotEndpoint, type BotEndpoint } from "./adapters/botframework/endpoint";
+import { createTableFactory, type TableFactory } from "./adapters/tables/client";
+
+/**
+ * Composition root: the one place that reads configuration and wires adapters to use cases.
+ * Functions call getServices() and stay thin. Built lazily, once per process (per worker).
+ */
+export interface Services {
+  config: AppConfig;
+  tables: TableFactory;
+  bot: BotEndpoint;
+  startedAt: number;
+}
+
+let services: Services | undefined;
+
+export function getServices(): Services {
+  if (services) return services;
+  const config = loadConfig(process.env, packageVersion());
+  const tables = createTableFactory(config.storage, config.tablePrefix);
+  const chat = createChatHandler({ version: config.version });
+  const bot = createBotEndpoint(config.bot, chat, {
+    error: (message, err) => console.error(`[provbot] ${message}`, err),
+  });
+  services = { config, tables, bot, startedAt: Date.now() };
+  return services;
+}
+
+/** For tests that change the environment between cases. */
+export function resetServices(): void {
+  services = undefined;
+}

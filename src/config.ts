@@ -1,0 +1,138 @@
+import { z } from "zod";
+
+/**
+ * Typed configuration, read once from the environment (in Azure: App Settings; locally:
+ * local.settings.json "Values", which the local host copies into the environment exactly as
+ * Core Tools does). Validation names the offending setting.
+ */
+
+/** The well-known Azurite development account, table endpoint only. */
+export const AZURITE_CONNECTION_STRING = (port = 10002): string =>
+  "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
+  "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+  `TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`;
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+const boolish = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === "") return undefined;
+    if (["1", "true", "yes", "on"].includes(v)) return true;
+    if (["0", "false", "no", "off"].includes(v)) return false;
+    ctx.addIssue({ code: "custom", message: `expected true or false, got "${v}"` });
+    return z.NEVER;
+  });
+
+const positiveInt = (fallback: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) {
+        ctx.addIssue({ code: "custom", message: `expected a positive whole number, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const envSchema = z.object({
+  PROVBOT_STORAGE_CONNECTION: optionalString,
+  AzureWebJobsStorage: optionalString,
+  PROVBOT_STORAGE_ACCOUNT_URL: optionalString.pipe(z.url().optional()),
+  PROVBOT_TABLE_PREFIX: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? "provbot" : v))
+    .pipe(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,39}$/, "letters and digits only, starting with a letter, at most 40")),
+  MicrosoftAppId: optionalString,
+  MicrosoftAppType: optionalString,
+  MicrosoftAppTenantId: optionalString,
+  MicrosoftAppPassword: optionalString,
+  PROVBOT_LOCAL_HOST: boolish,
+  PROVBOT_RETENTION_DAYS: positiveInt(30),
+});
+
+export type BotAuth =
+  | { mode: "none" }
+  | { mode: "SingleTenant"; appId: string; tenantId: string; password: string }
+  | { mode: "UserAssignedMSI"; appId: string; tenantId: string };
+
+export type StorageConfig =
+  | { kind: "connectionString"; connectionString: string }
+  | { kind: "managedIdentity"; accountUrl: string };
+
+export interface AppConfig {
+  storage: StorageConfig;
+  tablePrefix: string;
+  bot: BotAuth;
+  /** True only when served by the local development host on loopback. */
+  localHost: boolean;
+  retentionDays: number;
+  version: string;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`provbot configuration is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, version = "0.0.0"): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "(environment)"}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  let storage: StorageConfig | undefined;
+  const conn = e.PROVBOT_STORAGE_CONNECTION ?? e.AzureWebJobsStorage;
+  if (e.PROVBOT_STORAGE_ACCOUNT_URL) storage = { kind: "managedIdentity", accountUrl: e.PROVBOT_STORAGE_ACCOUNT_URL };
+  else if (conn === "UseDevelopmentStorage=true") storage = { kind: "connectionString", connectionString: AZURITE_CONNECTION_STRING() };
+  else if (conn) storage = { kind: "connectionString", connectionString: conn };
+  else
+    problems.push(
+      "PROVBOT_STORAGE_CONNECTION: missing. Set a Table Storage connection string (or AzureWebJobsStorage), " +
+        "or PROVBOT_STORAGE_ACCOUNT_URL for managed identity.",
+    );
+
+  let bot: BotAuth = { mode: "none" };
+  const localHost = e.PROVBOT_LOCAL_HOST === true;
+  if (!e.MicrosoftAppId) {
+    if (!localHost)
+      problems.push(
+        "MicrosoftAppId: missing. Bot authentication may be off only on the local development host; " +
+          "in Azure set MicrosoftAppId, MicrosoftAppType and MicrosoftAppTenantId.",
+      );
+  } else {
+    const type = e.MicrosoftAppType;
+    if (!e.MicrosoftAppTenantId) problems.push("MicrosoftAppTenantId: missing (required for SingleTenant and UserAssignedMSI bots).");
+    if (type === "SingleTenant") {
+      if (!e.MicrosoftAppPassword) problems.push("MicrosoftAppPassword: missing (required when MicrosoftAppType is SingleTenant).");
+      bot = { mode: "SingleTenant", appId: e.MicrosoftAppId, tenantId: e.MicrosoftAppTenantId ?? "", password: e.MicrosoftAppPassword ?? "" };
+    } else if (type === "UserAssignedMSI") {
+      bot = { mode: "UserAssignedMSI", appId: e.MicrosoftAppId, tenantId: e.MicrosoftAppTenantId ?? "" };
+    } else {
+      problems.push(
+        `MicrosoftAppType: ${type ? `"${type}" is not supported` : "missing"}. Use SingleTenant or UserAssignedMSI ` +
+          "(multi-tenant bot registrations can no longer be created; leaving it unset makes botbuilder assume MultiTenant and reject tokens).",
+      );
+    }
+  }
+
+  if (problems.length > 0 || !storage) throw new ConfigError(problems);
+  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, version };
+}
