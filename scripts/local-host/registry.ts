@@ -1,4 +1,4 @@
-import Module from "node:module";
+import Module, { createRequire } from "node:module";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
@@ -103,6 +103,7 @@ export function loadFunctionApp(root: string): RegisteredFunction[] {
   installCoreApi();
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { main?: string };
   if (!pkg.main) throw new Error(`${join(root, "package.json")} has no "main": the Functions host would find no functions`);
-  for (const file of expandMain(root, pkg.main)) require(file);
+  const load = createRequire(join(root, "package.json"));
+  for (const file of expandMain(root, pkg.main)) load(file);
   return [...registered];
 }

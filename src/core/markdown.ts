@@ -5,7 +5,7 @@
  * punctuation is left alone so that ids and e-mail addresses stay readable.
  */
 const INLINE_SPECIALS = /[\\`*_[\]<>~|]/g;
-const LINE_START_BLOCKS = /^(\s*)(?:([-+#>])|(\d+)([.)]))/gm;
+const LINE_START_BLOCKS = /^(\s*)(?:([-+#>])|(\d+)([.)]))(?=\s|$)/gm;
 
 export function escapeMarkdown(text: string): string {
   return text

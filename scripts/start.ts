@@ -1,0 +1,130 @@
+import { parseArgs } from "node:util";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { findPackageRoot } from "../src/packageInfo";
+import { DEFAULT_AZURITE_PORT } from "./local-settings";
+import {
+  httpOk,
+  killChildSync,
+  portIsFree,
+  startAzurite,
+  startChild,
+  startPlayground,
+  stopChild,
+  toolPaths,
+  waitUntil,
+  type Child,
+} from "./processes";
+
+/**
+ * `npm start`: the whole product on this machine, on loopback only: Azurite (Table Storage), the
+ * local Functions host, demo data, and the Microsoft 365 Agents Playground talking to the bot.
+ * Ctrl-C stops every child process.
+ */
+const USAGE = `usage: npm start [-- --no-playground] [-- --no-demo]
+  --no-playground   do not start the Microsoft 365 Agents Playground
+  --no-demo         do not load the demo tenant
+environment: PORT (7071), AZURITE_TABLE_PORT (${DEFAULT_AZURITE_PORT}), PLAYGROUND_PORT (56150), FUNCTION_KEY`;
+
+export const PLAYGROUND_CONVERSATION_ID = "provbot-playground-personal";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      "no-playground": { type: "boolean", default: false },
+      "no-demo": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const root = findPackageRoot(__dirname);
+  const hostPort = Number(process.env["PORT"] ?? 7071);
+  const azuritePort = Number(process.env["AZURITE_TABLE_PORT"] ?? DEFAULT_AZURITE_PORT);
+  const playgroundPort = Number(process.env["PLAYGROUND_PORT"] ?? 56150);
+  const functionKey = process.env["FUNCTION_KEY"] || randomBytes(24).toString("base64url");
+  const stateDir = join(root, ".provbot");
+
+  const wanted: [string, number][] = [
+    ["AZURITE_TABLE_PORT", azuritePort],
+    ["PORT", hostPort],
+  ];
+  if (!values["no-playground"]) wanted.push(["PLAYGROUND_PORT", playgroundPort]);
+  for (const [setting, port] of wanted) {
+    if (!(await portIsFree(port))) throw new Error(`port ${port} on 127.0.0.1 is in use; stop what uses it or set ${setting} to another port`);
+  }
+
+  const children: Child[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nstopping provbot...");
+    await Promise.all([...children].reverse().map((c) => stopChild(c)));
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stopAll(0));
+  process.on("SIGTERM", () => void stopAll(0));
+  process.on("exit", () => children.forEach(killChildSync));
+
+  try {
+    const t0 = performance.now();
+    children.push(await startAzurite({ root, port: azuritePort, location: join(root, ".azurite"), logFile: join(stateDir, "azurite.log") }));
+    const host = startChild({
+      name: "host",
+      command: process.execPath,
+      args: [toolPaths(root).localHost],
+      env: { PORT: String(hostPort), AZURITE_TABLE_PORT: String(azuritePort), FUNCTION_KEY: functionKey },
+    });
+    children.push(host);
+    const hostUrl = `http://127.0.0.1:${hostPort}`;
+    await waitUntil("local Functions host", () => httpOk(`${hostUrl}/api/health`), { timeoutMs: 30_000, child: host });
+
+    let demo = "skipped (--no-demo)";
+    if (!values["no-demo"]) demo = await loadDemo(hostUrl, functionKey);
+
+    let playgroundUrl: string | null = null;
+    if (!values["no-playground"]) {
+      children.push(
+        await startPlayground({
+          root,
+          port: playgroundPort,
+          botEndpoint: `${hostUrl}/api/messages`,
+          conversationId: PLAYGROUND_CONVERSATION_ID,
+          logFile: join(stateDir, "playground.log"),
+        }),
+      );
+      playgroundUrl = `http://127.0.0.1:${playgroundPort}`;
+    }
+
+    const lines = [
+      "",
+      `provbot is running (ready in ${((performance.now() - t0) / 1000).toFixed(1)} s). Ctrl-C stops everything.`,
+      playgroundUrl ? `  Agents Playground  ${playgroundUrl}   <- open this and type "help"` : "  Agents Playground  not started (--no-playground)",
+      `  Bot endpoint       ${hostUrl}/api/messages`,
+      `  Health             ${hostUrl}/api/health`,
+      `  Table Storage      Azurite on 127.0.0.1:${azuritePort} (data in .azurite/)`,
+      `  Function key       ${functionKey}   (x-functions-key for function-level routes and /admin/functions/<name>)`,
+      `  Demo data          ${demo}`,
+      `  Logs               .provbot/`,
+      "",
+    ];
+    console.log(lines.join("\n"));
+  } catch (err) {
+    console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
+    await stopAll(1);
+  }
+}
+
+/** Loads the demo tenant through the product's own ingest path, once the ingestion issue lands. */
+async function loadDemo(_hostUrl: string, _functionKey: string): Promise<string> {
+  return "not available yet (ingestion is not built)";
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

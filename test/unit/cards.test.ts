@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { escapeMarkdown } from "../../src/core/markdown";
+import { helpViewModel } from "../../src/core/help";
+import { CARD_TEMPLATES, MAX_CARD_BYTES, renderCard, utf16Size, type CardName } from "../../src/adapters/cards/render";
+
+function texts(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) node.forEach((n) => texts(n, out));
+  else if (node && typeof node === "object") {
+    for (const [k, v] of Object.entries(node)) {
+      if ((k === "text" || k === "title" || k === "value") && typeof v === "string") out.push(v);
+      else texts(v, out);
+    }
+  }
+  return out;
+}
+
+describe("markdown escaping", () => {
+  it.each([
+    ["[click](http://evil.example)", "\\[click\\](http://evil.example)"],
+    ["**bold** _it_", "\\*\\*bold\\*\\* \\_it\\_"],
+    ["- item\n1. first\n# head", "\\- item\n1\\. first\n\\# head"],
+    ["alice@contoso.com", "alice@contoso.com"],
+    ["<b>x</b>", "\\<b\\>x\\</b\\>"],
+    ["line\r\nnext", "line\nnext"],
+  ])("%j -> %j", (input, expected) => {
+    expect(escapeMarkdown(input)).toBe(expected);
+  });
+});
+
+describe("help card", () => {
+  it("lists every capability section and binds all fields", () => {
+    const vm = helpViewModel("1.2.3");
+    const card = renderCard("help", vm).content;
+    const all = texts(card);
+    for (const section of vm.sections) expect(all).toContain(section.title);
+    expect(all).toContain("provbot 1.2.3");
+    expect(JSON.stringify(card)).not.toMatch(/\$\{/);
+    expect(card["version"]).toBe("1.5");
+  });
+
+  it("shows the not-understood line only when there was something not understood", () => {
+    const plain = texts(renderCard("help", helpViewModel("1")).content);
+    expect(plain.some((t) => t.startsWith("I did not understand"))).toBe(false);
+    const confused = texts(renderCard("help", helpViewModel("1", "flibber jabber")).content);
+    expect(confused).toContain('I did not understand "flibber jabber". Here is what I can answer:');
+  });
+
+  it("escapes text from the user so it cannot inject links or formatting", () => {
+    const card = renderCard("help", helpViewModel("1", "[x](https://evil.example) **loud**")).content;
+    const line = texts(card).find((t) => t.startsWith("I did not understand"));
+    expect(line).toContain("\\[x\\](https://evil.example) \\*\\*loud\\*\\*");
+  });
+
+  it("keeps action payloads unescaped so a click sends the same text back", () => {
+    const card = renderCard("help", helpViewModel("1")).content as { actions: { data: { text: string; msteams: { value: string } } }[] };
+    expect(card.actions.map((a) => a.data.text)).toEqual(["failures in the last 24 hours", "top errors this week"]);
+    expect(card.actions[0]?.data.msteams.value).toBe("failures in the last 24 hours");
+  });
+
+  it("refuses a view-model that leaves a binding unresolved", () => {
+    const vm = { ...helpViewModel("1") } as Record<string, unknown>;
+    delete vm["intro"];
+    expect(() => renderCard("help", vm)).toThrow(/unresolved binding \$\{intro\}/);
+  });
+
+  it("every template stays under the Teams size limit with its demo view-model", () => {
+    for (const name of Object.keys(CARD_TEMPLATES) as CardName[]) {
+      const size = utf16Size(renderCard(name, helpViewModel("1", "x".repeat(500))).content);
+      expect(size).toBeLessThan(MAX_CARD_BYTES);
+    }
+  });
+});
