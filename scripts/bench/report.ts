@@ -1,0 +1,43 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { findPackageRoot } from "../../src/packageInfo";
+
+/** Writes one benchmark's section into BENCHMARKS.md (between markers), leaving the others alone. */
+export function machineLine(): string {
+  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
+  return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+}
+
+export function writeSection(id: string, markdown: string): void {
+  const file = join(findPackageRoot(__dirname), "BENCHMARKS.md");
+  let text = existsSync(file)
+    ? readFileSync(file, "utf8")
+    : "# Benchmarks\n\nEvery figure below was produced by the command named in its section, on the machine named there.\nRe-run `npm run bench` (all) or the named script to refresh a section.\n";
+  const begin = `<!-- bench:${id}:begin -->`;
+  const end = `<!-- bench:${id}:end -->`;
+  const block = `${begin}\n${markdown.trim()}\n${end}`;
+  const start = text.indexOf(begin);
+  if (start >= 0) text = text.slice(0, start) + block + text.slice(text.indexOf(end) + end.length);
+  else text = `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, text);
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx] ?? NaN;
+}
+
+export function summarize(samples: number[]): { p50: number; p95: number; p99: number; mean: number; n: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    mean: sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length),
+    n: sorted.length,
+  };
+}
+
+export const ms = (v: number) => `${v.toFixed(2)} ms`;
