@@ -3,6 +3,10 @@ import { packageVersion } from "./packageInfo";
 import { createChatHandler } from "./app/chat";
 import { createBotEndpoint, type BotEndpoint } from "./adapters/botframework/endpoint";
 import { createTableFactory, type TableFactory } from "./adapters/tables/client";
+import { TableEventStore } from "./adapters/tables/eventStore";
+import { TableDeadLetterStore } from "./adapters/tables/deadLetters";
+import { systemClock } from "./app/ports";
+import type { IngestDeps } from "./app/ingest";
 
 /**
  * Composition root: the one place that reads configuration and wires adapters to use cases.
@@ -12,6 +16,8 @@ export interface Services {
   config: AppConfig;
   tables: TableFactory;
   bot: BotEndpoint;
+  store: TableEventStore;
+  ingest: IngestDeps;
   startedAt: number;
 }
 
@@ -25,7 +31,9 @@ export function getServices(): Services {
   const bot = createBotEndpoint(config.bot, chat, {
     error: (message, err) => console.error(`[provbot] ${message}`, err),
   });
-  services = { config, tables, bot, startedAt: Date.now() };
+  const store = new TableEventStore(tables);
+  const deadLetters = new TableDeadLetterStore(tables, systemClock);
+  services = { config, tables, bot, store, ingest: { store, deadLetters }, startedAt: Date.now() };
   return services;
 }
 

@@ -38,7 +38,7 @@ function system(v: JsonObject | undefined): ProvisioningSystem {
   return { id: str(v, "id", "Id"), displayName: str(v, "displayName", "Name"), details: stringMap(field(v, "details")) };
 }
 
-function steps(values: Json[]): ProvisioningStep[] {
+export function steps(values: Json[]): ProvisioningStep[] {
   return values.filter(isObject).map((s) => ({
     name: str(s, "name"),
     type: toStepType(field(s, "provisioningStepType", "stepType", "type")),
@@ -48,7 +48,7 @@ function steps(values: Json[]): ProvisioningStep[] {
   }));
 }
 
-function modified(values: Json[]): ModifiedProperty[] {
+export function modified(values: Json[]): ModifiedProperty[] {
   return values.filter(isObject).map((p) => ({
     displayName: str(p, "displayName", "name"),
     oldValue: strOrNull(p, "oldValue"),

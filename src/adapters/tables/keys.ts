@@ -1,0 +1,109 @@
+import { createHash } from "node:crypto";
+
+/**
+ * Key builders for every table: pure functions, unit-tested. Table Storage has one index
+ * (PartitionKey + RowKey), so the keys are designed from the questions asked of them.
+ * `|` separates key parts; it and the characters Table Storage forbids in keys are escaped.
+ */
+const MAX_TICKS = 9_999_999_999_999;
+
+/** Escapes / \ # ? | % and control characters; caps length (keys may be 1 KiB) with a hash. */
+export function keyPart(value: string, maxLength = 200): string {
+  const escaped = value.replace(/[/\\#?|%\u0000-\u001f\u007f-\u009f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0").toUpperCase()}`);
+  if (escaped.length <= maxLength) return escaped;
+  const hash = createHash("sha1").update(value).digest("hex").slice(0, 12);
+  return `${escaped.slice(0, maxLength - 13)}~${hash}`;
+}
+
+/** Newest first: row keys sort ascending, so store the time reversed, zero-padded. */
+export function reverseTicks(iso: string): string {
+  return String(MAX_TICKS - Date.parse(iso)).padStart(13, "0");
+}
+
+export function ticksFromReverse(reverse: string): number {
+  return MAX_TICKS - Number(reverse);
+}
+
+/** yyyyMMddHH of a UTC ISO time. */
+export function hourBucket(iso: string): string {
+  return iso.slice(0, 13).replace(/[-T]/g, "");
+}
+
+export function dayBucket(iso: string): string {
+  return iso.slice(0, 10).replace(/-/g, "");
+}
+
+/** 7-day buckets counted from the epoch (Thursdays); stable and easy to enumerate for a range. */
+export function weekBucket(iso: string): string {
+  return `w${Math.floor(Date.parse(iso) / (7 * 86_400_000))}`;
+}
+
+export function weekBucketsBetween(fromIso: string, toIso: string): string[] {
+  const from = Math.floor(Date.parse(fromIso) / (7 * 86_400_000));
+  const to = Math.floor(Date.parse(toIso) / (7 * 86_400_000));
+  const out: string[] = [];
+  for (let w = to; w >= from; w--) out.push(`w${w}`);
+  return out;
+}
+
+export function hourBucketsBetween(fromIso: string, toIso: string, limit = 24 * 62): string[] {
+  const out: string[] = [];
+  let t = Math.floor(Date.parse(toIso) / 3_600_000) * 3_600_000;
+  const from = Math.floor(Date.parse(fromIso) / 3_600_000) * 3_600_000;
+  while (t >= from && out.length < limit) {
+    out.push(hourBucket(new Date(t).toISOString()));
+    t -= 3_600_000;
+  }
+  return out;
+}
+
+/** Small stable hash bucket: spreads index entries over N partitions that still batch well. */
+export function bucket(value: string, buckets: number): string {
+  const h = createHash("md5").update(value).digest();
+  return (h.readUInt32BE(0) % buckets).toString(16).padStart(2, "0");
+}
+
+export const REF_BUCKETS = 16;
+export const IDENTITY_BUCKETS = 8;
+export const STATE_BUCKETS = 8;
+
+/** The job an event belongs to; falls back to the service principal when a source has no jobId. */
+export function jobKey(jobId: string, servicePrincipalId: string): string {
+  return keyPart(jobId || (servicePrincipalId ? `sp:${servicePrincipalId}` : "unknown-job"), 300);
+}
+
+export const keys = {
+  /** events: one partition per job per hour; newest first inside. */
+  event: (job: string, iso: string, id: string) => ({ partitionKey: `${job}|${hourBucket(iso)}`, rowKey: `${reverseTicks(iso)}|${keyPart(id)}` }),
+  eventPartition: (job: string, hour: string) => `${job}|${hour}`,
+  /** refs: dedupe marker by event id, and point lookup by changeId / cycleId. */
+  idRef: (id: string) => ({ partitionKey: `id|${bucket(id, REF_BUCKETS)}`, rowKey: keyPart(id) }),
+  changeRef: (changeId: string, id: string) => ({ partitionKey: `chg|${bucket(changeId, REF_BUCKETS)}`, rowKey: `${keyPart(changeId)}|${keyPart(id)}` }),
+  changeRefRange: (changeId: string) => ({ partitionKey: `chg|${bucket(changeId, REF_BUCKETS)}`, prefix: `${keyPart(changeId)}|` }),
+  cycleRef: (cycleId: string, iso: string, id: string) => ({
+    partitionKey: `cyc|${bucket(cycleId, REF_BUCKETS)}`,
+    rowKey: `${keyPart(cycleId)}|${reverseTicks(iso)}|${keyPart(id)}`,
+  }),
+  cycleRefRange: (cycleId: string) => ({ partitionKey: `cyc|${bucket(cycleId, REF_BUCKETS)}`, prefix: `${keyPart(cycleId)}|` }),
+  /** identities: newest-first events for one identity key, in 7-day partitions. */
+  identity: (identityKey: string, iso: string, id: string) => ({
+    partitionKey: `${weekBucket(iso)}|${bucket(identityKey, IDENTITY_BUCKETS)}`,
+    rowKey: `${keyPart(identityKey)}|${reverseTicks(iso)}|${keyPart(id)}`,
+  }),
+  identityRange: (identityKey: string, week: string) => ({ partitionKey: `${week}|${bucket(identityKey, IDENTITY_BUCKETS)}`, prefix: `${keyPart(identityKey)}|` }),
+  /** state: every observation per (job, object), newest first; the first row is the last known state. */
+  state: (job: string, objectKey: string, iso: string) => ({
+    partitionKey: `${job}|${bucket(objectKey, STATE_BUCKETS)}`,
+    rowKey: `${keyPart(objectKey)}|${reverseTicks(iso)}`,
+  }),
+  stateRange: (job: string, objectKey: string) => ({ partitionKey: `${job}|${bucket(objectKey, STATE_BUCKETS)}`, prefix: `${keyPart(objectKey)}|` }),
+  /** counts: one row per job per hour bucket. */
+  count: (job: string, hour: string) => ({ partitionKey: job, rowKey: hour }),
+  job: (job: string) => ({ partitionKey: "job", rowKey: job }),
+};
+
+/** Row-key range [prefix, prefix + U+FFFF) as lower/upper bounds for an odata filter. */
+export function prefixUpperBound(prefix: string): string {
+  return `${prefix}\uffff`;
+}
+

@@ -1,0 +1,199 @@
+import { parse } from "csv-parse/sync";
+import type { JsonObject } from "./fields";
+
+/**
+ * The admin center's CSV download is three files joined on the change ID: the events, their
+ * provisioning steps, and their modified properties. The headers are not published, so columns
+ * are matched on a normalised name (lower case, letters and digits only) against aliases, and
+ * unknown or missing columns are reported by name.
+ */
+export type CsvKind = "events" | "steps" | "modifiedProperties";
+
+const norm = (h: string) => h.toLowerCase().replace(/[^a-z0-9]/g, "");
+
+const EVENT_COLUMNS: Record<string, string[]> = {
+  activityDateTime: ["date", "datetime", "activitydatetime", "activitydate", "timegenerated", "time", "dateutc", "timestamp"],
+  id: ["id", "activityid", "eventid", "logid", "provisioningid"],
+  changeId: ["changeid", "correlationid"],
+  cycleId: ["cycleid"],
+  jobId: ["jobid"],
+  tenantId: ["tenantid", "aadtenantid"],
+  action: ["action", "provisioningaction"],
+  status: ["status", "result", "resulttype", "provisioningstatus"],
+  duration: ["durationms", "durationinmilliseconds", "duration", "durationmilliseconds"],
+  sourceIdentityId: ["sourceidentityid", "sourceid", "sourceobjectid", "identityid"],
+  sourceIdentityName: ["sourceidentityname", "sourceidentitydisplayname", "sourcedisplayname", "identity", "identityname", "sourceidentity", "displayname", "name"],
+  sourceIdentityType: ["sourceidentitytype", "identitytype", "sourcetype", "type"],
+  targetIdentityId: ["targetidentityid", "targetid", "targetobjectid"],
+  targetIdentityName: ["targetidentityname", "targetidentitydisplayname", "targetdisplayname", "targetidentity"],
+  targetIdentityType: ["targetidentitytype", "targettype"],
+  sourceSystem: ["sourcesystem", "sourcesystemname", "sourcesystemdisplayname", "source"],
+  targetSystem: ["targetsystem", "targetsystemname", "targetsystemdisplayname", "target"],
+  servicePrincipalId: ["serviceprincipalid", "applicationid", "appid"],
+  servicePrincipalName: ["serviceprincipalname", "serviceprincipaldisplayname", "serviceprincipal", "application", "applicationname", "app", "appname"],
+  errorCode: ["errorcode", "statusreasoncode", "resultsignature", "errorcodes"],
+  reason: ["reason", "errorreason", "statusreason", "errordescription", "failurereason", "resultdescription", "errormessage"],
+  errorCategory: ["errorcategory", "category"],
+  recommendedAction: ["recommendedaction", "recommendation"],
+  additionalDetails: ["additionaldetails"],
+  initiatedBy: ["initiatedby", "initiator"],
+  userPrincipalName: ["userprincipalname", "upn", "sourceuserprincipalname"],
+};
+
+const STEP_COLUMNS: Record<string, string[]> = {
+  changeId: ["changeid", "correlationid"],
+  order: ["order", "stepnumber", "index", "step", "sequence"],
+  name: ["name", "stepname", "provisioningstepname"],
+  type: ["steptype", "type", "provisioningsteptype"],
+  status: ["status", "stepstatus", "result"],
+  description: ["description", "stepdescription"],
+  details: ["details", "stepdetails"],
+};
+
+const MODIFIED_COLUMNS: Record<string, string[]> = {
+  changeId: ["changeid", "correlationid"],
+  displayName: ["targetattribute", "attribute", "displayname", "name", "propertyname", "property", "attributename"],
+  oldValue: ["oldvalue", "old", "previousvalue"],
+  newValue: ["newvalue", "new", "value"],
+};
+
+const COLUMNS: Record<CsvKind, Record<string, string[]>> = { events: EVENT_COLUMNS, steps: STEP_COLUMNS, modifiedProperties: MODIFIED_COLUMNS };
+const REQUIRED: Record<CsvKind, string[]> = { events: ["activityDateTime", "status"], steps: ["changeId", "name"], modifiedProperties: ["changeId", "displayName"] };
+
+export interface CsvTable {
+  kind: CsvKind;
+  rows: Record<string, string>[];
+  /** Row numbers in the file (header = line 1) for each row, for error reports. */
+  lines: number[];
+  unknownColumns: string[];
+}
+
+export class CsvError extends Error {}
+
+export function detectCsvKind(headers: string[]): CsvKind {
+  const h = new Set(headers.map(norm));
+  if (["oldvalue", "newvalue", "targetattribute"].some((x) => h.has(x))) return "modifiedProperties";
+  if (["stepname", "steptype", "provisioningsteptype", "stepnumber"].some((x) => h.has(x))) return "steps";
+  if (h.has("changeid") && h.has("description") && h.has("name") && !h.has("action") && !h.has("date")) return "steps";
+  return "events";
+}
+
+export function parseCsv(text: string): CsvTable {
+  let records: string[][];
+  try {
+    records = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: true }) as string[][];
+  } catch (err) {
+    throw new CsvError(`CSV could not be parsed: ${(err as Error).message}`);
+  }
+  const [header, ...body] = records;
+  if (!header || header.length === 0) throw new CsvError("CSV has no header row");
+  const kind = detectCsvKind(header);
+  const aliases = COLUMNS[kind];
+  const mapping: (string | null)[] = [];
+  const unknownColumns: string[] = [];
+  const taken = new Set<string>();
+  for (const h of header) {
+    const n = norm(h);
+    const canonical = Object.entries(aliases).find(([name, list]) => !taken.has(name) && list.includes(n))?.[0] ?? null;
+    if (canonical) taken.add(canonical);
+    else if (h.trim()) unknownColumns.push(h.trim());
+    mapping.push(canonical);
+  }
+  const missing = REQUIRED[kind].filter((c) => !taken.has(c));
+  if (kind === "events" && !taken.has("id") && !taken.has("changeId")) missing.push("id or changeId");
+  if (missing.length > 0) {
+    throw new CsvError(
+      `CSV (${kind}) is missing required column(s): ${missing.join(", ")}. Columns found: ${header.map((h) => h.trim()).join(", ")}`,
+    );
+  }
+  const rows = body.map((cells) => {
+    const row: Record<string, string> = {};
+    mapping.forEach((name, i) => {
+      if (name && cells[i] !== undefined) row[name] = cells[i] ?? "";
+    });
+    return row;
+  });
+  return { kind, rows, lines: body.map((_, i) => i + 2), unknownColumns };
+}
+
+function tryJsonObject(text: string | undefined): JsonObject {
+  if (!text) return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as JsonObject) : {};
+  } catch {
+    return { value: text };
+  }
+}
+
+function groupByChangeId(rows: Record<string, string>[]): Map<string, Record<string, string>[]> {
+  const by = new Map<string, Record<string, string>[]>();
+  for (const row of rows) {
+    const key = (row["changeId"] ?? "").trim();
+    if (!by.has(key)) by.set(key, []);
+    by.get(key)!.push(row);
+  }
+  return by;
+}
+
+/** CSV step rows per change ID, Graph-shaped, in step order. */
+export function stepsByChangeId(tables: CsvTable[]): Map<string, JsonObject[]> {
+  const out = new Map<string, JsonObject[]>();
+  for (const [changeId, rows] of groupByChangeId(tables.flatMap((t) => t.rows))) {
+    const sorted = [...rows].sort((a, b) => Number(a["order"] ?? 0) - Number(b["order"] ?? 0));
+    out.set(
+      changeId,
+      sorted.map((s) => ({ name: s["name"] ?? "", provisioningStepType: s["type"] ?? "", status: s["status"] ?? "", description: s["description"] ?? "", details: tryJsonObject(s["details"]) })),
+    );
+  }
+  return out;
+}
+
+/** CSV modified-property rows per change ID, Graph-shaped. */
+export function modifiedByChangeId(tables: CsvTable[]): Map<string, JsonObject[]> {
+  const out = new Map<string, JsonObject[]>();
+  for (const [changeId, rows] of groupByChangeId(tables.flatMap((t) => t.rows))) {
+    out.set(changeId, rows.map((m) => ({ displayName: m["displayName"] ?? "", oldValue: m["oldValue"] || null, newValue: m["newValue"] || null })));
+  }
+  return out;
+}
+
+/** Joins the three files on the change ID into Graph-shaped records for the normaliser. */
+export function joinCsv(events: CsvTable, steps: CsvTable[] = [], modified: CsvTable[] = []): JsonObject[] {
+  const stepsBy = stepsByChangeId(steps);
+  const modifiedBy = modifiedByChangeId(modified);
+  return events.rows.map((r) => {
+    const changeId = (r["changeId"] ?? "").trim();
+    const upn = r["userPrincipalName"];
+    return {
+      id: r["id"] ?? "",
+      changeId,
+      cycleId: r["cycleId"] ?? "",
+      jobId: r["jobId"] ?? "",
+      tenantId: r["tenantId"] ?? "",
+      activityDateTime: r["activityDateTime"] ?? "",
+      provisioningAction: r["action"] ?? "",
+      durationInMilliseconds: r["duration"] ?? "",
+      initiatedBy: { displayName: r["initiatedBy"] ?? "" },
+      servicePrincipal: { id: r["servicePrincipalId"] ?? "", displayName: r["servicePrincipalName"] ?? "" },
+      sourceSystem: { displayName: r["sourceSystem"] ?? "" },
+      targetSystem: { displayName: r["targetSystem"] ?? "" },
+      sourceIdentity: {
+        id: r["sourceIdentityId"] ?? "",
+        displayName: r["sourceIdentityName"] ?? "",
+        identityType: r["sourceIdentityType"] ?? "",
+        details: (upn ? { UserPrincipalName: upn } : {}) as JsonObject,
+      },
+      targetIdentity: { id: r["targetIdentityId"] ?? "", displayName: r["targetIdentityName"] ?? "", identityType: r["targetIdentityType"] ?? "" },
+      provisioningStatusInfo: {
+        status: r["status"] ?? "",
+        errorInformation:
+          r["errorCode"] || r["reason"]
+            ? { errorCode: r["errorCode"] ?? "", reason: r["reason"] ?? "", errorCategory: r["errorCategory"] ?? "", recommendedAction: r["recommendedAction"] ?? null, additionalDetails: r["additionalDetails"] ?? null }
+            : null,
+      },
+      provisioningSteps: stepsBy.get(changeId) ?? [],
+      modifiedProperties: modifiedBy.get(changeId) ?? [],
+    };
+  });
+}

@@ -1,0 +1,185 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { odata } from "@azure/data-tables";
+import { TableEventStore } from "../../src/adapters/tables/eventStore";
+import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
+import { ingestPayload, type IngestDeps } from "../../src/app/ingest";
+import { PayloadError } from "../../src/core/ingest/payload";
+import { appName, identityLabel } from "../../src/core/event";
+import { jobKey, keys } from "../../src/adapters/tables/keys";
+import { sampleText } from "../support/samples";
+import { countRows, testTables } from "../support/tables";
+
+const { factory } = testTables();
+const store = new TableEventStore(factory);
+const deadLetters = new TableDeadLetterStore(factory, { now: () => new Date("2026-11-22T10:00:00Z") });
+const deps: IngestDeps = { store, deadLetters };
+const csv = (name: string) => readFileSync(join(__dirname, "..", "fixtures", "csv", name), "utf8");
+
+beforeAll(async () => {
+  await store.init();
+});
+
+describe("ingesting the real samples into Table Storage (Azurite)", () => {
+  it("stores every sample that is a provisioning log with the right fields", async () => {
+    const report = await ingestPayload(
+      [
+        { contentType: "application/json", text: sampleText("graph-v1.0-list-example2-failure.json") },
+        { contentType: "application/json", text: sampleText("graph-v1.0-live-record-scim-group-skipped-redundantexport.json") },
+        { contentType: "application/x-ndjson", text: sampleText("eventhub-provisioninglogs-elastic-test-raw.ndjson") },
+      ],
+      "test",
+      deps,
+    );
+    // Event Hub line 3 is a hand-made variant that reuses line 2's id: one copy is kept (dedupe on id).
+    // The beta sample shares its id with the v1.0 example (same doc record): ingested separately below.
+    expect(report).toMatchObject({ accepted: 4, duplicates: 1, rejected: [] });
+
+    const [contoso] = await store.getByChangeId("eaad2f8b-e6e3-409b-83bd-e4e2e57177d5");
+    expect(contoso).toMatchObject({ action: "create", status: "failure", error: { code: "ContosoEntryConflict", httpStatus: "Conflict" } });
+    expect(contoso!.steps.map((s) => s.type)).toEqual(["import", "matching", "export"]);
+    expect(appName(contoso!)).toBe("Contoso");
+
+    const grafana = await store.getById("a3f2b676-f27c-832e-6757-be2d5ed806ba");
+    expect(grafana).toMatchObject({ action: "other", status: "skipped", sourceIdentity: { displayName: "macos-servers-dynamic", identityType: "Group" } });
+    expect(appName(grafana!)).toBe("Grafana PS");
+
+    const ellie = await store.getById("d6cbb0bd-c3ec-6455-bd3e-4282141ce369");
+    expect(identityLabel(ellie!)).toBe("ellie@mauriziobrancaoutlook.onmicrosoft.com");
+    expect(ellie).toMatchObject({ status: "skipped", activityDateTimeRaw: "2022-08-23T13:36:50.3538931Z", source: "eventHub" });
+    expect(ellie!.steps.at(-1)?.details["SkipReason"]).toBe("AttributeValidationFailed");
+  });
+
+  it("re-ingesting the same data changes nothing", async () => {
+    const before = await countRows(factory, "events");
+    const again = await ingestPayload([{ text: sampleText("eventhub-provisioninglogs-elastic-test-raw.ndjson") }], "test", deps);
+    expect(again).toMatchObject({ accepted: 0, duplicates: 3, rejected: [] });
+    expect(await store.getById("ebc7b845-7505-2dfa-269a-93257fab469a")).not.toBeNull();
+    expect(await countRows(factory, "events")).toBe(before);
+  });
+
+  it("treats the legacy beta record as a redelivery of the same id", async () => {
+    const report = await ingestPayload([{ text: sampleText("graph-beta-list-box-failure-statusInfo.json") }], "test", deps);
+    expect(report).toMatchObject({ accepted: 0, duplicates: 1 });
+  });
+});
+
+describe("a batch with a malformed record", () => {
+  it("stores the others and reports the bad one by index and reason, keeping its raw payload", async () => {
+    const good = (id: string) => ({ id, changeId: `chg-${id}`, activityDateTime: "2026-11-21T10:00:00Z", jobId: "AdobeOutDelta.t.j", servicePrincipal: { id: "sp-adobe", displayName: "Adobe" }, provisioningAction: "disable", provisioningStatusInfo: { status: "success" }, sourceIdentity: { id: `o-${id}`, displayName: `User ${id}` } });
+    const body = JSON.stringify({ value: [good("m1"), { id: "broken", activityDateTime: "not a time", provisioningStatusInfo: { status: "success" } }, good("m2")] });
+    const report = await ingestPayload([{ contentType: "application/json", text: body }], "test", deps);
+    expect(report.accepted).toBe(2);
+    expect(report.rejected).toEqual([{ index: 1, reason: 'activityDateTime is not a date: "not a time"' }]);
+    expect(await store.getById("m1")).not.toBeNull();
+    expect(await store.getById("m2")).not.toBeNull();
+    const dead = [];
+    for await (const d of deadLetters.table.listEntities<{ reason: string; raw: string; index: number }>()) dead.push(d);
+    expect(dead.find((d) => d.reason.includes("not a time"))).toMatchObject({ index: 1, raw: expect.stringContaining('"id":"broken"') });
+  });
+
+  it("rejects an unreadable NDJSON line on its own", async () => {
+    const line = (id: string) => JSON.stringify({ id, activityDateTime: "2026-11-21T11:00:00Z", provisioningStatusInfo: { status: "success" } });
+    const report = await ingestPayload([{ text: `${line("n1")}\n{oops\n${line("n2")}\n` }], "test", deps);
+    expect(report).toMatchObject({ accepted: 2, rejected: [{ index: 1, reason: "line 2 is not valid JSON" }] });
+  });
+
+  it("answers a body that cannot be parsed at all with a PayloadError", async () => {
+    await expect(ingestPayload([{ contentType: "application/json", text: "{not json" }], "test", deps)).rejects.toBeInstanceOf(PayloadError);
+    await expect(ingestPayload([{ text: "   " }], "test", deps)).rejects.toThrow(/empty/);
+  });
+});
+
+describe("the admin-center CSV download", () => {
+  it("joins the three files on change ID, with aliases, a BOM and multi-line quoted cells", async () => {
+    const report = await ingestPayload(
+      [
+        { name: "ProvisioningLogs.csv", contentType: "text/csv", text: csv("ProvisioningLogs.csv") },
+        { name: "ProvisioningLogs_ProvisioningSteps.csv", contentType: "text/csv", text: csv("ProvisioningLogs_ProvisioningSteps.csv") },
+        { name: "ProvisioningLogs_ModifiedProperties.csv", contentType: "text/csv", text: csv("ProvisioningLogs_ModifiedProperties.csv") },
+      ],
+      "test",
+      deps,
+    );
+    expect(report).toMatchObject({ accepted: 2, rejected: [] });
+    expect(report.warnings).toEqual([expect.stringContaining("unknown column(s) ignored: Sensitivity Label")]);
+    const alice = await store.getById("csv-evt-1");
+    expect(alice).toMatchObject({ action: "create", status: "failure", source: "download-csv", error: { code: "ServiceNowEntryConflict", httpStatus: "Conflict", retryCount: 2, nextRetryAt: "2026-11-20T14:15:02.000Z" } });
+    expect(alice!.steps.map((s) => `${s.name}:${s.type}:${s.status}`)).toEqual([
+      "EntryImportAdd:import:success",
+      "EntrySynchronizationScoping:scoping:success",
+      "EntrySynchronizationAdd:matching:success",
+      "EntryExportAdd:export:failure",
+    ]);
+    const bob = await store.getById("csv-evt-2");
+    expect(bob!.sourceIdentity.displayName).toBe('Bob "Bobby" Li');
+    expect(bob!.modifiedProperties).toEqual([
+      { displayName: "title", oldValue: "Engineer", newValue: "Senior Engineer" },
+      { displayName: "department", oldValue: null, newValue: "Platform" },
+    ]);
+  });
+
+  it("joins files sent in separate calls, in either order", async () => {
+    const rename = (text: string) => text.replace(/csv-(evt|chg)-/g, "sep-$1-");
+    // Steps first (no event yet: kept pending), then events, then properties (patched in).
+    const steps = await ingestPayload([{ name: "s.csv", text: rename(csv("ProvisioningLogs_ProvisioningSteps.csv")) }], "test", deps);
+    expect(steps).toMatchObject({ accepted: 0, partsPending: 2 });
+    const events = await ingestPayload([{ name: "e.csv", text: rename(csv("ProvisioningLogs.csv")) }], "test", deps);
+    expect(events.accepted).toBe(2);
+    const props = await ingestPayload([{ name: "m.csv", text: rename(csv("ProvisioningLogs_ModifiedProperties.csv")) }], "test", deps);
+    expect(props).toMatchObject({ partsAttached: 1, partsPending: 0 });
+    const bob = await store.getById("sep-evt-2");
+    expect(bob!.steps.map((s) => s.name)).toEqual(["EntryImportUpdate", "EntryExportUpdate"]);
+    expect(bob!.modifiedProperties.map((m) => m.displayName)).toEqual(["title", "department"]);
+  });
+
+  it("names the missing columns of a CSV it cannot use", async () => {
+    await expect(ingestPayload([{ text: "Foo,Bar\n1,2\n" }], "test", deps)).rejects.toThrow(/missing required column\(s\): activityDateTime, status, id or changeId/);
+  });
+});
+
+describe("storage limits and aggregates", () => {
+  it("stores an oversized record trimmed and marked, without failing its batch", async () => {
+    const huge = "x".repeat(20_000);
+    const big = {
+      id: "big-1",
+      activityDateTime: "2026-11-21T12:00:00Z",
+      jobId: "scim.t.big",
+      provisioningStatusInfo: { status: "failure", errorInformation: { errorCode: "SystemForCrossDomainIdentityManagementBadRequest", reason: huge } },
+      provisioningSteps: Array.from({ length: 60 }, (_, i) => ({ name: `Step${i}`, provisioningStepType: "export", status: "success", description: huge, details: { a: huge } })),
+    };
+    const small = { id: "small-1", activityDateTime: "2026-11-21T12:00:01Z", jobId: "scim.t.big", provisioningStatusInfo: { status: "success" } };
+    const report = await ingestPayload([{ text: JSON.stringify([big, small]) }], "test", deps);
+    expect(report).toMatchObject({ accepted: 2, rejected: [] });
+    const stored = (await store.getById("big-1")) as Awaited<ReturnType<typeof store.getById>> & { truncated?: string };
+    expect(stored?.truncated).toMatch(/1 MiB/);
+    expect(stored?.steps).toHaveLength(60);
+    expect(stored?.error?.code).toBe("SystemForCrossDomainIdentityManagementBadRequest");
+  });
+
+  it("keeps per-job hourly counts exact across redelivery", async () => {
+    const job = "DropboxOutDelta.t.counts";
+    const rec = (i: number, status: string, action = "create") => ({ id: `cnt-${i}`, activityDateTime: `2026-11-21T13:0${i}:00Z`, jobId: job, provisioningAction: action, provisioningStatusInfo: { status, errorInformation: status === "failure" ? { errorCode: "DropboxEntryConflict", reason: "x" } : null } });
+    const batch = JSON.stringify([rec(1, "failure"), rec(2, "failure"), rec(3, "success"), rec(4, "skipped", "other")]);
+    await ingestPayload([{ text: batch }], "test", deps);
+    await ingestPayload([{ text: batch }], "test", deps);
+    const k = keys.count(jobKey(job, ""), "2026112113");
+    const row = await store.counts.getEntity<Record<string, unknown>>(k.partitionKey, k.rowKey);
+    expect(row).toMatchObject({ total: 4, n_create_failure: 2, n_create_success: 1, n_other_skipped: 1 });
+    expect(JSON.parse(String(row["errors"]))).toEqual({ DropboxEntryConflict: 2 });
+    const jobRow = await store.jobs.getEntity<Record<string, unknown>>("job", jobKey(job, ""));
+    expect(jobRow).toMatchObject({ firstAt: "2026-11-21T13:01:00.000Z", lastAt: "2026-11-21T13:04:00.000Z" });
+  });
+
+  it("keeps the last known state per object even when events arrive out of order", async () => {
+    const job = "BoxOutDelta.t.state";
+    const rec = (id: string, at: string, action: string) => ({ id, activityDateTime: at, jobId: job, provisioningAction: action, provisioningStatusInfo: { status: "success" }, sourceIdentity: { id: "obj-carol", displayName: "Carol" } });
+    await ingestPayload([{ text: JSON.stringify([rec("st-2", "2026-11-21T15:00:00Z", "disable")]) }], "test", deps);
+    await ingestPayload([{ text: JSON.stringify([rec("st-1", "2026-11-21T14:00:00Z", "create")]) }], "test", deps);
+    const range = keys.stateRange(jobKey(job, ""), "obj-carol");
+    const rows = [];
+    for await (const r of store.state.listEntities<{ action: string }>({ queryOptions: { filter: odata`PartitionKey eq ${range.partitionKey} and RowKey ge ${range.prefix} and RowKey lt ${range.prefix + "\uffff"}` } })) rows.push(r.action);
+    expect(rows).toEqual(["disable", "create"]);
+  });
+});
