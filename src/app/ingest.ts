@@ -61,12 +61,27 @@ export async function ingestItems(items: PayloadItem[], source: string, deps: In
   return report;
 }
 
+export interface IngestOptions {
+  /** Records are stored in chunks of this many (bounded memory, progress reports). */
+  chunkSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
 /** A request body (or several files) of any supported format. Throws PayloadError when unreadable. */
-export async function ingestPayload(files: PayloadFile[], source: string, deps: IngestDeps): Promise<IngestOutcome> {
+export async function ingestPayload(files: PayloadFile[], source: string, deps: IngestDeps, options: IngestOptions = {}): Promise<IngestOutcome> {
   const parsed = parsePayload(files);
   const csvOnly = parsed.formats.length === 1 && parsed.formats[0] === "csv";
-  const outcome = await ingestItems(parsed.items, source, deps, csvOnly ? "download-csv" : undefined);
-  outcome.warnings.push(...parsed.warnings);
+  const chunkSize = options.chunkSize ?? 1000;
+  const outcome: IngestOutcome = { accepted: 0, duplicates: 0, ignored: 0, rejected: [], warnings: [...parsed.warnings], events: [] };
+  for (let start = 0; start < parsed.items.length; start += chunkSize) {
+    const part = await ingestItems(parsed.items.slice(start, start + chunkSize), source, deps, csvOnly ? "download-csv" : undefined);
+    outcome.accepted += part.accepted;
+    outcome.duplicates += part.duplicates;
+    outcome.ignored += part.ignored;
+    outcome.rejected.push(...part.rejected);
+    outcome.events.push(...part.events);
+    options.onProgress?.(Math.min(start + chunkSize, parsed.items.length), parsed.items.length);
+  }
   const { steps, modifiedProperties } = parsed.csvParts;
   if (steps.length > 0 || modifiedProperties.length > 0) {
     const parts = partsFrom(steps, modifiedProperties);

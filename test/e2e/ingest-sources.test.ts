@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { startHostProcess, ROOT, type HostProcess } from "../support/stack";
+import { sampleText, SAMPLES_DIR } from "../support/samples";
+import { createTableFactory } from "../../src/adapters/tables/client";
+import { TableEventStore } from "../../src/adapters/tables/eventStore";
+import { countRows } from "../support/tables";
+
+/** Every ingestion source through the built code: HTTP (function key), Event Hub handler, CLI. */
+const run = promisify(execFile);
+const prefix = `e${randomBytes(4).toString("hex")}`;
+let host: HostProcess;
+const factory = () => createTableFactory({ kind: "connectionString", connectionString: inject("azurite").connectionString }, prefix);
+const store = () => new TableEventStore(factory());
+const csv = (name: string) => readFileSync(join(ROOT, "test", "fixtures", "csv", name), "utf8");
+
+beforeAll(async () => {
+  host = await startHostProcess(inject("azurite").port, { PROVBOT_TABLE_PREFIX: prefix });
+});
+afterAll(async () => host?.stop());
+
+const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+  fetch(`${host.url}/api/ingest`, { method: "POST", body, headers: { "x-functions-key": host.functionKey, ...headers } });
+
+describe("POST /api/ingest", () => {
+  it("needs the function key", async () => {
+    const res = await fetch(`${host.url}/api/ingest`, { method: "POST", body: sampleText("graph-v1.0-list-example2-failure.json") });
+    expect(res.status).toBe(401);
+  });
+
+  it("accepts a Graph list response, then reports the same body as duplicates", async () => {
+    const body = sampleText("graph-v1.0-list-example2-failure.json");
+    const first = await post(body, { "content-type": "application/json" });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0, rejected: [], warnings: [] });
+    const second = await post(body, { "content-type": "application/json" });
+    expect(await second.json()).toMatchObject({ accepted: 0, duplicates: 1 });
+  });
+
+  it("detects NDJSON and a single record without a content type", async () => {
+    const nd = await post(sampleText("eventhub-provisioninglogs-elastic-test-raw.ndjson"));
+    expect(await nd.json()).toMatchObject({ accepted: 2, duplicates: 1, rejected: [] });
+    const single = await post(sampleText("graph-v1.0-live-record-scim-group-skipped-redundantexport.json"));
+    expect(await single.json()).toMatchObject({ accepted: 1 });
+  });
+
+  it("takes the three CSV files as multipart/form-data", async () => {
+    const form = new FormData();
+    for (const name of ["ProvisioningLogs.csv", "ProvisioningLogs_ProvisioningSteps.csv", "ProvisioningLogs_ModifiedProperties.csv"]) {
+      form.append("files", new Blob([csv(name)], { type: "text/csv" }), name);
+    }
+    const res = await post(form);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accepted: 2, rejected: [] });
+    const bob = await store().getById("csv-evt-2");
+    expect(bob?.modifiedProperties).toHaveLength(2);
+    expect(bob?.steps).toHaveLength(2);
+  });
+
+  it("answers 400 with a message for a body it cannot parse at all", async () => {
+    const res = await post("{this is not json", { "content-type": "application/json" });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/neither JSON, NDJSON nor CSV/);
+  });
+});
+
+describe("the Event Hub trigger (run through the host's admin endpoint)", () => {
+  it("stores records from {records: [...]} messages once, even when the batch is delivered twice", async () => {
+    const records = sampleText("eventhub-provisioninglogs-elastic-test-raw.ndjson")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { properties: { id: string }; identity: string });
+    const renamed = records.map((r, i) => ({ ...r, identity: `eh-${i}`, properties: { ...r.properties, id: `eh-${i}` } }));
+    const messages = [{ records: renamed.slice(0, 2) }, JSON.stringify({ records: [renamed[2], { category: "AuditLogs", time: "2026-01-01T00:00:00Z", properties: { id: "audit" } }] })];
+    for (let delivery = 0; delivery < 2; delivery++) {
+      const res = await fetch(`${host.url}/admin/functions/eventHubIngest`, {
+        method: "POST",
+        headers: { "x-functions-key": host.functionKey },
+        body: JSON.stringify({ input: JSON.stringify(messages) }),
+      });
+      expect(res.status).toBe(202);
+    }
+    await expect.poll(async () => (await store().getById("eh-2"))?.status, { timeout: 10_000 }).toBe("failure");
+    await expect.poll(() => host.output(), { timeout: 10_000 }).toMatch(/eventhub: 0 accepted, 3 duplicates, 1 other categories/);
+    expect(await store().getById("audit")).toBeNull();
+  });
+});
+
+describe("npx provbot ingest", () => {
+  it("ingests files with the same counts, and re-running them duplicates nothing", async () => {
+    const env = { ...process.env, AzureWebJobsStorage: inject("azurite").connectionString, PROVBOT_TABLE_PREFIX: `${prefix}cli` };
+    const files = [join(SAMPLES_DIR, "graph-v1.0-live-record-scim-group-skipped-redundantexport.json"), join(SAMPLES_DIR, "eventhub-provisioninglogs-elastic-test-raw.ndjson")];
+    const cli = join(ROOT, "dist", "scripts", "cli.js");
+    const first = await run(process.execPath, [cli, "ingest", "--json", ...files], { env });
+    expect(JSON.parse(first.stdout)).toMatchObject({ accepted: 3, duplicates: 1, rejected: [] });
+    const second = await run(process.execPath, [cli, "ingest", ...files], { env });
+    expect(second.stdout).toContain("accepted 0, duplicates 4, rejected 0");
+    const cliFactory = createTableFactory({ kind: "connectionString", connectionString: inject("azurite").connectionString }, `${prefix}cli`);
+    expect(await countRows(cliFactory, "events")).toBe(3);
+  });
+});
