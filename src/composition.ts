@@ -7,6 +7,10 @@ import { TableEventStore } from "./adapters/tables/eventStore";
 import { TableDeadLetterStore } from "./adapters/tables/deadLetters";
 import { systemClock } from "./app/ports";
 import type { IngestDeps } from "./app/ingest";
+import { TableWatermarkStore } from "./adapters/tables/watermarks";
+import { GraphProvisioningClient } from "./adapters/graph/client";
+import { graphCredential } from "./adapters/graph/credential";
+import type { GraphSource, WatermarkStore } from "./app/graphPoll";
 
 /**
  * Composition root: the one place that reads configuration and wires adapters to use cases.
@@ -18,6 +22,9 @@ export interface Services {
   bot: BotEndpoint;
   store: TableEventStore;
   ingest: IngestDeps;
+  watermarks: WatermarkStore;
+  /** Null when Graph polling is not configured. */
+  graph: GraphSource | null;
   startedAt: number;
 }
 
@@ -33,7 +40,8 @@ export function getServices(): Services {
   });
   const store = new TableEventStore(tables);
   const deadLetters = new TableDeadLetterStore(tables, systemClock);
-  services = { config, tables, bot, store, ingest: { store, deadLetters }, startedAt: Date.now() };
+  const graph = config.graph ? new GraphProvisioningClient({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl }) : null;
+  services = { config, tables, bot, store, ingest: { store, deadLetters }, watermarks: new TableWatermarkStore(tables), graph, startedAt: Date.now() };
   return services;
 }
 

@@ -62,6 +62,14 @@ const envSchema = z.object({
   MicrosoftAppPassword: optionalString,
   PROVBOT_LOCAL_HOST: boolish,
   PROVBOT_RETENTION_DAYS: positiveInt(30),
+  PROVBOT_GRAPH_TENANT_ID: optionalString,
+  PROVBOT_GRAPH_CLIENT_ID: optionalString,
+  PROVBOT_GRAPH_CLIENT_SECRET: optionalString,
+  PROVBOT_GRAPH_CERTIFICATE_PATH: optionalString,
+  PROVBOT_GRAPH_MANAGED_IDENTITY: boolish,
+  PROVBOT_GRAPH_BASE_URL: optionalString.pipe(z.url().optional()),
+  PROVBOT_GRAPH_LOOKBACK_MINUTES: positiveInt(60),
+  PROVBOT_GRAPH_INITIAL_DAYS: positiveInt(7),
 });
 
 export type BotAuth =
@@ -73,6 +81,18 @@ export type StorageConfig =
   | { kind: "connectionString"; connectionString: string }
   | { kind: "managedIdentity"; accountUrl: string };
 
+export type GraphAuth =
+  | { kind: "clientSecret"; tenantId: string; clientId: string; secret: string }
+  | { kind: "certificate"; tenantId: string; clientId: string; certificatePath: string }
+  | { kind: "managedIdentity"; clientId?: string };
+
+export interface GraphConfig {
+  auth: GraphAuth;
+  baseUrl: string;
+  lookbackMinutes: number;
+  initialDays: number;
+}
+
 export interface AppConfig {
   storage: StorageConfig;
   tablePrefix: string;
@@ -80,6 +100,8 @@ export interface AppConfig {
   /** True only when served by the local development host on loopback. */
   localHost: boolean;
   retentionDays: number;
+  /** Null when Graph polling is not configured (ingestion then comes from Event Hub or uploads). */
+  graph: GraphConfig | null;
   version: string;
 }
 
@@ -133,6 +155,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
 
+  let graph: GraphConfig | null = null;
+  const graphBase = {
+    baseUrl: e.PROVBOT_GRAPH_BASE_URL ?? "https://graph.microsoft.com/v1.0",
+    lookbackMinutes: e.PROVBOT_GRAPH_LOOKBACK_MINUTES,
+    initialDays: e.PROVBOT_GRAPH_INITIAL_DAYS,
+  };
+  if (e.PROVBOT_GRAPH_MANAGED_IDENTITY) {
+    graph = { ...graphBase, auth: { kind: "managedIdentity", clientId: e.PROVBOT_GRAPH_CLIENT_ID } };
+  } else if (e.PROVBOT_GRAPH_CLIENT_ID || e.PROVBOT_GRAPH_TENANT_ID || e.PROVBOT_GRAPH_CLIENT_SECRET || e.PROVBOT_GRAPH_CERTIFICATE_PATH) {
+    if (!e.PROVBOT_GRAPH_TENANT_ID) problems.push("PROVBOT_GRAPH_TENANT_ID: missing (needed to poll Microsoft Graph with an app registration).");
+    if (!e.PROVBOT_GRAPH_CLIENT_ID) problems.push("PROVBOT_GRAPH_CLIENT_ID: missing (needed to poll Microsoft Graph with an app registration).");
+    if (!e.PROVBOT_GRAPH_CLIENT_SECRET && !e.PROVBOT_GRAPH_CERTIFICATE_PATH)
+      problems.push("PROVBOT_GRAPH_CLIENT_SECRET: missing (or set PROVBOT_GRAPH_CERTIFICATE_PATH, or PROVBOT_GRAPH_MANAGED_IDENTITY=true).");
+    const ids = { tenantId: e.PROVBOT_GRAPH_TENANT_ID ?? "", clientId: e.PROVBOT_GRAPH_CLIENT_ID ?? "" };
+    graph = e.PROVBOT_GRAPH_CERTIFICATE_PATH
+      ? { ...graphBase, auth: { kind: "certificate", ...ids, certificatePath: e.PROVBOT_GRAPH_CERTIFICATE_PATH } }
+      : { ...graphBase, auth: { kind: "clientSecret", ...ids, secret: e.PROVBOT_GRAPH_CLIENT_SECRET ?? "" } };
+  }
+  if (graph && !graph.baseUrl.startsWith("https://") && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(graph.baseUrl)) {
+    problems.push("PROVBOT_GRAPH_BASE_URL: must be https (plain http is allowed only on loopback, for tests).");
+  }
+
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
-  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, version };
+  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, version };
 }

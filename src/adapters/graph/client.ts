@@ -1,0 +1,109 @@
+import {
+  createDefaultHttpClient,
+  createEmptyPipeline,
+  createHttpHeaders,
+  createPipelineRequest,
+  defaultRetryPolicy,
+  RestError,
+  type HttpClient,
+  type Pipeline,
+  type PipelinePolicy,
+} from "@azure/core-rest-pipeline";
+import type { TokenCredential } from "@azure/core-auth";
+import type { GraphPage, GraphSource } from "../../app/graphPoll";
+
+/**
+ * Reads GET /auditLogs/provisioning page by page. Transport concerns come from
+ * @azure/core-rest-pipeline: 429/503 wait for Retry-After (throttling policy), 5xx, 408 and
+ * network errors back off exponentially; a timed-out request is turned into a retryable
+ * system error. Anything else (400, 401, 403, ...) is thrown as a RestError.
+ */
+export interface GraphClientOptions {
+  credential: TokenCredential;
+  /** https://graph.microsoft.com/v1.0; plain http only for loopback test servers. */
+  baseUrl?: string;
+  pageSize?: number;
+  timeoutMs?: number;
+  maxRetries?: number;
+  retryDelayInMs?: number;
+  maxRetryDelayInMs?: number;
+  httpClient?: HttpClient;
+}
+
+const SCOPE = "https://graph.microsoft.com/.default";
+
+function authPolicy(credential: TokenCredential): PipelinePolicy {
+  return {
+    name: "provbotGraphAuth",
+    async sendRequest(request, next) {
+      const token = await credential.getToken(SCOPE);
+      if (!token) throw new RestError("could not get a token for Microsoft Graph", { code: "GraphAuthFailed", request });
+      request.headers.set("Authorization", `Bearer ${token.token}`);
+      return next(request);
+    },
+  };
+}
+
+/** A request that hit its timeout aborts; report it as ETIMEDOUT so the exponential policy retries it. */
+const timeoutAsSystemError: PipelinePolicy = {
+  name: "provbotTimeoutAsSystemError",
+  async sendRequest(request, next) {
+    try {
+      return await next(request);
+    } catch (err) {
+      if (err instanceof Error && err.name === "AbortError" && !request.abortSignal?.aborted) {
+        throw new RestError(`Microsoft Graph did not answer within ${request.timeout} ms`, { code: "ETIMEDOUT", request });
+      }
+      throw err;
+    }
+  },
+};
+
+export function isLoopbackHttp(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
+}
+
+export class GraphProvisioningClient implements GraphSource {
+  private readonly pipeline: Pipeline;
+  private readonly httpClient: HttpClient;
+  private readonly baseUrl: string;
+
+  constructor(private readonly options: GraphClientOptions) {
+    this.baseUrl = (options.baseUrl ?? "https://graph.microsoft.com/v1.0").replace(/\/+$/, "");
+    if (!this.baseUrl.startsWith("https://") && !isLoopbackHttp(this.baseUrl)) {
+      throw new Error(`Graph base URL must be https (plain http is allowed only on loopback): ${this.baseUrl}`);
+    }
+    const maxRetries = options.maxRetries ?? 6;
+    this.pipeline = createEmptyPipeline();
+    // Throttling (429/503 + Retry-After) first, then exponential back-off for 5xx, 408 and system errors.
+    this.pipeline.addPolicy(defaultRetryPolicy({ maxRetries, retryDelayInMs: options.retryDelayInMs ?? 2000, maxRetryDelayInMs: options.maxRetryDelayInMs ?? 60_000 }));
+    this.pipeline.addPolicy(timeoutAsSystemError);
+    this.pipeline.addPolicy(authPolicy(options.credential));
+    this.httpClient = options.httpClient ?? createDefaultHttpClient();
+  }
+
+  /** Events with activityDateTime strictly after `sinceIso` (the endpoint supports gt/lt only). */
+  async *pages(sinceIso: string, untilIso?: string): AsyncGenerator<GraphPage> {
+    const filter = `activityDateTime gt ${sinceIso}${untilIso ? ` and activityDateTime lt ${untilIso}` : ""}`;
+    let url: string | undefined = `${this.baseUrl}/auditLogs/provisioning?$filter=${encodeURIComponent(filter)}&$top=${this.options.pageSize ?? 500}`;
+    const allowInsecureConnection = isLoopbackHttp(this.baseUrl);
+    while (url) {
+      const request = createPipelineRequest({
+        url,
+        method: "GET",
+        timeout: this.options.timeoutMs ?? 60_000,
+        headers: createHttpHeaders({ accept: "application/json" }),
+        allowInsecureConnection,
+      });
+      const response = await this.pipeline.sendRequest(this.httpClient, request);
+      if (response.status !== 200) {
+        throw new RestError(`Microsoft Graph answered ${response.status}: ${(response.bodyAsText ?? "").slice(0, 500)}`, { statusCode: response.status, request, response });
+      }
+      const body = JSON.parse(response.bodyAsText ?? "{}") as { value?: unknown[]; "@odata.nextLink"?: string };
+      const next: string | undefined = body["@odata.nextLink"];
+      yield { records: Array.isArray(body.value) ? body.value : [], nextLink: next ?? null };
+      url = next;
+    }
+  }
+}
