@@ -1,7 +1,13 @@
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { findPackageRoot } from "../src/packageInfo";
+import { loadConfig } from "../src/config";
+import { createTableFactory } from "../src/adapters/tables/client";
+import { TableWatermarkStore } from "../src/adapters/tables/watermarks";
+import { applyLocalSettings } from "./local-settings";
+import { postDemo } from "./demo";
 import { DEFAULT_AZURITE_PORT } from "./local-settings";
 import {
   httpOk,
@@ -21,9 +27,10 @@ import {
  * local Functions host, demo data, and the Microsoft 365 Agents Playground talking to the bot.
  * Ctrl-C stops every child process.
  */
-const USAGE = `usage: npm start [-- --no-playground] [-- --no-demo]
+const USAGE = `usage: npm start [-- --no-playground] [-- --no-demo] [-- --fresh]
   --no-playground   do not start the Microsoft 365 Agents Playground
   --no-demo         do not load the demo tenant
+  --fresh           wipe local storage (.azurite/) first, then load the demo tenant anew
 environment: PORT (7071), AZURITE_TABLE_PORT (${DEFAULT_AZURITE_PORT}), PLAYGROUND_PORT (56150), FUNCTION_KEY`;
 
 export const PLAYGROUND_CONVERSATION_ID = "provbot-playground-personal";
@@ -33,6 +40,7 @@ async function main(): Promise<void> {
     options: {
       "no-playground": { type: "boolean", default: false },
       "no-demo": { type: "boolean", default: false },
+      fresh: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: false,
@@ -72,6 +80,7 @@ async function main(): Promise<void> {
 
   try {
     const t0 = performance.now();
+    if (values.fresh) rmSync(join(root, ".azurite"), { recursive: true, force: true });
     children.push(await startAzurite({ root, port: azuritePort, location: join(root, ".azurite"), logFile: join(stateDir, "azurite.log") }));
     const host = startChild({
       name: "host",
@@ -84,7 +93,7 @@ async function main(): Promise<void> {
     await waitUntil("local Functions host", () => httpOk(`${hostUrl}/api/health`), { timeoutMs: 30_000, child: host });
 
     let demo = "skipped (--no-demo)";
-    if (!values["no-demo"]) demo = await loadDemo(hostUrl, functionKey);
+    if (!values["no-demo"]) demo = await loadDemo(root, azuritePort, hostUrl, functionKey);
 
     let playgroundUrl: string | null = null;
     if (!values["no-playground"]) {
@@ -119,9 +128,20 @@ async function main(): Promise<void> {
   }
 }
 
-/** Loads the demo tenant through the product's own ingest path, once the ingestion issue lands. */
-async function loadDemo(_hostUrl: string, _functionKey: string): Promise<string> {
-  return "not available yet (ingestion is not built)";
+/** Loads the demo tenant once per local store (it is kept in .azurite/); --fresh reloads it. */
+async function loadDemo(root: string, azuritePort: number, hostUrl: string, functionKey: string): Promise<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env, AZURITE_TABLE_PORT: String(azuritePort) };
+  applyLocalSettings(root, env);
+  const config = loadConfig({ ...env, PROVBOT_LOCAL_HOST: "true" });
+  const watermarks = new TableWatermarkStore(createTableFactory(config.storage, config.tablePrefix));
+  const loaded = await watermarks.get("demo");
+  if (loaded) return `demo tenant loaded at ${loaded} (kept in .azurite/; \`npm start -- --fresh\` reloads it around now)`;
+  const now = new Date();
+  process.stdout.write("loading the demo tenant through POST /api/ingest ... ");
+  const result = await postDemo(hostUrl, functionKey, { now });
+  await watermarks.set("demo", now.toISOString());
+  process.stdout.write("done\n");
+  return `${result.accepted} events (${result.rejected} rejected) in ${(result.ms / 1000).toFixed(1)} s`;
 }
 
 main().catch((err: unknown) => {

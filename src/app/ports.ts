@@ -5,7 +5,6 @@ export interface EventStore {
   /** Stores events with every index and aggregate, idempotently. Resolves with the ids that were new. */
   write(events: ProvisioningEvent[]): Promise<{ newIds: Set<string> }>;
   getByChangeId(changeId: string): Promise<ProvisioningEvent[]>;
-  getById(id: string): Promise<ProvisioningEvent | null>;
   /** Adds CSV steps / modified properties that arrived in a later call than their events. */
   attachParts(parts: CsvParts): Promise<{ attached: number; pending: number }>;
 }

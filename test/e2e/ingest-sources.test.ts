@@ -56,7 +56,7 @@ describe("POST /api/ingest", () => {
     const res = await post(form);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ accepted: 2, rejected: [] });
-    const bob = await store().getById("csv-evt-2");
+    const [bob] = await store().getByChangeId("csv-chg-2");
     expect(bob?.modifiedProperties).toHaveLength(2);
     expect(bob?.steps).toHaveLength(2);
   });
@@ -74,7 +74,7 @@ describe("the Event Hub trigger (run through the host's admin endpoint)", () => 
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as { properties: { id: string }; identity: string });
-    const renamed = records.map((r, i) => ({ ...r, identity: `eh-${i}`, properties: { ...r.properties, id: `eh-${i}` } }));
+    const renamed = records.map((r, i) => ({ ...r, identity: `eh-${i}`, correlationId: `eh-chg-${i}`, properties: { ...r.properties, id: `eh-${i}`, changeId: `eh-chg-${i}` } }));
     const messages = [{ records: renamed.slice(0, 2) }, JSON.stringify({ records: [renamed[2], { category: "AuditLogs", time: "2026-01-01T00:00:00Z", properties: { id: "audit" } }] })];
     for (let delivery = 0; delivery < 2; delivery++) {
       const res = await fetch(`${host.url}/admin/functions/eventHubIngest`, {
@@ -84,9 +84,9 @@ describe("the Event Hub trigger (run through the host's admin endpoint)", () => 
       });
       expect(res.status).toBe(202);
     }
-    await expect.poll(async () => (await store().getById("eh-2"))?.status, { timeout: 10_000 }).toBe("failure");
+    await expect.poll(async () => (await store().getByChangeId("eh-chg-2"))[0]?.status, { timeout: 10_000 }).toBe("failure");
     await expect.poll(() => host.output(), { timeout: 10_000 }).toMatch(/eventhub: 0 accepted, 3 duplicates, 1 other categories/);
-    expect(await store().getById("audit")).toBeNull();
+    expect(await store().getByChangeId("audit")).toEqual([]);
   });
 });
 

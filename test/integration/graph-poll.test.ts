@@ -83,7 +83,7 @@ describe("Graph poller", () => {
     server.events.push(graphRecord(399, at(15))); // written by Entra after the first poll, stamped earlier
     const report = await pollGraph(client(server.baseUrl), s.watermarks, s.deps, clock, options);
     expect(report.accepted).toBe(1);
-    expect(await s.store.getById("graph-evt-399")).not.toBeNull();
+    expect(await s.store.getByChangeId("graph-chg-399")).toHaveLength(1);
   });
 
   it("gives up on a persistent 401 with the status in the error", async () => {

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { odata } from "@azure/data-tables";
 import { TableEventStore } from "../../src/adapters/tables/eventStore";
 import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
 import { ingestPayload, type IngestDeps } from "../../src/app/ingest";
@@ -15,6 +14,7 @@ const { factory } = testTables();
 const store = new TableEventStore(factory);
 const deadLetters = new TableDeadLetterStore(factory, { now: () => new Date("2026-11-22T10:00:00Z") });
 const deps: IngestDeps = { store, deadLetters };
+const byChange = async (changeId: string) => (await store.getByChangeId(changeId))[0] ?? null;
 const csv = (name: string) => readFileSync(join(__dirname, "..", "fixtures", "csv", name), "utf8");
 
 beforeAll(async () => {
@@ -41,11 +41,11 @@ describe("ingesting the real samples into Table Storage (Azurite)", () => {
     expect(contoso!.steps.map((s) => s.type)).toEqual(["import", "matching", "export"]);
     expect(appName(contoso!)).toBe("Contoso");
 
-    const grafana = await store.getById("a3f2b676-f27c-832e-6757-be2d5ed806ba");
+    const grafana = await byChange("e228f043-cf65-4929-bc3f-87749ad75644");
     expect(grafana).toMatchObject({ action: "other", status: "skipped", sourceIdentity: { displayName: "macos-servers-dynamic", identityType: "Group" } });
     expect(appName(grafana!)).toBe("Grafana PS");
 
-    const ellie = await store.getById("d6cbb0bd-c3ec-6455-bd3e-4282141ce369");
+    const ellie = await byChange("54416401-eef2-461c-8de7-385dde2b3cba");
     expect(identityLabel(ellie!)).toBe("ellie@mauriziobrancaoutlook.onmicrosoft.com");
     expect(ellie).toMatchObject({ status: "skipped", activityDateTimeRaw: "2022-08-23T13:36:50.3538931Z", source: "eventHub" });
     expect(ellie!.steps.at(-1)?.details["SkipReason"]).toBe("AttributeValidationFailed");
@@ -55,7 +55,7 @@ describe("ingesting the real samples into Table Storage (Azurite)", () => {
     const before = await countRows(factory, "events");
     const again = await ingestPayload([{ text: sampleText("eventhub-provisioninglogs-elastic-test-raw.ndjson") }], "test", deps);
     expect(again).toMatchObject({ accepted: 0, duplicates: 3, rejected: [] });
-    expect(await store.getById("ebc7b845-7505-2dfa-269a-93257fab469a")).not.toBeNull();
+    expect(await byChange("e2f2b317-d848-483e-9593-e14e01edcd6d")).not.toBeNull();
     expect(await countRows(factory, "events")).toBe(before);
   });
 
@@ -72,8 +72,8 @@ describe("a batch with a malformed record", () => {
     const report = await ingestPayload([{ contentType: "application/json", text: body }], "test", deps);
     expect(report.accepted).toBe(2);
     expect(report.rejected).toEqual([{ index: 1, reason: 'activityDateTime is not a date: "not a time"' }]);
-    expect(await store.getById("m1")).not.toBeNull();
-    expect(await store.getById("m2")).not.toBeNull();
+    expect(await byChange("chg-m1")).not.toBeNull();
+    expect(await byChange("chg-m2")).not.toBeNull();
     const dead = [];
     for await (const d of deadLetters.table.listEntities<{ reason: string; raw: string; index: number }>()) dead.push(d);
     expect(dead.find((d) => d.reason.includes("not a time"))).toMatchObject({ index: 1, raw: expect.stringContaining('"id":"broken"') });
@@ -104,7 +104,7 @@ describe("the admin-center CSV download", () => {
     );
     expect(report).toMatchObject({ accepted: 2, rejected: [] });
     expect(report.warnings).toEqual([expect.stringContaining("unknown column(s) ignored: Sensitivity Label")]);
-    const alice = await store.getById("csv-evt-1");
+    const alice = await byChange("csv-chg-1");
     expect(alice).toMatchObject({ action: "create", status: "failure", source: "download-csv", error: { code: "ServiceNowEntryConflict", httpStatus: "Conflict", retryCount: 2, nextRetryAt: "2026-11-20T14:15:02.000Z" } });
     expect(alice!.steps.map((s) => `${s.name}:${s.type}:${s.status}`)).toEqual([
       "EntryImportAdd:import:success",
@@ -112,7 +112,7 @@ describe("the admin-center CSV download", () => {
       "EntrySynchronizationAdd:matching:success",
       "EntryExportAdd:export:failure",
     ]);
-    const bob = await store.getById("csv-evt-2");
+    const bob = await byChange("csv-chg-2");
     expect(bob!.sourceIdentity.displayName).toBe('Bob "Bobby" Li');
     expect(bob!.modifiedProperties).toEqual([
       { displayName: "title", oldValue: "Engineer", newValue: "Senior Engineer" },
@@ -129,7 +129,7 @@ describe("the admin-center CSV download", () => {
     expect(events.accepted).toBe(2);
     const props = await ingestPayload([{ name: "m.csv", text: rename(csv("ProvisioningLogs_ModifiedProperties.csv")) }], "test", deps);
     expect(props).toMatchObject({ partsAttached: 1, partsPending: 0 });
-    const bob = await store.getById("sep-evt-2");
+    const bob = await byChange("sep-chg-2");
     expect(bob!.steps.map((s) => s.name)).toEqual(["EntryImportUpdate", "EntryExportUpdate"]);
     expect(bob!.modifiedProperties.map((m) => m.displayName)).toEqual(["title", "department"]);
   });
@@ -152,7 +152,7 @@ describe("storage limits and aggregates", () => {
     const small = { id: "small-1", activityDateTime: "2026-11-21T12:00:01Z", jobId: "scim.t.big", provisioningStatusInfo: { status: "success" } };
     const report = await ingestPayload([{ text: JSON.stringify([big, small]) }], "test", deps);
     expect(report).toMatchObject({ accepted: 2, rejected: [] });
-    const stored = (await store.getById("big-1")) as Awaited<ReturnType<typeof store.getById>> & { truncated?: string };
+    const stored = (await byChange("big-1")) as Awaited<ReturnType<typeof byChange>> & { truncated?: string };
     expect(stored?.truncated).toMatch(/1 MiB/);
     expect(stored?.steps).toHaveLength(60);
     expect(stored?.error?.code).toBe("SystemForCrossDomainIdentityManagementBadRequest");
@@ -174,12 +174,13 @@ describe("storage limits and aggregates", () => {
 
   it("keeps the last known state per object even when events arrive out of order", async () => {
     const job = "BoxOutDelta.t.state";
-    const rec = (id: string, at: string, action: string) => ({ id, activityDateTime: at, jobId: job, provisioningAction: action, provisioningStatusInfo: { status: "success" }, sourceIdentity: { id: "obj-carol", displayName: "Carol" } });
+    const rec = (id: string, at: string, action: string) => ({ id, activityDateTime: at, jobId: job, provisioningAction: action, provisioningStatusInfo: { status: "success" }, sourceIdentity: { id: "OBJ-carol", displayName: "Carol" } });
     await ingestPayload([{ text: JSON.stringify([rec("st-2", "2026-11-21T15:00:00Z", "disable")]) }], "test", deps);
     await ingestPayload([{ text: JSON.stringify([rec("st-1", "2026-11-21T14:00:00Z", "create")]) }], "test", deps);
-    const range = keys.stateRange(jobKey(job, ""), "obj-carol");
-    const rows = [];
-    for await (const r of store.state.listEntities<{ action: string }>({ queryOptions: { filter: odata`PartitionKey eq ${range.partitionKey} and RowKey ge ${range.prefix} and RowKey lt ${range.prefix + "\uffff"}` } })) rows.push(r.action);
-    expect(rows).toEqual(["disable", "create"]);
+    const state = await store.lastKnownState("i:obj-carol", jobKey(job, ""), "2026-11-22T00:00:00Z", 30);
+    expect(state).toMatchObject({ action: "disable", at: "2026-11-21T15:00:00.000Z" });
+    const rows = await store.identityRows("i:obj-carol", "2026-11-01T00:00:00Z", "2026-11-22T00:00:00Z");
+    expect(rows.map((r) => r.action)).toEqual(["disable", "create"]);
+    expect(await store.lastKnownState("i:obj-carol", jobKey("OtherJob.t.x", ""), "2026-11-22T00:00:00Z", 30)).toBeNull();
   });
 });

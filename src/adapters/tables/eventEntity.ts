@@ -1,12 +1,17 @@
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { appName, identityKind, identityLabel, skipReason, type ProvisioningEvent } from "../../core/event";
 
 /**
  * ProvisioningEvent <-> Table entity. Summary fields are columns (filterable); the nested parts
- * are one JSON payload split over 30,000-character properties (a string property holds 64 KiB of
- * UTF-16). A record too large for one entity (1 MiB) is trimmed step by step, and marked so.
+ * (steps, details, modified properties, error) are one JSON payload, deflated and split over
+ * binary properties of at most 64 KiB. Provisioning payloads compress about 4:1, which also makes
+ * every write cheaper. A record whose payload still exceeds the entity budget (1 MiB per entity)
+ * is trimmed step by step, and marked so.
  */
-export const CHUNK_CHARS = 30_000;
-export const MAX_PAYLOAD_CHARS = 14 * CHUNK_CHARS;
+export const CHUNK_BYTES = 60_000;
+export const MAX_CHUNKS = 14;
+/** Uncompressed payload limit before trimming: generous, since it is stored compressed. */
+export const MAX_PAYLOAD_CHARS = 2_000_000;
 
 export interface EventEntity {
   partitionKey: string;
@@ -50,11 +55,20 @@ export function fitPayload(e: ProvisioningEvent): { json: string; truncated: str
   json = JSON.stringify(trimmed);
   if (json.length <= MAX_PAYLOAD_CHARS) return { json, truncated: "details trimmed: record exceeded the 1 MiB entity limit" };
   const minimal: Payload = { ...trimmed, steps: trimmed.steps.map((s) => ({ ...s, details: {} })), modifiedProperties: trimmed.modifiedProperties.slice(0, 20) };
-  return { json: JSON.stringify(minimal).slice(0, MAX_PAYLOAD_CHARS), truncated: "steps and properties trimmed: record exceeded the 1 MiB entity limit" };
+  json = JSON.stringify(minimal);
+  if (json.length <= MAX_PAYLOAD_CHARS) return { json, truncated: "steps and properties trimmed: record exceeded the 1 MiB entity limit" };
+  return { json: JSON.stringify({ ...minimal, steps: [], modifiedProperties: [], error: minimal.error ? { ...minimal.error, reason: cut(minimal.error.reason, 2000) ?? "" } : null }), truncated: "steps and properties dropped: record exceeded the 1 MiB entity limit" };
 }
 
 export function toEventEntity(e: ProvisioningEvent, partitionKey: string, rowKey: string, jobKeyValue: string): EventEntity {
-  const { json, truncated } = fitPayload(e);
+  let { json, truncated } = fitPayload(e);
+  let packed = deflateRawSync(Buffer.from(json, "utf8"));
+  if (packed.length > CHUNK_BYTES * MAX_CHUNKS) {
+    // Incompressible and huge: keep what fits, marked.
+    json = JSON.stringify({ ...JSON.parse(json), steps: [], modifiedProperties: [] });
+    truncated = "steps and properties dropped: record exceeded the 1 MiB entity limit even compressed";
+    packed = deflateRawSync(Buffer.from(json, "utf8"));
+  }
   const entity: EventEntity = {
     partitionKey,
     rowKey,
@@ -82,18 +96,22 @@ export function toEventEntity(e: ProvisioningEvent, partitionKey: string, rowKey
     errorCode: e.error?.code ?? "",
     skipReason: skipReason(e) ?? "",
     source: e.source,
-    chunks: Math.ceil(json.length / CHUNK_CHARS),
+    chunks: Math.ceil(packed.length / CHUNK_BYTES),
   };
   if (truncated) entity["truncated"] = truncated;
-  for (let i = 0; i * CHUNK_CHARS < json.length; i++) entity[`p${i}`] = json.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS);
+  for (let i = 0; i * CHUNK_BYTES < packed.length; i++) entity[`p${i}`] = new Uint8Array(packed.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
   return entity;
 }
 
 export function fromEventEntity(entity: Record<string, unknown>): ProvisioningEvent & { truncated?: string } {
   const chunks = Number(entity["chunks"] ?? 0);
-  let json = "";
-  for (let i = 0; i < chunks; i++) json += String(entity[`p${i}`] ?? "");
-  const payload = JSON.parse(json || "{}") as Payload;
+  const parts: Buffer[] = [];
+  for (let i = 0; i < chunks; i++) {
+    const part = entity[`p${i}`];
+    if (part instanceof Uint8Array) parts.push(Buffer.from(part));
+    else if (typeof part === "string") parts.push(Buffer.from(part, "base64"));
+  }
+  const payload = (parts.length ? JSON.parse(inflateRawSync(Buffer.concat(parts)).toString("utf8")) : {}) as Payload;
   const s = (k: string) => String(entity[k] ?? "");
   const event: ProvisioningEvent & { truncated?: string } = {
     id: s("id"),
@@ -114,28 +132,27 @@ export function fromEventEntity(entity: Record<string, unknown>): ProvisioningEv
   return event;
 }
 
-/** The few columns a list row or an index entry needs, copied onto index entities. */
-export function summaryOf(entity: EventEntity): Record<string, unknown> {
+/**
+ * What an identity-index row carries: where the full record is, and what a list row or a state
+ * question needs without reading it (the app and the identity's names come from the jobs and
+ * directory tables).
+ */
+export function indexRow(entity: EventEntity): Record<string, unknown> {
   return {
     epk: entity.partitionKey,
     erk: entity.rowKey,
-    id: entity["id"],
-    changeId: entity["changeId"],
     at: entity["at"],
-    app: entity["app"],
     jobKey: entity["jobKey"],
-    identity: entity["identity"],
-    identityName: entity["identityName"],
-    identityType: entity["identityType"],
     action: entity["action"],
     status: entity["status"],
     errorCode: entity["errorCode"],
+    targetId: entity["targetId"],
   };
 }
 
 /** Approximate wire size of an entity, for keeping batches under 4 MiB. */
 export function approxSize(entity: Record<string, unknown>): number {
   let n = 0;
-  for (const [k, v] of Object.entries(entity)) n += k.length * 2 + (typeof v === "string" ? v.length * 2 : 16) + 32;
+  for (const [k, v] of Object.entries(entity)) n += k.length * 2 + (typeof v === "string" ? v.length * 2 : v instanceof Uint8Array ? Math.ceil(v.length * 1.34) : 16) + 32;
   return n;
 }

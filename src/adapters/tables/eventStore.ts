@@ -1,30 +1,64 @@
-import { odata, type TableClient } from "@azure/data-tables";
+import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
 import type { ProvisioningEvent } from "../../core/event";
-import { identityKeys } from "../../core/identityKeys";
-import { identityLabel } from "../../core/event";
+import { canonicalIdentityKey, identityAliases } from "../../core/identityKeys";
 import type { CsvParts, EventStore } from "../../app/ports";
 import { ensureTables, entityKey, insertNew, mapLimit, upsertAll, type Entity } from "./batch";
-import { fromEventEntity, summaryOf, toEventEntity, type EventEntity } from "./eventEntity";
-import { hourBucket, jobKey, keys, prefixUpperBound } from "./keys";
+import { fromEventEntity, indexRow, toEventEntity, type EventEntity } from "./eventEntity";
+import { hourBucket, jobKey, keys, prefixUpperBound, weekBucketsBetween } from "./keys";
 import type { TableFactory } from "./client";
 
 /**
  * Table Storage design (one repository, several tables, keys in keys.ts):
  * - events:      PK job|yyyyMMddHH, RK reverse-time|id      full record; a job's events in a time range
- * - refs:        id|bucket / chg|bucket / cyc|bucket        dedupe marker by id; point lookups by changeId and cycleId
- * - identities:  week|bucket, RK key|reverse-time|id        newest-first events per name / UPN / object id / target id
- * - state:       job|bucket, RK object|reverse-time         every observation; the first row is the last known state
- * - counts:      PK job, RK yyyyMMddHH                      per action/status counts, recomputed from the events partition
+ * - refs:        chg|bucket, RK changeId|id                point lookup by changeId; inserted last, it is the dedupe marker
+ *                cyc|bucket, RK cycleId                     the job and time of a cycle (its events are then one key range)
+ * - identities:  week|bucket, RK identity|reverse-time|id   newest-first events per canonical identity (object id, else UPN)
+ * - directory:   dir|kind|bucket, RK alias|identity         names, first names, UPNs, nicknames, ids -> canonical identity
+ * - state:       job|bucket, RK identity                    last known state of objects whose events aged out (written by the purge)
+ * - counts:      PK d|yyyyMMdd, RK job|yyyyMMddHH            per action/status counts and top error codes per job-hour
  * - jobs:        PK "job", RK job                           app name, systems, first/last event: resolution and silence
  * - csvparts:    PK chg|bucket, RK changeId|kind            CSV steps/properties waiting for their event
- * Every write is an upsert (re-delivery is harmless) except the id marker, whose insert tells new from duplicate.
+ * Every write is an upsert (re-delivery is harmless) except the changeId marker, whose insert tells new from
+ * duplicate (de-duplication on id within a batch, on changeId + id across batches).
  */
-export const EVENT_TABLES = ["events", "refs", "identities", "state", "counts", "jobs", "csvparts"] as const;
+export const EVENT_TABLES = ["events", "refs", "identities", "directory", "state", "counts", "jobs", "csvparts"] as const;
+
+export interface IdentityRow {
+  partitionKey: string;
+  rowKey: string;
+  epk: string;
+  erk: string;
+  at: string;
+  jobKey: string;
+  action: string;
+  status: string;
+  errorCode: string;
+  targetId: string;
+}
+
+type Countable = { action: string; status: string; errorCode?: string; error?: { code: string } | null };
+
+/** Adds events to a counts row: total, n_<action>_<status>, and the top failure codes. */
+export function mergeCounts(current: Record<string, unknown> | undefined, events: Countable[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(current ?? {})) if (k === "total" || k.startsWith("n_")) out[k] = Number(v);
+  const errors = JSON.parse(String(current?.["errors"] ?? "{}")) as Record<string, number>;
+  for (const e of events) {
+    out["total"] = Number(out["total"] ?? 0) + 1;
+    const key = `n_${e.action}_${e.status}`;
+    out[key] = Number(out[key] ?? 0) + 1;
+    const code = e.errorCode ?? e.error?.code ?? "";
+    if (e.status === "failure" && code) errors[code] = (errors[code] ?? 0) + 1;
+  }
+  out["errors"] = JSON.stringify(Object.fromEntries(Object.entries(errors).sort((a, b) => b[1] - a[1]).slice(0, 25)));
+  return out;
+}
 
 export class TableEventStore implements EventStore {
   readonly events: TableClient;
   readonly refs: TableClient;
   readonly identities: TableClient;
+  readonly directory: TableClient;
   readonly state: TableClient;
   readonly counts: TableClient;
   readonly jobs: TableClient;
@@ -35,6 +69,7 @@ export class TableEventStore implements EventStore {
     this.events = factory.table("events");
     this.refs = factory.table("refs");
     this.identities = factory.table("identities");
+    this.directory = factory.table("directory");
     this.state = factory.table("state");
     this.counts = factory.table("counts");
     this.jobs = factory.table("jobs");
@@ -42,7 +77,7 @@ export class TableEventStore implements EventStore {
   }
 
   init(): Promise<void> {
-    this.ready ??= ensureTables([this.events, this.refs, this.identities, this.state, this.counts, this.jobs, this.csvparts]);
+    this.ready ??= ensureTables([this.events, this.refs, this.identities, this.directory, this.state, this.counts, this.jobs, this.csvparts]);
     return this.ready;
   }
 
@@ -53,9 +88,9 @@ export class TableEventStore implements EventStore {
     const events = await this.withPendingParts([...byId.values()]);
 
     const eventEntities: EventEntity[] = [];
-    const refEntities: Entity[] = [];
     const identityEntities: Entity[] = [];
-    const stateEntities: Entity[] = [];
+    const cycleRefs = new Map<string, Entity>();
+    const aliases = new Map<string, Entity>();
     const markers: Entity[] = [];
     const markerOwner = new Map<string, { id: string; job: string; hour: string; event: ProvisioningEvent }>();
 
@@ -64,18 +99,19 @@ export class TableEventStore implements EventStore {
       const k = keys.event(job, e.activityDateTime, e.id);
       const entity = toEventEntity(e, k.partitionKey, k.rowKey, job);
       eventEntities.push(entity);
-      const summary = summaryOf(entity);
-      refEntities.push({ ...keys.changeRef(e.changeId, e.id), epk: k.partitionKey, erk: k.rowKey, at: e.activityDateTime });
-      if (e.cycleId) refEntities.push({ ...keys.cycleRef(e.cycleId, e.activityDateTime, e.id), ...summary });
-      for (const key of identityKeys(e)) identityEntities.push({ ...keys.identity(key, e.activityDateTime, e.id), ...summary });
-      const objectKey = e.sourceIdentity.id || identityLabel(e);
-      stateEntities.push({
-        ...keys.state(job, objectKey, e.activityDateTime),
-        ...summary,
-        targetId: e.targetIdentity.id,
-        objectKey,
-      });
-      const marker = { ...keys.idRef(e.id), epk: k.partitionKey, erk: k.rowKey, at: e.activityDateTime };
+      const identityKey = canonicalIdentityKey(e);
+      if (identityKey) {
+        identityEntities.push({ ...keys.identity(identityKey, e.activityDateTime, e.id), ...indexRow(entity) });
+        for (const alias of identityAliases(e)) {
+          const ak = keys.alias(alias.kind, alias.value, identityKey);
+          const cacheKey = entityKey(ak);
+          if (this.knownAliases.has(cacheKey)) continue;
+          aliases.set(cacheKey, { ...ak, identityKey, displayName: String(entity["identityName"] ?? ""), identity: String(entity["identity"] ?? ""), identityType: String(entity["identityType"] ?? "") });
+        }
+      }
+      if (e.cycleId) cycleRefs.set(e.cycleId, { ...keys.cycleRef(e.cycleId), jobKey: job, at: e.activityDateTime });
+      // The changeId reference doubles as the dedupe marker: it is inserted last, and only once.
+      const marker = { ...keys.changeRef(e.changeId, e.id), epk: k.partitionKey, erk: k.rowKey, at: e.activityDateTime };
       markers.push(marker);
       markerOwner.set(entityKey(marker), { id: e.id, job, hour: hourBucket(e.activityDateTime), event: e });
     }
@@ -83,11 +119,12 @@ export class TableEventStore implements EventStore {
     // 1. The record and every index: upserts, so a crash midway and a redelivery are both harmless.
     await Promise.all([
       upsertAll(this.events, eventEntities, this.concurrency),
-      upsertAll(this.refs, refEntities, this.concurrency),
       upsertAll(this.identities, identityEntities, this.concurrency),
-      upsertAll(this.state, stateEntities, this.concurrency),
+      upsertAll(this.refs, [...cycleRefs.values()], this.concurrency),
+      upsertAll(this.directory, [...aliases.values()], this.concurrency),
     ]);
-    // 2. Only then the id marker: its insert tells a new event from a redelivered one.
+    this.rememberAliases(aliases.keys());
+    // 2. Only then the marker: its insert tells a new event from a redelivered one.
     const existing = await insertNew(this.refs, markers, this.concurrency);
     const newIds = new Set<string>();
     const touched = new Map<string, ProvisioningEvent[]>();
@@ -98,31 +135,71 @@ export class TableEventStore implements EventStore {
       if (!touched.has(bucketKey)) touched.set(bucketKey, []);
       touched.get(bucketKey)!.push(owner.event);
     }
-    // 3. Aggregates, recomputed from the stored events (idempotent, exact after redelivery).
-    await mapLimit([...touched.keys()], this.concurrency, (bucketKey) => {
-      const [job, hour] = bucketKey.split("\u0000") as [string, string];
-      return this.recount(job, hour);
-    });
+    // 3. Aggregates: the new events are added to the hourly counts under ETag conditions.
+    await this.addCounts([...touched.values()].flat());
     await this.updateJobs([...touched.values()].flat());
     return { newIds };
   }
 
-  /** Recomputes the counts row of one job-hour from its events partition. */
+  /** Aliases this process has already written: in steady state the directory costs no writes. */
+  private readonly knownAliases = new Set<string>();
+  private rememberAliases(written: Iterable<string>): void {
+    if (this.knownAliases.size > 200_000) this.knownAliases.clear();
+    for (const k of written) this.knownAliases.add(k);
+  }
+
+  /**
+   * Adds new events to the counts rows (per job-hour, n_<action>_<status>, top error codes). Rows
+   * of one day share a partition, so the update is one transaction per day, conditional on the
+   * ETags read: concurrent writers retry instead of losing increments. Only events whose marker
+   * was new are counted, so redelivery never double-counts; recount() rebuilds a row from the
+   * events themselves (used by the reconciliation timer).
+   */
+  async addCounts(events: ProvisioningEvent[]): Promise<void> {
+    const byDay = new Map<string, Map<string, ProvisioningEvent[]>>();
+    for (const e of events) {
+      const k = keys.count(jobKey(e.jobId, e.servicePrincipal.id), hourBucket(e.activityDateTime));
+      if (!byDay.has(k.partitionKey)) byDay.set(k.partitionKey, new Map());
+      const rows = byDay.get(k.partitionKey)!;
+      if (!rows.has(k.rowKey)) rows.set(k.rowKey, []);
+      rows.get(k.rowKey)!.push(e);
+    }
+    await mapLimit([...byDay.entries()], this.concurrency, async ([day, rows]) => {
+      for (let attempt = 0; ; attempt++) {
+        const existing = new Map<string, Record<string, unknown>>();
+        const rowKeys = [...rows.keys()].sort();
+        const lo = rowKeys[0]!;
+        const hi = rowKeys[rowKeys.length - 1]!;
+        for await (const row of this.counts.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${day} and RowKey ge ${lo} and RowKey le ${hi}` } })) {
+          if (rows.has(String(row["rowKey"]))) existing.set(String(row["rowKey"]), row);
+        }
+        const actions: TransactionAction[] = [];
+        for (const [rowKey, list] of rows) {
+          const current = existing.get(rowKey);
+          const merged = mergeCounts(current, list);
+          const entity = { partitionKey: day, rowKey, ...merged };
+          actions.push(current ? ["update", entity, "Replace", { etag: String(current["etag"]) }] : ["create", entity]);
+        }
+        try {
+          for (let i = 0; i < actions.length; i += 100) await this.counts.submitTransaction(actions.slice(i, i + 100));
+          return;
+        } catch (err) {
+          const status = (err as { statusCode?: number }).statusCode;
+          if (attempt >= 8 || (status !== 412 && status !== 409)) throw err;
+          await new Promise((r) => setTimeout(r, 20 + Math.random() * 80 * (attempt + 1)));
+        }
+      }
+    });
+  }
+
+  /** Rebuilds one job-hour counts row from its events partition (reconciliation). */
   async recount(job: string, hour: string): Promise<void> {
-    const counts: Record<string, number> = {};
-    const errors: Record<string, number> = {};
-    let total = 0;
+    const list: { action: string; status: string; errorCode: string }[] = [];
     const rows = this.events.listEntities<{ action: string; status: string; errorCode: string }>({
       queryOptions: { filter: odata`PartitionKey eq ${keys.eventPartition(job, hour)}`, select: ["action", "status", "errorCode"] },
     });
-    for await (const row of rows) {
-      total++;
-      const key = `n_${row.action}_${row.status}`;
-      counts[key] = (counts[key] ?? 0) + 1;
-      if (row.status === "failure" && row.errorCode) errors[row.errorCode] = (errors[row.errorCode] ?? 0) + 1;
-    }
-    const topErrors = Object.fromEntries(Object.entries(errors).sort((a, b) => b[1] - a[1]).slice(0, 25));
-    await this.counts.upsertEntity({ ...keys.count(job, hour), total, ...counts, errors: JSON.stringify(topErrors) }, "Replace");
+    for await (const row of rows) list.push(row);
+    await this.counts.upsertEntity({ ...keys.count(job, hour), ...mergeCounts(undefined, list) }, "Replace");
   }
 
   private async updateJobs(events: ProvisioningEvent[]): Promise<void> {
@@ -178,13 +255,44 @@ export class TableEventStore implements EventStore {
     return out;
   }
 
-  async getById(id: string): Promise<ProvisioningEvent | null> {
+  /**
+   * Newest-first index rows of one identity (canonical key) between two times: one key-range read
+   * per 7-day partition, newest week first, stopping once `limit` rows are found.
+   */
+  async identityRows(identityKey: string, fromIso: string, toIso: string, limit = 50): Promise<IdentityRow[]> {
     await this.init();
-    const k = keys.idRef(id);
-    const ref = await this.refs.getEntity<{ epk: string; erk: string }>(k.partitionKey, k.rowKey).catch(() => null);
-    if (!ref) return null;
-    const entity = await this.events.getEntity<Record<string, unknown>>(ref.epk, ref.erk).catch(() => null);
-    return entity ? fromEventEntity(entity) : null;
+    const out: IdentityRow[] = [];
+    for (const week of weekBucketsBetween(fromIso, toIso)) {
+      const range = keys.identityRange(identityKey, week);
+      const rows = this.identities.listEntities<IdentityRow>({
+        queryOptions: { filter: odata`PartitionKey eq ${range.partitionKey} and RowKey ge ${range.prefix} and RowKey lt ${prefixUpperBound(range.prefix)}` },
+      });
+      for await (const row of rows) {
+        if (row.at > toIso) continue;
+        if (row.at < fromIso) return out;
+        out.push(row);
+        if (out.length >= limit) return out;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The last known state of an identity in one job: its newest event there within the retention
+   * window (the identity index is ordered by event time, so late arrivals cannot regress it), else
+   * the state row the retention purge keeps for objects whose events have aged out.
+   */
+  async lastKnownState(identityKey: string, job: string, nowIso: string, retentionDays: number): Promise<IdentityRow | null> {
+    const from = new Date(Date.parse(nowIso) - retentionDays * 86_400_000).toISOString();
+    for (const week of weekBucketsBetween(from, nowIso)) {
+      const range = keys.identityRange(identityKey, week);
+      const rows = this.identities.listEntities<IdentityRow>({
+        queryOptions: { filter: odata`PartitionKey eq ${range.partitionKey} and RowKey ge ${range.prefix} and RowKey lt ${prefixUpperBound(range.prefix)} and jobKey eq ${job}` },
+      });
+      for await (const row of rows) return row;
+    }
+    const k = keys.state(job, identityKey);
+    return this.state.getEntity<IdentityRow>(k.partitionKey, k.rowKey).catch(() => null);
   }
 
   /** Steps / properties for events already stored are patched in; the rest wait in csvparts. */

@@ -64,7 +64,8 @@ export function bucket(value: string, buckets: number): string {
 }
 
 export const REF_BUCKETS = 16;
-export const IDENTITY_BUCKETS = 8;
+export const IDENTITY_BUCKETS = 32;
+export const DIRECTORY_BUCKETS = 16;
 export const STATE_BUCKETS = 8;
 
 /** The job an event belongs to; falls back to the service principal when a source has no jobId. */
@@ -73,32 +74,25 @@ export function jobKey(jobId: string, servicePrincipalId: string): string {
 }
 
 export const keys = {
-  /** events: one partition per job per hour; newest first inside. */
+  /** events: one partition per job per UTC hour (small partitions write fastest); newest first inside. */
   event: (job: string, iso: string, id: string) => ({ partitionKey: `${job}|${hourBucket(iso)}`, rowKey: `${reverseTicks(iso)}|${keyPart(id)}` }),
   eventPartition: (job: string, hour: string) => `${job}|${hour}`,
-  /** refs: dedupe marker by event id, and point lookup by changeId / cycleId. */
-  idRef: (id: string) => ({ partitionKey: `id|${bucket(id, REF_BUCKETS)}`, rowKey: keyPart(id) }),
+  /** refs: point lookup by changeId (its insert is also the dedupe marker), and cycle -> job and time. */
   changeRef: (changeId: string, id: string) => ({ partitionKey: `chg|${bucket(changeId, REF_BUCKETS)}`, rowKey: `${keyPart(changeId)}|${keyPart(id)}` }),
   changeRefRange: (changeId: string) => ({ partitionKey: `chg|${bucket(changeId, REF_BUCKETS)}`, prefix: `${keyPart(changeId)}|` }),
-  cycleRef: (cycleId: string, iso: string, id: string) => ({
-    partitionKey: `cyc|${bucket(cycleId, REF_BUCKETS)}`,
-    rowKey: `${keyPart(cycleId)}|${reverseTicks(iso)}|${keyPart(id)}`,
-  }),
-  cycleRefRange: (cycleId: string) => ({ partitionKey: `cyc|${bucket(cycleId, REF_BUCKETS)}`, prefix: `${keyPart(cycleId)}|` }),
+  cycleRef: (cycleId: string) => ({ partitionKey: `cyc|${bucket(cycleId, REF_BUCKETS)}`, rowKey: keyPart(cycleId) }),
+  /** directory: alias (kind + normalised value) -> canonical identity key. */
+  alias: (kind: string, value: string, identityKey: string) => ({ partitionKey: `dir|${kind}|${bucket(value, DIRECTORY_BUCKETS)}`, rowKey: `${keyPart(value)}|${keyPart(identityKey)}` }),
   /** identities: newest-first events for one identity key, in 7-day partitions. */
   identity: (identityKey: string, iso: string, id: string) => ({
     partitionKey: `${weekBucket(iso)}|${bucket(identityKey, IDENTITY_BUCKETS)}`,
     rowKey: `${keyPart(identityKey)}|${reverseTicks(iso)}|${keyPart(id)}`,
   }),
   identityRange: (identityKey: string, week: string) => ({ partitionKey: `${week}|${bucket(identityKey, IDENTITY_BUCKETS)}`, prefix: `${keyPart(identityKey)}|` }),
-  /** state: every observation per (job, object), newest first; the first row is the last known state. */
-  state: (job: string, objectKey: string, iso: string) => ({
-    partitionKey: `${job}|${bucket(objectKey, STATE_BUCKETS)}`,
-    rowKey: `${keyPart(objectKey)}|${reverseTicks(iso)}`,
-  }),
-  stateRange: (job: string, objectKey: string) => ({ partitionKey: `${job}|${bucket(objectKey, STATE_BUCKETS)}`, prefix: `${keyPart(objectKey)}|` }),
-  /** counts: one row per job per hour bucket. */
-  count: (job: string, hour: string) => ({ partitionKey: job, rowKey: hour }),
+  /** state: the last known state per (job, identity) once its events have aged out of the window. */
+  state: (job: string, identityKey: string) => ({ partitionKey: `${job}|${bucket(identityKey, STATE_BUCKETS)}`, rowKey: keyPart(identityKey) }),
+  /** counts: one partition per day, one row per job-hour: a batch's count updates are one transaction. */
+  count: (job: string, hour: string) => ({ partitionKey: `d|${hour.slice(0, 8)}`, rowKey: `${job}|${hour}` }),
   job: (job: string) => ({ partitionKey: "job", rowKey: job }),
 };
 

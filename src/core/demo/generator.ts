@@ -1,0 +1,214 @@
+import { demoGroups, demoJobs, demoUsers, deterministicId, seededRandom, TENANT_ID, type DemoErrorTemplate, type DemoGroup, type DemoJob, type DemoUser } from "./tenant";
+
+/**
+ * A deterministic demo tenant as Graph-shaped provisioning records: regular cycles per job with
+ * realistic step sequences per outcome, expected out-of-scope skips, error codes and reason texts
+ * from the reference, and recent incidents to find: a failure spike in ServiceNow, a disable storm
+ * in Adobe, staged deletes in Dropbox held back by the accidental-deletion threshold, and Box gone
+ * quiet. The same seed and `now` always give the same records.
+ */
+export interface DemoOptions {
+  seed?: number;
+  now: Date;
+  days?: number;
+  users?: number;
+  /** Average events per job per cycle (scales the volume; 3 gives ~10k events a week). */
+  perCycle?: number;
+  /** Add the recent incidents (default true). */
+  incidents?: boolean;
+}
+
+type Outcome =
+  | { kind: "create" }
+  | { kind: "update" }
+  | { kind: "redundant" }
+  | { kind: "outOfScope" }
+  | { kind: "failure"; error: DemoErrorTemplate; action: "create" | "update" }
+  | { kind: "disable" }
+  | { kind: "delete" }
+  | { kind: "stagedDelete" };
+
+type Who = { kind: "user"; user: DemoUser } | { kind: "group"; group: DemoGroup };
+
+const MINUTE = 60_000;
+
+function steps(job: DemoJob, who: Who, outcome: Outcome, at: Date, rand: () => number): Record<string, unknown>[] {
+  const typeName = who.kind === "user" ? "User" : "Group";
+  const label = who.kind === "user" ? who.user.upn : who.group.objectId;
+  const source = job.sourceSystem;
+  const target = job.targetSystem;
+  const importStep = (change: "Add" | "Update" | "Delete") => ({
+    name: change === "Add" ? "EntryImportAdd" : change === "Update" ? "EntryImportUpdate" : "EntryImportDelete",
+    provisioningStepType: "import",
+    status: "success",
+    description: `Received ${typeName} '${label}' change of type (${change}) from ${source}`,
+    details:
+      who.kind === "user"
+        ? { objectId: who.user.objectId, accountEnabled: outcome.kind === "disable" ? "False" : "True", displayName: who.user.displayName, givenName: who.user.givenName, mailNickname: who.user.mailNickname, userPrincipalName: who.user.upn, department: who.user.department, IsSoftDeleted: outcome.kind === "delete" ? "True" : "False" }
+        : { objectId: who.group.objectId, displayName: who.group.displayName },
+  });
+  const inScope = outcome.kind !== "outOfScope";
+  const scoping = {
+    name: "EntrySynchronizationScoping",
+    provisioningStepType: "scoping",
+    status: "success",
+    description: `Determine if ${typeName} in scope by evaluating against each scoping filter`,
+    details: {
+      "Active in the source system": outcome.kind === "disable" ? "False" : "True",
+      "Assigned to the application": inScope ? "True" : "False",
+      [`${typeName} has the required role`]: inScope ? "True" : "False",
+      "Scoping filter evaluation passed": "True",
+      ScopeEvaluationResult: "{}",
+    },
+  };
+  const match = { name: "EntryImport", provisioningStepType: "matching", status: "success", description: `Retrieved ${typeName} '${label}' from ${target}`, details: { id: `t-${label}` } };
+  const exportStep = (name: string, status: string, description: string) => ({ name, provisioningStepType: "export", status, description, details: { ReportableIdentifier: label } });
+  switch (outcome.kind) {
+    case "create":
+      return [importStep("Add"), scoping, { name: "EntrySynchronizationAdd", provisioningStepType: "matching", status: "success", description: `${typeName} '${label}' will be created in ${target} (${typeName} is active and assigned in ${source}, but no matching ${typeName} was found in ${target})`, details: {} }, exportStep("EntryExportAdd", "success", `${typeName} '${label}' was created in ${target}`)];
+    case "update":
+      return [importStep("Update"), scoping, match, exportStep("EntryExportUpdate", "success", `${typeName} '${label}' was updated in ${target}`)];
+    case "redundant":
+      return [importStep("Update"), match, scoping, { name: "EntrySynchronizationSkip", provisioningStepType: "export", status: "skipped", description: `The state of the entry in both the source and target systems already match. No change to the ${typeName} '${label}' currently needs to be made.`, details: { ReportableIdentifier: label, SkipReason: "RedundantExport" } }];
+    case "outOfScope":
+      return [importStep("Add"), scoping, { name: "EntrySynchronizationSkip", provisioningStepType: "processing", status: "skipped", description: `${typeName} '${label}' will be skipped: it is not assigned to the application, or is not effectively entitled.`, details: { ReportableIdentifier: label, SkipReason: "NotEffectivelyEntitled" } }];
+    case "failure":
+      return outcome.action === "create"
+        ? [importStep("Add"), scoping, { name: "EntrySynchronizationAdd", provisioningStepType: "matching", status: "success", description: `${typeName} '${label}' will be created in ${target}`, details: {} }, exportStep("EntryExportAdd", "failure", `Failed to create ${typeName} '${label}' in ${target}`)]
+        : [{ name: "EntryEscrowRetry", provisioningStepType: "import", status: "success", description: `We are retrying an operation that previously failed.\r\nIdentifier: ${label}\r\nObject type: ${typeName}\r\nDirectory: ${source}`, details: { CountProcessed: String(1 + Math.floor(rand() * 3)), NextAttempt: new Date(at.getTime() + 6 * 60 * MINUTE).toLocaleString("en-US", { timeZone: "UTC" }).replace(",", ""), TypeName: "EscrowedEntryDefault" } }, match, exportStep("EntryExportUpdate", "failure", `Failed to update ${typeName} '${label}' in ${target}`)];
+    case "disable":
+      return [importStep("Update"), scoping, match, exportStep("EntryExportUpdateSoftDelete", "success", `${typeName} '${label}' was disabled in ${target}`)];
+    case "delete":
+      return [importStep("Delete"), match, exportStep("EntryExportDelete", "success", `${typeName} '${label}' was deleted in ${target}`)];
+    case "stagedDelete":
+      return [importStep("Update"), scoping, match, { name: "EntrySynchronizationSkip", provisioningStepType: "export", status: "skipped", description: `The deletion of ${typeName} '${label}' was held back: the job reached its accidental deletions threshold. An administrator must allow the deletions.`, details: { ReportableIdentifier: label, SkipReason: "AccidentalDeletionThresholdReached" } }];
+  }
+}
+
+function record(job: DemoJob, cycleId: string, at: Date, who: Who, outcome: Outcome, rand: () => number): Record<string, unknown> {
+  const action =
+    outcome.kind === "failure" ? outcome.action : outcome.kind === "redundant" ? "other" : outcome.kind === "outOfScope" ? "create" : outcome.kind;
+  const status = outcome.kind === "failure" ? "failure" : ["redundant", "outOfScope", "stagedDelete"].includes(outcome.kind) ? "skipped" : "success";
+  let errorInformation: Record<string, unknown> | null = null;
+  if (outcome.kind === "failure") {
+    const e = outcome.error;
+    const retried = 1 + Math.floor(rand() * 4);
+    const next = new Date(at.getTime() + (6 + 6 * retried) * 60 * MINUTE).toISOString().replace(".000Z", ".0000000Z");
+    errorInformation = {
+      errorCode: e.code,
+      reason: `${e.httpStatus ? `StatusCode: ${e.httpStatus}\r\n` : ""}Message: ${e.message}${e.retries ? ` This operation was retried ${retried} times. It will be retried again after this date: ${next} UTC` : ""}`,
+      additionalDetails: null,
+      errorCategory: e.category,
+      recommendedAction: null,
+    };
+  }
+  const isUser = who.kind === "user";
+  const sourceId = isUser ? (job.direction === "inbound" ? who.user.employeeId : who.user.objectId) : who.group.objectId;
+  const targetCreated = status === "success" && action !== "create" ? `t-${sourceId.slice(0, 8)}` : "";
+  const modified =
+    outcome.kind === "create" && isUser
+      ? [
+          { displayName: "userName", oldValue: null, newValue: who.user.upn },
+          { displayName: "name.givenName", oldValue: null, newValue: who.user.givenName },
+          { displayName: "active", oldValue: null, newValue: "True" },
+          { displayName: "department", oldValue: null, newValue: who.user.department },
+        ]
+      : outcome.kind === "update" && isUser
+        ? [{ displayName: "department", oldValue: "Operations", newValue: who.user.department }]
+        : outcome.kind === "disable"
+          ? [{ displayName: "active", oldValue: "True", newValue: "False" }]
+          : [];
+  return {
+    id: deterministicId(rand),
+    activityDateTime: at.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    tenantId: TENANT_ID,
+    jobId: job.jobId,
+    cycleId,
+    changeId: deterministicId(rand),
+    provisioningAction: action,
+    durationInMilliseconds: 200 + Math.floor(rand() * 2500),
+    initiatedBy: { id: "", displayName: "Azure AD Provisioning Service", initiatorType: "system" },
+    servicePrincipal: { id: job.servicePrincipalId, displayName: job.appName },
+    sourceSystem: { id: deterministicId(rand), displayName: job.sourceSystem, details: {} },
+    targetSystem: { id: deterministicId(rand), displayName: job.targetSystem, details: { ServicePrincipalId: job.servicePrincipalId, ServicePrincipalDisplayName: job.appName } },
+    sourceIdentity: isUser
+      ? { id: sourceId, displayName: who.user.displayName, identityType: job.direction === "inbound" ? "Worker" : "User", details: { id: sourceId, odatatype: "User", DisplayName: who.user.displayName, UserPrincipalName: who.user.upn } }
+      : { id: sourceId, displayName: who.group.displayName, identityType: "Group", details: { id: sourceId, odatatype: "Group", DisplayName: who.group.displayName } },
+    targetIdentity: { id: targetCreated, displayName: isUser ? who.user.displayName : who.group.displayName, identityType: isUser ? job.identityType : job.identityType.replace(/User$/, "Group"), details: {} },
+    provisioningStatusInfo: { status, errorInformation },
+    provisioningSteps: steps(job, who, outcome, at, rand),
+    modifiedProperties: modified,
+  };
+}
+
+export function* generateDemo(options: DemoOptions): Generator<Record<string, unknown>> {
+  const rand = seededRandom(options.seed ?? 20261122);
+  const now = options.now.getTime();
+  const days = options.days ?? 7;
+  const perCycle = options.perCycle ?? 3;
+  const users = demoUsers(options.users ?? 400, rand);
+  const groups = demoGroups(rand);
+  const jobs = demoJobs(rand);
+  const byKey = new Map(jobs.map((j) => [j.key, j]));
+  const [alice, bob, carol] = users as [DemoUser, DemoUser, DemoUser];
+  const inScope = (job: DemoJob, user: DemoUser) => {
+    if (user === bob && job.key === "salesforce") return false; // "why was bob skipped in Salesforce"
+    if ((user === alice || user === carol) && job.direction !== "crossTenant") return true;
+    const h = (parseInt(user.objectId.slice(0, 6), 16) ^ job.key.length * 2654435761) >>> 0;
+    return (h % 1000) / 1000 < job.scopeShare;
+  };
+  const pick = <T,>(list: T[]) => list[Math.floor(rand() * list.length)]!;
+
+  for (const job of jobs) {
+    // Box went quiet five hours ago: the "silent job" the alerts look for.
+    const stopAt = job.key === "box" && options.incidents !== false ? now - 5 * 60 * MINUTE : now;
+    let t = now - days * 24 * 60 * MINUTE + Math.floor(rand() * job.cycleMinutes) * MINUTE;
+    while (t < stopAt) {
+      const cycleId = deterministicId(rand);
+      const n = Math.max(1, Math.round(perCycle * (0.5 + rand())));
+      for (let i = 0; i < n; i++) {
+        const at = new Date(t + i * (1000 + Math.floor(rand() * 4000)));
+        const who: Who = job.provisionsGroups && rand() < 0.12 ? { kind: "group", group: pick(groups) } : { kind: "user", user: pick(users) };
+        let outcome: Outcome;
+        if (who.kind === "user" && !inScope(job, who.user)) outcome = { kind: "outOfScope" };
+        else {
+          const r = rand();
+          if (r < 0.5) outcome = { kind: "update" };
+          else if (r < 0.72) outcome = { kind: "redundant" };
+          else if (r < 0.84) outcome = { kind: "create" };
+          else if (r < 0.9) outcome = { kind: "failure", error: pick(job.errors), action: rand() < 0.5 ? "create" : "update" };
+          else if (r < 0.97) outcome = { kind: "disable" };
+          else outcome = { kind: "delete" };
+        }
+        yield record(job, cycleId, at, who, outcome, rand);
+      }
+      t += (job.cycleMinutes - 10 + Math.floor(rand() * 20)) * MINUTE;
+    }
+  }
+
+  // The people the examples ask about.
+  const servicenow = byKey.get("servicenow")!;
+  const salesforce = byKey.get("salesforce")!;
+  const dropbox = byKey.get("dropbox")!;
+  const box = byKey.get("box")!;
+  const adobe = byKey.get("adobe")!;
+  yield record(box, deterministicId(rand), new Date(now - 3 * 24 * 60 * MINUTE), { kind: "user", user: bob }, { kind: "create" }, rand);
+  yield record(salesforce, deterministicId(rand), new Date(now - 20 * 60 * MINUTE), { kind: "user", user: bob }, { kind: "outOfScope" }, rand);
+  yield record(dropbox, deterministicId(rand), new Date(now - 26 * 60 * MINUTE), { kind: "user", user: carol }, { kind: "failure", error: dropbox.errors[0]!, action: "create" }, rand);
+  yield record(adobe, deterministicId(rand), new Date(now - 2 * 24 * 60 * MINUTE), { kind: "user", user: alice }, { kind: "create" }, rand);
+
+  if (options.incidents === false) return;
+
+  // Failure spike in ServiceNow over the last 80 minutes, Alice among the failures.
+  const spikeCycle = deterministicId(rand);
+  for (let i = 0; i < 36; i++) {
+    const user = i === 0 ? alice : pick(users);
+    yield record(servicenow, spikeCycle, new Date(now - 80 * MINUTE + i * 2 * MINUTE), { kind: "user", user }, { kind: "failure", error: servicenow.errors[i % 3 === 0 ? 0 : 1]!, action: i % 2 ? "update" : "create" }, rand);
+  }
+  // A disable storm in Adobe: one cycle 50 minutes ago disables 48 users.
+  const stormCycle = deterministicId(rand);
+  for (let i = 0; i < 48; i++) yield record(adobe, stormCycle, new Date(now - 50 * MINUTE + i * 7000), { kind: "user", user: users[(i * 7 + 11) % users.length]! }, { kind: "disable" }, rand);
+  // Dropbox held back deletions three hours ago (accidental-deletion threshold).
+  const stagedCycle = deterministicId(rand);
+  for (let i = 0; i < 12; i++) yield record(dropbox, stagedCycle, new Date(now - 180 * MINUTE + i * 5000), { kind: "user", user: users[(i * 13 + 5) % users.length]! }, { kind: "stagedDelete" }, rand);
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { generateDemo } from "../../src/core/demo/generator";
+import { normaliseRecord } from "../../src/core/ingest/normalise";
+import { appName, identityLabel, skipReason, type ProvisioningEvent } from "../../src/core/event";
+
+const NOW = new Date("2026-11-22T12:00:00Z");
+const events = (): ProvisioningEvent[] =>
+  [...generateDemo({ now: NOW })].map((r) => {
+    const n = normaliseRecord(r);
+    if (n.kind !== "event") throw new Error(`demo record did not normalise: ${n.kind === "rejected" ? n.reason : n.kind}`);
+    return n.event;
+  });
+
+describe("demo tenant generator", () => {
+  const all = events();
+
+  it("is deterministic for a seed and a time", () => {
+    const again = [...generateDemo({ now: NOW })];
+    const first = [...generateDemo({ now: NOW })];
+    expect(again).toEqual(first);
+    expect([...generateDemo({ now: NOW, seed: 7 })][0]).not.toEqual(first[0]);
+  });
+
+  it("produces thousands of events with unique ids, all within the window", () => {
+    expect(all.length).toBeGreaterThan(5000);
+    expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+    const from = NOW.getTime() - 7 * 86_400_000;
+    expect(all.every((e) => Date.parse(e.activityDateTime) >= from && Date.parse(e.activityDateTime) <= NOW.getTime())).toBe(true);
+  });
+
+  it("covers outbound gallery apps, a SCIM custom app, Workday inbound and cross-tenant sync", () => {
+    const apps = new Set(all.map(appName));
+    for (const app of ["ServiceNow", "Adobe Identity Management", "Salesforce", "Dropbox Business", "AWS IAM Identity Center", "Box", "Contoso HR Portal", "Workday to Active Directory User Provisioning", "Fabrikam (cross-tenant sync)"]) {
+      expect(apps).toContain(app);
+    }
+    const workday = all.find((e) => appName(e).startsWith("Workday"))!;
+    expect(workday.sourceSystem.displayName).toBe("Workday");
+    expect(workday.targetSystem.displayName).toBe("Active Directory");
+    expect(all.find((e) => appName(e) === "Contoso HR Portal")!.targetSystem.displayName).toBe("customappsso");
+  });
+
+  it("has every outcome, with steps that match it", () => {
+    const kinds = new Set(all.map((e) => `${e.action}/${e.status}`));
+    for (const k of ["create/success", "update/success", "other/skipped", "create/skipped", "create/failure", "update/failure", "disable/success", "delete/success", "stagedDelete/skipped"]) expect(kinds).toContain(k);
+    const failure = all.find((e) => e.status === "failure")!;
+    expect(failure.steps.at(-1)).toMatchObject({ type: "export", status: "failure" });
+    expect(failure.error?.code).toBeTruthy();
+    const outOfScope = all.find((e) => skipReason(e) === "NotEffectivelyEntitled")!;
+    expect(outOfScope.steps.find((s) => s.type === "scoping")?.details["Assigned to the application"]).toBe("False");
+  });
+
+  it("mines retry facts from its reason texts", () => {
+    const retrying = all.find((e) => e.error?.retryCount !== null && e.error?.retryCount !== undefined)!;
+    expect(retrying.error?.nextRetryAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  });
+
+  it("contains the recent incidents: a ServiceNow failure spike, an Adobe disable storm, Dropbox staged deletes, Box gone quiet", () => {
+    const recent = (minutes: number) => all.filter((e) => Date.parse(e.activityDateTime) > NOW.getTime() - minutes * 60_000);
+    expect(recent(90).filter((e) => appName(e) === "ServiceNow" && e.status === "failure").length).toBeGreaterThanOrEqual(30);
+    const storm = recent(60).filter((e) => appName(e) === "Adobe Identity Management" && e.action === "disable");
+    expect(storm.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(storm.map((e) => e.cycleId)).size).toBeLessThanOrEqual(2);
+    expect(recent(200).filter((e) => e.action === "stagedDelete").length).toBeGreaterThanOrEqual(10);
+    expect(recent(5 * 60 - 1).filter((e) => appName(e) === "Box")).toHaveLength(0);
+  });
+
+  it("has the people the examples ask about", () => {
+    const aliceFailures = all.filter((e) => identityLabel(e) === "alice.zhang@contoso.com" && appName(e) === "ServiceNow" && e.status === "failure");
+    expect(aliceFailures.length).toBeGreaterThanOrEqual(1);
+    expect(all.some((e) => identityLabel(e) === "bob.li@contoso.com" && appName(e) === "Salesforce" && e.status === "skipped")).toBe(true);
+    expect(all.some((e) => identityLabel(e) === "carol.okafor@contoso.com" && appName(e) === "Dropbox Business" && e.status === "failure")).toBe(true);
+    expect(all.some((e) => identityLabel(e) === "alice.martin@contoso.com")).toBe(true);
+  });
+
+  it("scales with perCycle", () => {
+    const bigger = [...generateDemo({ now: NOW, perCycle: 9, days: 2 })].length;
+    const smaller = [...generateDemo({ now: NOW, perCycle: 3, days: 2 })].length;
+    expect(bigger).toBeGreaterThan(smaller * 2);
+  });
+});
