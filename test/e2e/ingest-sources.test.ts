@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => host?.stop());
 
-const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+const post = (body: RequestInit["body"], headers: Record<string, string> = {}) =>
   fetch(`${host.url}/api/ingest`, { method: "POST", body, headers: { "x-functions-key": host.functionKey, ...headers } });
 
 describe("POST /api/ingest", () => {

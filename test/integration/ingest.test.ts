@@ -184,3 +184,29 @@ describe("storage limits and aggregates", () => {
     expect(await store.lastKnownState("i:obj-carol", jobKey("OtherJob.t.x", ""), "2026-11-22T00:00:00Z", 30)).toBeNull();
   });
 });
+
+describe("retention purge", () => {
+  it("removes what is older than the cutoff, keeps the rest, and keeps the last state of aged-out objects", async () => {
+    const { factory: f } = testTables();
+    const s = new TableEventStore(f);
+    const d = { store: s, deadLetters: new TableDeadLetterStore(f, { now: () => new Date("2026-11-22T10:00:00Z") }) };
+    const job = "SalesforceOutDelta.t.purge";
+    const rec = (id: string, at: string, objectId: string, action = "create") => ({ id, changeId: `c-${id}`, cycleId: `cyc-${id}`, activityDateTime: at, jobId: job, provisioningAction: action, provisioningStatusInfo: { status: "success" }, sourceIdentity: { id: objectId, displayName: objectId } });
+    await ingestPayload(
+      [{ text: JSON.stringify([rec("old-1", "2026-09-01T10:00:00Z", "dave"), rec("old-2", "2026-09-02T10:00:00Z", "erin", "disable"), rec("new-1", "2026-11-20T10:00:00Z", "erin")]) }],
+      "test",
+      d,
+    );
+    const report = await s.purgeBefore("2026-10-23T00:00:00Z");
+    expect(report.events).toBe(2);
+    expect(report.statesKept).toBe(2);
+    expect(await s.getByChangeId("c-old-1")).toEqual([]);
+    expect(await s.getByChangeId("c-new-1")).toHaveLength(1);
+    expect(await countRows(f, "events")).toBe(1);
+    expect(await countRows(f, "identities")).toBe(1);
+    expect(await countRows(f, "counts")).toBe(1);
+    // dave's only event aged out: the state row answers; erin's newest event is still in the window.
+    expect(await s.lastKnownState("i:dave", jobKey(job, ""), "2026-11-22T00:00:00Z", 30)).toMatchObject({ action: "create", at: "2026-09-01T10:00:00.000Z" });
+    expect(await s.lastKnownState("i:erin", jobKey(job, ""), "2026-11-22T00:00:00Z", 30)).toMatchObject({ at: "2026-11-20T10:00:00.000Z" });
+  });
+});

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import type { TestProject } from "vitest/node";
+import type { TestProject } from "vitest/node" with { "resolution-mode": "import" };
 import { freePort, startAzurite, stopChild, type Child } from "../../scripts/processes";
 import { AZURITE_CONNECTION_STRING } from "../../src/config";
 

@@ -1,4 +1,4 @@
-import { RestError, type TableClient, type TransactionAction } from "@azure/data-tables";
+import { odata, RestError, type TableClient, type TransactionAction } from "@azure/data-tables";
 import { approxSize } from "./eventEntity";
 
 /**
@@ -66,29 +66,57 @@ export async function upsertAll(table: TableClient, entities: Entity[], concurre
 
 const isConflict = (err: unknown) => err instanceof RestError && err.statusCode === 409;
 
+/** Table Storage allows at most 15 comparisons in one filter: 1 for the partition, 14 row keys. */
+const KEYS_PER_QUERY = 14;
+
+async function existingRowKeys(table: TableClient, partitionKey: string, rowKeys: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < rowKeys.length; i += KEYS_PER_QUERY) {
+    const group = rowKeys.slice(i, i + KEYS_PER_QUERY);
+    const ors = group.map((rk) => odata`RowKey eq ${rk}`).join(" or ");
+    const filter = `${odata`PartitionKey eq ${partitionKey}`} and (${ors})`;
+    for await (const e of table.listEntities({ queryOptions: { filter, select: ["RowKey"] } })) found.add(String(e.rowKey));
+  }
+  return found;
+}
+
 /**
  * Inserts entities that must not exist yet and reports which already did (for de-duplication).
- * A transaction fails whole on one conflict; then its rows are inserted one by one to tell.
+ * A transaction fails whole on one conflict; then the chunk's keys are looked up 14 at a time and
+ * only the missing rows are inserted, so a redelivered batch costs a few queries, not one request
+ * per row.
  */
 export async function insertNew(table: TableClient, entities: Entity[], concurrency = 8): Promise<Set<string>> {
   const existing = new Set<string>();
-  const key = (e: Entity) => `${e.partitionKey}\u0000${e.rowKey}`;
-  await mapLimit(chunkByPartition(entities), concurrency, async (chunk) => {
-    if (chunk.length > 1) {
-      try {
-        await table.submitTransaction(chunk.map((e): TransactionAction => ["create", e]));
-        return;
-      } catch (err) {
-        if (!isConflict(err) && !(err instanceof RestError && err.statusCode === 400 && /EntityAlreadyExists/i.test(err.message))) throw err;
-      }
+  const insertOne = async (e: Entity) => {
+    try {
+      await table.createEntity(e);
+    } catch (err) {
+      if (isConflict(err)) existing.add(entityKey(e));
+      else throw err;
     }
+  };
+  await mapLimit(chunkByPartition(entities), concurrency, async (chunk) => {
+    if (chunk.length === 1) return insertOne(chunk[0]!);
+    try {
+      await table.submitTransaction(chunk.map((e): TransactionAction => ["create", e]));
+      return;
+    } catch (err) {
+      if (!isConflict(err) && !(err instanceof RestError && err.statusCode === 400 && /EntityAlreadyExists/i.test(err.message))) throw err;
+    }
+    const present = await existingRowKeys(table, chunk[0]!.partitionKey, chunk.map((e) => e.rowKey));
+    const missing: Entity[] = [];
     for (const e of chunk) {
-      try {
-        await table.createEntity(e);
-      } catch (err) {
-        if (isConflict(err)) existing.add(key(e));
-        else throw err;
-      }
+      if (present.has(e.rowKey)) existing.add(entityKey(e));
+      else missing.push(e);
+    }
+    if (missing.length === 0) return;
+    try {
+      if (missing.length === 1) return await insertOne(missing[0]!);
+      await table.submitTransaction(missing.map((e): TransactionAction => ["create", e]));
+    } catch (err) {
+      if (!isConflict(err) && !(err instanceof RestError && err.statusCode === 400)) throw err;
+      for (const e of missing) await insertOne(e); // a concurrent writer won some rows: settle them one by one
     }
   });
   return existing;
@@ -108,4 +136,24 @@ export async function ensureTables(tables: TableClient[]): Promise<void> {
       }
     }),
   );
+}
+
+/** Deletes every entity matching an OData filter, in per-partition transactions. Returns the count. */
+export async function deleteWhere(table: TableClient, filter: string, concurrency = 8): Promise<number> {
+  const doomed: Entity[] = [];
+  for await (const e of table.listEntities({ queryOptions: { filter, select: ["PartitionKey", "RowKey"] } })) {
+    doomed.push({ partitionKey: String(e.partitionKey), rowKey: String(e.rowKey) });
+  }
+  await mapLimit(chunkByPartition(doomed), concurrency, async (chunk) => {
+    try {
+      await table.submitTransaction(chunk.map((e): TransactionAction => ["delete", e]));
+    } catch (err) {
+      // Something else deleted a row meanwhile: fall back to single deletes that ignore 404.
+      if (!(err instanceof RestError) || (err.statusCode !== 404 && err.statusCode !== 400)) throw err;
+      for (const e of chunk) await table.deleteEntity(e.partitionKey, e.rowKey).catch((inner: unknown) => {
+        if (!(inner instanceof RestError && inner.statusCode === 404)) throw inner;
+      });
+    }
+  });
+  return doomed.length;
 }

@@ -2,7 +2,7 @@ import { odata, type TableClient, type TransactionAction } from "@azure/data-tab
 import type { ProvisioningEvent } from "../../core/event";
 import { canonicalIdentityKey, identityAliases } from "../../core/identityKeys";
 import type { CsvParts, EventStore } from "../../app/ports";
-import { ensureTables, entityKey, insertNew, mapLimit, upsertAll, type Entity } from "./batch";
+import { deleteWhere, ensureTables, entityKey, insertNew, mapLimit, upsertAll, type Entity } from "./batch";
 import { fromEventEntity, indexRow, toEventEntity, type EventEntity } from "./eventEntity";
 import { hourBucket, jobKey, keys, prefixUpperBound, weekBucketsBetween } from "./keys";
 import type { TableFactory } from "./client";
@@ -22,6 +22,25 @@ import type { TableFactory } from "./client";
  * duplicate (de-duplication on id within a batch, on changeId + id across batches).
  */
 export const EVENT_TABLES = ["events", "refs", "identities", "directory", "state", "counts", "jobs", "csvparts"] as const;
+
+export interface PurgeReport {
+  events: number;
+  identities: number;
+  refs: number;
+  counts: number;
+  deadLetters: number;
+  csvParts: number;
+  statesKept: number;
+}
+
+/** Identity keys are stored key-escaped (keyPart); state rows use the same escaping. */
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
 
 export interface IdentityRow {
   partitionKey: string;
@@ -293,6 +312,54 @@ export class TableEventStore implements EventStore {
     }
     const k = keys.state(job, identityKey);
     return this.state.getEntity<IdentityRow>(k.partitionKey, k.rowKey).catch(() => null);
+  }
+
+  /**
+   * Retention: removes events, index rows, references and counts older than the cutoff. Before an
+   * identity's rows go, its newest state per job is kept in the state table, so "is bob
+   * provisioned in Box?" still has an answer after the events have aged out.
+   */
+  async purgeBefore(cutoffIso: string, horizonDays = 400): Promise<PurgeReport> {
+    await this.init();
+    const report: PurgeReport = { events: 0, identities: 0, refs: 0, counts: 0, deadLetters: 0, csvParts: 0, statesKept: 0 };
+    const horizon = new Date(Date.parse(cutoffIso) - horizonDays * 86_400_000).toISOString();
+    const cutoffHour = hourBucket(cutoffIso);
+    const jobs: { rowKey: string; firstAt: string }[] = [];
+    for await (const j of this.jobs.listEntities<{ firstAt: string }>({ queryOptions: { filter: odata`PartitionKey eq ${"job"}` } })) jobs.push({ rowKey: String(j.rowKey), firstAt: j.firstAt });
+    for (const job of jobs) {
+      const from = job.firstAt > horizon ? job.firstAt : horizon;
+      if (from >= cutoffIso) continue;
+      const lower = keys.eventPartition(job.rowKey, hourBucket(from));
+      const upper = keys.eventPartition(job.rowKey, cutoffHour);
+      report.events += await deleteWhere(this.events, odata`PartitionKey ge ${lower} and PartitionKey lt ${upper}`, this.concurrency);
+    }
+    // Identity rows: whole 7-day partitions that ended before the cutoff, oldest first.
+    const weeks = weekBucketsBetween(horizon, cutoffIso).reverse().slice(0, -1);
+    for (const week of weeks) {
+      const rows: IdentityRow[] = [];
+      for await (const r of this.identities.listEntities<IdentityRow>({ queryOptions: { filter: odata`PartitionKey ge ${`${week}|`} and PartitionKey lt ${`${week}|~`}` } })) rows.push(r);
+      if (rows.length === 0) continue;
+      const newest = new Map<string, IdentityRow>();
+      for (const r of rows) {
+        const identity = r.rowKey.split("|")[0] ?? "";
+        const key = `${r.jobKey}\u0000${identity}`;
+        const seen = newest.get(key);
+        if (!seen || r.at > seen.at) newest.set(key, r);
+      }
+      await mapLimit([...newest.entries()], this.concurrency, async ([key, row]) => {
+        const [job, identity] = key.split("\u0000") as [string, string];
+        const k = keys.state(job, decodeURIComponentSafe(identity));
+        const current = await this.state.getEntity<IdentityRow>(k.partitionKey, k.rowKey).catch(() => null);
+        if (current && current.at >= row.at) return;
+        await this.state.upsertEntity({ ...k, at: row.at, jobKey: row.jobKey, action: row.action, status: row.status, errorCode: row.errorCode, targetId: row.targetId, epk: "", erk: "" }, "Replace");
+        report.statesKept++;
+      });
+      report.identities += await deleteWhere(this.identities, odata`PartitionKey ge ${`${week}|`} and PartitionKey lt ${`${week}|~`}`, this.concurrency);
+    }
+    report.refs += await deleteWhere(this.refs, odata`at lt ${cutoffIso}`, this.concurrency);
+    report.counts += await deleteWhere(this.counts, odata`PartitionKey lt ${`d|${cutoffHour.slice(0, 8)}`}`, this.concurrency);
+    report.csvParts += await deleteWhere(this.csvparts, odata`Timestamp lt ${new Date(cutoffIso)}`, this.concurrency);
+    return report;
   }
 
   /** Steps / properties for events already stored are patched in; the rest wait in csvparts. */

@@ -63,8 +63,8 @@ export function bucket(value: string, buckets: number): string {
   return (h.readUInt32BE(0) % buckets).toString(16).padStart(2, "0");
 }
 
-export const REF_BUCKETS = 16;
-export const IDENTITY_BUCKETS = 32;
+export const REF_BUCKETS = 64;
+export const IDENTITY_BUCKETS = 64;
 export const DIRECTORY_BUCKETS = 16;
 export const STATE_BUCKETS = 8;
 
