@@ -1,0 +1,173 @@
+import type { ProvisioningAction, ProvisioningStatus } from "../event";
+import { extractTimeRange, lastDays, type TimeRange } from "./timeRange";
+
+/**
+ * Plain-English questions to structured queries, deterministically (no AI service). Names of
+ * people and apps stay as the phrases the admin typed; the resolver matches them against stored
+ * data and asks back when a phrase is ambiguous.
+ */
+export interface ListFilters {
+  identityType?: "User" | "Group";
+  actions?: ProvisioningAction[];
+  status?: ProvisioningStatus;
+  /** App, or target system ("in ServiceNow", "to Active Directory"). */
+  app?: string;
+  sourceSystem?: string;
+  identity?: string;
+}
+
+export type Question =
+  | { kind: "help" }
+  | { kind: "why"; identity: string; app: string | null; range: TimeRange; outcome: "failure" | "skipped" | null; loose: boolean }
+  | { kind: "history"; identity: string; range: TimeRange; loose: boolean }
+  | { kind: "provisioned"; identity: string; app: string }
+  | { kind: "id"; id: string; hint: "change" | "cycle" | "job" | null }
+  | { kind: "list"; filters: ListFilters; range: TimeRange }
+  | { kind: "topErrors"; app: string | null; range: TimeRange }
+  | { kind: "activity"; app: string | null; range: TimeRange }
+  | { kind: "health"; app: string; range: TimeRange }
+  | { kind: "limit"; topic: "roleImports"; app: string | null }
+  | { kind: "unknown"; text: string };
+
+export const DEFAULT_LIST_DAYS = 7;
+export const DEFAULT_WHY_DAYS = 30;
+
+const ID = "[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}";
+const ID_RE = new RegExp(`^(?:(change|change ?id|cycle|cycle ?id|job|job ?id)\\s*[:#=]?\\s*)?(${ID})$`, "i");
+const JOB_RE = /^job\s*(?:id)?\s*[:#=]?\s*([A-Za-z0-9]+\.[A-Za-z0-9.\-]+)$/i;
+const UPN_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Strip politeness, punctuation and filler around the words that matter. */
+export function cleanQuestion(text: string): string {
+  return text
+    .replace(/[\u2018\u2019]/g, "'")
+    .replace(/[?!]+/g, " ")
+    .replace(/\b(please|pls|hey provbot|provbot|can you tell me|tell me|do you know|could you)\b/gi, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .replace(/[.,;:]+$/, "")
+    .trim();
+}
+
+/** "ServiceNow app" -> "ServiceNow", "the Adobe application" -> "Adobe". */
+export function cleanName(phrase: string): string {
+  return phrase
+    .replace(/^(the|a|an|our|my)\s+/i, "")
+    .replace(/\s+(app|application|tenant|job|connector|provisioning)$/i, "")
+    .replace(/^['"]|['"]$/g, "")
+    .replace(/'s$/i, "")
+    .trim();
+}
+
+const ACTION_WORDS: [RegExp, ProvisioningAction[]][] = [
+  [/\b(staged ?deletes?|staged deletions?|held back)\b/, ["stagedDelete"]],
+  [/\b(removed|removals?|deprovisioned|offboarded)\b/, ["delete", "disable"]],
+  [/\b(deleted|deletes|deletions?)\b/, ["delete"]],
+  [/\b(disabled|disables|deactivated)\b/, ["disable"]],
+  [/\b(created|creates|creations?|added|provisioned|onboarded)\b/, ["create"]],
+  [/\b(updated|updates|changed|modified)\b/, ["update"]],
+];
+
+function parseList(t: string, range: TimeRange): Question | null {
+  const lower = t.toLowerCase();
+  const filters: ListFilters = {};
+  let matched = false;
+  if (/\b(users?|people|persons?|employees?|workers?|accounts?)\b/.test(lower)) filters.identityType = "User";
+  if (/\bgroups?\b/.test(lower)) filters.identityType = "Group";
+  for (const [re, actions] of ACTION_WORDS) {
+    if (re.test(lower)) {
+      filters.actions = actions;
+      matched = true;
+      break;
+    }
+  }
+  if (/\b(unsuccessful(ly)?|failed|failures?|failing|errors?|errored)\b/.test(lower)) {
+    filters.status = "failure";
+    matched = true;
+  } else if (/\b(skipped|skips)\b/.test(lower)) {
+    filters.status = "skipped";
+    matched = true;
+  } else if (/\bsuccessful(ly)?\b/.test(lower)) filters.status = "success";
+  if (!matched) return null;
+  // "removed from Adobe": the target; "users from Workday": the source system.
+  const removalFrom = /\b(?:removed|deleted|disabled|deprovisioned|offboarded)\s+from\s+(.+?)(?=\s+(?:were|was|in|to|into|for)\b|$)/i.exec(t);
+  if (removalFrom) filters.app = cleanName(removalFrom[1]!);
+  else {
+    const from = /\bfrom\s+(.+?)(?=\s+(?:were|was|are|got|get|have|has|in|to|into|for|that)\b|$)/i.exec(t);
+    if (from) filters.sourceSystem = cleanName(from[1]!);
+  }
+  const into = /\b(?:in|to|into|on)\s+(?!the last|the past)(.+?)(?=\s+(?:for|from|were|was)\b|$)/i.exec(t);
+  if (into && !filters.app) filters.app = cleanName(into[1]!);
+  const forWho = /\bfor\s+(?!the\b)(.+?)(?=\s+(?:in|to|from|on)\b|$)/i.exec(t);
+  if (forWho) filters.identity = cleanName(forWho[1]!);
+  return { kind: "list", filters, range };
+}
+
+export function parseQuestion(raw: string, nowIso: string): Question {
+  const text = cleanQuestion(raw);
+  if (text === "" || /^(help|\?|hi|hello|hey|start|commands?|menu|what can you do|how do i use this|usage)$/i.test(text)) return { kind: "help" };
+
+  const id = ID_RE.exec(text);
+  if (id) {
+    const hint = id[1] ? (id[1].toLowerCase().startsWith("change") ? "change" : id[1].toLowerCase().startsWith("cycle") ? "cycle" : "job") : null;
+    return { kind: "id", id: id[2]!, hint };
+  }
+  const job = JOB_RE.exec(text);
+  if (job) return { kind: "id", id: job[1]!, hint: "job" };
+  if (UPN_RE.test(text)) return { kind: "history", identity: text, range: lastDays(nowIso, DEFAULT_WHY_DAYS), loose: false };
+
+  const time = extractTimeRange(text, nowIso);
+  const t = time?.rest ?? text;
+  const range = (days: number) => time?.range ?? lastDays(nowIso, days);
+  const lower = t.toLowerCase();
+
+  if (/\broles?\b/.test(lower) && /\bimport/.test(lower)) {
+    const from = /\b(?:from|in|for)\s+(.+)$/i.exec(t);
+    return { kind: "limit", topic: "roleImports", app: from ? cleanName(from[1]!) : null };
+  }
+  const top = /\b(?:top|most common|frequent)\s+(?:\d+\s+)?errors?\b|\berror (?:codes|summary|breakdown)\b/i.exec(t);
+  if (top) {
+    const app = /\b(?:in|for|on|from|with)\s+(.+)$/i.exec(t.slice(top.index + top[0].length));
+    return { kind: "topErrors", app: app ? cleanName(app[1]!) : null, range: range(DEFAULT_LIST_DAYS) };
+  }
+  if (/\bactivity\b/i.test(t) && /\b(by|per)\s+(action|day)\b|\bdaily\b/i.test(t)) {
+    const app = /\b(?:in|for|on)\s+(.+?)(?=\s+(?:by|per)\b|$)/i.exec(t);
+    return { kind: "activity", app: app ? cleanName(app[1]!) : null, range: range(DEFAULT_LIST_DAYS) };
+  }
+  const health = /^how(?:'s| is| are)\s+(.+?)\s+(?:doing|going|looking|performing)$/i.exec(t) ?? /^(?:health|status|summary)\s+(?:of|for)\s+(.+)$/i.exec(t);
+  if (health) return { kind: "health", app: cleanName(health[1]!), range: range(DEFAULT_LIST_DAYS) };
+
+  const provisioned =
+    /^(?:is|was|has|are)\s+(.+?)\s+(?:been\s+)?(?:provisioned|created|synced|set up|there|present|active|enabled)\s+(?:in|to|into|on)\s+(.+)$/i.exec(t) ??
+    /^does\s+(.+?)\s+(?:exist|have an account)\s+in\s+(.+)$/i.exec(t) ??
+    /^is\s+(.+?)\s+in\s+(.+)$/i.exec(t);
+  if (provisioned) return { kind: "provisioned", identity: cleanName(provisioned[1]!), app: cleanName(provisioned[2]!) };
+
+  const why =
+    /^why\s+(?:did|was|is|were|has|does|didn't|wasn't|isn't|hasn't|doesn't|won't|can't)\s+(.+?)\s+(?:not\s+)?(fail(?:ed|ing|s)?|get skipped|skipped|skip|error(?:ed)?|be provisioned|provisioned|provision|get provisioned|get created|created|synced|sync|work(?:ing)?)(?:\s+(?:in|to|for|on|into|with)\s+(.+))?$/i.exec(t);
+  if (why) {
+    const outcome = /fail|error/i.test(why[2]!) ? "failure" : /skip/i.test(why[2]!) ? "skipped" : null;
+    return { kind: "why", identity: cleanName(why[1]!), app: why[3] ? cleanName(why[3]) : null, range: range(DEFAULT_WHY_DAYS), outcome, loose: false };
+  }
+  const wrong = /^what(?:'s| is|\s+went)\s+wrong\s+(?:with|for)\s+(.+?)(?:\s+(?:in|on|with|to)\s+(.+))?$/i.exec(t);
+  if (wrong) return { kind: "why", identity: cleanName(wrong[1]!), app: wrong[2] ? cleanName(wrong[2]) : null, range: range(DEFAULT_WHY_DAYS), outcome: "failure", loose: false };
+
+  const history =
+    /^what\s+happened\s+(?:to|with)\s+(.+)$/i.exec(t) ??
+    /^(?:history|events|activity|timeline)\s+(?:of|for)\s+(.+)$/i.exec(t) ??
+    /^show\s+(?:me\s+)?(.+?)(?:'s)?\s+(?:history|events|timeline)$/i.exec(t);
+  if (history) return { kind: "history", identity: cleanName(history[1]!), range: range(DEFAULT_WHY_DAYS), loose: false };
+
+  const list = parseList(t, range(DEFAULT_LIST_DAYS));
+  if (list) return list;
+
+  // "alice servicenow", "alice in servicenow": a name and maybe an app, no verb. The resolver checks both.
+  const loose = /^([\p{L}][\p{L}.'\-]*(?:\s+(?!(?:in|on|at)\b)[\p{L}][\p{L}.'\-]*)?)(?:\s+(?:in|on|at|@)\s+|\s+)([\p{L}][\p{L}0-9 .'\-]*)$/u.exec(t);
+  if (loose && t.split(" ").length <= 4) {
+    return { kind: "why", identity: cleanName(loose[1]!), app: cleanName(loose[2]!), range: range(DEFAULT_WHY_DAYS), outcome: null, loose: true };
+  }
+  if (/^[\p{L}][\p{L}.'\-]*(?:\s+[\p{L}][\p{L}.'\-]*)?$/u.test(t) && t.length <= 40) {
+    return { kind: "history", identity: cleanName(t), range: range(DEFAULT_WHY_DAYS), loose: true };
+  }
+  return { kind: "unknown", text: raw.trim() };
+}
