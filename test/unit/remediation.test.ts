@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CATALOGUE_CODES, remedyFor, retryText } from "../../src/core/remediation";
+
+const reference = readFileSync(join(__dirname, "..", "..", "..", "shared", "reference", "provisioning-log-formats.md"), "utf8");
+
+describe("remediation catalogue", () => {
+  it("covers every error code the reference's catalogue tables list", () => {
+    const section = reference.slice(reference.indexOf("## 7. Error-code catalogue"), reference.indexOf("### 7.6"));
+    const codes = new Set<string>();
+    for (const line of section.split("\n")) {
+      if (!line.startsWith("| `")) continue;
+      for (const m of line.split("|")[1]!.matchAll(/`([A-Za-z]+)`/g)) codes.add(m[1]!);
+    }
+    expect(codes.size).toBeGreaterThan(50);
+    // App-specific conflict codes (ContosoEntryConflict, BoxEntryConflict) are covered by their pattern.
+    const missing = [...codes].filter((c) => remedyFor(c, null, null).source !== "catalogue" && !/.+EntryConflict$/.test(c));
+    expect(missing).toEqual([]);
+  });
+
+  it("explains app-specific conflict codes by their pattern", () => {
+    expect(remedyFor("ServiceNowEntryConflict", "nonServiceFailure", "Conflict")).toMatchObject({ source: "pattern", retry: "nextCycle" });
+    expect(remedyFor("SystemForCrossDomainIdentityManagementSomethingNew", null, null).source).toBe("pattern");
+  });
+
+  it("falls back to the HTTP status, then to the category", () => {
+    expect(remedyFor("AcmeWeirdError", null, "Forbidden")).toMatchObject({ source: "httpStatus" });
+    expect(remedyFor("AcmeWeirdError", "nonServiceFailure", null)).toMatchObject({ source: "category", retry: "manual" });
+    expect(remedyFor("AcmeWeirdError", "failure", null)).toMatchObject({ source: "category", retry: "nextCycle" });
+    expect(remedyFor("AcmeWeirdError", null, null).source).toBe("unknown");
+  });
+
+  it("has its own words for every entry", () => {
+    for (const code of CATALOGUE_CODES) {
+      const r = remedyFor(code, null, null);
+      expect(r.cause.length).toBeGreaterThan(20);
+      expect(r.fix.length).toBeGreaterThan(10);
+    }
+  });
+
+  it("says when the service retries", () => {
+    expect(retryText("nextCycle", "2026-11-20T14:15:02.000Z")).toBe("The service tries again after 2026-11-20 14:15:02 UTC.");
+    expect(retryText("automatic", null)).toMatch(/on its own/);
+  });
+});
