@@ -4,6 +4,7 @@ import { createChatHandler } from "./app/chat";
 import { createBotEndpoint, type BotEndpoint } from "./adapters/botframework/endpoint";
 import { createTableFactory, type TableFactory } from "./adapters/tables/client";
 import { TableEventStore } from "./adapters/tables/eventStore";
+import { TableQueryStore } from "./adapters/tables/queryStore";
 import { TableDeadLetterStore } from "./adapters/tables/deadLetters";
 import { systemClock } from "./app/ports";
 import type { IngestDeps } from "./app/ingest";
@@ -21,6 +22,7 @@ export interface Services {
   tables: TableFactory;
   bot: BotEndpoint;
   store: TableEventStore;
+  query: TableQueryStore;
   ingest: IngestDeps;
   watermarks: WatermarkStore;
   /** Null when Graph polling is not configured. */
@@ -34,14 +36,15 @@ export function getServices(): Services {
   if (services) return services;
   const config = loadConfig(process.env, packageVersion());
   const tables = createTableFactory(config.storage, config.tablePrefix);
-  const chat = createChatHandler({ version: config.version });
+  const store = new TableEventStore(tables);
+  const query = new TableQueryStore(store, config.retentionDays);
+  const chat = createChatHandler({ version: config.version, store: query, now: () => new Date() });
   const bot = createBotEndpoint(config.bot, chat, {
     error: (message, err) => console.error(`[provbot] ${message}`, err),
   });
-  const store = new TableEventStore(tables);
   const deadLetters = new TableDeadLetterStore(tables, systemClock);
   const graph = config.graph ? new GraphProvisioningClient({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl }) : null;
-  services = { config, tables, bot, store, ingest: { store, deadLetters }, watermarks: new TableWatermarkStore(tables), graph, startedAt: Date.now() };
+  services = { config, tables, bot, store, query, ingest: { store, deadLetters }, watermarks: new TableWatermarkStore(tables), graph, startedAt: Date.now() };
   return services;
 }
 

@@ -1,5 +1,6 @@
 import type { ChatUser, ConversationTarget } from "../core/conversation";
-import { helpViewModel } from "../core/help";
+import type { CardName } from "../core/ask/views";
+import { answerQuestion, type AnswerDeps } from "./answer";
 
 /**
  * The conversation use case, independent of any bot SDK: a message in, replies out.
@@ -14,11 +15,7 @@ export interface IncomingMessage {
   from: ChatUser;
 }
 
-export type Reply = { kind: "text"; text: string } | { kind: "card"; card: "help"; viewModel: object };
-
-export interface ChatDeps {
-  version: string;
-}
+export type Reply = { kind: "text"; text: string } | { kind: "card"; card: CardName; viewModel: object };
 
 export interface ChatHandler {
   onMessage(message: IncomingMessage): Promise<Reply[]>;
@@ -28,15 +25,14 @@ export function normaliseText(text: string): string {
   return text.replace(/\s+/g, " ").trim();
 }
 
-export function createChatHandler(deps: ChatDeps): ChatHandler {
+export function createChatHandler(deps: AnswerDeps): ChatHandler {
   return {
     async onMessage(message) {
       const fromAction = typeof message.value?.["text"] === "string" ? (message.value["text"] as string) : "";
       const text = normaliseText(message.text || fromAction);
-      if (text === "" || /^(help|\?|hi|hello|start|commands?)\b/i.test(text)) {
-        return [{ kind: "card", card: "help", viewModel: helpViewModel(deps.version) }];
-      }
-      return [{ kind: "card", card: "help", viewModel: helpViewModel(deps.version, text) }];
+      const page = Number(message.value?.["page"] ?? 1);
+      const answer = await answerQuestion(text, deps, { page: Number.isInteger(page) && page > 0 ? page : 1 });
+      return [{ kind: "card", card: answer.card, viewModel: answer.viewModel }];
     },
   };
 }

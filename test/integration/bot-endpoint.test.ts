@@ -2,10 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBotEndpoint, isLoopbackUrl } from "../../src/adapters/botframework/endpoint";
 import { createChatHandler } from "../../src/app/chat";
 import { messageActivity, startCaptureConnector, type CaptureConnector } from "../support/connector";
+import { testTables } from "../support/tables";
+import { TableEventStore } from "../../src/adapters/tables/eventStore";
+import { TableQueryStore } from "../../src/adapters/tables/queryStore";
 
 let connector: CaptureConnector;
 const errors: string[] = [];
-const bot = createBotEndpoint({ mode: "none" }, createChatHandler({ version: "9.9.9" }), { error: (m) => errors.push(m) });
+const { factory } = testTables();
+const query = new TableQueryStore(new TableEventStore(factory), 30);
+const chatDeps = (version: string) => ({ version, store: query, now: () => new Date("2026-11-22T12:00:00Z") });
+const bot = createBotEndpoint({ mode: "none" }, createChatHandler(chatDeps("9.9.9")), { error: (m) => errors.push(m) });
 
 beforeAll(async () => {
   connector = await startCaptureConnector();
@@ -77,7 +83,7 @@ describe("bot endpoint (botbuilder CloudAdapter, no auth on loopback)", () => {
   it("with a SingleTenant registration, rejects a request without a Bot Framework token", async () => {
     const secured = createBotEndpoint(
       { mode: "SingleTenant", appId: "00000000-0000-0000-0000-000000000001", tenantId: "tenant-1", password: "secret" },
-      createChatHandler({ version: "1" }),
+      createChatHandler(chatDeps("1")),
       { error: () => undefined },
     );
     const before = connector.calls.length;

@@ -1,13 +1,18 @@
 import * as ACData from "adaptivecards-templating";
 import { escapeMarkdown } from "../../core/markdown";
 import help from "../../../cards/help.json";
+import eventDetail from "../../../cards/eventDetail.json";
+import eventList from "../../../cards/eventList.json";
+import choice from "../../../cards/choice.json";
+import info from "../../../cards/info.json";
+import stats from "../../../cards/stats.json";
 
 /**
  * The one place that binds card templates (cards/*.json, Adaptive Cards 1.5, no logic) to typed
  * view-models with adaptivecards-templating. Every string the view-model carries is
  * markdown-escaped first, except action payloads ("data") and URLs, which are not displayed.
  */
-export const CARD_TEMPLATES = { help } as const;
+export const CARD_TEMPLATES = { help, eventDetail, eventList, choice, info, stats } as const;
 export type CardName = keyof typeof CARD_TEMPLATES;
 
 /** Teams rejects cards over ~40 KB (measured as UTF-16). Keep a margin. */
@@ -37,6 +42,21 @@ function escapeViewModel(value: unknown, key = ""): unknown {
 
 const compiled = new Map<CardName, ACData.Template>();
 
+/**
+ * Card actions carry {text, ...} as data. In Teams an Action.Submit becomes a messageBack, so the
+ * user sees what was asked and the bot receives it as ordinary text plus the data as value.
+ */
+function withTeamsMessageBack(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withTeamsMessageBack);
+  if (!node || typeof node !== "object") return node;
+  const obj = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, withTeamsMessageBack(v)]));
+  const data = obj["data"] as Record<string, unknown> | undefined;
+  if (obj["type"] === "Action.Submit" && data && typeof data["text"] === "string" && !data["msteams"]) {
+    obj["data"] = { ...data, msteams: { type: "messageBack", text: data["text"], displayText: data["text"] } };
+  }
+  return obj;
+}
+
 export function utf16Size(card: unknown): number {
   return JSON.stringify(card).length * 2;
 }
@@ -47,7 +67,7 @@ export function renderCard(name: CardName, viewModel: object): RenderedCard {
     template = new ACData.Template(CARD_TEMPLATES[name]);
     compiled.set(name, template);
   }
-  const content = template.expand({ $root: escapeViewModel(viewModel) }) as Record<string, unknown>;
+  const content = withTeamsMessageBack(template.expand({ $root: escapeViewModel(viewModel) })) as Record<string, unknown>;
   const json = JSON.stringify(content);
   const unresolved = json.match(/\$\{[^}]*\}/);
   if (unresolved) throw new CardRenderError(name, `unresolved binding ${unresolved[0]}`);

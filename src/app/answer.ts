@@ -1,0 +1,357 @@
+import { parseQuestion, type ListFilters, type Question } from "../core/ask/question";
+import type { TimeRange } from "../core/ask/timeRange";
+import { actionWord, choice, eventDetail, eventList, info, stats, statusWord, type Answer, type CardAction, type ListItem } from "../core/ask/views";
+import { remedyFor } from "../core/remediation";
+import { helpViewModel } from "../core/help";
+import type { EventRow, JobInfo, QueryStore } from "./queryPorts";
+import { matchApp, matchIdentity, matchSourceSystem } from "./resolve";
+
+/**
+ * Answering a question: parse it, resolve the names against stored data, read what answers it
+ * (a few key-range reads), and build the card's view-model. Never guesses an identity: several
+ * matches become a choice card, none a "not found" with near matches.
+ */
+export interface AnswerDeps {
+  store: QueryStore;
+  now: () => Date;
+  version: string;
+}
+
+export interface AnswerContext {
+  page?: number;
+}
+
+const PAGE = 10;
+const ask = (title: string, text: string): CardAction => ({ title: title.slice(0, 60), data: { text } });
+
+export async function answerQuestion(text: string, deps: AnswerDeps, ctx: AnswerContext = {}): Promise<Answer> {
+  const now = deps.now().toISOString();
+  const q = parseQuestion(text, now);
+  return answerParsed(q, text, deps, ctx, now);
+}
+
+async function answerParsed(q: Question, text: string, deps: AnswerDeps, ctx: AnswerContext, now: string): Promise<Answer> {
+  const { store } = deps;
+  switch (q.kind) {
+    case "help":
+      return { card: "help", viewModel: helpViewModel(deps.version), text: "Ask about provisioning events: why did alice fail in ServiceNow? · what happened to bob? · <changeId> · failures in the last 24 hours · top errors this week" };
+    case "unknown":
+      return { card: "help", viewModel: helpViewModel(deps.version, q.text), text: `I did not understand "${q.text}". Type help for examples.` };
+    case "limit":
+      return info(
+        "Role imports are not in the provisioning logs",
+        `How roles were imported${q.app ? ` from ${q.app}` : ""} is recorded in the Microsoft Entra audit logs (category ApplicationManagement, "Import" activities of the synchronization job), not in the provisioning logs provbot reads. Look there, or ask about users and groups provisioned to the app.`,
+        [],
+        q.app ? [ask(`Activity in ${q.app}`, `how is ${q.app} doing`)] : [],
+      );
+    case "id":
+      return answerId(q.id, q.hint, deps, now);
+    case "why":
+      return answerWhy(q, deps, text);
+    case "history":
+      return answerHistory(q.identity, q.range, q.loose, deps, text);
+    case "provisioned":
+      return answerProvisioned(q.identity, q.app, deps, now);
+    case "list":
+      return answerList(q.filters, q.range, text, deps, ctx.page ?? 1);
+    case "topErrors":
+      return answerTopErrors(q.app, q.range, deps);
+    case "activity":
+      return answerActivity(q.app, q.range, deps);
+    case "health":
+      return answerHealth(q.app, q.range, deps, now);
+  }
+}
+
+async function appOrAsk(phrase: string, jobs: JobInfo[]): Promise<{ jobs: JobInfo[]; label: string } | Answer> {
+  const m = matchApp(phrase, jobs);
+  if (m.kind === "jobs") return { jobs: m.jobs, label: m.label };
+  if (m.kind === "directory") return { jobs: jobs.filter((j) => /entra|azure active directory/i.test(j.targetSystem)), label: "Microsoft Entra ID" };
+  return info(`No app called "${phrase}"`, `provbot has no provisioning events for an app or system named "${phrase}".`, [], m.near.map((n) => ask(`How is ${n} doing?`, `how is ${n} doing`)));
+}
+
+const isAnswer = (x: unknown): x is Answer => typeof x === "object" && x !== null && "card" in x && "viewModel" in x;
+
+async function whoOrAsk(phrase: string, deps: AnswerDeps, retry: (who: string) => string) {
+  const m = await matchIdentity(phrase, deps.store);
+  if (m.kind === "one") return m.who;
+  if (m.kind === "many") {
+    return choice(
+      `Which "${phrase}"?`,
+      `More than one identity matches "${phrase}". Pick one:`,
+      m.candidates.map((c) => ask(`${c.displayName} (${c.identity})`, retry(c.identity || c.displayName))),
+    );
+  }
+  return info(
+    `No one called "${phrase}"`,
+    `provbot has no provisioning events for an identity matching "${phrase}" (names, first names, UPNs, nicknames and ids were searched).`,
+    [],
+    m.near.map((c) => ask(`Did you mean ${c.displayName}?`, retry(c.identity || c.displayName))),
+  );
+}
+
+function jobName(jobKey: string, jobs: JobInfo[]): string {
+  return jobs.find((j) => j.jobKey === jobKey)?.app || jobKey;
+}
+
+function rowItem(r: EventRow, jobs: JobInfo[], who?: string): ListItem {
+  return { at: r.at, who: who ?? r.identityName ?? r.identity ?? "", app: jobName(r.jobKey, jobs), action: r.action, status: r.status, errorCode: r.errorCode, changeId: r.changeId ?? "" };
+}
+
+async function answerWhy(q: Extract<Question, { kind: "why" }>, deps: AnswerDeps, text: string): Promise<Answer> {
+  const jobs = await deps.store.jobs();
+  let appJobs: { jobs: JobInfo[]; label: string } | null = null;
+  if (q.app) {
+    const a = await appOrAsk(q.app, jobs);
+    if (isAnswer(a)) {
+      // "bob li": two words that were not a name and an app after all.
+      if (q.loose) return answerHistory(`${q.identity} ${q.app}`, q.range, true, deps, text);
+      return a;
+    }
+    appJobs = a;
+  }
+  const retry = (who: string) => `why did ${who} ${q.outcome === "skipped" ? "get skipped" : "fail"}${q.app ? ` in ${q.app}` : ""}`;
+  const who = await whoOrAsk(q.identity, deps, retry);
+  if (isAnswer(who)) return who;
+  const rows = await deps.store.identityEvents(who.identityKey, q.range.from, q.range.to, 500);
+  const inApp = appJobs ? rows.filter((r) => appJobs!.jobs.some((j) => j.jobKey === r.jobKey)) : rows;
+  const wanted = q.outcome ? [q.outcome] : ["failure", "skipped"];
+  const hits = inApp.filter((r) => wanted.includes(r.status));
+  const pick = hits[0] ?? (q.outcome === null ? inApp[0] : undefined);
+  const where = appJobs ? ` in ${appJobs.label}` : "";
+  if (!pick) {
+    const elsewhere = new Map<string, number>();
+    for (const r of rows) elsewhere.set(jobName(r.jobKey, jobs), (elsewhere.get(jobName(r.jobKey, jobs)) ?? 0) + 1);
+    const others = [...elsewhere.entries()].map(([app, n]) => `${n} in ${app}`).join(", ");
+    const lastInApp = inApp[0];
+    return info(
+      `No ${q.outcome === "skipped" ? "skips" : q.outcome === "failure" ? "failures" : "events"} for ${who.displayName}${where}`,
+      `No ${q.outcome ?? "failed or skipped"} events for ${who.displayName} (${who.identity})${where} in the ${q.range.label}.` +
+        (lastInApp ? ` The latest event there: ${actionWord(lastInApp.action)} · ${statusWord(lastInApp.status)} at ${lastInApp.at.slice(0, 16).replace("T", " ")} UTC.` : "") +
+        (others ? ` ${who.displayName} has events ${others}.` : ""),
+      [],
+      [ask(`History of ${who.displayName}`, `what happened to ${who.identity}`)],
+    );
+  }
+  const event = await deps.store.getEvent(pick.epk, pick.erk);
+  if (!event) return info("The event was not found", "The index points at an event that is no longer stored (retention).", []);
+  const otherFailures = hits.slice(1);
+  const note = otherFailures.length
+    ? `${who.displayName} has ${otherFailures.length} more ${q.outcome ?? "failed or skipped"} event(s)${where} in the ${q.range.label}: ${[...new Set(otherFailures.map((r) => jobName(r.jobKey, jobs)))].join(", ")}.`
+    : "";
+  return eventDetail(event, note);
+}
+
+async function answerHistory(phrase: string, range: TimeRange, loose: boolean, deps: AnswerDeps, text = phrase): Promise<Answer> {
+  const who = await whoOrAsk(phrase, deps, (w) => `what happened to ${w}`);
+  if (isAnswer(who)) {
+    // A loose reading ("two words") that names no one was probably not a question about a person.
+    if (loose && who.card === "info" && (who.viewModel as { actions: unknown[] }).actions.length === 0) {
+      return { card: "help", viewModel: helpViewModel(deps.version, text), text: `I did not understand "${text}". Type help for examples.` };
+    }
+    return who;
+  }
+  const jobs = await deps.store.jobs();
+  const rows = await deps.store.identityEvents(who.identityKey, range.from, range.to, 200);
+  const perApp = new Map<string, { n: number; failures: number; last: EventRow }>();
+  for (const r of rows) {
+    const app = jobName(r.jobKey, jobs);
+    const s = perApp.get(app) ?? { n: 0, failures: 0, last: r };
+    s.n++;
+    if (r.status === "failure") s.failures++;
+    perApp.set(app, s);
+  }
+  const subtitle = [...perApp.entries()].map(([app, s]) => `${app}: ${actionWord(s.last.action).toLowerCase()} ${statusWord(s.last.status).toLowerCase()}${s.failures ? ` (${s.failures} failures)` : ""}`).join(" · ");
+  return eventList(
+    `${who.displayName} (${who.identity}): ${rows.length}${rows.length === 200 ? "+" : ""} events, ${range.label}`,
+    subtitle || "No events in this window.",
+    rows.slice(0, 15).map((r) => rowItem(r, jobs, who.displayName)),
+    null,
+    `No provisioning events for ${who.displayName} in the ${range.label}.`,
+  );
+}
+
+async function answerProvisioned(identityPhrase: string, appPhrase: string, deps: AnswerDeps, now: string): Promise<Answer> {
+  const jobs = await deps.store.jobs();
+  const a = await appOrAsk(appPhrase, jobs);
+  if (isAnswer(a)) return a;
+  const who = await whoOrAsk(identityPhrase, deps, (w) => `is ${w} provisioned in ${appPhrase}`);
+  if (isAnswer(who)) return who;
+  const states = (await Promise.all(a.jobs.map((j) => deps.store.lastKnownState(who.identityKey, j.jobKey, now)))).filter((s): s is EventRow => s !== null);
+  const state = states.sort((x, y) => y.at.localeCompare(x.at))[0];
+  if (!state) {
+    return info(`No: ${who.displayName} has never been provisioned to ${a.label}`, `provbot has no provisioning event for ${who.displayName} (${who.identity}) in ${a.label}. If they should be there, check their assignment to the app and the scoping filters.`, [], [ask(`History of ${who.displayName}`, `what happened to ${who.identity}`)]);
+  }
+  const at = `${state.at.slice(0, 16).replace("T", " ")} UTC`;
+  let verdict: string;
+  if (state.status === "success" && (state.action === "delete")) verdict = `No: ${who.displayName} was deleted from ${a.label} on ${at}.`;
+  else if (state.status === "success" && state.action === "disable") verdict = `Disabled: ${who.displayName} was disabled in ${a.label} on ${at}.`;
+  else if (state.status === "success") verdict = `Yes: ${who.displayName} is provisioned in ${a.label} (last ${actionWord(state.action).toLowerCase()} succeeded on ${at}${state.targetId ? `, target id ${state.targetId}` : ""}).`;
+  else if (state.status === "failure") verdict = `Not reliably: the last attempt for ${who.displayName} in ${a.label} failed on ${at} (${state.errorCode || "no code"}).`;
+  else if (state.action === "stagedDelete") verdict = `Pending deletion: the deletion of ${who.displayName} in ${a.label} was held back by the accidental-deletion threshold on ${at}.`;
+  else verdict = `Probably not changed: the last event for ${who.displayName} in ${a.label} was skipped on ${at} (out of scope or already in sync).`;
+  return info(`Is ${who.displayName} provisioned in ${a.label}?`, verdict, [
+    { title: "Last event", value: `${actionWord(state.action)} · ${statusWord(state.status)} · ${at}` },
+    { title: "Identity", value: who.identity },
+  ], [ask("Show that event", `why did ${who.identity} ${state.status === "failure" ? "fail" : "get skipped"} in ${appPhrase}`), ask(`History of ${who.displayName}`, `what happened to ${who.identity}`)]);
+}
+
+async function answerId(id: string, hint: "change" | "cycle" | "job" | null, deps: AnswerDeps, now: string): Promise<Answer> {
+  const jobs = await deps.store.jobs();
+  if (hint === "job") {
+    const job = jobs.find((j) => j.jobId.toLowerCase() === id.toLowerCase() || j.jobKey.toLowerCase() === id.toLowerCase());
+    if (job) return answerHealth(job.app, { from: new Date(Date.parse(now) - 7 * 86_400_000).toISOString(), to: now, label: "last 7 days" }, deps, now, job);
+    return info(`No job ${id}`, "provbot has no provisioning events for that job id.");
+  }
+  if (hint !== "cycle") {
+    const events = await deps.store.getByChangeId(id);
+    if (events[0]) return eventDetail(events[0], events.length > 1 ? `${events.length} events carry this change ID; this is the first.` : "");
+  }
+  if (hint !== "change") {
+    const cycle = await deps.store.cycle(id);
+    if (cycle) {
+      const rows = await deps.store.cycleEvents(cycle.jobKey, id, cycle.at, 50);
+      const failures = rows.filter((r) => r.status === "failure").length;
+      return eventList(`Cycle ${id} in ${jobName(cycle.jobKey, jobs)}`, `${rows.length}${rows.length === 50 ? "+" : ""} events, ${failures} failures`, rows.slice(0, 15).map((r) => rowItem(r, jobs)), null, "No events stored for this cycle.");
+    }
+  }
+  if (hint === null) {
+    const who = await deps.store.findIdentities(id);
+    if (who.length === 1) return answerHistory(id, { from: new Date(Date.parse(now) - 30 * 86_400_000).toISOString(), to: now, label: "last 30 days" }, false, deps);
+  }
+  return info(`Nothing found for ${id}`, `No change, cycle${hint === null ? ", job or object" : ""} with this id is stored (provbot keeps events for the retention period). Check the id, or ask about the identity or app instead.`);
+}
+
+function resolveFilters(filters: ListFilters, jobs: JobInfo[]): { jobs: JobInfo[]; label: string } | Answer {
+  let selected = jobs;
+  let label = "all apps";
+  if (filters.app) {
+    const m = matchApp(filters.app, jobs);
+    if (m.kind === "none") return info(`No app called "${filters.app}"`, `provbot has no provisioning events for an app or system named "${filters.app}".`, [], m.near.map((n) => ask(n, `failures in ${n}`)));
+    selected = m.kind === "directory" ? jobs.filter((j) => /entra|azure active directory/i.test(j.targetSystem)) : m.jobs;
+    label = m.kind === "directory" ? "Microsoft Entra ID" : m.label;
+  }
+  if (filters.sourceSystem) {
+    const src = matchSourceSystem(filters.sourceSystem, jobs);
+    selected = selected.filter((j) => src.some((s) => s.jobKey === j.jobKey));
+    label = `${filters.sourceSystem} → ${label}`;
+  }
+  return { jobs: selected, label };
+}
+
+async function answerList(filters: ListFilters, range: TimeRange, text: string, deps: AnswerDeps, page: number): Promise<Answer> {
+  const jobs = await deps.store.jobs();
+  const r = resolveFilters(filters, jobs);
+  if (isAnswer(r)) return r;
+  const what = [filters.status === "failure" ? "Failed" : filters.status === "skipped" ? "Skipped" : filters.status === "success" ? "Successful" : "", filters.actions ? filters.actions.map(actionWord).join("/").toLowerCase() : "", filters.identityType ? `${filters.identityType.toLowerCase()}s` : "events"]
+    .filter(Boolean)
+    .join(" ");
+  const title = `${what[0]?.toUpperCase() ?? ""}${what.slice(1)} · ${r.label} · ${range.label}`;
+  if (filters.identity) {
+    const who = await whoOrAsk(filters.identity, deps, (w) => `${text} for ${w}`);
+    if (isAnswer(who)) return who;
+    const rows = (await deps.store.identityEvents(who.identityKey, range.from, range.to, 500)).filter(
+      (row) => r.jobs.some((j) => j.jobKey === row.jobKey) && (!filters.status || row.status === filters.status) && (!filters.actions || filters.actions.includes(row.action)),
+    );
+    const pageRows = rows.slice((page - 1) * PAGE, page * PAGE);
+    return eventList(`${title} · ${who.displayName}`, `${rows.length} events`, pageRows.map((x) => rowItem(x, jobs, who.displayName)), rows.length > page * PAGE ? { title: "More", data: { text, page: page + 1 } } : null, "No matching events.");
+  }
+  const { rows, more } = await deps.store.listEvents({ jobKeys: r.jobs.map((j) => j.jobKey), from: range.from, to: range.to, actions: filters.actions, status: filters.status, identityType: filters.identityType, limit: PAGE, offset: (page - 1) * PAGE });
+  return eventList(title, `page ${page}, newest first`, rows.map((x) => rowItem(x, jobs)), more ? { title: "More", data: { text, page: page + 1 } } : null, "No matching events in this window.");
+}
+
+async function scopedCounts(appPhrase: string | null, range: TimeRange, deps: AnswerDeps) {
+  const jobs = await deps.store.jobs();
+  let selected: { jobs: JobInfo[]; label: string } = { jobs, label: "all apps" };
+  if (appPhrase) {
+    const a = await appOrAsk(appPhrase, jobs);
+    if (isAnswer(a)) return a;
+    selected = a;
+  }
+  const counts = await deps.store.counts(selected.jobs.map((j) => j.jobKey), range.from, range.to);
+  return { ...selected, counts, allJobs: jobs };
+}
+
+async function answerTopErrors(appPhrase: string | null, range: TimeRange, deps: AnswerDeps): Promise<Answer> {
+  const s = await scopedCounts(appPhrase, range, deps);
+  if (isAnswer(s)) return s;
+  const totals = new Map<string, { n: number; apps: Set<string> }>();
+  for (const c of s.counts) {
+    for (const [code, n] of Object.entries(c.errors)) {
+      const t = totals.get(code) ?? { n: 0, apps: new Set<string>() };
+      t.n += n;
+      t.apps.add(jobName(c.jobKey, s.allJobs));
+      totals.set(code, t);
+    }
+  }
+  const top = [...totals.entries()].sort((a, b) => b[1].n - a[1].n).slice(0, 10);
+  const failures = s.counts.reduce((n, c) => n + Object.entries(c.byActionStatus).filter(([k]) => k.endsWith("_failure")).reduce((m, [, v]) => m + v, 0), 0);
+  return stats(
+    `Top errors · ${s.label} · ${range.label}`,
+    `${failures} failures in ${s.counts.reduce((n, c) => n + c.total, 0)} events`,
+    ["Error code", "Count", "Apps", "What to do"],
+    top.map(([code, t]) => [code, String(t.n), [...t.apps].join(", "), remedyFor(code, null, null).fix]),
+    [],
+    "No failures in this window.",
+  );
+}
+
+async function answerActivity(appPhrase: string | null, range: TimeRange, deps: AnswerDeps): Promise<Answer> {
+  const s = await scopedCounts(appPhrase, range, deps);
+  if (isAnswer(s)) return s;
+  const actions = ["create", "update", "disable", "delete", "stagedDelete", "other"];
+  const days = new Map<string, Record<string, number>>();
+  for (const c of s.counts) {
+    const day = `${c.hour.slice(0, 4)}-${c.hour.slice(4, 6)}-${c.hour.slice(6, 8)}`;
+    const d = days.get(day) ?? {};
+    for (const [k, n] of Object.entries(c.byActionStatus)) {
+      const [action, status] = k.split("_") as [string, string];
+      d[action] = (d[action] ?? 0) + n;
+      if (status === "failure") d["failures"] = (d["failures"] ?? 0) + n;
+    }
+    days.set(day, d);
+  }
+  const rows = [...days.entries()].sort((a, b) => b[0].localeCompare(a[0])).map(([day, d]) => [day, ...actions.map((a) => String(d[a] ?? 0)), String(d["failures"] ?? 0)]);
+  return stats(`Activity by action per day · ${s.label} · ${range.label}`, "Counts of events per action (all outcomes), and failures", ["Day", "Create", "Update", "Disable", "Delete", "Staged", "Other", "Failures"], rows);
+}
+
+async function answerHealth(appPhrase: string, range: TimeRange, deps: AnswerDeps, now: string, only?: JobInfo): Promise<Answer> {
+  const s = only ? { jobs: [only], label: only.app, counts: await deps.store.counts([only.jobKey], range.from, range.to), allJobs: [only] } : await scopedCounts(appPhrase, range, deps);
+  if (isAnswer(s)) return s;
+  let total = 0;
+  let failures = 0;
+  let skipped = 0;
+  const errors = new Map<string, number>();
+  for (const c of s.counts) {
+    total += c.total;
+    for (const [k, n] of Object.entries(c.byActionStatus)) {
+      if (k.endsWith("_failure")) failures += n;
+      if (k.endsWith("_skipped")) skipped += n;
+    }
+    for (const [code, n] of Object.entries(c.errors)) errors.set(code, (errors.get(code) ?? 0) + n);
+  }
+  const lastAt = s.jobs.map((j) => j.lastAt).sort().at(-1) ?? "";
+  const quietHours = lastAt ? (Date.parse(now) - Date.parse(lastAt)) / 3_600_000 : Infinity;
+  const pct = (n: number) => (total ? `${((n / total) * 100).toFixed(1)} %` : "—");
+  const top = [...errors.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
+  const verdict =
+    quietHours > 2
+      ? `Quiet: no events for ${Number.isFinite(quietHours) ? `${quietHours.toFixed(1)} hours` : "the whole window"}; cycles normally run every 20-40 minutes. Check the job's status (quarantine, credentials).`
+      : failures / Math.max(total, 1) > 0.1
+        ? `Unhealthy: ${pct(failures)} of events failed.`
+        : "Healthy: events are flowing and few fail.";
+  return stats(
+    `How is ${s.label} doing? · ${range.label}`,
+    verdict,
+    ["Top error", "Count", "What to do"],
+    top.map(([code, n]) => [code, String(n), remedyFor(code, null, null).fix]),
+    [
+      { title: "Last event", value: lastAt ? `${lastAt.slice(0, 16).replace("T", " ")} UTC` : "never" },
+      { title: "Events", value: String(total) },
+      { title: "Failure rate", value: pct(failures) },
+      { title: "Skipped share", value: `${pct(skipped)} (out-of-scope and already-in-sync objects; expected)` },
+      { title: "Jobs", value: s.jobs.map((j) => `${j.jobId || j.jobKey}`).join(", ").slice(0, 300) },
+    ],
+    "No failures in this window.",
+  );
+}

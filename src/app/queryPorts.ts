@@ -1,0 +1,74 @@
+import type { ProvisioningAction, ProvisioningEvent, ProvisioningStatus } from "../core/event";
+
+/** What answering questions needs from storage (implemented in src/adapters/tables/queryStore.ts). */
+export interface IdentityCandidate {
+  identityKey: string;
+  displayName: string;
+  /** UPN or another human identifier. */
+  identity: string;
+  identityType: string;
+  matchedBy: string;
+}
+
+export interface JobInfo {
+  jobKey: string;
+  jobId: string;
+  app: string;
+  sourceSystem: string;
+  targetSystem: string;
+  firstAt: string;
+  lastAt: string;
+  lastCycleId: string;
+}
+
+/** One event as a list row (from an index row or the event's summary columns). */
+export interface EventRow {
+  epk: string;
+  erk: string;
+  at: string;
+  jobKey: string;
+  action: ProvisioningAction;
+  status: ProvisioningStatus;
+  errorCode: string;
+  targetId?: string;
+  identity?: string;
+  identityName?: string;
+  identityType?: string;
+  changeId?: string;
+}
+
+export interface CountRow {
+  jobKey: string;
+  hour: string;
+  total: number;
+  byActionStatus: Record<string, number>;
+  errors: Record<string, number>;
+}
+
+export interface ListQuery {
+  jobKeys: string[];
+  from: string;
+  to: string;
+  actions?: ProvisioningAction[];
+  status?: ProvisioningStatus;
+  identityType?: string;
+  limit: number;
+  /** Skip the newest `offset` matches (paging). */
+  offset: number;
+}
+
+export interface QueryStore {
+  /** Exact alias matches: display name, first name, UPN, its local part, nickname, any id. */
+  findIdentities(phrase: string): Promise<IdentityCandidate[]>;
+  /** All display names and first names, for near-match suggestions (cached briefly). */
+  allNames(): Promise<IdentityCandidate[]>;
+  jobs(): Promise<JobInfo[]>;
+  identityEvents(identityKey: string, from: string, to: string, limit: number): Promise<EventRow[]>;
+  lastKnownState(identityKey: string, jobKey: string, now: string): Promise<EventRow | null>;
+  getEvent(epk: string, erk: string): Promise<ProvisioningEvent | null>;
+  getByChangeId(changeId: string): Promise<ProvisioningEvent[]>;
+  cycle(cycleId: string): Promise<{ jobKey: string; at: string } | null>;
+  cycleEvents(jobKey: string, cycleId: string, around: string, limit: number): Promise<EventRow[]>;
+  listEvents(query: ListQuery): Promise<{ rows: EventRow[]; more: boolean }>;
+  counts(jobKeys: string[] | null, from: string, to: string): Promise<CountRow[]>;
+}

@@ -1,0 +1,71 @@
+import { distance } from "fastest-levenshtein";
+import { normaliseName } from "../core/names";
+import type { IdentityCandidate, JobInfo, QueryStore } from "./queryPorts";
+
+/**
+ * Names in questions to stored things. Apps match by service principal name, target or source
+ * system (case-, accent- and typo-tolerant; "AD" is Active Directory, "Entra"/"Azure AD" the
+ * directory). People match by display name, first name, UPN, its local part, nickname or an id.
+ * Never a silent guess: several matches ask back; near matches are offered, not used.
+ */
+const DIRECTORY_NAMES = ["microsoft entra id", "azure active directory", "entra id", "entra", "azure ad", "aad"];
+const SYSTEM_ALIASES: Record<string, string> = { ad: "active directory", "on-prem ad": "active directory", "on premises ad": "active directory", "windows ad": "active directory" };
+
+export type AppMatch = { kind: "jobs"; jobs: JobInfo[]; label: string } | { kind: "directory" } | { kind: "none"; near: string[] };
+
+const tolerance = (s: string) => (s.length <= 4 ? 0 : s.length <= 8 ? 1 : 2);
+
+function nameMatches(phrase: string, name: string): "exact" | "prefix" | "typo" | null {
+  const n = normaliseName(name);
+  if (!n) return null;
+  if (n === phrase) return "exact";
+  if (n.startsWith(`${phrase} `) || n.split(/[\s(]+/).includes(phrase)) return "prefix";
+  const firstWord = n.split(" ")[0] ?? "";
+  if (distance(n, phrase) <= tolerance(phrase) || (phrase.length >= 5 && distance(firstWord, phrase) <= tolerance(phrase))) return "typo";
+  return null;
+}
+
+export function matchApp(rawPhrase: string, jobs: JobInfo[]): AppMatch {
+  let phrase = normaliseName(rawPhrase);
+  phrase = SYSTEM_ALIASES[phrase] ?? phrase;
+  if (DIRECTORY_NAMES.includes(phrase)) return { kind: "directory" };
+  for (const quality of ["exact", "prefix", "typo"] as const) {
+    const hits = jobs.filter((j) => [j.app, j.targetSystem].some((n) => nameMatches(phrase, n) === quality));
+    if (hits.length > 0) {
+      const labels = [...new Set(hits.map((j) => (nameMatches(phrase, j.app) === quality ? j.app : j.targetSystem)))];
+      return { kind: "jobs", jobs: hits, label: labels.join(", ") };
+    }
+  }
+  const near = jobs
+    .map((j) => ({ app: j.app, d: distance(normaliseName(j.app), phrase) }))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 3)
+    .map((x) => x.app);
+  return { kind: "none", near };
+}
+
+export function matchSourceSystem(rawPhrase: string, jobs: JobInfo[]): JobInfo[] {
+  let phrase = normaliseName(rawPhrase);
+  phrase = SYSTEM_ALIASES[phrase] ?? phrase;
+  if (DIRECTORY_NAMES.includes(phrase)) return jobs.filter((j) => DIRECTORY_NAMES.includes(normaliseName(j.sourceSystem)));
+  return jobs.filter((j) => nameMatches(phrase, j.sourceSystem) !== null);
+}
+
+export type IdentityMatch = { kind: "one"; who: IdentityCandidate } | { kind: "many"; candidates: IdentityCandidate[] } | { kind: "none"; near: IdentityCandidate[] };
+
+export async function matchIdentity(rawPhrase: string, store: QueryStore): Promise<IdentityMatch> {
+  const exact = await store.findIdentities(rawPhrase);
+  if (exact.length === 1) return { kind: "one", who: exact[0]! };
+  if (exact.length > 1) return { kind: "many", candidates: exact.sort((a, b) => a.displayName.localeCompare(b.displayName)) };
+  const phrase = normaliseName(rawPhrase);
+  const names = await store.allNames();
+  const seen = new Set<string>();
+  const near = names
+    .map((c) => ({ c, d: Math.min(distance(phrase, normaliseName(c.displayName)), distance(phrase, c.matchedBy)) }))
+    .filter((x) => x.d <= Math.max(1, tolerance(phrase)))
+    .sort((a, b) => a.d - b.d)
+    .map((x) => x.c)
+    .filter((c) => (seen.has(c.identityKey) ? false : (seen.add(c.identityKey), true)))
+    .slice(0, 5);
+  return { kind: "none", near };
+}

@@ -1,0 +1,259 @@
+import { appName, identityKind, identityLabel, skipReason, type ProvisioningEvent, type ProvisioningStep } from "../event";
+import { remedyFor, retryText } from "../remediation";
+
+/**
+ * Card view-models: plain data the templates in cards/ bind to, plus a plain-text rendering for
+ * the CLI. Pure: no I/O, no clock.
+ */
+export type CardName = "help" | "eventDetail" | "eventList" | "choice" | "info" | "stats";
+
+export interface Answer {
+  card: CardName;
+  viewModel: object;
+  text: string;
+}
+
+export interface Fact {
+  title: string;
+  value: string;
+}
+
+export interface CardAction {
+  title: string;
+  data: { text: string; page?: number };
+}
+
+const MAX_STEPS = 20;
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);
+const when = (iso: string) => (iso ? iso.replace("T", " ").replace(/(\.\d+)?Z$/, " UTC") : "");
+const short = (iso: string) => (iso ? iso.slice(5, 16).replace("T", " ") : "");
+
+const ACTION_WORDS: Record<string, string> = {
+  create: "Create",
+  update: "Update",
+  delete: "Delete",
+  disable: "Disable",
+  stagedDelete: "Staged delete",
+  other: "Other",
+  unknownFutureValue: "Unknown",
+};
+const STATUS_WORDS: Record<string, string> = { success: "Success", failure: "Failure", skipped: "Skipped", warning: "Warning", unknownFutureValue: "Unknown" };
+export const actionWord = (a: string) => ACTION_WORDS[a] ?? a;
+export const statusWord = (s: string) => STATUS_WORDS[s] ?? s;
+const statusColor = (s: string) => (s === "failure" ? "Attention" : s === "skipped" ? "Warning" : s === "success" ? "Good" : "Default");
+
+function explainSkip(e: ProvisioningEvent): string | null {
+  const reason = skipReason(e);
+  const scoping = e.steps.find((s) => s.type === "scoping");
+  const failed = scoping ? Object.entries(scoping.details).filter(([k, v]) => v === "False" && k !== "ScopeEvaluationResult").map(([k]) => k) : [];
+  switch (reason) {
+    case "NotEffectivelyEntitled":
+      return `Expected behaviour: this ${identityKind(e.sourceIdentity.identityType).toLowerCase()} is out of scope for the app${failed.length ? ` (${failed.map((f) => `${f}: False`).join("; ")})` : ""}. Assign it to the app or change the scoping filter if it should be provisioned.`;
+    case "RedundantExport":
+      return "Nothing to do: the source and the app already match, so no change was needed.";
+    case "AttributeValidationFailed": {
+      const prop = e.steps.map((s) => s.details["PropertyName"]).find(Boolean);
+      return `A required value is missing or invalid in the source${prop ? ` (${prop})` : ""}. Fill it in; the next cycle picks it up.`;
+    }
+    case "AccidentalDeletionThresholdReached":
+      return "The deletion was held back: the job reached its accidental-deletion threshold. Check why so many objects left scope; if the deletions are intended, allow them on the job's provisioning page.";
+    default:
+      if (e.action === "stagedDelete") return "The deletion was held back by the accidental-deletion threshold; an admin must allow deletions for it to proceed.";
+      if (failed.length) return `Out of scope: ${failed.map((f) => `${f}: False`).join("; ")}.`;
+      return reason ? `Skipped: ${reason}.` : null;
+  }
+}
+
+export interface EventDetailViewModel {
+  title: string;
+  subtitle: string;
+  statusColor: string;
+  summary: Fact[];
+  steps: { label: string; description: string; color: string; weight: string }[];
+  hasError: boolean;
+  error: Fact[];
+  errorReason: string;
+  hasExplanation: boolean;
+  explanation: string;
+  hasModified: boolean;
+  modified: Fact[];
+  note: string;
+  hasNote: boolean;
+  actions: CardAction[];
+}
+
+export function eventDetail(e: ProvisioningEvent, note = ""): Answer {
+  const app = appName(e);
+  const who = identityLabel(e);
+  const name = e.sourceIdentity.displayName || e.targetIdentity.displayName || who;
+  const kind = identityKind(e.sourceIdentity.identityType || e.targetIdentity.identityType);
+  const failing = e.steps.findIndex((s) => s.status === "failure");
+  const summary: Fact[] = [
+    { title: "Identity", value: clip(`${name}${who !== name ? ` (${who})` : ""} · ${kind}`, 300) },
+    { title: "Source ID", value: e.sourceIdentity.id || "—" },
+    { title: "Target ID", value: e.targetIdentity.id || "—" },
+    { title: "App", value: app },
+    { title: "Systems", value: `${e.sourceSystem.displayName || "?"} → ${e.targetSystem.displayName || "?"}` },
+    { title: "Action", value: actionWord(e.action) },
+    { title: "Status", value: statusWord(e.status) },
+    { title: "Time", value: when(e.activityDateTime) },
+    { title: "Duration", value: e.durationMs !== null ? `${e.durationMs} ms` : "—" },
+    { title: "Change ID", value: e.changeId },
+    { title: "Cycle ID", value: e.cycleId || "—" },
+    { title: "Job ID", value: e.jobId || "—" },
+  ];
+  // Long step lists are cut to keep the card under Teams' 40 KB; the failing step always stays.
+  const shown = e.steps.map((s, i) => ({ s, i })).filter(({ i }) => i < MAX_STEPS || i === failing);
+  const stepRows = shown.map(({ s, i }: { s: ProvisioningStep; i: number }) => ({
+    label: `Step ${i + 1} · ${s.type} · ${s.name} · ${statusWord(s.status)}`,
+    description: clip(s.description, 300),
+    color: statusColor(s.status),
+    weight: i === failing ? "Bolder" : "Default",
+  }));
+  const err = e.error;
+  const remedy = err && err.code ? remedyFor(err.code, err.category, err.httpStatus) : null;
+  const errorFacts: Fact[] = err
+    ? [
+        { title: "Error code", value: err.code || "—" },
+        { title: "Category", value: err.category === "nonServiceFailure" ? "Non-service failure (data, configuration or the app)" : err.category === "failure" ? "Service failure" : err.category ?? "—" },
+        ...(err.httpStatus ? [{ title: "HTTP status", value: err.httpStatus }] : []),
+        ...(remedy ? [{ title: "Cause", value: remedy.cause }, { title: "What to do", value: remedy.fix }, { title: "Retry", value: retryText(remedy.retry, err.nextRetryAt) }] : []),
+        ...(err.recommendedAction ? [{ title: "Microsoft recommends", value: err.recommendedAction }] : []),
+      ]
+    : [];
+  const explanation = e.status === "skipped" || e.action === "stagedDelete" ? explainSkip(e) : null;
+  const vm: EventDetailViewModel = {
+    title: clip(`${name}: ${actionWord(e.action).toLowerCase()} in ${app} · ${statusWord(e.status)}`, 300),
+    subtitle: `${when(e.activityDateTime)} · ${e.sourceSystem.displayName || "?"} → ${e.targetSystem.displayName || "?"}`,
+    statusColor: statusColor(e.status),
+    summary,
+    steps: stepRows,
+    hasError: errorFacts.length > 0,
+    error: errorFacts,
+    errorReason: err?.reason ? readableReason(err.reason) : "",
+    hasExplanation: Boolean(explanation),
+    explanation: explanation ?? "",
+    hasModified: e.modifiedProperties.length > 0,
+    modified: e.modifiedProperties.slice(0, 40).map((m) => ({ title: clip(m.displayName, 100), value: `${clip(m.oldValue ?? "∅", 200)} → ${clip(m.newValue ?? "∅", 200)}` })),
+    note: clip(note, 500),
+    hasNote: Boolean(note),
+    actions: [
+      { title: `History of ${name}`.slice(0, 60), data: { text: `what happened to ${who}` } },
+      ...(err?.code ? [{ title: "Similar failures", data: { text: `failures with ${err.code} in ${app}` } }] : []),
+    ],
+  };
+  const text = [
+    vm.title,
+    vm.subtitle,
+    ...summary.map((f) => `  ${f.title}: ${f.value}`),
+    "Steps:",
+    ...stepRows.map((s) => `  ${s.label}${s.weight === "Bolder" ? "  <-- failed here" : ""}\n     ${s.description.replace(/\s+/g, " ").slice(0, 300)}`),
+    ...(errorFacts.length ? ["Troubleshooting:", ...errorFacts.map((f) => `  ${f.title}: ${f.value}`), `  Reason: ${vm.errorReason.replace(/\n/g, " ").slice(0, 600)}`] : []),
+    ...(explanation ? [`Why: ${explanation}`] : []),
+    ...(vm.modified.length ? ["Modified properties:", ...vm.modified.map((m) => `  ${m.title}: ${m.value}`)] : []),
+    ...(note ? [note] : []),
+  ].join("\n");
+  return { card: "eventDetail", viewModel: vm, text };
+}
+
+/** The reason text made readable: CRLF to newlines, an embedded JSON body pretty-printed briefly. */
+export function readableReason(reason: string): string {
+  let text = reason.replace(/\r\n?/g, "\n").trim();
+  const web = /Web Response:\s*(\{.*\})/s.exec(text);
+  if (web) {
+    try {
+      const body = JSON.parse(web[1]!) as Record<string, unknown>;
+      const detail = body["detail"] ?? body["message"] ?? body["error"];
+      if (detail) text = text.replace(web[1]!, `(${typeof detail === "string" ? detail : JSON.stringify(detail)})`);
+    } catch {
+      /* keep as is */
+    }
+  }
+  return text.length > 1500 ? `${text.slice(0, 1500)}…` : text;
+}
+
+export interface ListRow {
+  when: string;
+  who: string;
+  what: string;
+  color: string;
+  data: { text: string };
+}
+
+export interface EventListViewModel {
+  title: string;
+  subtitle: string;
+  rows: ListRow[];
+  hasRows: boolean;
+  empty: string;
+  hasMore: boolean;
+  actions: CardAction[];
+}
+
+export interface ListItem {
+  at: string;
+  who: string;
+  app: string;
+  action: string;
+  status: string;
+  errorCode: string;
+  changeId: string;
+}
+
+export function eventList(title: string, subtitle: string, items: ListItem[], more: CardAction | null, empty: string, extra: CardAction[] = []): Answer {
+  const rows: ListRow[] = items.map((i) => ({
+    when: short(i.at),
+    who: i.who,
+    what: `${actionWord(i.action)} · ${statusWord(i.status)} · ${i.app}${i.errorCode ? ` · ${i.errorCode}` : ""}`,
+    color: statusColor(i.status),
+    data: { text: `change ${i.changeId}` },
+  }));
+  const vm: EventListViewModel = { title, subtitle, rows, hasRows: rows.length > 0, empty, hasMore: Boolean(more), actions: [...(more ? [more] : []), ...extra] };
+  const text = [title, subtitle, ...(rows.length ? rows.map((r) => `  ${r.when}  ${r.who}  ${r.what}  (${r.data.text})`) : [`  ${empty}`]), ...(more ? ["  (more: ask again with the next page)"] : [])].join("\n");
+  return { card: "eventList", viewModel: vm, text };
+}
+
+export interface ChoiceViewModel {
+  title: string;
+  text: string;
+  choices: CardAction[];
+}
+
+export function choice(title: string, text: string, choices: CardAction[]): Answer {
+  return { card: "choice", viewModel: { title, text, choices: choices.slice(0, 8) } satisfies ChoiceViewModel, text: [title, text, ...choices.slice(0, 8).map((c) => `  - ${c.title}: "${c.data.text}"`)].join("\n") };
+}
+
+export interface InfoViewModel {
+  title: string;
+  text: string;
+  facts: Fact[];
+  hasFacts: boolean;
+  actions: CardAction[];
+}
+
+export function info(title: string, text: string, facts: Fact[] = [], actions: CardAction[] = []): Answer {
+  return {
+    card: "info",
+    viewModel: { title, text, facts, hasFacts: facts.length > 0, actions: actions.slice(0, 5) } satisfies InfoViewModel,
+    text: [title, text, ...facts.map((f) => `  ${f.title}: ${f.value}`), ...actions.map((a) => `  try: "${a.data.text}"`)].join("\n"),
+  };
+}
+
+export interface StatsViewModel {
+  title: string;
+  subtitle: string;
+  header: string[];
+  rows: { cells: string[] }[];
+  hasRows: boolean;
+  empty: string;
+  notes: Fact[];
+  hasNotes: boolean;
+}
+
+export function stats(title: string, subtitle: string, header: string[], rows: string[][], notes: Fact[] = [], empty = "No events in this window."): Answer {
+  const vm: StatsViewModel = { title, subtitle, header, rows: rows.map((cells) => ({ cells })), hasRows: rows.length > 0, empty, notes, hasNotes: notes.length > 0 };
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}`;
+  const text = [title, subtitle, line(header), ...(rows.length ? rows.map(line) : [`  ${empty}`]), ...notes.map((n) => `  ${n.title}: ${n.value}`)].join("\n");
+  return { card: "stats", viewModel: vm, text };
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { CARD_TEMPLATES, MAX_CARD_BYTES, renderCard, utf16Size, type CardName } from "../../src/adapters/cards/render";
+import { choice, eventDetail, eventList, info, stats, type Answer } from "../../src/core/ask/views";
+import { helpViewModel } from "../../src/core/help";
+import { normaliseRecord } from "../../src/core/ingest/normalise";
+import type { ProvisioningEvent } from "../../src/core/event";
+import { sampleJson, sampleNdjson } from "../support/samples";
+
+/** Every card: no unresolved ${...}, under 40 KB, data text cannot inject markdown. */
+const EVIL = "[click me](https://evil.example) **boss** _x_";
+const ev = (raw: unknown): ProvisioningEvent => {
+  const r = normaliseRecord(raw);
+  if (r.kind !== "event") throw new Error("sample did not normalise");
+  return r.event;
+};
+const failure = ev(sampleJson<{ value: unknown[] }>("graph-v1.0-list-example2-failure.json").value[0]);
+const skipped = ev(sampleNdjson("eventhub-provisioninglogs-elastic-test-raw.ndjson")[0]);
+const hostile: ProvisioningEvent = {
+  ...failure,
+  sourceIdentity: { ...failure.sourceIdentity, displayName: EVIL },
+  error: failure.error && { ...failure.error, reason: `${EVIL}\\r\\n- bullet\\r\\n# heading` },
+  modifiedProperties: [{ displayName: "title", oldValue: EVIL, newValue: null }],
+  steps: Array.from({ length: 40 }, (_, i) => ({ ...failure.steps[i % failure.steps.length]!, description: `${EVIL} ${"long ".repeat(120)}` })),
+};
+const row = (i: number) => ({ at: "2026-11-22T10:00:00.000Z", who: i === 0 ? EVIL : `User ${i}`, app: "ServiceNow", action: "create", status: i % 2 ? "failure" : "success", errorCode: i % 2 ? "ServiceNowEntryConflict" : "", changeId: `chg-${i}` });
+
+const answers: [string, Answer][] = [
+  ["help", { card: "help", viewModel: helpViewModel("1.0.0", EVIL), text: "" }],
+  ["event detail, failure", eventDetail(failure, "note")],
+  ["event detail, skipped", eventDetail(skipped)],
+  ["event detail, hostile and long", eventDetail(hostile, EVIL)],
+  ["list", eventList(`Failures ${EVIL}`, "page 1", Array.from({ length: 10 }, (_, i) => row(i)), { title: "More", data: { text: "failures", page: 2 } }, "none")],
+  ["list, empty", eventList("Nothing", "page 1", [], null, "No matching events.")],
+  ["choice", choice(`Which "${EVIL}"?`, "Pick one", [{ title: `Alice ${EVIL}`, data: { text: "why did alice.zhang@contoso.com fail" } }])],
+  ["info", info(`No ${EVIL}`, EVIL, [{ title: "Last event", value: EVIL }], [{ title: "History", data: { text: "what happened to bob" } }])],
+  ["info, no facts", info("Title", "text")],
+  ["stats", stats(`Top errors ${EVIL}`, "sub", ["Error code", "Count"], [[EVIL, "3"], ["X", "1"]], [{ title: "Events", value: "10" }])],
+  ["stats, empty", stats("Top errors", "sub", ["Error code", "Count"], [])],
+];
+
+function texts(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) node.forEach((n) => texts(n, out));
+  else if (node && typeof node === "object") {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === "data") continue;
+      if (typeof v === "string" && ["text", "title", "value"].includes(k)) out.push(v);
+      else texts(v, out);
+    }
+  }
+  return out;
+}
+
+describe("every card template", () => {
+  it("has a rendering case here", () => {
+    const covered = new Set(answers.map(([, a]) => a.card));
+    expect([...covered].sort()).toEqual((Object.keys(CARD_TEMPLATES) as CardName[]).sort());
+  });
+
+  it.each(answers)("%s: binds every field, stays under 40 KB, escapes data", (_name, answer) => {
+    const card = renderCard(answer.card as CardName, answer.viewModel).content;
+    const json = JSON.stringify(card);
+    expect(json).not.toMatch(/\$\{/);
+    expect(utf16Size(card)).toBeLessThan(MAX_CARD_BYTES);
+    for (const t of texts(card)) {
+      expect(t).not.toMatch(/(^|[^\\])\[click me\]/);
+      expect(t).not.toMatch(/(^|[^\\])\*\*boss/);
+    }
+  });
+
+  it("shows the failing step in bold and the remedy for the error code", () => {
+    const card = JSON.stringify(renderCard("eventDetail", eventDetail(failure).viewModel).content);
+    expect(card).toContain('"text":"Step 3 · export · EntryExportAdd · Failure","color":"Attention","weight":"Bolder"');
+    expect(card).toContain("Find the conflicting account in the app");
+  });
+
+  it("explains a skip with the scoping details", () => {
+    const vm = eventDetail(skipped).viewModel as { hasExplanation: boolean; explanation: string };
+    expect(vm.hasExplanation).toBe(true);
+    expect(vm.explanation).toMatch(/required value is missing or invalid/);
+  });
+
+  it("keeps the hidden sections out when their $when is false", () => {
+    const card = JSON.stringify(renderCard("eventDetail", eventDetail(skipped).viewModel).content);
+    expect(card).not.toContain("Troubleshooting & recommendations");
+    expect(card).toContain("Why it was skipped");
+    const empty = JSON.stringify(renderCard("eventList", eventList("t", "s", [], null, "No matching events.").viewModel).content);
+    expect(empty).toContain("No matching events.");
+  });
+});
