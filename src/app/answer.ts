@@ -3,7 +3,7 @@ import type { TimeRange } from "../core/ask/timeRange";
 import { actionWord, choice, eventDetail, eventList, info, stats, statusWord, type Answer, type CardAction, type ListItem } from "../core/ask/views";
 import { remedyFor } from "../core/remediation";
 import { helpViewModel } from "../core/help";
-import type { EventRow, JobInfo, QueryStore } from "./queryPorts";
+import type { EventRow, IdentityCandidate, JobInfo, QueryStore } from "./queryPorts";
 import { matchApp, matchIdentity, matchSourceSystem } from "./resolve";
 
 /**
@@ -90,6 +90,18 @@ async function whoOrAsk(phrase: string, deps: AnswerDeps, retry: (who: string) =
   );
 }
 
+/** Newest-first events of a person across all the keys they are indexed under. */
+async function personEvents(store: QueryStore, who: IdentityCandidate, from: string, to: string, limit: number): Promise<EventRow[]> {
+  const keys = [who.identityKey, ...(who.otherKeys ?? [])];
+  const lists = await Promise.all(keys.map((k) => store.identityEvents(k, from, to, limit)));
+  return lists.flat().sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);
+}
+
+async function personState(store: QueryStore, who: IdentityCandidate, jobKey: string, now: string): Promise<EventRow | null> {
+  const states = await Promise.all([who.identityKey, ...(who.otherKeys ?? [])].map((k) => store.lastKnownState(k, jobKey, now)));
+  return states.filter((s): s is EventRow => s !== null).sort((a, b) => b.at.localeCompare(a.at))[0] ?? null;
+}
+
 function jobName(jobKey: string, jobs: JobInfo[]): string {
   return jobs.find((j) => j.jobKey === jobKey)?.app || jobKey;
 }
@@ -111,12 +123,23 @@ async function answerWhy(q: Extract<Question, { kind: "why" }>, deps: AnswerDeps
     appJobs = a;
   }
   const retry = (who: string) => `why did ${who} ${q.outcome === "skipped" ? "get skipped" : "fail"}${q.app ? ` in ${q.app}` : ""}`;
-  const who = await whoOrAsk(q.identity, deps, retry);
-  if (isAnswer(who)) return who;
-  const rows = await deps.store.identityEvents(who.identityKey, q.range.from, q.range.to, 500);
-  const inApp = appJobs ? rows.filter((r) => appJobs!.jobs.some((j) => j.jobKey === r.jobKey)) : rows;
   const wanted = q.outcome ? [q.outcome] : ["failure", "skipped"];
-  const hits = inApp.filter((r) => wanted.includes(r.status));
+  const relevant = (rows: EventRow[]) => rows.filter((r) => (!appJobs || appJobs.jobs.some((j) => j.jobKey === r.jobKey)) && wanted.includes(r.status));
+  let who = await whoOrAsk(q.identity, deps, retry);
+  if (isAnswer(who) && who.card === "choice") {
+    // Two Alices, but only one of them failed in ServiceNow: the question itself disambiguates.
+    const m = await matchIdentity(q.identity, deps.store);
+    if (m.kind === "many" && m.candidates.length <= 25) {
+      const withHits = [];
+      for (const c of m.candidates) if (relevant(await personEvents(deps.store, c, q.range.from, q.range.to, 500)).length > 0) withHits.push(c);
+      if (withHits.length === 1) who = withHits[0]!;
+      else if (withHits.length > 1) who = choice(`Which "${q.identity}"?`, `More than one "${q.identity}" has ${q.outcome ?? "failed or skipped"} events${q.app ? ` in ${q.app}` : ""}. Pick one:`, withHits.map((c) => ask(`${c.displayName} (${c.identity})`, retry(c.identity || c.displayName))));
+    }
+  }
+  if (isAnswer(who)) return who;
+  const rows = await personEvents(deps.store, who, q.range.from, q.range.to, 500);
+  const inApp = appJobs ? rows.filter((r) => appJobs!.jobs.some((j) => j.jobKey === r.jobKey)) : rows;
+  const hits = relevant(rows);
   const pick = hits[0] ?? (q.outcome === null ? inApp[0] : undefined);
   const where = appJobs ? ` in ${appJobs.label}` : "";
   if (!pick) {
@@ -152,7 +175,7 @@ async function answerHistory(phrase: string, range: TimeRange, loose: boolean, d
     return who;
   }
   const jobs = await deps.store.jobs();
-  const rows = await deps.store.identityEvents(who.identityKey, range.from, range.to, 200);
+  const rows = await personEvents(deps.store, who, range.from, range.to, 200);
   const perApp = new Map<string, { n: number; failures: number; last: EventRow }>();
   for (const r of rows) {
     const app = jobName(r.jobKey, jobs);
@@ -175,9 +198,19 @@ async function answerProvisioned(identityPhrase: string, appPhrase: string, deps
   const jobs = await deps.store.jobs();
   const a = await appOrAsk(appPhrase, jobs);
   if (isAnswer(a)) return a;
-  const who = await whoOrAsk(identityPhrase, deps, (w) => `is ${w} provisioned in ${appPhrase}`);
+  let who = await whoOrAsk(identityPhrase, deps, (w) => `is ${w} provisioned in ${appPhrase}`);
+  if (isAnswer(who) && who.card === "choice") {
+    // Several Bobs, but only one ever reached Box: the question decides.
+    const m = await matchIdentity(identityPhrase, deps.store);
+    if (m.kind === "many" && m.candidates.length <= 25) {
+      const known = [];
+      for (const c of m.candidates) if ((await Promise.all(a.jobs.map((j) => personState(deps.store, c, j.jobKey, now)))).some(Boolean)) known.push(c);
+      if (known.length === 1) who = known[0]!;
+    }
+  }
   if (isAnswer(who)) return who;
-  const states = (await Promise.all(a.jobs.map((j) => deps.store.lastKnownState(who.identityKey, j.jobKey, now)))).filter((s): s is EventRow => s !== null);
+  const person = who;
+  const states = (await Promise.all(a.jobs.map((j) => personState(deps.store, person, j.jobKey, now)))).filter((s): s is EventRow => s !== null);
   const state = states.sort((x, y) => y.at.localeCompare(x.at))[0];
   if (!state) {
     return info(`No: ${who.displayName} has never been provisioned to ${a.label}`, `provbot has no provisioning event for ${who.displayName} (${who.identity}) in ${a.label}. If they should be there, check their assignment to the app and the scoping filters.`, [], [ask(`History of ${who.displayName}`, `what happened to ${who.identity}`)]);
@@ -188,6 +221,8 @@ async function answerProvisioned(identityPhrase: string, appPhrase: string, deps
   else if (state.status === "success" && state.action === "disable") verdict = `Disabled: ${who.displayName} was disabled in ${a.label} on ${at}.`;
   else if (state.status === "success") verdict = `Yes: ${who.displayName} is provisioned in ${a.label} (last ${actionWord(state.action).toLowerCase()} succeeded on ${at}${state.targetId ? `, target id ${state.targetId}` : ""}).`;
   else if (state.status === "failure") verdict = `Not reliably: the last attempt for ${who.displayName} in ${a.label} failed on ${at} (${state.errorCode || "no code"}).`;
+  else if (state.action === "other") verdict = `Yes: ${who.displayName} is provisioned in ${a.label} and in sync (last checked on ${at}: nothing needed changing).`;
+  else if (state.action === "create") verdict = `No: ${who.displayName} is not in scope for ${a.label} (last evaluated on ${at} and skipped). Assign them to the app or adjust the scoping filter if they should be there.`;
   else if (state.action === "stagedDelete") verdict = `Pending deletion: the deletion of ${who.displayName} in ${a.label} was held back by the accidental-deletion threshold on ${at}.`;
   else verdict = `Probably not changed: the last event for ${who.displayName} in ${a.label} was skipped on ${at} (out of scope or already in sync).`;
   return info(`Is ${who.displayName} provisioned in ${a.label}?`, verdict, [
@@ -250,7 +285,7 @@ async function answerList(filters: ListFilters, range: TimeRange, text: string, 
   if (filters.identity) {
     const who = await whoOrAsk(filters.identity, deps, (w) => `${text} for ${w}`);
     if (isAnswer(who)) return who;
-    const rows = (await deps.store.identityEvents(who.identityKey, range.from, range.to, 500)).filter(
+    const rows = (await personEvents(deps.store, who, range.from, range.to, 500)).filter(
       (row) => r.jobs.some((j) => j.jobKey === row.jobKey) && (!filters.status || row.status === filters.status) && (!filters.actions || filters.actions.includes(row.action)),
     );
     const pageRows = rows.slice((page - 1) * PAGE, page * PAGE);

@@ -3,6 +3,8 @@ import type { ProvisioningAction, ProvisioningEvent, ProvisioningStatus } from "
 /** What answering questions needs from storage (implemented in src/adapters/tables/queryStore.ts). */
 export interface IdentityCandidate {
   identityKey: string;
+  /** The same person under other canonical keys (an HR worker id and a directory object id). */
+  otherKeys?: string[];
   displayName: string;
   /** UPN or another human identifier. */
   identity: string;

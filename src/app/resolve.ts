@@ -53,8 +53,20 @@ export function matchSourceSystem(rawPhrase: string, jobs: JobInfo[]): JobInfo[]
 
 export type IdentityMatch = { kind: "one"; who: IdentityCandidate } | { kind: "many"; candidates: IdentityCandidate[] } | { kind: "none"; near: IdentityCandidate[] };
 
+/** One person may be indexed under several keys (worker id in HR, object id in the directory): group by UPN. */
+export function groupByPerson(candidates: IdentityCandidate[]): IdentityCandidate[] {
+  const byPerson = new Map<string, IdentityCandidate>();
+  for (const c of candidates) {
+    const person = c.identity.includes("@") ? c.identity.toLowerCase() : c.identityKey;
+    const seen = byPerson.get(person);
+    if (!seen) byPerson.set(person, { ...c, otherKeys: [] });
+    else if (seen.identityKey !== c.identityKey && !seen.otherKeys!.includes(c.identityKey)) seen.otherKeys!.push(c.identityKey);
+  }
+  return [...byPerson.values()];
+}
+
 export async function matchIdentity(rawPhrase: string, store: QueryStore): Promise<IdentityMatch> {
-  const exact = await store.findIdentities(rawPhrase);
+  const exact = groupByPerson(await store.findIdentities(rawPhrase));
   if (exact.length === 1) return { kind: "one", who: exact[0]! };
   if (exact.length > 1) return { kind: "many", candidates: exact.sort((a, b) => a.displayName.localeCompare(b.displayName)) };
   const phrase = normaliseName(rawPhrase);

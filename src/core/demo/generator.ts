@@ -132,7 +132,7 @@ function record(job: DemoJob, cycleId: string, at: Date, who: Who, outcome: Outc
     sourceSystem: { id: deterministicId(rand), displayName: job.sourceSystem, details: {} },
     targetSystem: { id: deterministicId(rand), displayName: job.targetSystem, details: { ServicePrincipalId: job.servicePrincipalId, ServicePrincipalDisplayName: job.appName } },
     sourceIdentity: isUser
-      ? { id: sourceId, displayName: who.user.displayName, identityType: job.direction === "inbound" ? "Worker" : "User", details: { id: sourceId, odatatype: "User", DisplayName: who.user.displayName, UserPrincipalName: who.user.upn } }
+      ? { id: sourceId, displayName: who.user.displayName, identityType: "User", details: { id: sourceId, odatatype: "User", DisplayName: who.user.displayName, UserPrincipalName: who.user.upn } }
       : { id: sourceId, displayName: who.group.displayName, identityType: "Group", details: { id: sourceId, odatatype: "Group", DisplayName: who.group.displayName } },
     targetIdentity: { id: targetCreated, displayName: isUser ? who.user.displayName : who.group.displayName, identityType: isUser ? job.identityType : job.identityType.replace(/User$/, "Group"), details: {} },
     provisioningStatusInfo: { status, errorInformation },
@@ -150,10 +150,11 @@ export function* generateDemo(options: DemoOptions): Generator<Record<string, un
   const groups = demoGroups(rand);
   const jobs = demoJobs(rand);
   const byKey = new Map(jobs.map((j) => [j.key, j]));
-  const [alice, bob, carol] = users as [DemoUser, DemoUser, DemoUser];
+  const [alice, bob, carol, aliceMartin] = users as [DemoUser, DemoUser, DemoUser, DemoUser];
   const inScope = (job: DemoJob, user: DemoUser) => {
     if (user === bob && job.key === "salesforce") return false; // "why was bob skipped in Salesforce"
-    if ((user === alice || user === carol) && job.direction !== "crossTenant") return true;
+    if (user === aliceMartin && job.key === "servicenow") return false; // so "alice" + ServiceNow failures means Alice Zhang
+    if ((user === alice || user === bob || user === carol) && job.direction !== "crossTenant") return true;
     const h = (parseInt(user.objectId.slice(0, 6), 16) ^ job.key.length * 2654435761) >>> 0;
     return (h % 1000) / 1000 < job.scopeShare;
   };

@@ -60,7 +60,7 @@ export function deterministicId(rand: () => number): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-const FIRST = ["Alice", "Bob", "Carol", "Dmitri", "Elena", "Farah", "Gustavo", "Hana", "Ines", "Jonas", "Keiko", "Liam", "Maya", "Noah", "Olivia", "Priya", "Quentin", "Rosa", "Samir", "Tomás", "Uma", "Viktor", "Wen", "Ximena", "Yusuf", "Zoë", "Aaron", "Bianca", "Chen", "Diego", "Emma", "Felix", "Grace", "Hugo", "Isla", "Jamal", "Kira", "Lucas", "Mina", "Nils"];
+const FIRST = ["Dmitri", "Elena", "Farah", "Gustavo", "Hana", "Ines", "Jonas", "Keiko", "Liam", "Maya", "Noah", "Olivia", "Priya", "Quentin", "Rosa", "Samir", "Tomás", "Uma", "Viktor", "Wen", "Ximena", "Yusuf", "Zoë", "Aaron", "Bianca", "Chen", "Diego", "Emma", "Felix", "Grace", "Hugo", "Isla", "Jamal", "Kira", "Lucas", "Mina", "Nils"];
 const LAST = ["Zhang", "Li", "Okafor", "Martin", "Novak", "Haddad", "Silva", "Kowalski", "Nguyen", "Müller", "Tanaka", "O'Brien", "García", "Johansson", "Patel", "Rossi", "Dubois", "Kim", "Larsen", "Ahmed", "Costa", "Fischer", "Jensen", "Moreau", "Ivanova", "Schmidt", "Yilmaz", "Park", "Andersen", "Lopez"];
 const DEPARTMENTS = ["Engineering", "Sales", "Marketing", "Finance", "HR", "Support", "Legal", "Operations"];
 const GROUPS = ["All Staff", "Engineering", "Sales EMEA", "Sales Americas", "Marketing", "Finance", "HR Partners", "Support Tier 1", "Support Tier 2", "Legal", "Ops On-Call", "Design", "Data Platform", "Security Champions", "Managers", "Contractors", "Interns", "Executives", "macOS Fleet", "Windows Fleet"];
@@ -78,6 +78,7 @@ export function demoUsers(count: number, rand: () => number): DemoUser[] {
     ["Alice", "Martin"],
   ];
   for (let i = 0; users.length < count; i++) {
+    // The example people's first names are theirs alone, except the deliberate second Alice.
     const [first, last] = fixed[i] ?? [FIRST[Math.floor(rand() * FIRST.length)]!, LAST[Math.floor(rand() * LAST.length)]!];
     let nick = `${ascii(first)}.${ascii(last)}`;
     if (seen.has(nick)) nick = `${nick}${Math.floor(rand() * 90) + 10}`;
