@@ -9,6 +9,8 @@ import { applyLocalSettings } from "./local-settings";
 import { getServices } from "../src/composition";
 import { ingestPayload } from "../src/app/ingest";
 import { PayloadError } from "../src/core/ingest/payload";
+import { answerQuestion } from "../src/app/answer";
+import { renderCard } from "../src/adapters/cards/render";
 
 /**
  * `npx provbot ...`: the same use cases as the bot, from a terminal. Storage settings come from the
@@ -77,6 +79,19 @@ program
       }
       throw err;
     }
+  });
+
+program
+  .command("ask")
+  .description('ask a question as in Teams, e.g. provbot ask "why did alice fail in ServiceNow?"')
+  .argument("<question...>", "the question")
+  .option("--json", "print the Adaptive Card (JSON) instead of text")
+  .option("--page <n>", "page of a list answer", "1")
+  .action(async (words: string[], opts: { json?: boolean; page: string }) => {
+    const svc = await services();
+    const answer = await answerQuestion(words.join(" "), { store: svc.query, now: () => new Date(), version: svc.config.version }, { page: Number(opts.page) || 1 });
+    if (opts.json) console.log(JSON.stringify(renderCard(answer.card, answer.viewModel).content, null, 2));
+    else console.log(answer.text);
   });
 
 program.parseAsync().catch((err: unknown) => {

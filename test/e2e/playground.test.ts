@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { cardOf, PlaygroundClient, startHostProcess, startPlaygroundProcess, type HostProcess, type PlaygroundProcess } from "../support/stack";
 import { messageActivity, startCaptureConnector, type CaptureConnector } from "../support/connector";
+import { generateDemo } from "../../src/core/demo/generator";
+import { postDemo } from "../../scripts/demo";
 
 /**
  * End to end through the real pieces: the built local Functions host (plain Node) on Azurite,
@@ -10,8 +12,13 @@ let host: HostProcess;
 let playground: PlaygroundProcess;
 let client: PlaygroundClient;
 
+const NOW = new Date();
+const demo = [...generateDemo({ now: NOW, days: 2, perCycle: 2 })];
+
 beforeAll(async () => {
-  host = await startHostProcess(inject("azurite").port);
+  host = await startHostProcess(inject("azurite").port, { PROVBOT_TABLE_PREFIX: "pg" });
+  const loaded = await postDemo(host.url, host.functionKey, { now: NOW, days: 2, perCycle: 2 });
+  expect(loaded.rejected).toBe(0);
   playground = await startPlaygroundProcess(host.url);
   client = await PlaygroundClient.connect(playground.url);
 });
@@ -31,6 +38,39 @@ describe("the bot through the Agents Playground", () => {
     expect(json).toContain("provbot: Entra ID provisioning, answered in chat");
     expect(json).toContain("Why did something fail or get skipped");
     expect(json).not.toContain("${");
+  });
+
+  it("why did alice fail in ServiceNow? -> the event card with steps, error and remedy", async () => {
+    const card = JSON.stringify(cardOf(await client.ask(playground.conversationId, "why did alice fail in ServiceNow?")));
+    expect(card).toMatch(/Alice Zhang: (create|update) in ServiceNow · Failure/);
+    expect(card).toContain("Troubleshooting & recommendations");
+    expect(card).toMatch(/Step \d · export · EntryExport(Add|Update) · Failure/);
+  });
+
+  it("a pasted changeId -> that event", async () => {
+    const record = demo.find((r) => (r["provisioningStatusInfo"] as { status: string }).status === "skipped")!;
+    const card = JSON.stringify(cardOf(await client.ask(playground.conversationId, String(record["changeId"]))));
+    expect(card).toContain(String(record["changeId"]));
+    expect(card).toContain("Skipped");
+  });
+
+  it("a list question -> rows newest first, and More round-trips through the bot", async () => {
+    const reply = await client.ask(playground.conversationId, "what users were removed from Adobe this week?");
+    const card = cardOf(reply) as { body: unknown[]; actions: { title: string; data: Record<string, unknown> }[] };
+    const json = JSON.stringify(card);
+    expect(json).toContain("Adobe Identity Management");
+    expect(json).toContain("Disable · Success");
+    const more = card.actions.find((a) => a.title === "More");
+    expect(more?.data["page"]).toBe(2);
+    const page2 = await client.submit(playground.conversationId, reply.messageId, more!.data);
+    expect(JSON.stringify(cardOf(page2))).toContain("page 2, newest first");
+  });
+
+  it("a statistic -> top errors with what to do", async () => {
+    const card = JSON.stringify(cardOf(await client.ask(playground.conversationId, "top errors in ServiceNow this week")));
+    expect(card).toContain("Top errors · ServiceNow");
+    expect(card).toMatch(/ServiceNowEntryConflict|InsufficientRights/);
+    expect(card).toContain("What to do");
   });
 
   it("answers an unknown question with help, not an error", async () => {

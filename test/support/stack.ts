@@ -96,6 +96,18 @@ export class PlaygroundClient {
     return this.waitFor((m) => m.from.id === this.botId && until(m), seen, timeoutMs);
   }
 
+  /** Clicks an Action.Submit on a bot message, as the web client does. */
+  async submit(conversationId: string, replyToId: string, value: Record<string, unknown>, timeoutMs = 15_000): Promise<PlaygroundMessage> {
+    const seen = this.messages.length;
+    const res = await fetch(`${this.baseUrl}/_conversation/v1/submit`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ conversation: { id: conversationId }, from: { id: this.userId }, replyToId, value }),
+    });
+    if (!res.ok) throw new Error(`playground refused the submit: ${res.status} ${await res.text()}`);
+    return this.waitFor((m) => m.from.id === this.botId, seen, timeoutMs);
+  }
+
   async waitFor(predicate: (m: PlaygroundMessage) => boolean, fromIndex = 0, timeoutMs = 15_000): Promise<PlaygroundMessage> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
