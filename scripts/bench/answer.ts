@@ -1,0 +1,142 @@
+import { AZURITE_CONNECTION_STRING } from "../../src/config";
+import { findPackageRoot } from "../../src/packageInfo";
+import { createTableFactory } from "../../src/adapters/tables/client";
+import { TableEventStore } from "../../src/adapters/tables/eventStore";
+import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
+import { TableQueryStore } from "../../src/adapters/tables/queryStore";
+import { createBotEndpoint, type BotEndpoint } from "../../src/adapters/botframework/endpoint";
+import { createChatHandler, type ChatHandler } from "../../src/app/chat";
+import { ingestItems } from "../../src/app/ingest";
+import { generateDemo } from "../../src/core/demo/generator";
+import { freePort, startAzurite, stopChild } from "../processes";
+import { machineLine, ms, summarize, writeSection } from "./report";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * `npm run bench:answer`: server-side latency of questions (activity received -> reply posted to
+ * the connector) through the real botbuilder stack, at 10k and 1M demo events in Azurite, next to
+ * an echo reply through the same stack. Scales: BENCH_ANSWER_SCALES (default "10000,1000000").
+ */
+const root = findPackageRoot(__dirname);
+const SCALES = (process.env["BENCH_ANSWER_SCALES"] ?? "10000,1000000").split(",").map(Number);
+const REPS = Number(process.env["BENCH_ANSWER_REPS"] ?? 60);
+const NOW = new Date("2026-11-22T12:00:00Z");
+
+async function connector(): Promise<{ url: string; close: () => void }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"id":"r"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => server.close() };
+}
+
+let seq = 0;
+const activity = (text: string, serviceUrl: string) => ({
+  type: "message",
+  id: `a${++seq}`,
+  text,
+  channelId: "msteams",
+  serviceUrl,
+  from: { id: "u", name: "Admin" },
+  recipient: { id: "b", name: "provbot" },
+  conversation: { id: "c", conversationType: "personal", tenantId: "t" },
+});
+
+async function time(bot: BotEndpoint, serviceUrl: string, questions: string[]): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < REPS; i++) {
+    const q = questions[i % questions.length]!;
+    const t = performance.now();
+    const res = await bot({ method: "POST", headers: {}, body: activity(q, serviceUrl) });
+    samples.push(performance.now() - t);
+    if (res.status !== 200) throw new Error(`${q}: ${res.status}`);
+  }
+  return samples;
+}
+
+async function main(): Promise<void> {
+  const port = await freePort();
+  const azurite = await startAzurite({ root, port, quiet: true });
+  const cap = await connector();
+  const sections: string[] = [];
+  const p95At: Record<string, Record<number, number>> = {};
+  try {
+    for (const scale of SCALES) {
+      const factory = createTableFactory({ kind: "connectionString", connectionString: AZURITE_CONNECTION_STRING(port) }, `a${scale}`);
+      const store = new TableEventStore(factory);
+      await store.init();
+      const deadLetters = new TableDeadLetterStore(factory, { now: () => NOW });
+      const perCycle = Math.max(1, Math.round(scale / 4200));
+      const changeIds: string[] = [];
+      let batch: { index: number; record: unknown }[] = [];
+      let n = 0;
+      const t0 = performance.now();
+      for (const record of generateDemo({ now: NOW, days: 14, perCycle, users: 2000 })) {
+        if (n++ >= scale) break;
+        if (n % 997 === 0) changeIds.push(String(record["changeId"]));
+        batch.push({ index: batch.length, record });
+        if (batch.length === 2000) {
+          await ingestItems(batch, "bench", { store, deadLetters });
+          batch = [];
+          if (n % 100_000 === 0) console.error(`  ${scale}: ${n} events stored (${Math.round(n / ((performance.now() - t0) / 1000))}/s)`);
+        }
+      }
+      if (batch.length) await ingestItems(batch, "bench", { store, deadLetters });
+      const ingestSecs = (performance.now() - t0) / 1000;
+
+      const deps = { store: new TableQueryStore(store, 30, () => NOW.getTime()), now: () => NOW, version: "bench" };
+      const bot = createBotEndpoint({ mode: "none" }, createChatHandler(deps), { error: (m, e) => console.error(m, e) });
+      const echo: ChatHandler = { onMessage: async (m) => [{ kind: "text", text: m.text }] };
+      const echoBot = createBotEndpoint({ mode: "none" }, echo, { error: (m, e) => console.error(m, e) });
+      const kinds: [string, string[]][] = [
+        ["why", ["why did alice fail in ServiceNow?", "why was bob skipped in Salesforce", "what went wrong with carol in Dropbox"]],
+        ["changeId", changeIds.slice(0, 30)],
+        ["list", ["failures in the last 24 hours", "what users were removed from Adobe this week?", "what groups were created in ServiceNow?"]],
+        ["statistics", ["top errors in ServiceNow this week", "activity by action per day", "how is Salesforce doing?"]],
+      ];
+      await time(echoBot, cap.url, ["warm up"]);
+      const echoS = summarize(await time(echoBot, cap.url, ["hello there"]));
+      const rows: string[] = [`| echo (same stack, text reply) | ${ms(echoS.p50)} | ${ms(echoS.p95)} | 1.0× |`];
+      for (const [kind, questions] of kinds) {
+        await time(bot, cap.url, questions.slice(0, 3)); // warm caches as a running bot would be
+        const s = summarize(await time(bot, cap.url, questions));
+        (p95At[kind] ??= {})[scale] = s.p95;
+        rows.push(`| ${kind} | ${ms(s.p50)} | ${ms(s.p95)} | ${(s.p95 / echoS.p95).toFixed(1)}× |`);
+      }
+      sections.push(
+        [`### ${scale.toLocaleString("en-US")} events (ingested in ${ingestSecs.toFixed(0)} s)`, "", "| question kind | p50 | p95 | p95 ÷ echo p95 |", "|---|---|---|---|", ...rows].join("\n"),
+      );
+      console.error(sections.at(-1));
+    }
+    const [small, large] = [SCALES[0]!, SCALES[SCALES.length - 1]!];
+    const growth =
+      SCALES.length > 1
+        ? ["", `p95 at ${large.toLocaleString("en-US")} ÷ p95 at ${small.toLocaleString("en-US")}: ${Object.entries(p95At).map(([k, v]) => `${k} ${((v[large] ?? NaN) / (v[small] ?? NaN)).toFixed(2)}×`).join(", ")}`]
+        : [];
+    const md = [
+      "## Answers",
+      "",
+      `Command: \`npm run bench:answer\` (scales: ${SCALES.join(", ")}; ${REPS} sequential requests per kind) · Machine: ${machineLine()}`,
+      "",
+      "Server-side latency: a Bot Framework activity into the botbuilder endpoint until the reply card has been posted to a local connector.",
+      "",
+      ...sections,
+      ...growth,
+    ].join("\n");
+    writeSection("answer", md);
+    console.log(md);
+  } finally {
+    cap.close();
+    await stopChild(azurite);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
