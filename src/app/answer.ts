@@ -130,8 +130,8 @@ async function answerWhy(q: Extract<Question, { kind: "why" }>, deps: AnswerDeps
     // Two Alices, but only one of them failed in ServiceNow: the question itself disambiguates.
     const m = await matchIdentity(q.identity, deps.store);
     if (m.kind === "many" && m.candidates.length <= 25) {
-      const withHits = [];
-      for (const c of m.candidates) if (relevant(await personEvents(deps.store, c, q.range.from, q.range.to, 500)).length > 0) withHits.push(c);
+      const perCandidate = await Promise.all(m.candidates.map(async (c) => ({ c, rows: await personEvents(deps.store, c, q.range.from, q.range.to, 500) })));
+      const withHits = perCandidate.filter((x) => relevant(x.rows).length > 0).map((x) => x.c);
       if (withHits.length === 1) who = withHits[0]!;
       else if (withHits.length > 1) who = choice(`Which "${q.identity}"?`, `More than one "${q.identity}" has ${q.outcome ?? "failed or skipped"} events${q.app ? ` in ${q.app}` : ""}. Pick one:`, withHits.map((c) => ask(`${c.displayName} (${c.identity})`, retry(c.identity || c.displayName))));
     }
@@ -203,8 +203,8 @@ async function answerProvisioned(identityPhrase: string, appPhrase: string, deps
     // Several Bobs, but only one ever reached Box: the question decides.
     const m = await matchIdentity(identityPhrase, deps.store);
     if (m.kind === "many" && m.candidates.length <= 25) {
-      const known = [];
-      for (const c of m.candidates) if ((await Promise.all(a.jobs.map((j) => personState(deps.store, c, j.jobKey, now)))).some(Boolean)) known.push(c);
+      const states = await Promise.all(m.candidates.map(async (c) => ({ c, known: (await Promise.all(a.jobs.map((j) => personState(deps.store, c, j.jobKey, now)))).some(Boolean) })));
+      const known = states.filter((x) => x.known).map((x) => x.c);
       if (known.length === 1) who = known[0]!;
     }
   }

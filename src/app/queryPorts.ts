@@ -44,6 +44,8 @@ export interface CountRow {
   hour: string;
   total: number;
   byActionStatus: Record<string, number>;
+  /** The same counts for groups alone. */
+  groupsByActionStatus: Record<string, number>;
   errors: Record<string, number>;
 }
 

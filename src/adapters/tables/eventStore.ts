@@ -1,6 +1,7 @@
 import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
 import type { ProvisioningEvent } from "../../core/event";
 import { canonicalIdentityKey, identityAliases } from "../../core/identityKeys";
+import { identityKind } from "../../core/event";
 import type { CsvParts, EventStore } from "../../app/ports";
 import { deleteWhere, ensureTables, entityKey, insertNew, mapLimit, upsertAll, type Entity } from "./batch";
 import { fromEventEntity, indexRow, toEventEntity, type EventEntity } from "./eventEntity";
@@ -55,17 +56,19 @@ export interface IdentityRow {
   targetId: string;
 }
 
-type Countable = { action: string; status: string; errorCode?: string; error?: { code: string } | null };
+type Countable = { action: string; status: string; errorCode?: string; error?: { code: string } | null; identityType?: string; sourceIdentity?: { identityType: string } };
 
-/** Adds events to a counts row: total, n_<action>_<status>, and the top failure codes. */
+/** Adds events to a counts row: total, n_<action>_<status> (g_... for groups alone), and the top failure codes. */
 export function mergeCounts(current: Record<string, unknown> | undefined, events: Countable[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(current ?? {})) if (k === "total" || k.startsWith("n_")) out[k] = Number(v);
+  for (const [k, v] of Object.entries(current ?? {})) if (k === "total" || k.startsWith("n_") || k.startsWith("g_")) out[k] = Number(v);
   const errors = JSON.parse(String(current?.["errors"] ?? "{}")) as Record<string, number>;
   for (const e of events) {
     out["total"] = Number(out["total"] ?? 0) + 1;
     const key = `n_${e.action}_${e.status}`;
     out[key] = Number(out[key] ?? 0) + 1;
+    const kind = e.identityType ?? (e.sourceIdentity ? identityKind(e.sourceIdentity.identityType) : "");
+    if (kind === "Group") out[`g_${e.action}_${e.status}`] = Number(out[`g_${e.action}_${e.status}`] ?? 0) + 1;
     const code = e.errorCode ?? e.error?.code ?? "";
     if (e.status === "failure" && code) errors[code] = (errors[code] ?? 0) + 1;
   }
@@ -213,9 +216,9 @@ export class TableEventStore implements EventStore {
 
   /** Rebuilds one job-hour counts row from its events partition (reconciliation). */
   async recount(job: string, hour: string): Promise<void> {
-    const list: { action: string; status: string; errorCode: string }[] = [];
-    const rows = this.events.listEntities<{ action: string; status: string; errorCode: string }>({
-      queryOptions: { filter: odata`PartitionKey eq ${keys.eventPartition(job, hour)}`, select: ["action", "status", "errorCode"] },
+    const list: { action: string; status: string; errorCode: string; identityType: string }[] = [];
+    const rows = this.events.listEntities<{ action: string; status: string; errorCode: string; identityType: string }>({
+      queryOptions: { filter: odata`PartitionKey eq ${keys.eventPartition(job, hour)}`, select: ["action", "status", "errorCode", "identityType"] },
     });
     for await (const row of rows) list.push(row);
     await this.counts.upsertEntity({ ...keys.count(job, hour), ...mergeCounts(undefined, list) }, "Replace");
@@ -280,20 +283,21 @@ export class TableEventStore implements EventStore {
    */
   async identityRows(identityKey: string, fromIso: string, toIso: string, limit = 50): Promise<IdentityRow[]> {
     await this.init();
-    const out: IdentityRow[] = [];
-    for (const week of weekBucketsBetween(fromIso, toIso)) {
-      const range = keys.identityRange(identityKey, week);
-      const rows = this.identities.listEntities<IdentityRow>({
-        queryOptions: { filter: odata`PartitionKey eq ${range.partitionKey} and RowKey ge ${range.prefix} and RowKey lt ${prefixUpperBound(range.prefix)}` },
-      });
-      for await (const row of rows) {
-        if (row.at > toIso) continue;
-        if (row.at < fromIso) return out;
-        out.push(row);
-        if (out.length >= limit) return out;
-      }
-    }
-    return out;
+    // One range read per 7-day partition, all in flight at once, merged newest week first.
+    const perWeek = await Promise.all(
+      weekBucketsBetween(fromIso, toIso).map(async (week) => {
+        const range = keys.identityRange(identityKey, week);
+        const rows: IdentityRow[] = [];
+        for await (const row of this.identities.listEntities<IdentityRow>({
+          queryOptions: { filter: odata`PartitionKey eq ${range.partitionKey} and RowKey ge ${range.prefix} and RowKey lt ${prefixUpperBound(range.prefix)} and at ge ${fromIso} and at le ${toIso}` },
+        })) {
+          rows.push(row);
+          if (rows.length >= limit) break;
+        }
+        return rows;
+      }),
+    );
+    return perWeek.flat().slice(0, limit);
   }
 
   /**
