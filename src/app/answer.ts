@@ -281,17 +281,21 @@ async function answerList(filters: ListFilters, range: TimeRange, text: string, 
   const what = [filters.status === "failure" ? "Failed" : filters.status === "skipped" ? "Skipped" : filters.status === "success" ? "Successful" : "", filters.actions ? filters.actions.map(actionWord).join("/").toLowerCase() : "", filters.identityType ? `${filters.identityType.toLowerCase()}s` : "events"]
     .filter(Boolean)
     .join(" ");
-  const title = `${what[0]?.toUpperCase() ?? ""}${what.slice(1)} · ${r.label} · ${range.label}`;
+  const title = `${what[0]?.toUpperCase() ?? ""}${what.slice(1)}${filters.errorCode ? ` with ${filters.errorCode}` : ""} · ${r.label} · ${range.label}`;
   if (filters.identity) {
     const who = await whoOrAsk(filters.identity, deps, (w) => `${text} for ${w}`);
     if (isAnswer(who)) return who;
     const rows = (await personEvents(deps.store, who, range.from, range.to, 500)).filter(
-      (row) => r.jobs.some((j) => j.jobKey === row.jobKey) && (!filters.status || row.status === filters.status) && (!filters.actions || filters.actions.includes(row.action)),
+      (row) =>
+        r.jobs.some((j) => j.jobKey === row.jobKey) &&
+        (!filters.status || row.status === filters.status) &&
+        (!filters.actions || filters.actions.includes(row.action)) &&
+        (!filters.errorCode || row.errorCode === filters.errorCode),
     );
     const pageRows = rows.slice((page - 1) * PAGE, page * PAGE);
     return eventList(`${title} · ${who.displayName}`, `${rows.length} events`, pageRows.map((x) => rowItem(x, jobs, who.displayName)), rows.length > page * PAGE ? { title: "More", data: { text, page: page + 1 } } : null, "No matching events.");
   }
-  const { rows, more } = await deps.store.listEvents({ jobKeys: r.jobs.map((j) => j.jobKey), from: range.from, to: range.to, actions: filters.actions, status: filters.status, identityType: filters.identityType, limit: PAGE, offset: (page - 1) * PAGE });
+  const { rows, more } = await deps.store.listEvents({ jobKeys: r.jobs.map((j) => j.jobKey), from: range.from, to: range.to, actions: filters.actions, status: filters.status, identityType: filters.identityType, errorCode: filters.errorCode, limit: PAGE, offset: (page - 1) * PAGE });
   return eventList(title, `page ${page}, newest first`, rows.map((x) => rowItem(x, jobs)), more ? { title: "More", data: { text, page: page + 1 } } : null, "No matching events in this window.");
 }
 

@@ -56,6 +56,7 @@ export interface ListQuery {
   actions?: ProvisioningAction[];
   status?: ProvisioningStatus;
   identityType?: string;
+  errorCode?: string;
   limit: number;
   /** Skip the newest `offset` matches (paging). */
   offset: number;

@@ -144,6 +144,16 @@ describe("lists", () => {
     expect(rows.every((r) => r.what.startsWith("Create") && r.what.includes("Workday to Active Directory"))).toBe(true);
   });
 
+  it("similar failures: the same error code in the same app (the event card's action)", async () => {
+    const detail = await ask("why did alice fail in ServiceNow?");
+    const similar = (detail.vm["actions"] as { title: string; data: { text: string } }[]).find((a) => a.title === "Similar failures")!;
+    const code = /with (\S+) in/.exec(similar.data.text)![1]!;
+    const a = await ask(similar.data.text);
+    const rows = a.vm["rows"] as { what: string }[];
+    expect(rows.length).toBeGreaterThan(1);
+    expect(rows.every((r) => r.what.endsWith(`· ${code}`) && r.what.includes("ServiceNow"))).toBe(true);
+  });
+
   it("an unknown app is said so, with near names", async () => {
     const a = await ask("what groups were created in Sharepoint?");
     expect(a.card).toBe("info");

@@ -79,6 +79,7 @@ describe("lists with the portal's filters", () => {
     ["skipped users in Salesforce", { identityType: "User", status: "skipped", app: "Salesforce" }],
     ["staged deletes in Dropbox", { actions: ["stagedDelete"], app: "Dropbox" }],
     ["failures for alice", { status: "failure", identity: "alice" }],
+    ["failures with ServiceNowEntryConflict in ServiceNow", { status: "failure", errorCode: "ServiceNowEntryConflict", app: "ServiceNow" }],
   ])("%s", (text, filters) => {
     const parsed = q(text);
     expect(parsed.kind).toBe("list");

@@ -127,6 +127,7 @@ export class TableQueryStore implements QueryStore {
     const counts = await this.counts(q.jobKeys, q.from, q.to);
     // Groups are counted apart, so a question about groups (or users) skips hours without any.
     const matches = (c: CountRow) =>
+      (!q.errorCode || (c.errors[q.errorCode] ?? 0) > 0) &&
       Object.entries(c.byActionStatus).some(([k, all]) => {
         const [action, status] = k.split("_");
         const groups = c.groupsByActionStatus[k] ?? 0;
@@ -149,6 +150,7 @@ export class TableQueryStore implements QueryStore {
             if (q.status) filter += ` and ${odata`status eq ${q.status}`}`;
             if (q.actions) filter += ` and (${q.actions.map((a) => odata`action eq ${a}`).join(" or ")})`;
             if (q.identityType) filter += ` and ${odata`identityType eq ${q.identityType}`}`;
+            if (q.errorCode) filter += ` and ${odata`errorCode eq ${q.errorCode}`}`;
             for await (const e of this.store.events.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: SUMMARY_COLUMNS } })) rows.push(rowOf(e));
           }),
       );

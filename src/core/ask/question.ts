@@ -14,6 +14,8 @@ export interface ListFilters {
   app?: string;
   sourceSystem?: string;
   identity?: string;
+  /** "failures with ServiceNowEntryConflict": one error code. */
+  errorCode?: string;
 }
 
 export type Question =
@@ -96,7 +98,9 @@ function parseList(t: string, range: TimeRange): Question | null {
     const from = /\bfrom\s+(.+?)(?=\s+(?:were|was|are|got|get|have|has|in|to|into|for|that)\b|$)/i.exec(t);
     if (from) filters.sourceSystem = cleanName(from[1]!);
   }
-  const into = /\b(?:in|to|into|on)\s+(?!the last|the past)(.+?)(?=\s+(?:for|from|were|was)\b|$)/i.exec(t);
+  const code = /\b(?:with|code|error)\s+([A-Z][A-Za-z0-9]{5,})\b/.exec(t);
+  if (code) filters.errorCode = code[1]!;
+  const into = /\b(?:in|to|into|on)\s+(?!the last|the past)(.+?)(?=\s+(?:for|from|were|was|with)\b|$)/i.exec(t);
   if (into && !filters.app) filters.app = cleanName(into[1]!);
   const forWho = /\bfor\s+(?!the\b)(.+?)(?=\s+(?:in|to|from|on)\b|$)/i.exec(t);
   if (forWho) filters.identity = cleanName(forWho[1]!);
