@@ -124,6 +124,16 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, opt
   throw new Error(`${what}: not ready after ${options.timeoutMs} ms`);
 }
 
+/** Waits for a child to be ready; if it never is, stops it so that nothing is left running. */
+export async function readyOrStopped(child: Child, ready: () => Promise<void>): Promise<void> {
+  try {
+    await ready();
+  } catch (err) {
+    await stopChild(child, 2000);
+    throw err;
+  }
+}
+
 export function tcpOpen(port: number, host = "127.0.0.1"): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, host);
@@ -167,7 +177,7 @@ export async function startAzurite(options: AzuriteOptions): Promise<Child> {
     args.push("--location", options.location);
   } else args.push("--inMemoryPersistence");
   const child = startChild({ name: "azurite", command: process.execPath, args, logFile: options.logFile, quiet: options.quiet });
-  await waitUntil("Azurite", () => tcpOpen(options.port), { timeoutMs: 20_000, child });
+  await readyOrStopped(child, () => waitUntil("Azurite", () => tcpOpen(options.port), { timeoutMs: 20_000, child }));
   return child;
 }
 
@@ -208,6 +218,6 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Child
     logFile: options.logFile.replace(/\.log$/, ".out.log"),
   });
   // The Playground mounts its API only once the bot endpoint answers.
-  await waitUntil("Agents Playground", () => httpOk(`http://127.0.0.1:${options.port}/_internal/v1/config`), { timeoutMs: 30_000, child });
+  await readyOrStopped(child, () => waitUntil("Agents Playground", () => httpOk(`http://127.0.0.1:${options.port}/_internal/v1/config`), { timeoutMs: 30_000, child }));
   return child;
 }

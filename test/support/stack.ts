@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import WebSocket from "ws";
-import { freePort, startChild, startPlayground, stopChild, toolPaths, waitUntil, type Child } from "../../scripts/processes";
+import { freePort, readyOrStopped, startChild, startPlayground, stopChild, toolPaths, waitUntil, type Child } from "../../scripts/processes";
 
 export const ROOT = join(__dirname, "..", "..");
 
@@ -30,7 +30,7 @@ export async function startHostProcess(azuritePort: number, env: Record<string, 
   child.process.stderr?.on("data", (c: Buffer) => (out += c.toString()));
   const url = `http://127.0.0.1:${port}`;
   // Ready when it answers at all: a host on broken storage answers health with 503.
-  await waitUntil("local host", async () => (await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(5000) })).status > 0, { timeoutMs: 30_000, child });
+  await readyOrStopped(child, () => waitUntil("local host", async () => (await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(5000) })).status > 0, { timeoutMs: 30_000, child }));
   return { url, functionKey, child, output: () => out, stop: () => stopChild(child) };
 }
 
