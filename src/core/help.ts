@@ -36,10 +36,6 @@ export const HELP_SECTIONS: HelpSection[] = [
     title: "Statistics and health",
     examples: ["top errors in ServiceNow this week", "activity by action per day", "how is Salesforce doing?"],
   },
-  {
-    title: "Alerts in this chat",
-    examples: ["subscribe ServiceNow, Adobe", "alerts", "mute Adobe for 2h", "unsubscribe"],
-  },
 ];
 
 export function helpViewModel(version: string, notUnderstood?: string): HelpViewModel {
