@@ -11,6 +11,8 @@ import { generateDemo } from "../../src/core/demo/generator";
 import { freePort, startAzurite, stopChild } from "../processes";
 import { machineLine, ms, summarize, writeSection } from "./report";
 import { createServer } from "node:http";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 
 /**
@@ -63,7 +65,9 @@ async function main(): Promise<void> {
   const port = await freePort();
   const azurite = await startAzurite({ root, port, quiet: true });
   const cap = await connector();
-  const sections: string[] = [];
+  // Results per scale are kept in .provbot/bench-answer.json, so a scale can be re-measured alone.
+  const stateFile = join(root, ".provbot", "bench-answer.json");
+  const saved = (existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, "utf8")) : {}) as Record<string, { section: string; p95: Record<string, number> }>;
   const p95At: Record<string, Record<number, number>> = {};
   try {
     for (const scale of SCALES) {
@@ -108,20 +112,23 @@ async function main(): Promise<void> {
         (p95At[kind] ??= {})[scale] = s.p95;
         rows.push(`| ${kind} | ${ms(s.p50)} | ${ms(s.p95)} | ${(s.p95 / echoS.p95).toFixed(1)}× |`);
       }
-      sections.push(
-        [`### ${scale.toLocaleString("en-US")} events (ingested in ${ingestSecs.toFixed(0)} s)`, "", "| question kind | p50 | p95 | p95 ÷ echo p95 |", "|---|---|---|---|", ...rows].join("\n"),
-      );
-      console.error(sections.at(-1));
+      const section = [`### ${scale.toLocaleString("en-US")} events (ingested in ${ingestSecs.toFixed(0)} s; measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)`, "", "| question kind | p50 | p95 | p95 ÷ echo p95 |", "|---|---|---|---|", ...rows].join("\n");
+      saved[String(scale)] = { section, p95: Object.fromEntries(Object.entries(p95At).map(([k, v]) => [k, v[scale] ?? NaN])) };
+      mkdirSync(join(root, ".provbot"), { recursive: true });
+      writeFileSync(stateFile, JSON.stringify(saved, null, 2));
+      console.error(section);
     }
-    const [small, large] = [SCALES[0]!, SCALES[SCALES.length - 1]!];
+    const scales = Object.keys(saved).map(Number).sort((a, b) => a - b);
+    const sections = scales.map((sc) => saved[String(sc)]!.section);
+    const [small, large] = [scales[0]!, scales[scales.length - 1]!];
     const growth =
-      SCALES.length > 1
-        ? ["", `p95 at ${large.toLocaleString("en-US")} ÷ p95 at ${small.toLocaleString("en-US")}: ${Object.entries(p95At).map(([k, v]) => `${k} ${((v[large] ?? NaN) / (v[small] ?? NaN)).toFixed(2)}×`).join(", ")}`]
+      scales.length > 1
+        ? ["", `p95 at ${large.toLocaleString("en-US")} ÷ p95 at ${small.toLocaleString("en-US")}: ${Object.keys(saved[String(large)]!.p95).map((k) => `${k} ${((saved[String(large)]!.p95[k] ?? NaN) / (saved[String(small)]!.p95[k] ?? NaN)).toFixed(2)}×`).join(", ")}`]
         : [];
     const md = [
       "## Answers",
       "",
-      `Command: \`npm run bench:answer\` (scales: ${SCALES.join(", ")}; ${REPS} sequential requests per kind) · Machine: ${machineLine()}`,
+      `Command: \`npm run bench:answer\` (\`BENCH_ANSWER_SCALES\` picks the scales, default 10000,1000000; ${REPS} sequential requests per kind) · Machine: ${machineLine()}`,
       "",
       "Server-side latency: a Bot Framework activity into the botbuilder endpoint until the reply card has been posted to a local connector.",
       "",
