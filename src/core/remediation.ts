@@ -44,7 +44,7 @@ const CATALOGUE: Record<string, Entry> = {
   DuplicateSourceEntries: ["More than one source object matches the same account.", "Remove the duplicate in the source, or choose a matching attribute that is unique there.", "manual"],
   ImportSkipped: ["The source object has no value for the matching attribute, so nothing else was evaluated.", "Give the object a value for the matching attribute.", "notApplicable"],
   EntrySynchronizationSkipped: ["The object was evaluated and nothing needed doing: it is out of scope or already in sync.", "Usually nothing; if it should be provisioned, check its assignment and the scoping filters.", "notApplicable"],
-  SystemForCrossDomainIdentityManagementMultipleEntriesInResponse: ["The SCIM endpoint returned more than one resource for a filter that should match one.", "Fix the SCIM server's filter handling (for example `userName eq`), so that a filter returns only matching resources.", "manual"],
+  SystemForCrossDomainIdentityManagementMultipleEntriesInResponse: ["The SCIM endpoint returned more than one resource for a filter that should match one.", "Fix the SCIM server's filter handling (for example userName eq), so that a filter returns only matching resources.", "manual"],
   SystemForCrossDomainIdentityManagementServiceIncompatible: ["The SCIM endpoint's answer could not be understood.", "Make the SCIM server follow the Entra SCIM behaviour (PATCH operation casing, value types, response shapes).", "manual"],
   SchemaPropertyCanOnlyAcceptValue: ["A multi-valued source attribute is mapped to a single-valued target attribute.", "Map a single-valued attribute, or reduce the source to one value in the expression.", "manual"],
   // SCIM codes seen in the wild

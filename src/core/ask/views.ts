@@ -243,6 +243,8 @@ export interface StatsViewModel {
   title: string;
   subtitle: string;
   header: string[];
+  /** Relative column widths: narrow for numbers, wide for prose. */
+  columns: { width: number }[];
   rows: { cells: string[] }[];
   hasRows: boolean;
   empty: string;
@@ -251,7 +253,10 @@ export interface StatsViewModel {
 }
 
 export function stats(title: string, subtitle: string, header: string[], rows: string[][], notes: Fact[] = [], empty = "No events in this window."): Answer {
-  const vm: StatsViewModel = { title, subtitle, header, rows: rows.map((cells) => ({ cells })), hasRows: rows.length > 0, empty, notes, hasNotes: notes.length > 0 };
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d.,% ]*$/.test(r[i] ?? "")));
+  const longest = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const columns = header.map((_, i) => ({ width: numeric[i] ? 1 : longest[i]! > 60 ? 4 : 2 }));
+  const vm: StatsViewModel = { title, subtitle, header, columns, rows: rows.map((cells) => ({ cells })), hasRows: rows.length > 0, empty, notes, hasNotes: notes.length > 0 };
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}`;
   const text = [title, subtitle, line(header), ...(rows.length ? rows.map(line) : [`  ${empty}`]), ...notes.map((n) => `  ${n.title}: ${n.value}`)].join("\n");
