@@ -29,7 +29,7 @@ export interface StartOptions {
 export function startChild(options: StartOptions): Child {
   const spawnOptions: SpawnOptions = {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, PROVBOT_PARENT_PID: String(process.pid), ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   };
@@ -157,7 +157,7 @@ export function toolPaths(root: string) {
     azurite: join(root, "node_modules", "azurite", "dist", "src", "table", "main.js"),
     playground: join(root, "node_modules", "@microsoft", "m365agentsplayground", "cli.js"),
     localHost: join(root, "dist", "scripts", "local-host", "main.js"),
-    loopbackOnly: join(root, "dist", "scripts", "loopback-only.js"),
+    childGuard: join(root, "dist", "scripts", "child-guard.js"),
   };
 }
 
@@ -171,7 +171,7 @@ export interface AzuriteOptions {
 }
 
 export async function startAzurite(options: AzuriteOptions): Promise<Child> {
-  const args = [toolPaths(options.root).azurite, "--tableHost", "127.0.0.1", "--tablePort", String(options.port), "--disableTelemetry", "--skipApiVersionCheck", "--silent"];
+  const args = ["-r", toolPaths(options.root).childGuard, toolPaths(options.root).azurite, "--tableHost", "127.0.0.1", "--tablePort", String(options.port), "--disableTelemetry", "--skipApiVersionCheck", "--silent"];
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
     args.push("--location", options.location);
@@ -196,7 +196,7 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Child
     command: process.execPath,
     args: [
       "-r",
-      paths.loopbackOnly,
+      paths.childGuard,
       paths.playground,
       "-e",
       options.botEndpoint,

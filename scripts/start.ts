@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     const host = startChild({
       name: "host",
       command: process.execPath,
-      args: [toolPaths(root).localHost],
+      args: ["-r", toolPaths(root).childGuard, toolPaths(root).localHost],
       env: { PORT: String(hostPort), AZURITE_TABLE_PORT: String(azuritePort), FUNCTION_KEY: functionKey },
     });
     children.push(host);

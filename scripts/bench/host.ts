@@ -46,7 +46,7 @@ async function main(): Promise<void> {
       const child = startChild({
         name: "host",
         command: process.execPath,
-        args: [toolPaths(root).localHost],
+        args: ["-r", toolPaths(root).childGuard, toolPaths(root).localHost],
         env: { PORT: String(port), AZURITE_TABLE_PORT: String(azuritePort), FUNCTION_KEY: "bench", PROVBOT_TIMERS: "off" },
         quiet: true,
       });

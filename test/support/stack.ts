@@ -21,7 +21,7 @@ export async function startHostProcess(azuritePort: number, env: Record<string, 
   const child = startChild({
     name: "host",
     command: process.execPath,
-    args: [toolPaths(ROOT).localHost],
+    args: ["-r", toolPaths(ROOT).childGuard, toolPaths(ROOT).localHost],
     env: { PORT: String(port), AZURITE_TABLE_PORT: String(azuritePort), FUNCTION_KEY: functionKey, PROVBOT_TIMERS: "off", ...env },
     quiet: true,
   });

@@ -1,9 +1,12 @@
 import net from "node:net";
 
 /**
- * Preloaded (node -r) into third-party dev servers that listen on every interface (the Agents
- * Playground does): any listen() without an explicit host is bound to 127.0.0.1 instead, so
- * nothing started by `npm start` is reachable from beyond this machine.
+ * Preloaded (node -r) into every child `npm start` and the tests start (Azurite, the local host,
+ * the Agents Playground):
+ * - any listen() without an explicit host is bound to 127.0.0.1 (the Playground listens on every
+ *   interface by default), so nothing is reachable from beyond this machine;
+ * - the child exits when the process that started it is gone (PROVBOT_PARENT_PID), so an
+ *   interrupted `npm start` or `npm test` leaves nothing running.
  */
 const originalListen = net.Server.prototype.listen;
 
@@ -18,3 +21,15 @@ net.Server.prototype.listen = function patchedListen(this: net.Server, ...args: 
   }
   return (originalListen as (...a: unknown[]) => net.Server).apply(this, args);
 } as typeof net.Server.prototype.listen;
+
+const parent = Number(process.env["PROVBOT_PARENT_PID"] ?? 0);
+if (parent > 0) {
+  const timer = setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      process.exit(0);
+    }
+  }, 1000);
+  timer.unref();
+}
