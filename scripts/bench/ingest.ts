@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       "",
       "Each event costs about three entity writes (record, identity index row, changeId marker) plus a share of",
       "the per-cycle, per-alias and per-job-hour rows; the payload is deflated. Azurite is single-threaded and",
-      "slower on large partitions than Table Storage, so the partitions are kept small (job × hour, 16-32 hash buckets).",
+      "slower on large partitions than Table Storage, so the partitions are kept small (job × hour, 64 hash buckets).",
     ].join("\n");
     writeSection("ingest", md);
     console.log(md);
