@@ -22,8 +22,6 @@ import type { TableFactory } from "./client";
  * Every write is an upsert (re-delivery is harmless) except the changeId marker, whose insert tells new from
  * duplicate (de-duplication on id within a batch, on changeId + id across batches).
  */
-export const EVENT_TABLES = ["events", "refs", "identities", "directory", "state", "counts", "jobs", "csvparts"] as const;
-
 export interface PurgeReport {
   events: number;
   identities: number;
@@ -174,8 +172,8 @@ export class TableEventStore implements EventStore {
    * Adds new events to the counts rows (per job-hour, n_<action>_<status>, top error codes). Rows
    * of one day share a partition, so the update is one transaction per day, conditional on the
    * ETags read: concurrent writers retry instead of losing increments. Only events whose marker
-   * was new are counted, so redelivery never double-counts; recount() rebuilds a row from the
-   * events themselves (used by the reconciliation timer).
+   * was new are counted, so redelivery never double-counts. (A crash between the marker and this
+   * update leaves that batch uncounted; a reconciliation pass is not built yet.)
    */
   async addCounts(events: ProvisioningEvent[]): Promise<void> {
     const byDay = new Map<string, Map<string, ProvisioningEvent[]>>();
@@ -212,16 +210,6 @@ export class TableEventStore implements EventStore {
         }
       }
     });
-  }
-
-  /** Rebuilds one job-hour counts row from its events partition (reconciliation). */
-  async recount(job: string, hour: string): Promise<void> {
-    const list: { action: string; status: string; errorCode: string; identityType: string }[] = [];
-    const rows = this.events.listEntities<{ action: string; status: string; errorCode: string; identityType: string }>({
-      queryOptions: { filter: odata`PartitionKey eq ${keys.eventPartition(job, hour)}`, select: ["action", "status", "errorCode", "identityType"] },
-    });
-    for await (const row of rows) list.push(row);
-    await this.counts.upsertEntity({ ...keys.count(job, hour), ...mergeCounts(undefined, list) }, "Replace");
   }
 
   private async updateJobs(events: ProvisioningEvent[]): Promise<void> {

@@ -20,10 +20,6 @@ export function reverseTicks(iso: string): string {
   return String(MAX_TICKS - Date.parse(iso)).padStart(13, "0");
 }
 
-export function ticksFromReverse(reverse: string): number {
-  return MAX_TICKS - Number(reverse);
-}
-
 /** yyyyMMddHH of a UTC ISO time. */
 export function hourBucket(iso: string): string {
   return iso.slice(0, 13).replace(/[-T]/g, "");
