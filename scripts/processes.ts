@@ -168,10 +168,13 @@ export interface AzuriteOptions {
   location?: string;
   logFile?: string;
   quiet?: boolean;
+  /** Azurite keeps every table in memory (LokiJS): large benchmarks need a larger V8 heap. */
+  maxOldSpaceMiB?: number;
 }
 
 export async function startAzurite(options: AzuriteOptions): Promise<Child> {
-  const args = ["-r", toolPaths(options.root).childGuard, toolPaths(options.root).azurite, "--tableHost", "127.0.0.1", "--tablePort", String(options.port), "--disableTelemetry", "--skipApiVersionCheck", "--silent"];
+  const heap = options.maxOldSpaceMiB ? [`--max-old-space-size=${options.maxOldSpaceMiB}`] : [];
+  const args = [...heap, "-r", toolPaths(options.root).childGuard, toolPaths(options.root).azurite, "--tableHost", "127.0.0.1", "--tablePort", String(options.port), "--disableTelemetry", "--skipApiVersionCheck", "--silent"];
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
     args.push("--location", options.location);

@@ -1,4 +1,4 @@
-import { TableClient, TableServiceClient } from "@azure/data-tables";
+import { TableClient, TableServiceClient, type TableServiceClientOptions } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { StorageConfig } from "../../config";
 
@@ -10,18 +10,19 @@ export interface TableFactory {
 
 const isHttp = (connectionString: string) => /TableEndpoint=http:\/\//i.test(connectionString) || /DefaultEndpointsProtocol=http;/i.test(connectionString);
 
-export function createTableFactory(storage: StorageConfig, prefix: string): TableFactory {
+/** `options` lets benchmarks add pipeline policies (a request counter). */
+export function createTableFactory(storage: StorageConfig, prefix: string, options: TableServiceClientOptions = {}): TableFactory {
   if (storage.kind === "connectionString") {
-    const allowInsecureConnection = isHttp(storage.connectionString);
-    const service = TableServiceClient.fromConnectionString(storage.connectionString, { allowInsecureConnection });
+    const opts = { ...options, allowInsecureConnection: isHttp(storage.connectionString) };
+    const service = TableServiceClient.fromConnectionString(storage.connectionString, opts);
     return {
       service,
-      table: (name) => TableClient.fromConnectionString(storage.connectionString, `${prefix}${name}`, { allowInsecureConnection }),
+      table: (name) => TableClient.fromConnectionString(storage.connectionString, `${prefix}${name}`, opts),
     };
   }
   const credential = new DefaultAzureCredential();
-  const service = new TableServiceClient(storage.accountUrl, credential);
-  return { service, table: (name) => new TableClient(storage.accountUrl, `${prefix}${name}`, credential) };
+  const service = new TableServiceClient(storage.accountUrl, credential, options);
+  return { service, table: (name) => new TableClient(storage.accountUrl, `${prefix}${name}`, credential, options) };
 }
 
 export interface StorageHealth {
