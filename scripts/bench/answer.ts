@@ -142,7 +142,7 @@ async function main(): Promise<void> {
       "(LokiJS `where` with a function; only point reads use its index), so its latency grows with the",
       "store even when the number and shape of requests do not.",
       "",
-      ...sections,
+      sections.join("\n\n"),
       ...growth,
     ].join("\n");
     writeSection("answer", md);
