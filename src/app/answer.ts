@@ -72,15 +72,29 @@ async function appOrAsk(phrase: string, jobs: JobInfo[]): Promise<{ jobs: JobInf
 
 const isAnswer = (x: unknown): x is Answer => typeof x === "object" && x !== null && "card" in x && "viewModel" in x;
 
-async function whoOrAsk(phrase: string, deps: AnswerDeps, retry: (who: string) => string) {
+/** How the question itself can settle an ambiguous name: which candidates fit it, in words. */
+interface Fit {
+  test: (c: IdentityCandidate) => Promise<boolean>;
+  describe: string;
+}
+
+async function whoOrAsk(phrase: string, deps: AnswerDeps, retry: (who: string) => string, fit?: Fit) {
   const m = await matchIdentity(phrase, deps.store);
   if (m.kind === "one") return m.who;
   if (m.kind === "many") {
-    return choice(
-      `Which "${phrase}"?`,
-      `More than one identity matches "${phrase}". Pick one:`,
-      m.candidates.map((c) => ask(`${c.displayName} (${c.identity})`, retry(c.identity || c.displayName))),
-    );
+    let candidates = m.candidates;
+    let text = `More than one identity matches "${phrase}". Pick one:`;
+    if (fit && candidates.length <= 25) {
+      // Two Alices, but only one of them failed in ServiceNow: the question decides.
+      const fits = await Promise.all(candidates.map((c) => fit.test(c)));
+      const fitting = candidates.filter((_, i) => fits[i]);
+      if (fitting.length === 1) return fitting[0]!;
+      if (fitting.length > 1) {
+        candidates = fitting;
+        text = `More than one "${phrase}" ${fit.describe}. Pick one:`;
+      }
+    }
+    return choice(`Which "${phrase}"?`, text, candidates.map((c) => ask(`${c.displayName} (${c.identity})`, retry(c.identity || c.displayName))));
   }
   return info(
     `No one called "${phrase}"`,
@@ -125,19 +139,18 @@ async function answerWhy(q: Extract<Question, { kind: "why" }>, deps: AnswerDeps
   const retry = (who: string) => `why did ${who} ${q.outcome === "skipped" ? "get skipped" : "fail"}${q.app ? ` in ${q.app}` : ""}`;
   const wanted = q.outcome ? [q.outcome] : ["failure", "skipped"];
   const relevant = (rows: EventRow[]) => rows.filter((r) => (!appJobs || appJobs.jobs.some((j) => j.jobKey === r.jobKey)) && wanted.includes(r.status));
-  let who = await whoOrAsk(q.identity, deps, retry);
-  if (isAnswer(who) && who.card === "choice") {
-    // Two Alices, but only one of them failed in ServiceNow: the question itself disambiguates.
-    const m = await matchIdentity(q.identity, deps.store);
-    if (m.kind === "many" && m.candidates.length <= 25) {
-      const perCandidate = await Promise.all(m.candidates.map(async (c) => ({ c, rows: await personEvents(deps.store, c, q.range.from, q.range.to, 500) })));
-      const withHits = perCandidate.filter((x) => relevant(x.rows).length > 0).map((x) => x.c);
-      if (withHits.length === 1) who = withHits[0]!;
-      else if (withHits.length > 1) who = choice(`Which "${q.identity}"?`, `More than one "${q.identity}" has ${q.outcome ?? "failed or skipped"} events${q.app ? ` in ${q.app}` : ""}. Pick one:`, withHits.map((c) => ask(`${c.displayName} (${c.identity})`, retry(c.identity || c.displayName))));
-    }
-  }
+  // Each candidate's events are read once, whether for settling the name or for the answer.
+  const eventsOf = new Map<string, Promise<EventRow[]>>();
+  const rowsOf = (c: IdentityCandidate) => {
+    if (!eventsOf.has(c.identityKey)) eventsOf.set(c.identityKey, personEvents(deps.store, c, q.range.from, q.range.to, 500));
+    return eventsOf.get(c.identityKey)!;
+  };
+  const who = await whoOrAsk(q.identity, deps, retry, {
+    test: async (c) => relevant(await rowsOf(c)).length > 0,
+    describe: `has ${q.outcome ?? "failed or skipped"} events${q.app ? ` in ${q.app}` : ""}`,
+  });
   if (isAnswer(who)) return who;
-  const rows = await personEvents(deps.store, who, q.range.from, q.range.to, 500);
+  const rows = await rowsOf(who);
   const inApp = appJobs ? rows.filter((r) => appJobs!.jobs.some((j) => j.jobKey === r.jobKey)) : rows;
   const hits = relevant(rows);
   const pick = hits[0] ?? (q.outcome === null ? inApp[0] : undefined);
@@ -198,20 +211,21 @@ async function answerProvisioned(identityPhrase: string, appPhrase: string, deps
   const jobs = await deps.store.jobs();
   const a = await appOrAsk(appPhrase, jobs);
   if (isAnswer(a)) return a;
-  let who = await whoOrAsk(identityPhrase, deps, (w) => `is ${w} provisioned in ${appPhrase}`);
-  if (isAnswer(who) && who.card === "choice") {
-    // Several Bobs, but only one ever reached Box: the question decides.
-    const m = await matchIdentity(identityPhrase, deps.store);
-    if (m.kind === "many" && m.candidates.length <= 25) {
-      const states = await Promise.all(m.candidates.map(async (c) => ({ c, known: (await Promise.all(a.jobs.map((j) => personState(deps.store, c, j.jobKey, now)))).some(Boolean) })));
-      const known = states.filter((x) => x.known).map((x) => x.c);
-      if (known.length === 1) who = known[0]!;
+  // Several Bobs, but only one ever reached Box: the question decides. States are read once.
+  const statesOf = new Map<string, Promise<EventRow[]>>();
+  const knownStates = (c: IdentityCandidate) => {
+    if (!statesOf.has(c.identityKey)) {
+      statesOf.set(c.identityKey, Promise.all(a.jobs.map((j) => personState(deps.store, c, j.jobKey, now))).then((l) => l.filter((s): s is EventRow => s !== null)));
     }
-  }
+    return statesOf.get(c.identityKey)!;
+  };
+  const who = await whoOrAsk(identityPhrase, deps, (w) => `is ${w} provisioned in ${appPhrase}`, {
+    test: async (c) => (await knownStates(c)).length > 0,
+    describe: `has events in ${a.label}`,
+  });
   if (isAnswer(who)) return who;
-  const person = who;
-  const states = (await Promise.all(a.jobs.map((j) => personState(deps.store, person, j.jobKey, now)))).filter((s): s is EventRow => s !== null);
-  const state = states.sort((x, y) => y.at.localeCompare(x.at))[0];
+  const states = await knownStates(who);
+  const state = [...states].sort((x, y) => y.at.localeCompare(x.at))[0];
   if (!state) {
     return info(`No: ${who.displayName} has never been provisioned to ${a.label}`, `provbot has no provisioning event for ${who.displayName} (${who.identity}) in ${a.label}. If they should be there, check their assignment to the app and the scoping filters.`, [], [ask(`History of ${who.displayName}`, `what happened to ${who.identity}`)]);
   }
