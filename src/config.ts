@@ -62,6 +62,8 @@ const envSchema = z.object({
   MicrosoftAppPassword: optionalString,
   PROVBOT_LOCAL_HOST: boolish,
   PROVBOT_RETENTION_DAYS: positiveInt(30),
+  PROVBOT_ALERTS: z.enum(["on", "off"], { message: 'expected "on" or "off"' }).default("on"),
+  PROVBOT_ALERT_MAX_AGE_MINUTES: positiveInt(360),
   PROVBOT_GRAPH_TENANT_ID: optionalString,
   PROVBOT_GRAPH_CLIENT_ID: optionalString,
   PROVBOT_GRAPH_CLIENT_SECRET: optionalString,
@@ -102,6 +104,8 @@ export interface AppConfig {
   retentionDays: number;
   /** Null when Graph polling is not configured (ingestion then comes from Event Hub or uploads). */
   graph: GraphConfig | null;
+  /** Proactive alerts; maxAgeMinutes: batches older than this are history and never alert. */
+  alerts: { enabled: boolean; maxAgeMinutes: number };
   version: string;
 }
 
@@ -178,5 +182,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
 
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
-  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, version };
+  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES }, version };
 }

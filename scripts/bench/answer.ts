@@ -99,7 +99,7 @@ async function main(): Promise<void> {
 
       const deps = { store: new TableQueryStore(store, 30, () => NOW.getTime()), now: () => NOW, version: "bench" };
       const bot = createBotEndpoint({ mode: "none" }, createChatHandler(deps), { error: (m, e) => console.error(m, e) });
-      const echo: ChatHandler = { onMessage: async (m) => [{ kind: "text", text: m.text }] };
+      const echo: ChatHandler = { onMessage: async (m) => [{ kind: "text", text: m.text }], onConversationEvent: async () => [] };
       const echoBot = createBotEndpoint({ mode: "none" }, echo, { error: (m, e) => console.error(m, e) });
       const kinds: [string, string[]][] = [
         ["why", ["why did alice fail in ServiceNow?", "why was bob skipped in Salesforce", "what went wrong with carol in Dropbox"]],

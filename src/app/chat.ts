@@ -1,5 +1,7 @@
 import type { ChatUser, ConversationTarget } from "../core/conversation";
-import type { CardName } from "../core/ask/views";
+import type { Answer, CardName } from "../core/ask/views";
+import { parseAlertCommand, type AlertCommand } from "../core/alerts/subscriptions";
+import { info } from "../core/ask/views";
 import { answerQuestion, type AnswerDeps } from "./answer";
 
 /**
@@ -17,22 +19,69 @@ export interface IncomingMessage {
 
 export type Reply = { kind: "text"; text: string } | { kind: "card"; card: CardName; viewModel: object };
 
+export type ConversationEvent = "installed" | "uninstalled";
+
 export interface ChatHandler {
   onMessage(message: IncomingMessage): Promise<Reply[]>;
+  /** The app was added to or removed from a chat or team (not an upgrade). */
+  onConversationEvent(event: ConversationEvent, target: ConversationTarget): Promise<Reply[]>;
+}
+
+/** The alert side of the conversation (implemented by AlertService). */
+export interface AlertCommands {
+  installed(target: ConversationTarget): Promise<void>;
+  uninstalled(target: ConversationTarget): Promise<void>;
+  command(cmd: AlertCommand, target: ConversationTarget): Promise<Answer>;
+  action(data: Record<string, unknown>, target: ConversationTarget, from: ChatUser): Promise<Answer | null>;
+}
+
+export interface ChatDeps extends AnswerDeps {
+  alerts?: AlertCommands;
+  log?: (message: string, err?: unknown) => void;
 }
 
 export function normaliseText(text: string): string {
   return text.replace(/\s+/g, " ").trim();
 }
 
-export function createChatHandler(deps: AnswerDeps): ChatHandler {
+const card = (a: Answer): Reply => ({ kind: "card", card: a.card, viewModel: a.viewModel });
+
+export function createChatHandler(deps: ChatDeps): ChatHandler {
   return {
     async onMessage(message) {
       const fromAction = typeof message.value?.["text"] === "string" ? (message.value["text"] as string) : "";
       const text = normaliseText(message.text || fromAction);
+      if (deps.alerts) {
+        // Every message refreshes where to reach this conversation; answering must not depend on it.
+        await deps.alerts.installed(message.target).catch((err) => deps.log?.("could not refresh the conversation target", err));
+        const alert = message.value?.["alert"];
+        if (alert && typeof alert === "object") {
+          const answer = await deps.alerts.action(alert as Record<string, unknown>, message.target, message.from);
+          return answer ? [card(answer)] : [];
+        }
+        const cmd = parseAlertCommand(text);
+        if (cmd) return [card(await deps.alerts.command(cmd, message.target))];
+      }
       const page = Number(message.value?.["page"] ?? 1);
       const answer = await answerQuestion(text, deps, { page: Number.isInteger(page) && page > 0 ? page : 1 });
-      return [{ kind: "card", card: answer.card, viewModel: answer.viewModel }];
+      return [card(answer)];
+    },
+    async onConversationEvent(event, target) {
+      if (!deps.alerts) return [];
+      if (event === "uninstalled") {
+        await deps.alerts.uninstalled(target);
+        return [];
+      }
+      await deps.alerts.installed(target);
+      const where = target.conversationType === "personal" ? "this chat" : target.conversationType === "channel" ? "this channel" : "this group chat";
+      return [
+        card(
+          info("provbot is here", `Ask about Entra ID provisioning in plain English (type "help"), or type "subscribe" to get alerts about failure spikes, bursts of disables/deletes and silent jobs in ${where}.`, [], [
+            { title: "Subscribe to alerts", data: { text: "subscribe" } },
+            { title: "Help", data: { text: "help" } },
+          ]),
+        ),
+      ];
     },
   };
 }

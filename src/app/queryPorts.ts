@@ -21,6 +21,8 @@ export interface JobInfo {
   firstAt: string;
   lastAt: string;
   lastCycleId: string;
+  /** First-seen times of the job's most recent cycles, oldest first (for its usual interval). */
+  cycleStarts: string[];
 }
 
 /** One event as a list row (from an index row or the event's summary columns). */
@@ -37,6 +39,7 @@ export interface EventRow {
   identityName?: string;
   identityType?: string;
   changeId?: string;
+  cycleId?: string;
 }
 
 export interface CountRow {
@@ -67,7 +70,10 @@ export interface QueryStore {
   findIdentities(phrase: string): Promise<IdentityCandidate[]>;
   /** All display names and first names, for near-match suggestions (cached briefly). */
   allNames(): Promise<IdentityCandidate[]>;
-  jobs(): Promise<JobInfo[]>;
+  /** Cached briefly; `fresh` reads the table. */
+  jobs(fresh?: boolean): Promise<JobInfo[]>;
+  /** One job's events in [from, to), oldest hour first, at most `limit`. */
+  windowEvents(jobKey: string, from: string, to: string, limit: number): Promise<EventRow[]>;
   identityEvents(identityKey: string, from: string, to: string, limit: number): Promise<EventRow[]>;
   lastKnownState(identityKey: string, jobKey: string, now: string): Promise<EventRow | null>;
   getEvent(epk: string, erk: string): Promise<ProvisioningEvent | null>;

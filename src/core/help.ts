@@ -36,6 +36,10 @@ export const HELP_SECTIONS: HelpSection[] = [
     title: "Statistics and health",
     examples: ["top errors in ServiceNow this week", "activity by action per day", "how is Salesforce doing?"],
   },
+  {
+    title: "Alerts in this chat or channel",
+    examples: ["subscribe", "subscribe ServiceNow, Adobe to failures and removals", "subscribe to digest", "alerts", "mute Adobe for 2h", "unmute", "threshold ServiceNow failures 25", "unsubscribe"],
+  },
 ];
 
 export function helpViewModel(version: string, notUnderstood?: string): HelpViewModel {
@@ -49,6 +53,7 @@ export function helpViewModel(version: string, notUnderstood?: string): HelpView
     tryIt: [
       { title: "Failures in the last 24 hours", data: { text: "failures in the last 24 hours" } },
       { title: "Top errors this week", data: { text: "top errors this week" } },
+      { title: "Alerts here", data: { text: "alerts" } },
     ],
     version,
   };

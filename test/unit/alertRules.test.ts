@@ -9,6 +9,7 @@ const ev = (i: number, over: Partial<WindowEvent> = {}): WindowEvent => ({
   cycleId: "cyc-1",
   errorCode: "",
   identity: `user${i}@contoso.com`,
+  name: `User ${i}`,
   ...over,
 });
 const quiet: JobBaseline = { failuresPerWindow: 0.5, removalsPerWindow: 1, cycleMinutes: 40 };

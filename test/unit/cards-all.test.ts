@@ -5,6 +5,8 @@ import { helpViewModel } from "../../src/core/help";
 import { normaliseRecord } from "../../src/core/ingest/normalise";
 import type { ProvisioningEvent } from "../../src/core/event";
 import { sampleJson, sampleNdjson } from "../support/samples";
+import { alertCard } from "../../src/core/alerts/views";
+import type { Incident } from "../../src/core/alerts/incident";
 
 /** Every card: no unresolved ${...}, under 40 KB, data text cannot inject markdown. */
 const EVIL = "[click me](https://evil.example) **boss** _x_";
@@ -24,7 +26,35 @@ const hostile: ProvisioningEvent = {
 };
 const row = (i: number) => ({ at: "2026-11-22T10:00:00.000Z", who: i === 0 ? EVIL : `User ${i}`, app: "ServiceNow", action: "create", status: i % 2 ? "failure" : "success", errorCode: i % 2 ? "ServiceNowEntryConflict" : "", changeId: `chg-${i}` });
 
+const incident: Incident = {
+  id: "removalBurst|job|w1",
+  rule: "removalBurst",
+  jobKey: "job",
+  app: `Adobe ${EVIL}`,
+  status: "open",
+  count: 480,
+  baseline: 1.5,
+  since: "2026-11-22T10:00:00.000Z",
+  lastSeen: "2026-11-22T10:20:00.000Z",
+  topErrors: [[EVIL, 3], ["AccidentalDeletionThresholdReached", 2]],
+  affected: Array.from({ length: 8 }, (_, i) => ({ identity: `u${i}@contoso.com`, name: `${EVIL} ${"x".repeat(200)}`, count: 3, errorCode: EVIL })),
+  cycleId: "cycle-1",
+  stagedDeletes: 40,
+  summary: EVIL,
+  windowMinutes: 30,
+  openedAt: "2026-11-22T10:05:00.000Z",
+  version: 3,
+  ackBy: EVIL,
+  ackAt: "2026-11-22T10:10:00.000Z",
+  resolvedAt: null,
+  resolution: null,
+};
+const alert = (i: Incident, type: "personal" | "channel"): Answer => ({ card: "alert", viewModel: alertCard(i, type), text: "" });
+
 const answers: [string, Answer][] = [
+  ["alert, burst in a channel, hostile", alert(incident, "channel")],
+  ["alert, failure spike in a personal chat", alert({ ...incident, rule: "failureSpike", stagedDeletes: 0, ackBy: null, ackAt: null }, "personal")],
+  ["alert, silent job resolved", alert({ ...incident, rule: "silentJob", topErrors: [], affected: [], status: "resolved", resolvedAt: "2026-11-22T12:00:00.000Z", resolution: "Events resumed." }, "personal")],
   ["help", { card: "help", viewModel: helpViewModel("1.0.0", EVIL), text: "" }],
   ["event detail, failure", eventDetail(failure, "note")],
   ["event detail, skipped", eventDetail(skipped)],

@@ -53,7 +53,7 @@ describe("help card", () => {
 
   it("keeps action payloads unescaped and sends them back as messageBack", () => {
     const card = renderCard("help", helpViewModel("1")).content as { actions: { data: { text: string; msteams: { type: string; text: string } } }[] };
-    expect(card.actions.map((a) => a.data.text)).toEqual(["failures in the last 24 hours", "top errors this week"]);
+    expect(card.actions.map((a) => a.data.text)).toEqual(["failures in the last 24 hours", "top errors this week", "alerts"]);
     expect(card.actions[0]?.data.msteams).toEqual({ type: "messageBack", text: "failures in the last 24 hours", displayText: "failures in the last 24 hours" });
   });
 

@@ -35,7 +35,7 @@ export interface BotLogger {
   error(message: string, err?: unknown): void;
 }
 
-function authOptions(auth: BotAuth): ConfigurationBotFrameworkAuthenticationOptions {
+export function authOptions(auth: BotAuth): ConfigurationBotFrameworkAuthenticationOptions {
   switch (auth.mode) {
     case "none":
       return {};
@@ -77,6 +77,26 @@ function toActivity(reply: Reply): Partial<Activity> {
   if (reply.kind === "text") return MessageFactory.text(reply.text);
   const card = renderCard(reply.card, reply.viewModel);
   return MessageFactory.attachment({ contentType: card.contentType, content: card.content });
+}
+
+/**
+ * Install and uninstall, as Teams reports them: installationUpdate add/remove (an upgrade is
+ * neither), the bot added to or removed from a conversation, or the team deleted.
+ */
+export function lifecycleEvent(activity: Partial<Activity>): "installed" | "uninstalled" | null {
+  if (activity.type === ActivityTypes.InstallationUpdate) {
+    if (activity.action === "add") return "installed";
+    if (activity.action === "remove") return "uninstalled";
+    return null;
+  }
+  if (activity.type === ActivityTypes.ConversationUpdate) {
+    const eventType = (activity.channelData as { eventType?: string } | undefined)?.eventType;
+    if (eventType === "teamDeleted") return "uninstalled";
+    const bot = activity.recipient?.id;
+    if (bot && activity.membersRemoved?.some((m) => m.id === bot)) return "uninstalled";
+    if (bot && activity.membersAdded?.some((m) => m.id === bot) && activity.conversation?.conversationType !== "personal") return "installed";
+  }
+  return null;
 }
 
 /** Collects what CloudAdapter writes into a plain response value. */
@@ -123,6 +143,12 @@ export function createBotEndpoint(auth: BotAuth, handler: ChatHandler, logger: B
         target: targetOf(activity),
         from: { id: activity.from?.id ?? "", name: activity.from?.name ?? "", aadObjectId: activity.from?.aadObjectId },
       });
+      for (const reply of replies) await context.sendActivity(toActivity(reply));
+      return;
+    }
+    const lifecycle = lifecycleEvent(activity);
+    if (lifecycle) {
+      const replies = await handler.onConversationEvent(lifecycle, targetOf(activity));
       for (const reply of replies) await context.sendActivity(toActivity(reply));
       return;
     }

@@ -6,13 +6,14 @@ import eventList from "../../../cards/eventList.json";
 import choice from "../../../cards/choice.json";
 import info from "../../../cards/info.json";
 import stats from "../../../cards/stats.json";
+import alert from "../../../cards/alert.json";
 
 /**
  * The one place that binds card templates (cards/*.json, Adaptive Cards 1.5, no logic) to typed
  * view-models with adaptivecards-templating. Every string the view-model carries is
  * markdown-escaped first, except action payloads ("data") and URLs, which are not displayed.
  */
-export const CARD_TEMPLATES = { help, eventDetail, eventList, choice, info, stats } as const;
+export const CARD_TEMPLATES = { help, eventDetail, eventList, choice, info, stats, alert } as const;
 export type CardName = keyof typeof CARD_TEMPLATES;
 
 /** Teams rejects cards over ~40 KB (measured as UTF-16). Keep a margin. */

@@ -74,6 +74,24 @@ export function mergeCounts(current: Record<string, unknown> | undefined, events
   return out;
 }
 
+const KEEP_CYCLES = 12;
+
+/** The job's most recent cycles as [cycleId, first seen], newest last: enough for its usual interval. */
+export function mergeCycles(raw: unknown, events: Pick<ProvisioningEvent, "cycleId" | "activityDateTime">[]): [string, string][] {
+  const cycles = new Map<string, string>();
+  try {
+    for (const [id, at] of JSON.parse(String(raw ?? "[]")) as [string, string][]) cycles.set(id, at);
+  } catch {
+    // An unreadable value is rebuilt from new events.
+  }
+  for (const e of events) {
+    if (!e.cycleId) continue;
+    const known = cycles.get(e.cycleId);
+    if (!known || e.activityDateTime < known) cycles.set(e.cycleId, e.activityDateTime);
+  }
+  return [...cycles.entries()].sort((a, b) => a[1].localeCompare(b[1])).slice(-KEEP_CYCLES);
+}
+
 export class TableEventStore implements EventStore {
   readonly events: TableClient;
   readonly refs: TableClient;
@@ -238,6 +256,7 @@ export class TableEventStore implements EventStore {
           firstAt: current && String(current["firstAt"]) < first.activityDateTime ? String(current["firstAt"]) : first.activityDateTime,
           lastAt,
           lastCycleId: newer ? last.cycleId : String(current?.["lastCycleId"] ?? ""),
+          cycles: JSON.stringify(mergeCycles(current?.["cycles"], sorted)),
         };
         try {
           if (current) await this.jobs.updateEntity(entity, "Replace", { etag: String(current["etag"]) });

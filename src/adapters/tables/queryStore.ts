@@ -60,8 +60,8 @@ export class TableQueryStore implements QueryStore {
     return this.namesCache.value;
   }
 
-  async jobs(): Promise<JobInfo[]> {
-    if (this.jobsCache && this.now() - this.jobsCache.at < CACHE_MS) return this.jobsCache.value;
+  async jobs(fresh = false): Promise<JobInfo[]> {
+    if (!fresh && this.jobsCache && this.now() - this.jobsCache.at < CACHE_MS) return this.jobsCache.value;
     await this.store.init();
     const out: JobInfo[] = [];
     for await (const j of this.store.jobs.listEntities<Record<string, string>>({ queryOptions: { filter: odata`PartitionKey eq ${"job"}` } })) {
@@ -74,6 +74,7 @@ export class TableQueryStore implements QueryStore {
         firstAt: j["firstAt"] ?? "",
         lastAt: j["lastAt"] ?? "",
         lastCycleId: j["lastCycleId"] ?? "",
+        cycleStarts: parseCycles(j["cycles"]),
       });
     }
     this.jobsCache = { at: this.now(), value: out };
@@ -170,6 +171,19 @@ export class TableQueryStore implements QueryStore {
     return { rows: out.slice(0, q.limit), more: out.length > q.limit };
   }
 
+  async windowEvents(jobKey: string, from: string, to: string, limit: number): Promise<EventRow[]> {
+    await this.store.init();
+    const rows: EventRow[] = [];
+    for (const hour of hourBucketsBetween(from, to)) {
+      const filter = odata`PartitionKey eq ${keys.eventPartition(jobKey, hour)} and at ge ${from} and at lt ${to}`;
+      for await (const e of this.store.events.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: [...SUMMARY_COLUMNS, "cycleId"] } })) {
+        rows.push(rowOf(e));
+        if (rows.length >= limit) return rows;
+      }
+    }
+    return rows;
+  }
+
   async counts(jobKeys: string[] | null, from: string, to: string): Promise<CountRow[]> {
     await this.store.init();
     const wanted = jobKeys ? new Set(jobKeys) : null;
@@ -216,5 +230,15 @@ function rowOf(e: Record<string, unknown>): EventRow {
     identityName: s("identityName"),
     identityType: s("identityType"),
     changeId: s("changeId"),
+    cycleId: s("cycleId"),
   };
+}
+
+function parseCycles(raw: unknown): string[] {
+  try {
+    const v = JSON.parse(String(raw ?? "[]")) as [string, string][];
+    return Array.isArray(v) ? v.map((c) => c[1]).filter(Boolean).sort() : [];
+  } catch {
+    return [];
+  }
 }

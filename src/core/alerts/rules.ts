@@ -11,7 +11,19 @@ export interface WindowEvent {
   status: ProvisioningStatus;
   cycleId: string;
   errorCode: string;
+  /** Unique per object (UPN or id). */
   identity: string;
+  /** Display name, for cards shown in channels and group chats. */
+  name: string;
+}
+
+export interface Affected {
+  identity: string;
+  name: string;
+  /** New failures digest: how often it failed, with which code, and when a success resolved it. */
+  count?: number;
+  errorCode?: string;
+  resolvedAt?: string;
 }
 
 export interface JobBaseline {
@@ -42,7 +54,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   silentCycles: 3,
 };
 
-export type RuleName = "failureSpike" | "removalBurst" | "silentJob";
+export type RuleName = "failureSpike" | "removalBurst" | "silentJob" | "newFailures";
 
 export interface Signal {
   rule: RuleName;
@@ -52,7 +64,7 @@ export interface Signal {
   lastSeen: string;
   /** Code -> count, most frequent first. */
   topErrors: [string, number][];
-  affected: string[];
+  affected: Affected[];
   /** The cycle that carried most of a burst, if one did. */
   cycleId: string | null;
   stagedDeletes: number;
@@ -72,6 +84,15 @@ function top<T extends string>(items: T[], n: number): [T, number][] {
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, n);
 }
 
+function affected(events: WindowEvent[], n = 8): Affected[] {
+  const seen = new Map<string, Affected>();
+  for (const e of [...events].sort((a, b) => b.at.localeCompare(a.at))) {
+    if (!seen.has(e.identity)) seen.set(e.identity, { identity: e.identity, name: e.name || e.identity });
+    if (seen.size >= n) break;
+  }
+  return [...seen.values()];
+}
+
 function span(events: WindowEvent[]): { since: string; lastSeen: string } {
   const times = events.map((e) => e.at).sort();
   return { since: times[0] ?? "", lastSeen: times[times.length - 1] ?? "" };
@@ -87,7 +108,7 @@ export function failureSpike(window: WindowEvent[], baseline: JobBaseline, t: Th
     baseline: baseline.failuresPerWindow,
     ...span(failures),
     topErrors: top(failures.map((f) => f.errorCode || "(no code)"), 3),
-    affected: [...new Set(failures.map((f) => f.identity))].slice(0, 8),
+    affected: affected(failures),
     cycleId: null,
     stagedDeletes: 0,
     summary: `${n} failures in ${t.windowMinutes} minutes, ${baseline.failuresPerWindow > 0 ? `${(n / baseline.failuresPerWindow).toFixed(1)}× the usual ${baseline.failuresPerWindow.toFixed(1)}` : "where there are usually none"}`,
@@ -109,7 +130,7 @@ export function removalBurst(window: WindowEvent[], baseline: JobBaseline, t: Th
     baseline: baseline.removalsPerWindow,
     ...span(removals),
     topErrors: top(removals.filter((e) => e.errorCode).map((e) => e.errorCode), 3),
-    affected: [...new Set(removals.map((e) => e.identity))].slice(0, 8),
+    affected: affected(removals),
     cycleId: byCycle && byCycle[1] * 2 >= n ? byCycle[0] : null,
     stagedDeletes: staged,
     summary:

@@ -5,7 +5,7 @@ import { remedyFor, retryText } from "../remediation";
  * Card view-models: plain data the templates in cards/ bind to, plus a plain-text rendering for
  * the CLI. Pure: no I/O, no clock.
  */
-export type CardName = "help" | "eventDetail" | "eventList" | "choice" | "info" | "stats";
+export type CardName = "help" | "eventDetail" | "eventList" | "choice" | "info" | "stats" | "alert";
 
 export interface Answer {
   card: CardName;

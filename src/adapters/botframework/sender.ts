@@ -1,0 +1,156 @@
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication, MessageFactory, type ConversationReference, type TurnContext } from "botbuilder";
+import type { BotAuth } from "../../config";
+import type { ConversationTarget } from "../../core/conversation";
+import { SlidingWindowLimiter, TEAMS_BOT_LIMITS, TEAMS_CONVERSATION_LIMITS } from "../../core/alerts/rateLimit";
+import type { Reply } from "../../app/chat";
+import type { AlertSender, SendResult } from "../../app/alertPorts";
+import { withSendRetries } from "../../app/alerts";
+import { renderCard } from "../cards/render";
+import { authOptions } from "./endpoint";
+
+/**
+ * Proactive sends through botbuilder's continueConversationAsync, with the real ConnectorClient.
+ * The SDK's own HTTP pipeline would retry 429 and 5xx inside the call (and sleep for any
+ * Retry-After, however long); here the transport reports those as they are, so the send step can
+ * decide: wait for a short Retry-After, back off on 5xx and timeouts, retire the target on 403/404,
+ * and always return a result value.
+ */
+class ConnectorFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly retryAfter: string | null,
+  ) {
+    super(status ? `connector answered ${status}` : `connector unreachable: ${detail}`);
+    this.name = "ConnectorFailure";
+  }
+}
+
+interface LegacyHeaders {
+  toJson(options?: { preserveCase?: boolean }): Record<string, string>;
+}
+interface LegacyRequest {
+  url: string;
+  method: string;
+  headers: LegacyHeaders;
+  body?: unknown;
+}
+
+function headersLike(h: Headers) {
+  const all: Record<string, string> = {};
+  h.forEach((v, k) => (all[k] = v));
+  return {
+    toJson: () => ({ ...all }),
+    get: (name: string) => all[name.toLowerCase()],
+    contains: (name: string) => name.toLowerCase() in all,
+    set: (name: string, value: string) => void (all[name.toLowerCase()] = String(value)),
+    remove: (name: string) => delete all[name.toLowerCase()],
+    rawHeaders: () => ({ ...all }),
+    headersArray: () => Object.entries(all).map(([name, value]) => ({ name, value })),
+    headerNames: () => Object.keys(all),
+    headerValues: () => Object.values(all),
+    clone: () => headersLike(h),
+  };
+}
+
+/** Transport for the ConnectorClient: one attempt per call, a timeout, statuses passed up as they are. */
+class OneShotHttpClient {
+  constructor(private readonly timeoutMs: number) {}
+  async sendRequest(req: LegacyRequest) {
+    let res: Response;
+    try {
+      res = await fetch(req.url, {
+        method: req.method,
+        headers: req.headers.toJson({ preserveCase: true }),
+        body: typeof req.body === "string" ? req.body : req.body === undefined || req.body === null ? undefined : JSON.stringify(req.body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new ConnectorFailure(0, (err as Error).name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : (err as Error).message, null);
+    }
+    const text = await res.text();
+    if (res.status === 429 || res.status >= 500) throw new ConnectorFailure(res.status, text.slice(0, 300), res.headers.get("retry-after"));
+    return { request: req, status: res.status, headers: headersLike(res.headers), bodyAsText: text };
+  }
+}
+
+/** Retry-After is seconds or an HTTP date. */
+export function retryAfterMs(value: string | null, now = Date.now()): number {
+  if (!value) return 1_000;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, at - now) : 1_000;
+}
+
+export function classify(err: unknown): SendResult {
+  if (err instanceof ConnectorFailure) {
+    if (err.status === 429) return { kind: "throttled", retryAfterMs: retryAfterMs(err.retryAfter), reason: "429 Too Many Requests" };
+    return { kind: "transient", reason: err.status ? `${err.status} ${err.detail}`.trim() : err.detail };
+  }
+  const status = (err as { statusCode?: number }).statusCode ?? 0;
+  const reason = (err as Error).message ?? String(err);
+  if (status === 403 || status === 404) return { kind: "gone", status, reason };
+  if (status === 429) return { kind: "throttled", retryAfterMs: 1_000, reason };
+  if (status >= 500 || status === 0) return { kind: "transient", reason };
+  return { kind: "fatal", status, reason };
+}
+
+export interface SenderOptions {
+  timeoutMs?: number;
+  attempts?: number;
+  startingDelayMs?: number;
+}
+
+export function createAlertSender(auth: BotAuth, options: SenderOptions = {}): AlertSender {
+  const adapter = new CloudAdapter(
+    new ConfigurationBotFrameworkAuthentication(authOptions(auth), undefined, undefined, undefined, {
+      httpClient: new OneShotHttpClient(options.timeoutMs ?? 15_000) as never,
+    }),
+  );
+  const appId = auth.mode === "none" ? "" : auth.appId;
+  const perConversation = new SlidingWindowLimiter(TEAMS_CONVERSATION_LIMITS);
+  const perBot = new SlidingWindowLimiter(TEAMS_BOT_LIMITS);
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+  const reference = (t: ConversationTarget): ConversationReference =>
+    ({
+      channelId: "msteams",
+      serviceUrl: t.serviceUrl,
+      conversation: { id: t.conversationId, tenantId: t.tenantId, conversationType: t.conversationType, isGroup: t.conversationType !== "personal", name: "" },
+      bot: { id: appId ? `28:${appId}` : "provbot", name: "provbot" },
+    }) as ConversationReference;
+
+  const activityOf = (message: Reply) => {
+    if (message.kind === "text") return MessageFactory.text(message.text);
+    const card = renderCard(message.card, message.viewModel);
+    return MessageFactory.attachment({ contentType: card.contentType, content: card.content });
+  };
+
+  async function once(target: ConversationTarget, work: (context: TurnContext) => Promise<string>): Promise<SendResult> {
+    await perBot.acquire("bot", Date.now, sleep);
+    await perConversation.acquire(target.conversationId, Date.now, sleep);
+    try {
+      let id = "";
+      await adapter.continueConversationAsync(appId, reference(target), async (context) => {
+        id = await work(context);
+      });
+      return { kind: "ok", activityId: id };
+    } catch (err) {
+      return classify(err);
+    }
+  }
+
+  const retrying = (fn: () => Promise<SendResult>) => withSendRetries(fn, { attempts: options.attempts, startingDelayMs: options.startingDelayMs });
+
+  return {
+    send: (target, message) => retrying(() => once(target, async (context) => (await context.sendActivity(activityOf(message)))?.id ?? "")),
+    update: (target, activityId, message) =>
+      retrying(() =>
+        once(target, async (context) => {
+          await context.updateActivity({ ...activityOf(message), id: activityId });
+          return activityId;
+        }),
+      ),
+  };
+}

@@ -1,0 +1,294 @@
+import { odata, type TableClient } from "@azure/data-tables";
+import type { ConversationTarget } from "../../core/conversation";
+import { conversationTypeFrom } from "../../core/conversation";
+import { normaliseName } from "../../core/names";
+import type { FailingObject, Incident } from "../../core/alerts/incident";
+import type { Thresholds } from "../../core/alerts/rules";
+import { ALL_RULES, type AlertRule, type Subscription } from "../../core/alerts/subscriptions";
+import type { Delivery, IncidentStore, SubscriptionStore, ThresholdStore, Versioned } from "../../app/alertPorts";
+import type { TableFactory } from "./client";
+import { keyPart } from "./keys";
+
+/**
+ * Alert state in Table Storage.
+ * - conversations: PK "c", RK conversation id -> target + subscription (one small partition).
+ * - alerts: PK "slot", RK job|rule -> the current incident of that (rule, job), ETag-guarded;
+ *           PK "d|<incident>", RK conversation -> the delivery claim (create = first claim wins);
+ *           PK "digest", RK job -> open failing objects for the new-failures digest;
+ *           PK "thr", RK app -> threshold overrides.
+ */
+const status = (err: unknown) => (err as { statusCode?: number }).statusCode;
+const conflict = (err: unknown) => status(err) === 409 || status(err) === 412;
+
+function parse<T>(raw: unknown, fallback: T): T {
+  try {
+    return raw === undefined || raw === null || raw === "" ? fallback : (JSON.parse(String(raw)) as T);
+  } catch {
+    return fallback;
+  }
+}
+
+abstract class Lazy {
+  private ready: Promise<void> | null = null;
+  constructor(protected readonly table: TableClient) {}
+  protected init(): Promise<void> {
+    this.ready ??= this.table.createTable().then(
+      () => undefined,
+      (err) => {
+        this.ready = null;
+        throw err;
+      },
+    );
+    return this.ready;
+  }
+}
+
+export class TableSubscriptionStore extends Lazy implements SubscriptionStore {
+  constructor(factory: TableFactory) {
+    super(factory.table("conversations"));
+  }
+
+  private toSub(e: Record<string, unknown>): Subscription {
+    const s = (k: string) => String(e[k] ?? "");
+    return {
+      target: { conversationId: s("conversationId"), serviceUrl: s("serviceUrl"), tenantId: s("tenantId"), conversationType: conversationTypeFrom(s("conversationType")) },
+      subscribed: e["subscribed"] === true,
+      apps: parse<string[]>(e["apps"], []),
+      exceptApps: parse<string[]>(e["exceptApps"], []),
+      rules: parse<AlertRule[]>(e["rules"], []).filter((r) => ALL_RULES.includes(r)),
+      mutes: parse<Record<string, string>>(e["mutes"], {}),
+      updatedAt: s("updatedAt"),
+    };
+  }
+
+  async get(conversationId: string): Promise<Subscription | null> {
+    await this.init();
+    const e = await this.table.getEntity<Record<string, unknown>>("c", keyPart(conversationId, 500)).catch((err) => {
+      if (status(err) === 404) return null;
+      throw err;
+    });
+    return e ? this.toSub(e) : null;
+  }
+
+  async touch(target: ConversationTarget, now: string): Promise<void> {
+    if (!target.conversationId || !target.serviceUrl) return;
+    await this.init();
+    // Merge: refreshes where to post (service URLs can change) without touching the subscription.
+    await this.table.upsertEntity({ partitionKey: "c", rowKey: keyPart(target.conversationId, 500), ...target, seenAt: now }, "Merge");
+  }
+
+  async save(sub: Subscription): Promise<void> {
+    await this.init();
+    await this.table.upsertEntity(
+      {
+        partitionKey: "c",
+        rowKey: keyPart(sub.target.conversationId, 500),
+        ...sub.target,
+        subscribed: sub.subscribed,
+        apps: JSON.stringify(sub.apps),
+        exceptApps: JSON.stringify(sub.exceptApps),
+        rules: JSON.stringify(sub.rules),
+        mutes: JSON.stringify(sub.mutes),
+        updatedAt: sub.updatedAt,
+      },
+      "Merge",
+    );
+  }
+
+  async remove(conversationId: string): Promise<void> {
+    await this.init();
+    await this.table.deleteEntity("c", keyPart(conversationId, 500)).catch((err) => {
+      if (status(err) !== 404) throw err;
+    });
+  }
+
+  async subscribed(): Promise<Subscription[]> {
+    await this.init();
+    const out: Subscription[] = [];
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${"c"} and subscribed eq ${true}` } })) out.push(this.toSub(e));
+    return out;
+  }
+}
+
+export class TableAlertStore extends Lazy implements IncidentStore, ThresholdStore {
+  constructor(factory: TableFactory) {
+    super(factory.table("alerts"));
+  }
+
+  private slotKey(jobKey: string, rule: AlertRule) {
+    return { partitionKey: "slot", rowKey: `${jobKey}|${rule}` };
+  }
+
+  private incidentEntity(i: Incident): Record<string, unknown> {
+    const { topErrors, affected, ...rest } = i;
+    return { ...this.slotKey(i.jobKey, i.rule), ...rest, cycleId: i.cycleId ?? "", ackBy: i.ackBy ?? "", ackAt: i.ackAt ?? "", resolvedAt: i.resolvedAt ?? "", resolution: i.resolution ?? "", topErrors: JSON.stringify(topErrors), affected: JSON.stringify(affected) };
+  }
+
+  private toIncident(e: Record<string, unknown>): Incident {
+    const s = (k: string) => String(e[k] ?? "");
+    const n = (k: string) => Number(e[k] ?? 0);
+    return {
+      id: s("id"),
+      rule: s("rule") as AlertRule,
+      jobKey: s("jobKey"),
+      app: s("app"),
+      status: s("status") === "resolved" ? "resolved" : "open",
+      count: n("count"),
+      baseline: n("baseline"),
+      since: s("since"),
+      lastSeen: s("lastSeen"),
+      topErrors: parse<[string, number][]>(e["topErrors"], []),
+      affected: parse<Incident["affected"]>(e["affected"], []),
+      cycleId: s("cycleId") || null,
+      stagedDeletes: n("stagedDeletes"),
+      summary: s("summary"),
+      windowMinutes: n("windowMinutes"),
+      openedAt: s("openedAt"),
+      version: n("version"),
+      ackBy: s("ackBy") || null,
+      ackAt: s("ackAt") || null,
+      resolvedAt: s("resolvedAt") || null,
+      resolution: s("resolution") || null,
+    };
+  }
+
+  async slot(jobKey: string, rule: AlertRule): Promise<Versioned<Incident> | null> {
+    await this.init();
+    const k = this.slotKey(jobKey, rule);
+    const e = await this.table.getEntity<Record<string, unknown>>(k.partitionKey, k.rowKey).catch((err) => {
+      if (status(err) === 404) return null;
+      throw err;
+    });
+    return e ? { value: this.toIncident(e), etag: String(e["etag"]) } : null;
+  }
+
+  async createSlot(incident: Incident): Promise<boolean> {
+    await this.init();
+    try {
+      await this.table.createEntity(this.incidentEntity(incident) as never);
+      return true;
+    } catch (err) {
+      if (conflict(err)) return false;
+      throw err;
+    }
+  }
+
+  async replaceSlot(incident: Incident, etag: string): Promise<boolean> {
+    await this.init();
+    try {
+      await this.table.updateEntity(this.incidentEntity(incident) as never, "Replace", { etag });
+      return true;
+    } catch (err) {
+      if (conflict(err) || status(err) === 404) return false;
+      throw err;
+    }
+  }
+
+  async activeSlots(since: string): Promise<Incident[]> {
+    await this.init();
+    const out: Incident[] = [];
+    const filter = odata`PartitionKey eq ${"slot"} and (status eq ${"open"} or resolvedAt ge ${since})`;
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) out.push(this.toIncident(e));
+    return out;
+  }
+
+  private deliveryKey(incidentId: string, conversationId: string) {
+    return { partitionKey: `d|${keyPart(incidentId, 400)}`, rowKey: keyPart(conversationId, 500) };
+  }
+
+  private toDelivery(e: Record<string, unknown>): Versioned<Delivery> {
+    const s = (k: string) => String(e[k] ?? "");
+    return {
+      value: {
+        incidentId: s("incidentId"),
+        conversationId: s("conversationId"),
+        state: s("state") as Delivery["state"],
+        activityId: s("activityId") || null,
+        version: Number(e["version"] ?? 0),
+        claimedAt: s("claimedAt"),
+        attempts: Number(e["attempts"] ?? 0),
+        nextAttemptAt: s("nextAttemptAt") || null,
+        lastResult: s("lastResult"),
+      },
+      etag: String(e["etag"]),
+    };
+  }
+
+  async deliveries(incidentId: string): Promise<Versioned<Delivery>[]> {
+    await this.init();
+    const pk = `d|${keyPart(incidentId, 400)}`;
+    const out: Versioned<Delivery>[] = [];
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${pk}` } })) out.push(this.toDelivery(e));
+    return out;
+  }
+
+  private deliveryEntity(d: Delivery) {
+    return { ...this.deliveryKey(d.incidentId, d.conversationId), ...d, activityId: d.activityId ?? "", nextAttemptAt: d.nextAttemptAt ?? "" };
+  }
+
+  async createDelivery(d: Delivery): Promise<Versioned<Delivery> | null> {
+    await this.init();
+    try {
+      const res = await this.table.createEntity(this.deliveryEntity(d));
+      return { value: d, etag: String(res.etag) };
+    } catch (err) {
+      if (conflict(err)) return null;
+      throw err;
+    }
+  }
+
+  async replaceDelivery(d: Delivery, etag: string): Promise<Versioned<Delivery> | null> {
+    await this.init();
+    try {
+      const res = await this.table.updateEntity(this.deliveryEntity(d), "Replace", { etag });
+      return { value: d, etag: String(res.etag) };
+    } catch (err) {
+      if (conflict(err) || status(err) === 404) return null;
+      throw err;
+    }
+  }
+
+  async digest(jobKey: string): Promise<Versioned<Record<string, FailingObject>> | null> {
+    await this.init();
+    const e = await this.table.getEntity<Record<string, unknown>>("digest", jobKey).catch((err) => {
+      if (status(err) === 404) return null;
+      throw err;
+    });
+    return e ? { value: parse<Record<string, FailingObject>>(e["open"], {}), etag: String(e["etag"]) } : null;
+  }
+
+  async saveDigest(jobKey: string, open: Record<string, FailingObject>, etag: string | null): Promise<boolean> {
+    await this.init();
+    // A string property holds at most 32K characters: keep the most recent objects that fit.
+    let list = Object.values(open).sort((a, b) => b.lastAt.localeCompare(a.lastAt));
+    let json = JSON.stringify(Object.fromEntries(list.map((o) => [o.identity, o])));
+    while (json.length > 30_000 && list.length > 0) {
+      list = list.slice(0, Math.floor(list.length * 0.8));
+      json = JSON.stringify(Object.fromEntries(list.map((o) => [o.identity, o])));
+    }
+    const entity = { partitionKey: "digest", rowKey: jobKey, open: json };
+    try {
+      if (etag) await this.table.updateEntity(entity, "Replace", { etag });
+      else await this.table.createEntity(entity);
+      return true;
+    } catch (err) {
+      if (conflict(err)) return false;
+      throw err;
+    }
+  }
+
+  async all(): Promise<Record<string, Partial<Thresholds>>> {
+    await this.init();
+    const out: Record<string, Partial<Thresholds>> = {};
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${"thr"}` } })) {
+      out[String(e["app"] ?? "")] = parse<Partial<Thresholds>>(e["overrides"], {});
+    }
+    return out;
+  }
+
+  async set(app: string, overrides: Partial<Thresholds>): Promise<void> {
+    await this.init();
+    const key = normaliseName(app);
+    await this.table.upsertEntity({ partitionKey: "thr", rowKey: keyPart(key), app: key, overrides: JSON.stringify(overrides) }, "Replace");
+  }
+}

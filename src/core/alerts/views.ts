@@ -1,0 +1,130 @@
+import type { ConversationType } from "../conversation";
+import { remedyFor } from "../remediation";
+import type { Incident } from "./incident";
+import { RULE_LABELS, type AlertRule, type Subscription } from "./subscriptions";
+import type { Thresholds } from "./rules";
+
+/** Alert card view-models, pure. The same incident renders per conversation type. */
+export interface AlertAction {
+  title: string;
+  data: { text: string; alert: { action: "ack" | "mute" | "affected"; jobKey: string; rule: AlertRule; incident: string; minutes?: number } };
+}
+
+export interface AlertViewModel {
+  title: string;
+  headline: string;
+  status: string;
+  statusColor: string;
+  summary: string;
+  facts: { title: string; value: string }[];
+  hasStaged: boolean;
+  staged: string;
+  errors: { code: string; count: string; fix: string }[];
+  hasErrors: boolean;
+  affectedTitle: string;
+  affected: { text: string }[];
+  hasAffected: boolean;
+  actions: AlertAction[];
+}
+
+const when = (iso: string | null) => (iso ? iso.slice(0, 16).replace("T", " ") + " UTC" : "");
+
+const HEADLINES: Record<AlertRule, string> = {
+  failureSpike: "Failure spike",
+  removalBurst: "Burst of disables/deletes",
+  silentJob: "Job gone quiet",
+  newFailures: "New failures",
+};
+
+function statusLine(i: Incident): { status: string; statusColor: string } {
+  if (i.status === "resolved") return { status: `Resolved ${when(i.resolvedAt)}: ${i.resolution ?? ""}`.trim(), statusColor: "Good" };
+  if (i.ackBy) return { status: `Acknowledged by ${i.ackBy} at ${when(i.ackAt)}`, statusColor: "Accent" };
+  return { status: `Open since ${when(i.since)}`, statusColor: i.rule === "removalBurst" || i.rule === "failureSpike" ? "Attention" : "Warning" };
+}
+
+function countFact(i: Incident): { title: string; value: string } {
+  switch (i.rule) {
+    case "silentJob":
+      return { title: "Usual cycle", value: `every ${Math.round(i.baseline)} minutes; nothing since ${when(i.lastSeen)}` };
+    case "newFailures":
+      return { title: "Objects", value: `${i.count} newly failing` };
+    default: {
+      const what = i.rule === "failureSpike" ? "failures" : "disables/deletes";
+      const base = i.baseline > 0 ? `usually ${i.baseline.toFixed(1)} per ${i.windowMinutes} min (${(i.count / i.baseline).toFixed(1)}×)` : `usually none in ${i.windowMinutes} min`;
+      return { title: "Count", value: `${i.count} ${what}; ${base}` };
+    }
+  }
+}
+
+export function alertCard(i: Incident, conversationType: ConversationType): AlertViewModel {
+  const ref = { jobKey: i.jobKey, rule: i.rule, incident: i.id };
+  const people = conversationType === "personal";
+  const affected = i.affected.map((a) => {
+    const label = people && a.identity && a.identity !== a.name ? `${a.name} (${a.identity})` : a.name;
+    const extra = [a.count && a.count > 1 ? `failed ${a.count}×` : "", a.errorCode ?? "", a.resolvedAt ? `resolved ${when(a.resolvedAt)}` : ""].filter(Boolean).join(" · ");
+    return { text: extra ? `${label} · ${extra}` : label };
+  });
+  const facts = [
+    { title: "App", value: i.app },
+    { title: "Job", value: i.jobKey },
+    countFact(i),
+    ...(i.rule === "silentJob" ? [] : [{ title: "First / last", value: `${when(i.since)} → ${when(i.lastSeen)}` }]),
+    ...(i.cycleId ? [{ title: "Cycle", value: i.cycleId }] : []),
+  ];
+  const actions: AlertAction[] = [];
+  if (i.status === "open" && !i.ackBy) actions.push({ title: "Acknowledge", data: { text: "Acknowledge", alert: { action: "ack", ...ref } } });
+  actions.push({ title: "Mute 1h", data: { text: `Mute ${i.app} for 1h`, alert: { action: "mute", minutes: 60, ...ref } } });
+  actions.push({ title: "Mute 24h", data: { text: `Mute ${i.app} for 24h`, alert: { action: "mute", minutes: 1440, ...ref } } });
+  if (i.rule !== "silentJob") actions.push({ title: "Show affected", data: { text: `Show affected in ${i.app}`, alert: { action: "affected", ...ref } } });
+  return {
+    title: `${HEADLINES[i.rule]} · ${i.app}`,
+    headline: HEADLINES[i.rule],
+    ...statusLine(i),
+    summary: i.summary,
+    facts,
+    hasStaged: i.stagedDeletes > 0,
+    staged: `Entra already held back ${i.stagedDeletes} deletion${i.stagedDeletes === 1 ? "" : "s"}: the job reached its accidental-deletion threshold. Nothing more is deleted until an admin allows it on the job's provisioning page, or raises the threshold.`,
+    errors: i.topErrors.map(([code, n]) => ({ code, count: `${n}×`, fix: remedyFor(code, null, null).fix })),
+    hasErrors: i.topErrors.length > 0,
+    affectedTitle: people ? "Affected" : "Affected (names only here; Show affected for details)",
+    affected,
+    hasAffected: affected.length > 0,
+    actions,
+  };
+}
+
+export function alertText(i: Incident): string {
+  const vm = alertCard(i, "personal");
+  return [vm.title, vm.status, vm.summary, ...vm.facts.map((f) => `${f.title}: ${f.value}`), ...(vm.hasStaged ? [vm.staged] : [])].join("\n");
+}
+
+export interface SettingsViewModel {
+  title: string;
+  text: string;
+  facts: { title: string; value: string }[];
+  hasFacts: boolean;
+  actions: { title: string; data: { text: string } }[];
+}
+
+/** What `alerts` answers: this conversation's subscription and the thresholds that apply. */
+export function settingsView(sub: Subscription | null, thresholds: { app: string; t: Thresholds }[], now: string): SettingsViewModel {
+  const facts: { title: string; value: string }[] = [];
+  let text: string;
+  if (!sub || !sub.subscribed) {
+    text = 'This conversation does not receive alerts. Type "subscribe" for every app, or "subscribe ServiceNow, Adobe".';
+  } else {
+    text = "This conversation receives provisioning alerts.";
+    facts.push({ title: "Apps", value: sub.apps.length ? sub.apps.join(", ") : `every app${sub.exceptApps.length ? ` except ${sub.exceptApps.join(", ")}` : ""}` });
+    facts.push({ title: "Alerts", value: sub.rules.map((r) => RULE_LABELS[r]).join(", ") });
+    const mutes = Object.entries(sub.mutes).filter(([, until]) => until > now);
+    if (mutes.length) facts.push({ title: "Muted", value: mutes.map(([app, until]) => `${app === "*" ? "everything" : app} until ${when(until)}`).join("; ") });
+  }
+  for (const { app, t } of thresholds) {
+    facts.push({
+      title: `Thresholds · ${app}`,
+      value: `failures ≥ ${t.failureMin} and ≥ ${t.failureMultiple}× baseline; disables/deletes ≥ ${t.removalMin} and ≥ ${t.removalMultiple}× baseline (or ≥ ${t.removalMin} in one cycle); per ${t.windowMinutes} min; silent after ${t.silentCycles} cycles`,
+    });
+  }
+  const actions = sub?.subscribed ? [{ title: "Unsubscribe", data: { text: "unsubscribe" } }] : [{ title: "Subscribe to every app", data: { text: "subscribe" } }];
+  return { title: "Alerts in this conversation", text, facts, hasFacts: facts.length > 0, actions };
+}
