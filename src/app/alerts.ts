@@ -2,7 +2,7 @@ import { backOff } from "exponential-backoff";
 import { appName, type ProvisioningEvent } from "../core/event";
 import type { ChatUser, ConversationTarget } from "../core/conversation";
 import { normaliseName } from "../core/names";
-import { canonicalIdentityKey } from "../core/identityKeys";
+import { canonicalIdentityKey, upnOf } from "../core/identityKeys";
 import {
   DEFAULT_THRESHOLDS,
   failureSpike,
@@ -210,7 +210,7 @@ export class AlertService {
   private async digest(jobKey: string, app: string, events: ProvisioningEvent[], run: AlertRun): Promise<void> {
     const digestEvents = events
       .filter((e) => e.status === "failure" || e.status === "success")
-      .map((e) => ({ at: e.activityDateTime, identity: canonicalIdentityKey(e), name: e.sourceIdentity.displayName || e.targetIdentity.displayName || e.sourceIdentity.id, status: e.status, errorCode: e.error?.code ?? "" }));
+      .map((e) => ({ at: e.activityDateTime, identity: upnOf(e) ?? canonicalIdentityKey(e), name: e.sourceIdentity.displayName || e.targetIdentity.displayName || e.sourceIdentity.id, status: e.status, errorCode: e.error?.code ?? "" }));
     if (digestEvents.length === 0) return;
     const now = this.now();
     const incidentId = `newFailures|${jobKey}|${now}`;
@@ -371,7 +371,8 @@ export class AlertService {
     const now = this.now();
     await this.deps.subs.touch(target, now);
     const sub = (await this.deps.subs.get(target.conversationId)) ?? newSubscription(target, now);
-    const jobs = await this.deps.query.jobs();
+    // Commands are rare and must see a job that started sending a moment ago.
+    const jobs = await this.deps.query.jobs(true);
     switch (cmd.kind) {
       case "invalid":
         return info(`Could not ${cmd.command}`, cmd.reason);

@@ -11,6 +11,8 @@ export interface ConnectorCall {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown> | null;
+  /** When the call arrived (ms since the epoch). */
+  at: number;
 }
 
 export interface CaptureConnector {
@@ -31,7 +33,7 @@ export async function startCaptureConnector(): Promise<CaptureConnector> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8");
-      calls.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : null });
+      calls.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : null, at: Date.now() });
       const next = queued.shift() ?? { status: 200, body: { id: `activity-${++seq}` } };
       res.writeHead(next.status, { "content-type": "application/json", ...next.headers });
       res.end(next.body === undefined ? "" : JSON.stringify(next.body));

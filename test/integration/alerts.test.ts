@@ -1,0 +1,393 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBotEndpoint } from "../../src/adapters/botframework/endpoint";
+import { createAlertSender } from "../../src/adapters/botframework/sender";
+import { TableAlertStore, TableSubscriptionStore } from "../../src/adapters/tables/alertStore";
+import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
+import { TableEventStore } from "../../src/adapters/tables/eventStore";
+import { TableQueryStore } from "../../src/adapters/tables/queryStore";
+import { jobKey } from "../../src/adapters/tables/keys";
+import { AlertService } from "../../src/app/alerts";
+import { createChatHandler } from "../../src/app/chat";
+import { ingestItems } from "../../src/app/ingest";
+import { systemClock, type Clock } from "../../src/app/ports";
+import { messageActivity, startCaptureConnector, type CaptureConnector, type ConnectorCall } from "../support/connector";
+import { burst, provisioningRecord } from "../support/records";
+import { testTables } from "../support/tables";
+
+/**
+ * Proactive alerts over the real pieces: Table Storage on Azurite, the botbuilder endpoint and
+ * the real ConnectorClient posting to a local connector that can answer 403/404/429/5xx.
+ */
+let connector: CaptureConnector;
+let other: CaptureConnector;
+beforeAll(async () => {
+  connector = await startCaptureConnector();
+  other = await startCaptureConnector();
+});
+afterAll(async () => {
+  await connector?.close();
+  await other?.close();
+});
+
+function stack(clock: Clock = systemClock) {
+  const { factory } = testTables();
+  const store = new TableEventStore(factory);
+  const query = new TableQueryStore(store, 30);
+  const alertStore = new TableAlertStore(factory);
+  const subs = new TableSubscriptionStore(factory);
+  const logs: string[] = [];
+  const service = () =>
+    new AlertService({
+      subs,
+      incidents: alertStore,
+      thresholds: alertStore,
+      query,
+      sender: createAlertSender({ mode: "none" }, { startingDelayMs: 20, timeoutMs: 3_000 }),
+      clock,
+      jobKeyOf: (e) => jobKey(e.jobId, e.servicePrincipal.id),
+      log: (m) => logs.push(m),
+    });
+  const alerts = service();
+  const errors: string[] = [];
+  const bot = createBotEndpoint({ mode: "none" }, createChatHandler({ version: "t", store: query, now: () => clock.now(), alerts }), { error: (m, e) => errors.push(`${m} ${String(e)}`) });
+  const deps = { store, deadLetters: new TableDeadLetterStore(factory, clock), afterStore: async (events: Parameters<AlertService["afterIngest"]>[0]) => void (await alerts.afterIngest(events)) };
+  const ingest = (records: Record<string, unknown>[]) => ingestItems(records.map((record, index) => ({ index, record })), "test", deps);
+  return { factory, store, query, alertStore, subs, alerts, service, bot, ingest, logs, errors, deps };
+}
+
+type Stack = ReturnType<typeof stack>;
+
+const conv = (id: string, type = "personal") => ({ conversation: { id, conversationType: type, tenantId: "tenant-1" } });
+const say = async (s: Stack, text: string, url: string, conversationId: string, type = "personal", extra: Record<string, unknown> = {}) => {
+  const res = await s.bot({ method: "POST", headers: {}, body: messageActivity(text, url, { ...conv(conversationId, type), ...extra }) });
+  expect(res.status).toBe(200);
+};
+const install = (s: Stack, url: string, conversationId: string, type = "personal", action = "add") =>
+  s.bot({ method: "POST", headers: {}, body: { ...messageActivity("", url, conv(conversationId, type)), type: "installationUpdate", action, text: undefined } });
+
+const cardJson = (c: ConnectorCall) => JSON.stringify((c.body?.["attachments"] as { content: unknown }[] | undefined)?.[0]?.content ?? null);
+const alertCalls = (c: CaptureConnector, conversationId: string, title: string) =>
+  c.calls.filter((x) => x.path.startsWith(`/v3/conversations/${encodeURIComponent(conversationId)}/activities`) && cardJson(x).includes(title));
+const waitUntil = async (what: string, fn: () => boolean, ms = 10_000) => {
+  const deadline = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+let seq = 0;
+const uniqueJob = (app: string) => ({ jobId: `job-${app.toLowerCase().replace(/\W/g, "")}-${++seq}-${Date.now()}`, app });
+
+describe("subscriptions", () => {
+  it("install stores the target, subscribe and uninstall change it; remove-upgrade keeps it", async () => {
+    const s = stack();
+    await install(s, connector.url, "conv-install");
+    expect(await s.subs.get("conv-install")).toMatchObject({ subscribed: false, target: { serviceUrl: connector.url, conversationType: "personal", tenantId: "tenant-1" } });
+    await say(s, "subscribe", connector.url, "conv-install");
+    expect((await s.subs.subscribed()).map((x) => x.target.conversationId)).toEqual(["conv-install"]);
+    await install(s, connector.url, "conv-install", "personal", "remove-upgrade");
+    expect(await s.subs.get("conv-install")).not.toBeNull();
+    await install(s, connector.url, "conv-install", "personal", "remove");
+    expect(await s.subs.get("conv-install")).toBeNull();
+  });
+
+  it("a deleted team removes the channel's subscription", async () => {
+    const s = stack();
+    await say(s, "<at>provbot</at> subscribe", connector.url, "19:team@thread.tacv2", "channel", { entities: [{ type: "mention", text: "<at>provbot</at>", mentioned: { id: "bot-1", name: "provbot" } }] });
+    expect((await s.subs.get("19:team@thread.tacv2"))?.subscribed).toBe(true);
+    await s.bot({ method: "POST", headers: {}, body: { ...messageActivity("", connector.url, conv("19:team@thread.tacv2", "channel")), type: "conversationUpdate", channelData: { eventType: "teamDeleted", tenant: { id: "tenant-1" } } } });
+    expect(await s.subs.get("19:team@thread.tacv2")).toBeNull();
+  });
+
+  it("subscribe to named apps, mute and alerts answer with cards; unknown apps are named", async () => {
+    const s = stack();
+    const { jobId, app } = uniqueJob("ServiceNow");
+    await s.ingest([provisioningRecord({ jobId, app, at: new Date() })]);
+    const before = connector.calls.length;
+    await say(s, `subscribe ${app} to failures`, connector.url, "conv-cmd");
+    await say(s, "subscribe Nosuchapp", connector.url, "conv-cmd");
+    await say(s, `mute ${app} for 2h`, connector.url, "conv-cmd");
+    await say(s, `threshold ${app} failures 25`, connector.url, "conv-cmd");
+    await say(s, "alerts", connector.url, "conv-cmd");
+    const replies = connector.calls.slice(before).map(cardJson);
+    expect(replies).toHaveLength(5);
+    expect(replies[0]).toContain(`"value":"${app}"`);
+    expect(replies[0]).toContain("failure spikes");
+    expect(replies[1]).toContain('No provisioning job for \\"Nosuchapp\\"');
+    expect(replies[2]).toMatch(/alerts are muted in this conversation until \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(replies[3]).toContain("failures ≥ 25");
+    expect(replies[4]).toMatch(/Muted.*until/);
+    const sub = await s.subs.get("conv-cmd");
+    expect(sub).toMatchObject({ subscribed: true, apps: [app], rules: ["failureSpike"] });
+  });
+});
+
+describe("a burst of disables", () => {
+  it("posts one card, updates the same card as the burst grows, and never posts again for a redelivered batch", async () => {
+    const s = stack();
+    const { jobId, app } = uniqueJob("Adobe");
+    await say(s, "subscribe", connector.url, "conv-burst");
+    const end = new Date();
+    const first = burst(25, { jobId, app, action: "disable", end, cycleId: "c1" });
+    const report = await s.ingest(first);
+    expect(report.accepted).toBe(25);
+    await waitUntil("the alert card", () => alertCalls(connector, "conv-burst", "Burst of disables/deletes").length === 1);
+    const posted = alertCalls(connector, "conv-burst", "Burst of disables/deletes")[0]!;
+    expect(posted.method).toBe("POST");
+    expect(cardJson(posted)).toContain("25 disables/deletes in 30 minutes");
+
+    // More of the same storm: the existing card is updated in place (PUT on its activity id).
+    await s.ingest(burst(15, { jobId, app, action: "disable", end: new Date(end.getTime() + 60_000), cycleId: "c1", firstUser: 100 }));
+    await waitUntil("the card update", () => alertCalls(connector, "conv-burst", "Burst of disables/deletes").length === 2);
+    const updated = alertCalls(connector, "conv-burst", "Burst of disables/deletes")[1]!;
+    expect(updated.method).toBe("PUT");
+    const postedId = connector.calls.indexOf(posted) + 1;
+    expect(updated.path).toBe(`/v3/conversations/conv-burst/activities/activity-${postedId}`);
+    expect(cardJson(updated)).toContain("40 disables/deletes");
+
+    // The same batch again: all duplicates, nothing new to say.
+    const again = await s.ingest(first);
+    expect(again).toMatchObject({ accepted: 0, duplicates: 25 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alertCalls(connector, "conv-burst", "Burst of disables/deletes")).toHaveLength(2);
+  });
+
+  it("four evaluations at once post exactly one card", async () => {
+    const s = stack();
+    const { jobId, app } = uniqueJob("Dropbox");
+    await say(s, "subscribe", connector.url, "conv-race");
+    // Store without evaluating, then run two independent evaluators (two workers) on the same batch.
+    const events = (await ingestItems(burst(30, { jobId, app, action: "delete", end: new Date() }).map((record, index) => ({ index, record })), "test", { store: s.store, deadLetters: s.deps.deadLetters })).events;
+    const runs = await Promise.all([1, 2, 3, 4].map(() => s.service().afterIngest(events)));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(alertCalls(connector, "conv-race", "Burst of disables/deletes")).toHaveLength(1);
+    const sent = runs.flatMap((r) => r.deliveries).filter((d) => d.action === "sent");
+    expect(sent).toHaveLength(1);
+  });
+
+  it("four workers delivering the same incident at once: the delivery row lets exactly one post", async () => {
+    const s = stack();
+    await say(s, "subscribe", connector.url, "conv-claim");
+    const { jobId, app } = uniqueJob("Box");
+    const now = new Date().toISOString();
+    const incident = {
+      id: `removalBurst|${jobId}|w1`, rule: "removalBurst" as const, jobKey: jobId, app, status: "open" as const, count: 30, baseline: 0, since: now, lastSeen: now,
+      topErrors: [], affected: [], cycleId: null, stagedDeletes: 0, summary: "30 deletes", windowMinutes: 30, openedAt: now, version: 1, ackBy: null, ackAt: null, resolvedAt: null, resolution: null,
+    };
+    expect(await s.alertStore.createSlot(incident)).toBe(true);
+    const subs = await s.subs.subscribed();
+    const results = (await Promise.all([1, 2, 3, 4].map(() => s.service().deliver(incident, subs)))).flat();
+    expect(results.filter((r) => r.action === "sent")).toHaveLength(1);
+    expect(results.filter((r) => r.action === "skipped")).toHaveLength(3);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(alertCalls(connector, "conv-claim", "30 deletes")).toHaveLength(1);
+  });
+
+  it("skipped disables never alert; staged deletes do, and say Entra held them back", async () => {
+    const s = stack();
+    const quiet = uniqueJob("Box");
+    const staged = uniqueJob("Salesforce");
+    await say(s, "subscribe", connector.url, "conv-skip");
+    await s.ingest(burst(40, { ...quiet, action: "disable", status: "skipped", end: new Date() }));
+    await s.ingest(burst(3, { ...staged, action: "stagedDelete", status: "skipped", end: new Date() }));
+    await waitUntil("the staged-delete card", () => alertCalls(connector, "conv-skip", staged.app).length === 1);
+    expect(cardJson(alertCalls(connector, "conv-skip", staged.app)[0]!)).toContain("Entra already held back 3 deletions");
+    expect(alertCalls(connector, "conv-skip", quiet.app)).toHaveLength(0);
+  });
+
+  it("a muted app or an unsubscribed conversation gets nothing", async () => {
+    const s = stack();
+    const { jobId, app } = uniqueJob("AWS");
+    await s.ingest([provisioningRecord({ jobId, app, at: new Date() })]);
+    await say(s, "subscribe", connector.url, "conv-muted");
+    await say(s, `mute ${app} for 1h`, connector.url, "conv-muted");
+    await say(s, "hello", connector.url, "conv-never");
+    await s.ingest(burst(30, { jobId, app, action: "disable", end: new Date() }));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alertCalls(connector, "conv-muted", "Burst")).toHaveLength(0);
+    expect(alertCalls(connector, "conv-never", "Burst")).toHaveLength(0);
+  });
+});
+
+describe("failure spikes against the job's own baseline", () => {
+  it("a noisy job's usual failures do not alert; the same count on a quiet job does", async () => {
+    const s = stack();
+    const noisy = uniqueJob("Workday");
+    const quiet = uniqueJob("ServiceNow");
+    await say(s, "subscribe", connector.url, "conv-spike");
+    const now = Date.now();
+    // Six hours of history: the noisy job fails 12 times in every half hour, the quiet one never.
+    const history: Record<string, unknown>[] = [];
+    for (let w = 1; w <= 12; w++) {
+      const end = new Date(now - w * 30 * 60_000 - 60 * 60_000);
+      history.push(...burst(12, { ...noisy, status: "failure", end, firstUser: w * 100 }));
+      history.push(provisioningRecord({ ...quiet, at: end, user: w }));
+    }
+    await ingestItems(history.map((record, index) => ({ index, record })), "test", { store: s.store, deadLetters: s.deps.deadLetters });
+    await s.ingest(burst(14, { ...noisy, status: "failure", end: new Date(now) }));
+    await s.ingest(burst(14, { ...quiet, status: "failure", end: new Date(now), errorCode: "ServiceNowEntryConflict" }));
+    await waitUntil("the quiet job's spike", () => alertCalls(connector, "conv-spike", `Failure spike · ${quiet.app}`).length === 1);
+    const card = cardJson(alertCalls(connector, "conv-spike", `Failure spike · ${quiet.app}`)[0]!);
+    expect(card).toContain("14 failures");
+    expect(card).toContain("ServiceNowEntryConflict");
+    expect(alertCalls(connector, "conv-spike", `Failure spike · ${noisy.app}`)).toHaveLength(0);
+  });
+});
+
+describe("card actions", () => {
+  it("Acknowledge updates the card in place for every conversation; Show affected lists them; Mute silences the app", async () => {
+    const s = stack();
+    const { jobId, app } = uniqueJob("Adobe");
+    await say(s, "subscribe", connector.url, "conv-ack-1");
+    await say(s, "<at>provbot</at> subscribe", connector.url, "19:ack@thread.tacv2", "channel", { entities: [{ type: "mention", text: "<at>provbot</at>", mentioned: { id: "bot-1", name: "provbot" } }] });
+    await s.ingest(burst(22, { jobId, app, action: "disable", end: new Date() }));
+    await waitUntil("both cards", () => alertCalls(connector, "conv-ack-1", "Burst").length === 1 && alertCalls(connector, "19:ack@thread.tacv2", "Burst").length === 1);
+    const channelCard = cardJson(alertCalls(connector, "19:ack@thread.tacv2", "Burst")[0]!);
+    expect(channelCard).toContain("User 22");
+    expect(channelCard).not.toContain("user22@contoso.com");
+    expect(cardJson(alertCalls(connector, "conv-ack-1", "Burst")[0]!)).toContain("User 22 (user22@contoso.com)");
+
+    const card = JSON.parse(channelCard) as { actions: { title: string; data: Record<string, unknown> }[] };
+    const ack = card.actions.find((a) => a.title === "Acknowledge")!;
+    await say(s, "Acknowledge", connector.url, "19:ack@thread.tacv2", "channel", { value: ack.data, from: { id: "user-2", name: "Grace Hopper" } });
+    await waitUntil("both cards updated", () => alertCalls(connector, "conv-ack-1", "Acknowledged by Grace Hopper").length === 1 && alertCalls(connector, "19:ack@thread.tacv2", "Acknowledged by Grace Hopper").length === 1);
+    expect(alertCalls(connector, "conv-ack-1", "Acknowledged by Grace Hopper")[0]!.method).toBe("PUT");
+
+    const before = connector.calls.length;
+    await say(s, "Show affected", connector.url, "conv-ack-1", "personal", { value: card.actions.find((a) => a.title === "Show affected")!.data });
+    const list = cardJson(connector.calls[before]!);
+    expect(list).toContain(`Affected · ${app}`);
+    expect(list).toContain("Disable · Success");
+
+    await say(s, "Mute", connector.url, "conv-ack-1", "personal", { value: card.actions.find((a) => a.title === "Mute 24h")!.data });
+    expect(cardJson(connector.calls[before + 1]!)).toContain(`${app} alerts are muted`);
+    const sub = await s.subs.get("conv-ack-1");
+    expect(Date.parse(Object.values(sub!.mutes)[0]!) - Date.now()).toBeGreaterThan(23 * 3_600_000);
+  });
+});
+
+describe("the timer", () => {
+  it("alerts on a job gone quiet after its usual interval, and resolves it when events resume", async () => {
+    let now = Date.now();
+    const clock = { now: () => new Date(now) };
+    const s = stack(clock);
+    const { jobId, app } = uniqueJob("Box");
+    await say(s, "subscribe", connector.url, "conv-silent");
+    // Cycles every 20 minutes until 40 minutes ago.
+    const start = now - 200 * 60_000;
+    await s.ingest(Array.from({ length: 9 }, (_, i) => provisioningRecord({ jobId, app, at: new Date(start + i * 20 * 60_000), cycleId: `cyc-${i}`, user: i })));
+    await s.alerts.tick();
+    expect(alertCalls(connector, "conv-silent", "Job gone quiet")).toHaveLength(0);
+    now += 30 * 60_000; // 70 minutes without events: more than 3 cycles of 20 minutes.
+    await s.alerts.tick();
+    await s.alerts.tick();
+    expect(alertCalls(connector, "conv-silent", "Job gone quiet")).toHaveLength(1);
+    expect(cardJson(alertCalls(connector, "conv-silent", "Job gone quiet")[0]!)).toContain("every 20 minutes");
+    await s.ingest([provisioningRecord({ jobId, app, at: new Date(now), cycleId: "cyc-next" })]);
+    await waitUntil("the resolution", () => alertCalls(connector, "conv-silent", "Events resumed").length === 1);
+    expect(alertCalls(connector, "conv-silent", "Events resumed")[0]!.method).toBe("PUT");
+  });
+
+  it("resolves a burst once a window passes quietly", async () => {
+    let now = Date.now();
+    const clock = { now: () => new Date(now) };
+    const s = stack(clock);
+    const { jobId, app } = uniqueJob("Adobe");
+    await say(s, "subscribe", connector.url, "conv-resolve");
+    await s.ingest(burst(25, { jobId, app, action: "delete", end: new Date(now) }));
+    await waitUntil("the card", () => alertCalls(connector, "conv-resolve", "Burst").length === 1);
+    await s.alerts.tick();
+    expect(alertCalls(connector, "conv-resolve", "Resolved")).toHaveLength(0);
+    now += 31 * 60_000;
+    await s.alerts.tick();
+    expect(alertCalls(connector, "conv-resolve", "Resolved")).toHaveLength(1);
+  });
+});
+
+describe("sending", () => {
+  const storm = async (s: Stack, conversations: [CaptureConnector, string][]) => {
+    for (const [c, id] of conversations) await say(s, "subscribe", c.url, id);
+    const { jobId, app } = uniqueJob("Adobe");
+    const report = await s.ingest(burst(25, { jobId, app, action: "disable", end: new Date() }));
+    return { app, report };
+  };
+
+  it("403 and 404 retire the conversation; the others still get their card", async () => {
+    const s = stack();
+    await say(s, "subscribe", other.url, "conv-gone-403");
+    await say(s, "subscribe", other.url, "conv-gone-404");
+    other.respondWith({ status: 403, body: { error: { code: "BotNotInConversationRoster", message: "removed" } } }, { status: 404, body: { error: { code: "ConversationNotFound", message: "gone" } } });
+    await storm(s, [[connector, "conv-ok"]]);
+    await waitUntil("the healthy conversation's card", () => alertCalls(connector, "conv-ok", "Burst").length === 1);
+    expect(await s.subs.get("conv-gone-403")).toBeNull();
+    expect(await s.subs.get("conv-gone-404")).toBeNull();
+    expect(s.logs.join("\n")).toMatch(/conv-gone-40[34] is gone \(40[34]\)/);
+  });
+
+  it("429 waits for Retry-After, then delivers once", async () => {
+    const s = stack();
+    await say(s, "subscribe", other.url, "conv-429");
+    const before = other.calls.length;
+    other.respondWith({ status: 429, headers: { "retry-after": "1" }, body: { error: { code: "Throttled", message: "slow down" } } });
+    await storm(s, []);
+    const calls = other.calls.slice(before).filter((c) => cardJson(c).includes("Burst"));
+    expect(calls).toHaveLength(2);
+    const gap = calls[1]!.at - calls[0]!.at;
+    expect(gap).toBeGreaterThanOrEqual(950);
+  });
+
+  it("a long Retry-After leaves the delivery pending for the timer instead of blocking", async () => {
+    const s = stack();
+    await say(s, "subscribe", other.url, "conv-429-long");
+    other.respondWith({ status: 429, headers: { "retry-after": "120" }, body: {} });
+    const started = Date.now();
+    await storm(s, []);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const slots = await s.alertStore.activeSlots("2000-01-01");
+    const deliveries = await s.alertStore.deliveries(slots[0]!.id);
+    expect(deliveries[0]!.value).toMatchObject({ state: "pending", activityId: null });
+    expect(Date.parse(deliveries[0]!.value.nextAttemptAt!) - Date.now()).toBeGreaterThan(100_000);
+    // The timer does not retry before that time.
+    const before = other.calls.length;
+    await s.alerts.tick();
+    expect(other.calls.length).toBe(before);
+  });
+
+  it("5xx and timeouts are retried with backoff; a persistent 5xx ends as pending, not as an exception", async () => {
+    const s = stack();
+    await say(s, "subscribe", other.url, "conv-5xx");
+    const before = other.calls.length;
+    other.respondWith({ status: 503, body: {} }, { status: 502, body: {} });
+    await storm(s, []);
+    const calls = other.calls.slice(before).filter((c) => cardJson(c).includes("Burst"));
+    expect(calls).toHaveLength(3);
+    expect(other.calls.filter((c) => c.method === "PUT")).toHaveLength(0);
+
+    const s2 = stack();
+    await say(s2, "subscribe", other.url, "conv-5xx-2");
+    other.respondWith(...Array.from({ length: 4 }, () => ({ status: 500, body: {} })));
+    await storm(s2, []);
+    const slots = await s2.alertStore.activeSlots("2000-01-01");
+    const d = (await s2.alertStore.deliveries(slots[0]!.id))[0]!.value;
+    expect(d).toMatchObject({ state: "pending", attempts: 1 });
+    expect(d.lastResult).toMatch(/^transient: 500/);
+  });
+});
+
+describe("new failures digest", () => {
+  it("one card per app for new failing objects; recurrences count up; a later success marks them resolved", async () => {
+    const s = stack();
+    const { jobId, app } = uniqueJob("Salesforce");
+    await say(s, "subscribe to digest", connector.url, "conv-digest");
+    const t = Date.now();
+    await s.ingest([1, 2, 3].map((u) => provisioningRecord({ jobId, app, at: new Date(t - 60_000), user: u, status: "failure", errorCode: "SalesforceDuplicateUsername" })));
+    await waitUntil("the digest", () => alertCalls(connector, "conv-digest", "New failures").length === 1);
+    expect(cardJson(alertCalls(connector, "conv-digest", "New failures")[0]!)).toContain("3 objects started failing");
+    await s.ingest([provisioningRecord({ jobId, app, at: new Date(t - 30_000), user: 1, status: "failure", errorCode: "SalesforceDuplicateUsername" })]);
+    await waitUntil("the recurrence", () => alertCalls(connector, "conv-digest", "failed 2×").length === 1);
+    await s.ingest([provisioningRecord({ jobId, app, at: new Date(t), user: 2, status: "success" })]);
+    await waitUntil("the resolution", () => alertCalls(connector, "conv-digest", "User 2 (user2@contoso.com) · SalesforceDuplicateUsername · resolved").length === 1);
+    expect(alertCalls(connector, "conv-digest", "New failures").filter((c) => c.method === "POST")).toHaveLength(1);
+  });
+});
