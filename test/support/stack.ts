@@ -118,6 +118,45 @@ export class PlaygroundClient {
     throw new Error(`no matching bot message within ${timeoutMs} ms; saw ${this.messages.length - fromIndex} new events`);
   }
 
+  /** Waits for a stream event (createMessage / updateMessage) that satisfies the predicate. */
+  async waitForEvent(predicate: (action: string, m: PlaygroundMessage) => boolean, fromIndex = 0, timeoutMs = 15_000): Promise<{ action: string; message: PlaygroundMessage }> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = this.messages.slice(fromIndex).find((e) => predicate(e.action, e.message));
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`no matching event within ${timeoutMs} ms; saw ${this.messages.slice(fromIndex).map((e) => e.action).join(", ") || "none"}`);
+  }
+
+  events(fromIndex = 0): { action: string; message: PlaygroundMessage }[] {
+    return this.messages.slice(fromIndex).map(({ action, message }) => ({ action, message }));
+  }
+
+  get seen(): number {
+    return this.messages.length;
+  }
+
+  /** Installs the bot in a conversation, as Teams does (installationUpdate add). */
+  async install(conversationId: string): Promise<void> {
+    const q = new URLSearchParams({ conversationId, type: "install" });
+    const template = await fetch(`${this.baseUrl}/_internal/v1/customActivities/template?${q}`);
+    if (!template.ok) throw new Error(`playground has no install template: ${template.status} ${await template.text()}`);
+    const activity = (await template.json()) as Record<string, unknown>;
+    const res = await fetch(`${this.baseUrl}/_internal/v1/customActivities`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(activity) });
+    if (!res.ok) throw new Error(`playground refused the install: ${res.status} ${await res.text()}`);
+  }
+
+  /** Clicks an Action.Submit without waiting for a reply (the bot may answer by updating a card). */
+  async click(conversationId: string, replyToId: string, value: Record<string, unknown>): Promise<void> {
+    const res = await fetch(`${this.baseUrl}/_conversation/v1/submit`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ conversation: { id: conversationId }, from: { id: this.userId }, replyToId, value }),
+    });
+    if (!res.ok) throw new Error(`playground refused the submit: ${res.status} ${await res.text()}`);
+  }
+
   close(): void {
     this.ws.close();
   }
