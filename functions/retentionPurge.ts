@@ -2,6 +2,7 @@ import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { getServices } from "../src/composition";
 import { deleteWhere } from "../src/adapters/tables/batch";
 import { odata } from "@azure/data-tables";
+import { TableAlertStore } from "../src/adapters/tables/alertStore";
 
 /** Daily at 03:30 UTC: drop events and indexes older than PROVBOT_RETENTION_DAYS (default 30). */
 export async function retentionPurge(_timer: Timer, context: InvocationContext): Promise<void> {
@@ -10,6 +11,8 @@ export async function retentionPurge(_timer: Timer, context: InvocationContext):
   const report = await services.store.purgeBefore(cutoff);
   const dead = services.tables.table("deadletters");
   report.deadLetters = await deleteWhere(dead, odata`PartitionKey lt ${cutoff.slice(0, 10).replace(/-/g, "")}`).catch(() => 0);
+  const alerts = await new TableAlertStore(services.tables).purgeBefore(cutoff).catch(() => 0);
+  context.log(`retention: ${alerts} alert rows (deliveries, resolved incidents)`);
   context.log(`retention: removed before ${cutoff}: ${JSON.stringify(report)}`);
 }
 

@@ -302,6 +302,18 @@ describe("the timer", () => {
     now += 31 * 60_000;
     await s.alerts.tick();
     expect(alertCalls(connector, "conv-resolve", "Resolved")).toHaveLength(1);
+
+    // Retention drops the resolved incident and its delivery rows, and nothing that is still open.
+    const [resolved] = await s.alertStore.activeSlots("2000-01-01");
+    expect(resolved?.status).toBe("resolved");
+    expect(await s.alertStore.deliveries(resolved!.id)).toHaveLength(1);
+    const other = uniqueJob("Box");
+    await s.ingest(burst(25, { ...other, action: "delete", end: new Date(now) }));
+    expect(await s.alertStore.purgeBefore(new Date(now + 86_400_000).toISOString())).toBe(2);
+    expect(await s.alertStore.deliveries(resolved!.id)).toHaveLength(0);
+    const [open] = await s.alertStore.activeSlots("2000-01-01");
+    expect([open?.app, open?.status]).toEqual([other.app, "open"]);
+    expect(await s.alertStore.deliveries(open!.id)).toHaveLength(1);
   });
 });
 

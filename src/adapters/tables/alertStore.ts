@@ -8,6 +8,7 @@ import { ALL_RULES, type AlertRule, type Subscription } from "../../core/alerts/
 import type { Delivery, IncidentStore, SubscriptionStore, ThresholdStore, Versioned } from "../../app/alertPorts";
 import type { TableFactory } from "./client";
 import { keyPart } from "./keys";
+import { deleteWhere } from "./batch";
 
 /**
  * Alert state in Table Storage.
@@ -275,6 +276,23 @@ export class TableAlertStore extends Lazy implements IncidentStore, ThresholdSto
       if (conflict(err)) return false;
       throw err;
     }
+  }
+
+  /** Retention: resolved incidents and the delivery rows of incidents no longer open, older than the cutoff. */
+  async purgeBefore(cutoffIso: string): Promise<number> {
+    await this.init();
+    const open = new Set((await this.activeSlots("\uffff")).filter((i) => i.status === "open").map((i) => `d|${keyPart(i.id, 400)}`));
+    const doomed: string[] = [];
+    for await (const e of this.table.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: odata`PartitionKey ge ${"d|"} and PartitionKey lt ${"d}"} and claimedAt lt ${cutoffIso}`, select: ["PartitionKey"] },
+    })) {
+      const pk = String(e.partitionKey);
+      if (!open.has(pk) && !doomed.includes(pk)) doomed.push(pk);
+    }
+    let n = 0;
+    for (const pk of doomed) n += await deleteWhere(this.table, odata`PartitionKey eq ${pk}`);
+    n += await deleteWhere(this.table, odata`PartitionKey eq ${"slot"} and status eq ${"resolved"} and resolvedAt lt ${cutoffIso}`);
+    return n;
   }
 
   async all(): Promise<Record<string, Partial<Thresholds>>> {

@@ -6,21 +6,12 @@ import { incidentKey, type Affected, type Signal } from "./rules";
  * up whenever the card must change (more events, acknowledged, resolved), and every conversation
  * that received the card gets it updated in place. Pure transitions; the store adds ETags.
  */
-export interface Incident {
+export interface Incident extends Omit<Signal, "rule"> {
   id: string;
   rule: AlertRule;
   jobKey: string;
   app: string;
   status: "open" | "resolved";
-  count: number;
-  baseline: number;
-  since: string;
-  lastSeen: string;
-  topErrors: [string, number][];
-  affected: Affected[];
-  cycleId: string | null;
-  stagedDeletes: number;
-  summary: string;
   windowMinutes: number;
   openedAt: string;
   version: number;
