@@ -298,6 +298,12 @@ export class AlertService {
       const wanted = incident.status === "open" && wants(s, incident.app, incident.rule, now);
       if (wanted || rows.has(s.target.conversationId)) targets.set(s.target.conversationId, s.target);
     }
+    // A card already posted is kept up to date even where the conversation unsubscribed since.
+    for (const id of rows.keys()) {
+      if (targets.has(id)) continue;
+      const known = await this.deps.subs.get(id);
+      if (known?.target.serviceUrl) targets.set(id, known.target);
+    }
     const out = await Promise.all([...targets.values()].map((target) => this.deliverTo(incident, target, rows.get(target.conversationId) ?? null)));
     return out;
   }

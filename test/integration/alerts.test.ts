@@ -29,7 +29,7 @@ afterAll(async () => {
   await other?.close();
 });
 
-function stack(clock: Clock = systemClock) {
+function stack(clock: Clock = systemClock, timeoutMs = 3_000) {
   const { factory } = testTables();
   const store = new TableEventStore(factory);
   const query = new TableQueryStore(store, 30);
@@ -42,7 +42,7 @@ function stack(clock: Clock = systemClock) {
       incidents: alertStore,
       thresholds: alertStore,
       query,
-      sender: createAlertSender({ mode: "none" }, { startingDelayMs: 20, timeoutMs: 3_000 }),
+      sender: createAlertSender({ mode: "none" }, { startingDelayMs: 20, timeoutMs }),
       clock,
       jobKeyOf: (e) => jobKey(e.jobId, e.servicePrincipal.id),
       log: (m) => logs.push(m),
@@ -384,6 +384,33 @@ describe("sending", () => {
     const d = (await s2.alertStore.deliveries(slots[0]!.id))[0]!.value;
     expect(d).toMatchObject({ state: "pending", attempts: 1 });
     expect(d.lastResult).toMatch(/^transient: 500/);
+  });
+});
+
+describe("timeouts and late changes", () => {
+  it("a connector that does not answer in time is retried; the card then arrives", async () => {
+    const s = stack(systemClock, 400);
+    await say(s, "subscribe", other.url, "conv-timeout");
+    const before = other.calls.length;
+    other.respondWith({ status: 200, body: { id: "too-late" }, delayMs: 1_500 });
+    const { jobId, app } = uniqueJob("Workday");
+    await s.ingest(burst(25, { jobId, app, action: "disable", end: new Date() }));
+    const slots = await s.alertStore.activeSlots("2000-01-01");
+    const d = (await s.alertStore.deliveries(slots[0]!.id))[0]!.value;
+    expect(d).toMatchObject({ state: "sent", activityId: expect.stringMatching(/^activity-/) });
+    expect(other.calls.slice(before).filter((c) => cardJson(c).includes("Burst"))).toHaveLength(2);
+  });
+
+  it("a card keeps being updated after its conversation unsubscribed", async () => {
+    const s = stack();
+    const { jobId, app } = uniqueJob("Adobe");
+    await say(s, "subscribe", connector.url, "conv-left");
+    await s.ingest(burst(22, { jobId, app, action: "disable", end: new Date() }));
+    await waitUntil("the card", () => alertCalls(connector, "conv-left", "Burst").length === 1);
+    await say(s, "unsubscribe", connector.url, "conv-left");
+    await s.ingest(burst(10, { jobId, app, action: "disable", end: new Date(), firstUser: 300 }));
+    await waitUntil("the update", () => alertCalls(connector, "conv-left", "32 disables/deletes").length === 1);
+    expect(alertCalls(connector, "conv-left", "32 disables/deletes")[0]!.method).toBe("PUT");
   });
 });
 

@@ -19,14 +19,14 @@ export interface CaptureConnector {
   url: string;
   calls: ConnectorCall[];
   /** Queue responses for the next calls; default 200 {"id": "..."} */
-  respondWith(...responses: { status: number; headers?: Record<string, string>; body?: unknown }[]): void;
+  respondWith(...responses: { status: number; headers?: Record<string, string>; body?: unknown; delayMs?: number }[]): void;
   waitForCalls(count: number, timeoutMs?: number): Promise<ConnectorCall[]>;
   close(): Promise<void>;
 }
 
 export async function startCaptureConnector(): Promise<CaptureConnector> {
   const calls: ConnectorCall[] = [];
-  const queued: { status: number; headers?: Record<string, string>; body?: unknown }[] = [];
+  const queued: { status: number; headers?: Record<string, string>; body?: unknown; delayMs?: number }[] = [];
   let seq = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -35,8 +35,13 @@ export async function startCaptureConnector(): Promise<CaptureConnector> {
       const text = Buffer.concat(chunks).toString("utf8");
       calls.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : null, at: Date.now() });
       const next = queued.shift() ?? { status: 200, body: { id: `activity-${++seq}` } };
-      res.writeHead(next.status, { "content-type": "application/json", ...next.headers });
-      res.end(next.body === undefined ? "" : JSON.stringify(next.body));
+      const answer = () => {
+        if (res.destroyed) return;
+        res.writeHead(next.status, { "content-type": "application/json", ...next.headers });
+        res.end(next.body === undefined ? "" : JSON.stringify(next.body));
+      };
+      if (next.delayMs) setTimeout(answer, next.delayMs);
+      else answer();
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));

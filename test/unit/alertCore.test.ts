@@ -153,6 +153,16 @@ describe("per-conversation rate limit", () => {
     // 8 in 2 s: the ninth waits until the first leaves the 2-second window.
     expect(limiter.delayFor("c", 2100)).toBe(900);
   });
+
+  it("hands back a wait longer than allowed instead of sleeping through it", async () => {
+    const limiter = new SlidingWindowLimiter([{ ms: 3_600_000, max: 2 }]);
+    const slept: number[] = [];
+    const sleep = async (ms: number) => void slept.push(ms);
+    expect(await limiter.acquire("c", () => 0, sleep, 10_000)).toBe(0);
+    expect(await limiter.acquire("c", () => 1, sleep, 10_000)).toBe(0);
+    expect(await limiter.acquire("c", () => 2, sleep, 10_000)).toBe(3_600_000 - 2);
+    expect(slept).toEqual([]);
+  });
 });
 
 describe("alert card", () => {

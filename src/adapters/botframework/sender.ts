@@ -96,6 +96,8 @@ export function classify(err: unknown): SendResult {
   return { kind: "fatal", status, reason };
 }
 
+const MAX_LIMIT_WAIT_MS = 10_000;
+
 export interface SenderOptions {
   timeoutMs?: number;
   attempts?: number;
@@ -128,8 +130,10 @@ export function createAlertSender(auth: BotAuth, options: SenderOptions = {}): A
   };
 
   async function once(target: ConversationTarget, work: (context: TurnContext) => Promise<string>): Promise<SendResult> {
+    // Short waits happen here; a conversation at its hourly limit is handed back to the timer.
+    const wait = await perConversation.acquire(target.conversationId, Date.now, sleep, MAX_LIMIT_WAIT_MS);
+    if (wait > 0) return { kind: "throttled", retryAfterMs: wait, reason: "Teams per-conversation message limit" };
     await perBot.acquire("bot", Date.now, sleep);
-    await perConversation.acquire(target.conversationId, Date.now, sleep);
     try {
       let id = "";
       await adapter.continueConversationAsync(appId, reference(target), async (context) => {

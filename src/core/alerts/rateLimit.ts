@@ -43,9 +43,16 @@ export class SlidingWindowLimiter {
     this.sent.set(key, times);
   }
 
-  /** Waits (through `sleep`) until a send fits, then records it. */
-  async acquire(key: string, now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
-    for (let wait = this.delayFor(key, now()); wait > 0; wait = this.delayFor(key, now())) await sleep(wait);
+  /**
+   * Waits (through `sleep`) until a send fits, then records it and resolves with 0. When the wait
+   * would exceed `maxWaitMs` it records nothing and resolves with the wait that would be needed.
+   */
+  async acquire(key: string, now: () => number, sleep: (ms: number) => Promise<void>, maxWaitMs = Infinity): Promise<number> {
+    for (let wait = this.delayFor(key, now()); wait > 0; wait = this.delayFor(key, now())) {
+      if (wait > maxWaitMs) return wait;
+      await sleep(wait);
+    }
     this.record(key, now());
+    return 0;
   }
 }
