@@ -43,8 +43,11 @@ export interface Delivery {
 }
 
 export interface IncidentStore {
-  /** The (job, rule) slot: the current or last incident. */
-  slot(jobKey: string, rule: AlertRule): Promise<Versioned<Incident> | null>;
+  /**
+   * The (job, rule) slot: the current or last incident. Digests (newFailures) are one row per
+   * card, so for them the incident id picks the row.
+   */
+  slot(jobKey: string, rule: AlertRule, incidentId?: string): Promise<Versioned<Incident> | null>;
   /** False when another writer got there first (409 / 412): read again and retry. */
   createSlot(incident: Incident): Promise<boolean>;
   replaceSlot(incident: Incident, etag: string): Promise<boolean>;

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { backOff } from "exponential-backoff";
 import { appName, type ProvisioningEvent } from "../core/event";
 import type { ChatUser, ConversationTarget } from "../core/conversation";
@@ -74,6 +75,7 @@ const MIN_BASELINE_HOURS = 2;
 const STALE_CLAIM_MS = 2 * 60_000;
 const RECENT_ACTIVITY_DAYS = 7;
 const INLINE_RETRY_AFTER_MS = 10_000;
+const DIGEST_OPEN_HOURS = 24;
 
 const isoMinus = (iso: string, minutes: number) => new Date(Date.parse(iso) - minutes * 60_000).toISOString();
 const isoPlus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
@@ -140,6 +142,13 @@ export class AlertService {
       if (signal) await this.raise(signal, job.jobKey, job.app, t, run);
     }
     for (const incident of await this.deps.incidents.activeSlots(isoMinus(now, 24 * 60))) {
+      if (incident.rule === "newFailures" && incident.status === "open" && incident.openedAt < isoMinus(now, DIGEST_OPEN_HOURS * 60)) {
+        await this.update(incident.jobKey, incident.rule, incident.id, run, (current) => {
+          const left = current.affected.filter((a) => !a.resolvedAt).length;
+          return { ...current, status: "resolved", resolvedAt: now, resolution: `Closed after ${DIGEST_OPEN_HOURS} hours; ${left} of the objects listed had not succeeded yet.`, version: current.version + 1 };
+        });
+        continue;
+      }
       if (incident.status !== "open" || (incident.rule !== "failureSpike" && incident.rule !== "removalBurst")) continue;
       run.evaluatedJobs++;
       const t = thresholdsFor(incident.app, perApp, this.defaults);
@@ -200,6 +209,22 @@ export class AlertService {
     this.log(`alert for ${jobKey}/${signal.rule} not stored: too much contention`);
   }
 
+  /** Read-modify-write of one incident under its ETag; `change` returns null when nothing changes. */
+  private async update(jobKey: string, rule: AlertRule, id: string, run: AlertRun, change: (current: Incident) => Incident | null): Promise<Incident | null> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const current = await this.deps.incidents.slot(jobKey, rule, id);
+      if (!current || current.value.id !== id) return null;
+      const next = change(current.value);
+      if (!next) return null;
+      if (await this.deps.incidents.replaceSlot(next, current.etag)) {
+        run.changed.push(next);
+        return next;
+      }
+      await jitter(attempt);
+    }
+    return null;
+  }
+
   private async commit(next: Incident, etag: string, run: AlertRun): Promise<boolean> {
     const ok = await this.deps.incidents.replaceSlot(next, etag);
     if (ok) run.changed.push(next);
@@ -213,7 +238,8 @@ export class AlertService {
       .map((e) => ({ at: e.activityDateTime, identity: upnOf(e) ?? canonicalIdentityKey(e), name: e.sourceIdentity.displayName || e.targetIdentity.displayName || e.sourceIdentity.id, status: e.status, errorCode: e.error?.code ?? "" }));
     if (digestEvents.length === 0) return;
     const now = this.now();
-    const incidentId = `newFailures|${jobKey}|${now}`;
+    // Unique per evaluation: redelivered events never reach here (they are not new), so no dedupe key is needed.
+    const incidentId = `newFailures|${jobKey}|${now}|${randomUUID().slice(0, 8)}`;
     for (let attempt = 0; attempt < 8; attempt++) {
       const state = await this.deps.incidents.digest(jobKey);
       const step = digestStep(state?.value ?? {}, digestEvents, incidentId);
@@ -225,20 +251,17 @@ export class AlertService {
       const touched = new Map<string, { recurring: typeof step.recurring; resolved: typeof step.resolved }>();
       for (const o of step.recurring) touched.set(o.incidentId, { recurring: [...(touched.get(o.incidentId)?.recurring ?? []), o], resolved: touched.get(o.incidentId)?.resolved ?? [] });
       for (const o of step.resolved) touched.set(o.incidentId, { recurring: touched.get(o.incidentId)?.recurring ?? [], resolved: [...(touched.get(o.incidentId)?.resolved ?? []), o] });
-      const slot = await this.deps.incidents.slot(jobKey, "newFailures");
-      if (slot && touched.has(slot.value.id)) {
-        const change = touched.get(slot.value.id)!;
-        const affected = slot.value.affected.map((a) => {
-          const rec = change.recurring.find((o) => o.identity === a.identity);
-          const res = change.resolved.find((o) => o.identity === a.identity);
-          return { ...a, ...(rec ? { count: rec.count } : {}), ...(res ? { resolvedAt: res.resolvedAt } : {}) };
+      for (const [id, change] of touched) {
+        await this.update(jobKey, "newFailures", id, run, (current) => {
+          const affected = current.affected.map((a) => {
+            const rec = change.recurring.find((o) => o.identity === a.identity);
+            const res = change.resolved.find((o) => o.identity === a.identity);
+            return { ...a, ...(rec ? { count: rec.count } : {}), ...(res ? { resolvedAt: res.resolvedAt } : {}) };
+          });
+          if (JSON.stringify(affected) === JSON.stringify(current.affected)) return null;
+          const allResolved = affected.every((a) => a.resolvedAt);
+          return { ...current, affected, status: allResolved ? "resolved" : current.status, resolvedAt: allResolved ? now : current.resolvedAt, resolution: allResolved ? "Every object on this card has succeeded since." : current.resolution, version: current.version + 1 };
         });
-        const open = affected.filter((a) => !a.resolvedAt).length;
-        await this.commit(
-          { ...slot.value, affected, status: open === 0 ? "resolved" : "open", resolvedAt: open === 0 ? now : null, resolution: open === 0 ? "Every object on this card has since succeeded." : null, version: slot.value.version + 1 },
-          slot.etag,
-          run,
-        );
       }
       if (step.fresh.length > 0) {
         const fresh = step.fresh.slice(0, 8);
@@ -267,9 +290,8 @@ export class AlertService {
           resolvedAt: null,
           resolution: null,
         };
-        const current = await this.deps.incidents.slot(jobKey, "newFailures");
-        const ok = current ? await this.deps.incidents.replaceSlot(incident, current.etag) : await this.deps.incidents.createSlot(incident);
-        if (ok) run.changed.push(incident);
+        // Each digest is its own card (and row), so later recurrences and successes can update it.
+        if (await this.deps.incidents.createSlot(incident)) run.changed.push(incident);
       }
       return;
     }
@@ -354,7 +376,7 @@ export class AlertService {
     await this.deps.incidents.replaceDelivery(next, claim.etag);
     if (result.kind === "ok") {
       // The incident may have moved on while we were sending: bring the card up to date once.
-      const latest = await this.deps.incidents.slot(incident.jobKey, incident.rule);
+      const latest = await this.deps.incidents.slot(incident.jobKey, incident.rule, incident.id);
       if (latest && latest.value.id === incident.id && latest.value.version > incident.version) {
         const again = (await this.deps.incidents.deliveries(incident.id)).find((x) => x.value.conversationId === target.conversationId) ?? null;
         await this.deliverTo(latest.value, target, again);
@@ -433,23 +455,17 @@ export class AlertService {
     const ref = data as { action?: string; jobKey?: string; rule?: string; incident?: string; minutes?: number };
     if (!ref.jobKey || !ref.rule || !ALL_RULES.includes(ref.rule as AlertRule)) return info("Unknown alert", "This button does not name an alert provbot knows.");
     const now = this.now();
-    const slot = await this.deps.incidents.slot(ref.jobKey, ref.rule as AlertRule);
+    const rule = ref.rule as AlertRule;
+    const slot = await this.deps.incidents.slot(ref.jobKey, rule, ref.incident);
     const incident = slot && slot.value.id === ref.incident ? slot : null;
     switch (ref.action) {
       case "ack": {
         if (!incident) return info("Alert closed", "This alert has been replaced by a newer one for the same job; its card is no longer updated.");
-        for (let attempt = 0; attempt < 8; attempt++) {
-          const current = attempt === 0 ? incident : await this.deps.incidents.slot(ref.jobKey, ref.rule as AlertRule);
-          if (!current) return null;
-          const next = acknowledge(current.value, from.name || from.id, now);
-          if (!next) return null; // already acknowledged: the card says by whom
-          if (await this.deps.incidents.replaceSlot(next, current.etag)) {
-            await this.deliver(next, await this.deps.subs.subscribed());
-            return null; // the card itself changes, for everyone
-          }
-          await jitter(attempt);
-        }
-        return info("Try again", "The alert changed while acknowledging it.");
+        const run: AlertRun = { evaluatedJobs: 0, changed: [], deliveries: [] };
+        const next = await this.update(ref.jobKey, rule, incident.value.id, run, (current) => acknowledge(current, from.name || from.id, now));
+        // The card itself changes, for everyone who has it; already acknowledged: the card says by whom.
+        if (next) await this.deliver(next, await this.deps.subs.subscribed());
+        return null;
       }
       case "mute": {
         const app = slot?.value.app ?? "";

@@ -416,17 +416,30 @@ describe("timeouts and late changes", () => {
 
 describe("new failures digest", () => {
   it("one card per app for new failing objects; recurrences count up; a later success marks them resolved", async () => {
-    const s = stack();
+    let now = Date.now();
+    const s = stack({ now: () => new Date(now) });
     const { jobId, app } = uniqueJob("Salesforce");
     await say(s, "subscribe to digest", connector.url, "conv-digest");
-    const t = Date.now();
+    const t = now;
     await s.ingest([1, 2, 3].map((u) => provisioningRecord({ jobId, app, at: new Date(t - 60_000), user: u, status: "failure", errorCode: "SalesforceDuplicateUsername" })));
     await waitUntil("the digest", () => alertCalls(connector, "conv-digest", "New failures").length === 1);
-    expect(cardJson(alertCalls(connector, "conv-digest", "New failures")[0]!)).toContain("3 objects started failing");
+    const first = alertCalls(connector, "conv-digest", "New failures")[0]!;
+    expect(cardJson(first)).toContain("3 objects started failing");
+    // A second digest card for a new failing object; then user 1 fails again and user 2 succeeds:
+    // both changes land on the first card, which reported them.
+    await s.ingest([provisioningRecord({ jobId, app, at: new Date(t - 45_000), user: 4, status: "failure" })]);
+    await waitUntil("the second digest", () => alertCalls(connector, "conv-digest", "1 object started failing").length === 1);
     await s.ingest([provisioningRecord({ jobId, app, at: new Date(t - 30_000), user: 1, status: "failure", errorCode: "SalesforceDuplicateUsername" })]);
-    await waitUntil("the recurrence", () => alertCalls(connector, "conv-digest", "failed 2×").length === 1);
     await s.ingest([provisioningRecord({ jobId, app, at: new Date(t), user: 2, status: "success" })]);
     await waitUntil("the resolution", () => alertCalls(connector, "conv-digest", "User 2 (user2@contoso.com) · SalesforceDuplicateUsername · resolved").length === 1);
-    expect(alertCalls(connector, "conv-digest", "New failures").filter((c) => c.method === "POST")).toHaveLength(1);
+    const updates = connector.calls.filter((c) => c.method === "PUT" && c.path.startsWith("/v3/conversations/conv-digest/"));
+    const firstId = `activity-${connector.calls.indexOf(first) + 1}`;
+    expect(updates.map((c) => c.path.split("/").pop())).toEqual([firstId, firstId]);
+    expect(cardJson(updates[1]!)).toContain("User 1 (user1@contoso.com) · failed 2×");
+    expect(alertCalls(connector, "conv-digest", "New failures").filter((c) => c.method === "POST")).toHaveLength(2);
+    // A day later the timer closes the digests that are still open.
+    now += 25 * 3_600_000;
+    await s.alerts.tick();
+    expect(alertCalls(connector, "conv-digest", "Closed after 24 hours")).toHaveLength(2);
   });
 });

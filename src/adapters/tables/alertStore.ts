@@ -116,13 +116,14 @@ export class TableAlertStore extends Lazy implements IncidentStore, ThresholdSto
     super(factory.table("alerts"));
   }
 
-  private slotKey(jobKey: string, rule: AlertRule) {
-    return { partitionKey: "slot", rowKey: `${jobKey}|${rule}` };
+  private slotKey(jobKey: string, rule: AlertRule, incidentId?: string) {
+    const suffix = rule === "newFailures" ? `|${keyPart(incidentId ?? "", 300)}` : "";
+    return { partitionKey: "slot", rowKey: `${jobKey}|${rule}${suffix}` };
   }
 
   private incidentEntity(i: Incident): Record<string, unknown> {
     const { topErrors, affected, ...rest } = i;
-    return { ...this.slotKey(i.jobKey, i.rule), ...rest, cycleId: i.cycleId ?? "", ackBy: i.ackBy ?? "", ackAt: i.ackAt ?? "", resolvedAt: i.resolvedAt ?? "", resolution: i.resolution ?? "", topErrors: JSON.stringify(topErrors), affected: JSON.stringify(affected) };
+    return { ...this.slotKey(i.jobKey, i.rule, i.id), ...rest, cycleId: i.cycleId ?? "", ackBy: i.ackBy ?? "", ackAt: i.ackAt ?? "", resolvedAt: i.resolvedAt ?? "", resolution: i.resolution ?? "", topErrors: JSON.stringify(topErrors), affected: JSON.stringify(affected) };
   }
 
   private toIncident(e: Record<string, unknown>): Incident {
@@ -153,9 +154,10 @@ export class TableAlertStore extends Lazy implements IncidentStore, ThresholdSto
     };
   }
 
-  async slot(jobKey: string, rule: AlertRule): Promise<Versioned<Incident> | null> {
+  async slot(jobKey: string, rule: AlertRule, incidentId?: string): Promise<Versioned<Incident> | null> {
     await this.init();
-    const k = this.slotKey(jobKey, rule);
+    if (rule === "newFailures" && !incidentId) return null;
+    const k = this.slotKey(jobKey, rule, incidentId);
     const e = await this.table.getEntity<Record<string, unknown>>(k.partitionKey, k.rowKey).catch((err) => {
       if (status(err) === 404) return null;
       throw err;
