@@ -5,6 +5,7 @@ import { DEFAULT_THRESHOLDS, type Signal } from "../../src/core/alerts/rules";
 import { SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS } from "../../src/core/alerts/rateLimit";
 import { alertCard } from "../../src/core/alerts/views";
 import { classify, retryAfterMs } from "../../src/adapters/botframework/sender";
+import { lifecycleEvent } from "../../src/adapters/botframework/endpoint";
 
 const target = { conversationId: "c1", serviceUrl: "http://127.0.0.1:1/", tenantId: "t", conversationType: "channel" as const };
 const NOW = "2026-11-22T10:00:00.000Z";
@@ -193,5 +194,22 @@ describe("send results", () => {
     expect(retryAfterMs("3")).toBe(3000);
     expect(retryAfterMs(new Date(Date.UTC(2026, 10, 22, 10, 0, 30)).toUTCString(), Date.UTC(2026, 10, 22, 10, 0, 0))).toBe(30_000);
     expect(retryAfterMs(null)).toBe(1000);
+  });
+});
+
+describe("install and uninstall, as Teams reports them", () => {
+  const bot = { id: "28:bot", name: "provbot" };
+  it.each([
+    ["installationUpdate add", { type: "installationUpdate", action: "add" }, "installed"],
+    ["installationUpdate remove", { type: "installationUpdate", action: "remove" }, "uninstalled"],
+    ["installationUpdate add-upgrade", { type: "installationUpdate", action: "add-upgrade" }, null],
+    ["installationUpdate remove-upgrade", { type: "installationUpdate", action: "remove-upgrade" }, null],
+    ["team deleted", { type: "conversationUpdate", channelData: { eventType: "teamDeleted" } }, "uninstalled"],
+    ["bot removed from the team", { type: "conversationUpdate", membersRemoved: [{ id: "28:bot" }] }, "uninstalled"],
+    ["someone else removed", { type: "conversationUpdate", membersRemoved: [{ id: "29:user" }] }, null],
+    ["bot added (installationUpdate greets instead)", { type: "conversationUpdate", membersAdded: [{ id: "28:bot" }] }, null],
+    ["a message", { type: "message", text: "hi" }, null],
+  ])("%s", (_name, activity, expected) => {
+    expect(lifecycleEvent({ ...activity, recipient: bot } as never)).toBe(expected);
   });
 });

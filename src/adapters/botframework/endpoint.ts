@@ -80,8 +80,9 @@ function toActivity(reply: Reply): Partial<Activity> {
 }
 
 /**
- * Install and uninstall, as Teams reports them: installationUpdate add/remove (an upgrade is
- * neither), the bot added to or removed from a conversation, or the team deleted.
+ * Install and uninstall, as Teams reports them: installationUpdate add/remove in every scope (an
+ * upgrade is neither); the bot removed from a conversation, or the team deleted, also uninstall.
+ * (Teams also sends conversationUpdate membersAdded on install; greeting on both would greet twice.)
  */
 export function lifecycleEvent(activity: Partial<Activity>): "installed" | "uninstalled" | null {
   if (activity.type === ActivityTypes.InstallationUpdate) {
@@ -94,7 +95,6 @@ export function lifecycleEvent(activity: Partial<Activity>): "installed" | "unin
     if (eventType === "teamDeleted") return "uninstalled";
     const bot = activity.recipient?.id;
     if (bot && activity.membersRemoved?.some((m) => m.id === bot)) return "uninstalled";
-    if (bot && activity.membersAdded?.some((m) => m.id === bot) && activity.conversation?.conversationType !== "personal") return "installed";
   }
   return null;
 }
