@@ -57,6 +57,40 @@ function disable(jobId: string, app: string, i: number, at: Date): Record<string
   };
 }
 
+const COST_EVENTS = Number(process.env["BENCH_ALERT_COST_EVENTS"] ?? 10_000);
+
+/** Live events (the last 30 minutes) through /api/ingest on a fresh host: events per second. */
+async function ingestRate(azuritePort: number, alerts: "on" | "off"): Promise<number> {
+  const port = await freePort();
+  const key = `cost-${alerts}`;
+  const host = startChild({
+    name: "host",
+    command: process.execPath,
+    args: ["-r", toolPaths(root).childGuard, toolPaths(root).localHost],
+    env: { PORT: String(port), AZURITE_TABLE_PORT: String(azuritePort), FUNCTION_KEY: key, PROVBOT_TIMERS: "off", PROVBOT_TABLE_PREFIX: `benchcost${alerts}`, PROVBOT_ALERTS: alerts },
+    quiet: true,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntil("host", async () => (await fetch(`${url}/api/health`)).ok, { timeoutMs: 30_000, child: host });
+    const now = Date.now();
+    const records = Array.from({ length: COST_EVENTS }, (_, i) => {
+      const r = disable(`cost-job-${i % 5}`, `Cost App ${i % 5}`, i, new Date(now - 30 * 60_000 + Math.floor((i / COST_EVENTS) * 29 * 60_000)));
+      r["provisioningAction"] = "update";
+      if (i % 25 === 0) r["provisioningStatusInfo"] = { status: "failure", errorInformation: { errorCode: "UnprocessableEntity", reason: "bench", errorCategory: "nonServiceFailure" } };
+      return r;
+    });
+    const t0 = performance.now();
+    for (let i = 0; i < records.length; i += 1000) {
+      const res = await fetch(`${url}/api/ingest`, { method: "POST", headers: { "content-type": "application/json", "x-functions-key": key }, body: JSON.stringify(records.slice(i, i + 1000)) });
+      if (!res.ok) throw new Error(`ingest answered ${res.status}`);
+    }
+    return COST_EVENTS / ((performance.now() - t0) / 1000);
+  } finally {
+    await stopChild(host);
+  }
+}
+
 async function main(): Promise<void> {
   const azuritePort = await freePort();
   const azurite = await startAzurite({ root, port: azuritePort, quiet: true });
@@ -129,6 +163,8 @@ async function main(): Promise<void> {
       await ingest(Array.from({ length: 5 }, (_, i) => disable(jobId, app, 100 + i, at(40 + i))));
       toUpdate.push((await waitFor("PUT", app, from)) - t0);
     }
+    const rateOn = await ingestRate(azuritePort, "on");
+    const rateOff = await ingestRate(azuritePort, "off");
     const posts = arrivals.filter((a) => a.method === "POST" && a.card.includes("Burst of disables")).length;
     const c = summarize(toCard);
     const u = summarize(toUpdate);
@@ -146,6 +182,8 @@ ${machineLine()}. Built local host on in-memory Azurite with the demo tenant loa
 The slow tail is provbot keeping to Teams' per-conversation limit (at most 8 messages in 2 seconds): this run sends two messages per burst to a single conversation, so every fourth burst waits for the window to clear. Without that wait the card arrives at about the p50.
 
 Alert cards posted: ${posts} for ${BURSTS} bursts (one each; the growth updated the same card). Target p95 < 5 s: ${c.p95 < 5000 ? "met" : "**missed**"}.
+
+Cost on the ingest path: ${COST_EVENTS.toLocaleString("en-US")} live events (5 jobs, the last 30 minutes, 1 in 25 failing) through \`/api/ingest\` in calls of 1,000, each on a fresh store: **${Math.round(rateOn)} events/s with alerts on, ${Math.round(rateOff)} events/s with \`PROVBOT_ALERTS=off\`** (${Math.round((1 - rateOn / rateOff) * 100)}% slower). Each call re-reads the windows of the jobs it touched and their hourly counts; backfills older than \`PROVBOT_ALERT_MAX_AGE_MINUTES\` skip that.
 
 Compared with an Azure Monitor log search alert on the provisioning logs: the logs reach the workspace after the ingestion latency Microsoft documents (on average 20 seconds to 3 minutes), and the rule then runs on its own schedule (every minute at the shortest), so the first notification comes about 1 to 4 minutes after the events, without the job, cycle or baseline context. Both paths share the delay before Entra publishes the events (diagnostic settings to Event Hub, or Graph); provbot adds the figures above on top of that.
 `;
