@@ -76,6 +76,7 @@ const STALE_CLAIM_MS = 2 * 60_000;
 const RECENT_ACTIVITY_DAYS = 7;
 const INLINE_RETRY_AFTER_MS = 10_000;
 const DIGEST_OPEN_HOURS = 24;
+const BASELINE_CACHE_MS = 10 * 60_000;
 
 const isoMinus = (iso: string, minutes: number) => new Date(Date.parse(iso) - minutes * 60_000).toISOString();
 const isoPlus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
@@ -83,6 +84,7 @@ const isoPlus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toIS
 export class AlertService {
   private readonly defaults: Thresholds;
   private readonly maxAgeMinutes: number;
+  private readonly baselines = new Map<string, { at: number; value: JobBaseline }>();
   constructor(private readonly deps: AlertDeps) {
     this.defaults = deps.defaults ?? DEFAULT_THRESHOLDS;
     this.maxAgeMinutes = deps.maxAgeMinutes ?? 360;
@@ -166,13 +168,26 @@ export class AlertService {
     const from = isoMinus(end, t.windowMinutes);
     const rows = await this.deps.query.windowEvents(jobKey, from, isoPlus(end, 1), WINDOW_ROWS);
     const window = rows.map(windowEvent);
-    const baseline = await this.baseline(jobKey, from);
+    const baseline = await this.baseline(jobKey, from, t.windowMinutes);
     return [failureSpike(window, baseline, t), removalBurst(window, baseline, t)].filter((s): s is Signal => s !== null);
   }
 
-  /** Mean failures and removals per window over the trailing week, from the hourly counts. */
-  async baseline(jobKey: string, windowStart: string): Promise<JobBaseline> {
-    const t = this.defaults.windowMinutes;
+  /**
+   * Mean failures and removals per window over the trailing week, from the hourly counts. A week's
+   * mean barely moves within minutes, so it is kept for BASELINE_CACHE_MS per job and window size
+   * (every batch would otherwise re-read eight day partitions per job).
+   */
+  async baseline(jobKey: string, windowStart: string, windowMinutes: number): Promise<JobBaseline> {
+    const key = `${jobKey}|${windowMinutes}`;
+    const cached = this.baselines.get(key);
+    const nowMs = Date.parse(this.now());
+    if (cached && nowMs - cached.at < BASELINE_CACHE_MS) return cached.value;
+    const value = await this.readBaseline(jobKey, windowStart, windowMinutes);
+    this.baselines.set(key, { at: nowMs, value });
+    return value;
+  }
+
+  private async readBaseline(jobKey: string, windowStart: string, t: number): Promise<JobBaseline> {
     const startHour = windowStart.slice(0, 13).replace(/[-T]/g, "");
     const rows = (await this.deps.query.counts([jobKey], isoMinus(windowStart, BASELINE_DAYS * 1440), windowStart)).filter((r) => r.hour < startHour);
     if (rows.length === 0) return { failuresPerWindow: 0, removalsPerWindow: 0, cycleMinutes: 40 };

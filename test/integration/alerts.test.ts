@@ -235,6 +235,30 @@ describe("failure spikes against the job's own baseline", () => {
   });
 });
 
+describe("per-app thresholds", () => {
+  it("a longer window compares against the baseline per that window", async () => {
+    const s = stack();
+    const wide = uniqueJob("Zendesk");
+    const narrow = uniqueJob("Slack");
+    await say(s, "subscribe", connector.url, "conv-window");
+    const now = Date.now();
+    // Six hours of history ending an hour ago: 4 failures in every half hour (8 an hour), both jobs.
+    const history: Record<string, unknown>[] = [];
+    for (let w = 1; w <= 12; w++) {
+      const end = new Date(now - w * 30 * 60_000 - 60 * 60_000);
+      for (const job of [wide, narrow]) history.push(...burst(4, { ...job, status: "failure", end, firstUser: w * 100 }));
+    }
+    await ingestItems(history.map((record, index) => ({ index, record })), "test", { store: s.store, deadLetters: s.deps.deadLetters });
+    await say(s, `threshold ${wide.app} window 60`, connector.url, "conv-window");
+    // 20 failures now: 5× the half-hourly baseline, but only 2.5× the hourly one.
+    await s.ingest(burst(20, { ...narrow, status: "failure", end: new Date(now) }));
+    await s.ingest(burst(20, { ...wide, status: "failure", end: new Date(now) }));
+    await waitUntil("the narrow job's spike", () => alertCalls(connector, "conv-window", `Failure spike · ${narrow.app}`).length === 1);
+    expect(cardJson(alertCalls(connector, "conv-window", `Failure spike · ${narrow.app}`)[0]!)).toMatch(/usually 3\.\d per 30 min/);
+    expect(alertCalls(connector, "conv-window", `Failure spike · ${wide.app}`)).toHaveLength(0);
+  });
+});
+
 describe("card actions", () => {
   it("Acknowledge updates the card in place for every conversation; Show affected lists them; Mute silences the app", async () => {
     const s = stack();
