@@ -77,6 +77,7 @@ const RECENT_ACTIVITY_DAYS = 7;
 const INLINE_RETRY_AFTER_MS = 10_000;
 const DIGEST_OPEN_HOURS = 24;
 const BASELINE_CACHE_MS = 10 * 60_000;
+const MAX_ATTEMPTS = 10;
 
 const isoMinus = (iso: string, minutes: number) => new Date(Date.parse(iso) - minutes * 60_000).toISOString();
 const isoPlus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
@@ -378,7 +379,8 @@ export class AlertService {
       case "throttled":
       case "transient": {
         const wait = result.kind === "throttled" ? result.retryAfterMs : Math.min(30 * 60_000, 60_000 * 2 ** Math.min(attempts - 1, 5));
-        next = { ...d, state: attempts >= 10 ? "failed" : "pending", version: activityId ? d.version - 1 : d.version, attempts, nextAttemptAt: isoPlus(this.now(), wait), lastResult: `${result.kind}: ${result.reason}` };
+        // Pending covers both a card not yet posted and an update not yet applied (activityId says which).
+        next = { ...d, state: attempts >= MAX_ATTEMPTS ? "failed" : "pending", attempts, nextAttemptAt: isoPlus(this.now(), wait), lastResult: `${result.kind}: ${result.reason}` };
         break;
       }
       case "fatal":
@@ -386,8 +388,6 @@ export class AlertService {
         this.log(`alert to ${target.conversationId} failed: ${result.status} ${result.reason}`);
         break;
     }
-    // A pending update keeps the card's old version so the retry knows it is behind.
-    if (next.state === "pending" && activityId) next = { ...next, state: "sent", version: Math.min(next.version, incident.version - 1) };
     await this.deps.incidents.replaceDelivery(next, claim.etag);
     if (result.kind === "ok") {
       // The incident may have moved on while we were sending: bring the card up to date once.

@@ -373,8 +373,9 @@ describe("sending", () => {
     expect(gap).toBeGreaterThanOrEqual(950);
   });
 
-  it("a long Retry-After leaves the delivery pending for the timer instead of blocking", async () => {
-    const s = stack();
+  it("a long Retry-After leaves the delivery pending for the timer instead of blocking; the timer sends it when due", async () => {
+    let now = Date.now();
+    const s = stack({ now: () => new Date(now) });
     await say(s, "subscribe", other.url, "conv-429-long");
     other.respondWith({ status: 429, headers: { "retry-after": "120" }, body: {} });
     const started = Date.now();
@@ -384,10 +385,35 @@ describe("sending", () => {
     const deliveries = await s.alertStore.deliveries(slots[0]!.id);
     expect(deliveries[0]!.value).toMatchObject({ state: "pending", activityId: null });
     expect(Date.parse(deliveries[0]!.value.nextAttemptAt!) - Date.now()).toBeGreaterThan(100_000);
-    // The timer does not retry before that time.
+    // The timer does not retry before that time, and does once it has passed.
     const before = other.calls.length;
     await s.alerts.tick();
     expect(other.calls.length).toBe(before);
+    now += 121_000;
+    await s.alerts.tick();
+    expect(other.calls.slice(before).filter((c) => c.method === "POST" && cardJson(c).includes("Burst"))).toHaveLength(1);
+    expect((await s.alertStore.deliveries(slots[0]!.id))[0]!.value).toMatchObject({ state: "sent", activityId: expect.stringMatching(/^activity-/) });
+  });
+
+  it("an update that fails stays pending with its activity id and is applied by the timer (in place, not a new card)", async () => {
+    let now = Date.now();
+    const s = stack({ now: () => new Date(now) });
+    const { jobId, app } = uniqueJob("Adobe");
+    await say(s, "subscribe", other.url, "conv-upd");
+    const before = other.calls.length;
+    await s.ingest(burst(22, { jobId, app, action: "disable", end: new Date(now) }));
+    other.respondWith(...Array.from({ length: 4 }, () => ({ status: 503, body: {} })));
+    await s.ingest(burst(8, { jobId, app, action: "disable", end: new Date(now), firstUser: 400 }));
+    const [slot] = await s.alertStore.activeSlots("2000-01-01");
+    const pending = (await s.alertStore.deliveries(slot!.id))[0]!.value;
+    expect(pending).toMatchObject({ state: "pending", activityId: expect.stringMatching(/^activity-/), version: 2 });
+    now += 61_000;
+    await s.alerts.tick();
+    const mine = other.calls.slice(before).filter((c) => cardJson(c).includes("Burst"));
+    expect(mine.filter((c) => c.method === "POST")).toHaveLength(1);
+    expect(cardJson(mine[mine.length - 1]!)).toContain("30 disables/deletes");
+    expect(mine[mine.length - 1]!.method).toBe("PUT");
+    expect((await s.alertStore.deliveries(slot!.id))[0]!.value).toMatchObject({ state: "sent", version: 2 });
   });
 
   it("5xx and timeouts are retried with backoff; a persistent 5xx ends as pending, not as an exception", async () => {
@@ -398,7 +424,7 @@ describe("sending", () => {
     await storm(s, []);
     const calls = other.calls.slice(before).filter((c) => cardJson(c).includes("Burst"));
     expect(calls).toHaveLength(3);
-    expect(other.calls.filter((c) => c.method === "PUT")).toHaveLength(0);
+    expect(calls.filter((c) => c.method === "PUT")).toHaveLength(0);
 
     const s2 = stack();
     await say(s2, "subscribe", other.url, "conv-5xx-2");
