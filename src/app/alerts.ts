@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { backOff } from "exponential-backoff";
 import { appName, type ProvisioningEvent } from "../core/event";
 import type { ChatUser, ConversationTarget } from "../core/conversation";
 import { normaliseName } from "../core/names";
@@ -15,7 +14,7 @@ import {
   type Thresholds,
   type WindowEvent,
 } from "../core/alerts/rules";
-import { acknowledge, applySignal, digestStep, resolveIfQuiet, resolveSilence, type Incident } from "../core/alerts/incident";
+import { acknowledge, applySignal, digestStep, resolveIfQuiet, resolveSilence, type FailingObject, type Incident } from "../core/alerts/incident";
 import {
   ALL_RULES,
   DEFAULT_RULES,
@@ -74,10 +73,10 @@ const BASELINE_DAYS = 7;
 const MIN_BASELINE_HOURS = 2;
 const STALE_CLAIM_MS = 2 * 60_000;
 const RECENT_ACTIVITY_DAYS = 7;
-const INLINE_RETRY_AFTER_MS = 10_000;
 const DIGEST_OPEN_HOURS = 24;
 const BASELINE_CACHE_MS = 10 * 60_000;
 const MAX_ATTEMPTS = 10;
+const SEEN_CACHE_MS = 10 * 60_000;
 
 const isoMinus = (iso: string, minutes: number) => new Date(Date.parse(iso) - minutes * 60_000).toISOString();
 const isoPlus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
@@ -86,6 +85,7 @@ export class AlertService {
   private readonly defaults: Thresholds;
   private readonly maxAgeMinutes: number;
   private readonly baselines = new Map<string, { at: number; value: JobBaseline }>();
+  private readonly seenTargets = new Map<string, { at: number; key: string }>();
   constructor(private readonly deps: AlertDeps) {
     this.defaults = deps.defaults ?? DEFAULT_THRESHOLDS;
     this.maxAgeMinutes = deps.maxAgeMinutes ?? 360;
@@ -144,7 +144,8 @@ export class AlertService {
       const signal = silentJob(job.lastAt, now, { failuresPerWindow: 0, removalsPerWindow: 0, cycleMinutes: usualCycleMinutes(job.cycleStarts) }, recent, t);
       if (signal) await this.raise(signal, job.jobKey, job.app, t, run);
     }
-    for (const incident of await this.deps.incidents.activeSlots(isoMinus(now, 24 * 60))) {
+    const active = await this.deps.incidents.activeSlots(isoMinus(now, 24 * 60));
+    for (const incident of active) {
       if (incident.rule === "newFailures" && incident.status === "open" && incident.openedAt < isoMinus(now, DIGEST_OPEN_HOURS * 60)) {
         await this.update(incident.jobKey, incident.rule, incident.id, run, (current) => {
           const left = current.affected.filter((a) => !a.resolvedAt).length;
@@ -161,7 +162,7 @@ export class AlertService {
       const resolved = resolveIfQuiet(slot.value, firing, now);
       if (resolved) await this.commit(resolved, slot.etag, run);
     }
-    await this.deliverAll(run, true);
+    await this.deliverAll(run, active);
     return run;
   }
 
@@ -211,7 +212,7 @@ export class AlertService {
   /** Opens or updates the (rule, job) incident for a signal, under ETag concurrency. */
   private async raise(signal: Signal, jobKey: string, app: string, t: Thresholds, run: AlertRun): Promise<void> {
     for (let attempt = 0; attempt < 8; attempt++) {
-      const current = await this.deps.incidents.slot(jobKey, signal.rule as AlertRule);
+      const current = await this.deps.incidents.slot(jobKey, signal.rule);
       const { next, change } = applySignal(current?.value ?? null, signal, { jobKey, app, now: this.now(), windowMinutes: t.windowMinutes });
       if (change === "none") return;
       const ok = current ? await this.deps.incidents.replaceSlot(next, current.etag) : await this.deps.incidents.createSlot(next);
@@ -264,15 +265,13 @@ export class AlertService {
         continue;
       }
       // Recurrences and resolutions update the cards that reported those objects.
-      const touched = new Map<string, { recurring: typeof step.recurring; resolved: typeof step.resolved }>();
-      for (const o of step.recurring) touched.set(o.incidentId, { recurring: [...(touched.get(o.incidentId)?.recurring ?? []), o], resolved: touched.get(o.incidentId)?.resolved ?? [] });
-      for (const o of step.resolved) touched.set(o.incidentId, { recurring: touched.get(o.incidentId)?.recurring ?? [], resolved: [...(touched.get(o.incidentId)?.resolved ?? []), o] });
-      for (const [id, change] of touched) {
+      const touched = new Map<string, FailingObject[]>();
+      for (const o of [...step.recurring, ...step.resolved]) touched.set(o.incidentId, [...(touched.get(o.incidentId) ?? []), o]);
+      for (const [id, changed] of touched) {
         await this.update(jobKey, "newFailures", id, run, (current) => {
           const affected = current.affected.map((a) => {
-            const rec = change.recurring.find((o) => o.identity === a.identity);
-            const res = change.resolved.find((o) => o.identity === a.identity);
-            return { ...a, ...(rec ? { count: rec.count } : {}), ...(res ? { resolvedAt: res.resolvedAt } : {}) };
+            const o = changed.find((x) => x.identity === a.identity);
+            return o ? { ...a, count: o.count, ...(o.resolvedAt ? { resolvedAt: o.resolvedAt } : {}) } : a;
           });
           if (JSON.stringify(affected) === JSON.stringify(current.affected)) return null;
           const allResolved = affected.every((a) => a.resolvedAt);
@@ -315,9 +314,10 @@ export class AlertService {
 
   // ---- Delivery -----------------------------------------------------------------------------
 
-  private async deliverAll(run: AlertRun, includeActive = false): Promise<void> {
+  /** Delivers what changed in this run, and (on the timer) every active incident, newest version first. */
+  private async deliverAll(run: AlertRun, active: Incident[] = []): Promise<void> {
     const incidents = new Map(run.changed.map((i) => [i.id, i]));
-    if (includeActive) for (const i of await this.deps.incidents.activeSlots(isoMinus(this.now(), 24 * 60))) if (!incidents.has(i.id)) incidents.set(i.id, i);
+    for (const i of active) if (!incidents.has(i.id)) incidents.set(i.id, i);
     if (incidents.size === 0) return;
     const subs = await this.deps.subs.subscribed();
     for (const incident of incidents.values()) run.deliveries.push(...(await this.deliver(incident, subs)));
@@ -373,7 +373,7 @@ export class AlertService {
         break;
       case "gone":
         next = { ...d, state: "gone", attempts, lastResult: `gone ${result.status}` };
-        await this.deps.subs.remove(target.conversationId);
+        await this.uninstalled(target);
         this.log(`conversation ${target.conversationId} is gone (${result.status}); its subscription was removed`);
         break;
       case "throttled":
@@ -404,15 +404,27 @@ export class AlertService {
 
   async installed(target: ConversationTarget): Promise<void> {
     await this.deps.subs.touch(target, this.now());
+    this.seenTargets.set(target.conversationId, { at: Date.parse(this.now()), key: JSON.stringify(target) });
+  }
+
+  /**
+   * Every message refreshes where to reach its conversation, but a target this process wrote
+   * unchanged within SEEN_CACHE_MS is not written again (one Table write per message otherwise).
+   */
+  async seen(target: ConversationTarget): Promise<void> {
+    const known = this.seenTargets.get(target.conversationId);
+    if (known && known.key === JSON.stringify(target) && Date.parse(this.now()) - known.at < SEEN_CACHE_MS) return;
+    await this.installed(target);
   }
 
   async uninstalled(target: ConversationTarget): Promise<void> {
+    this.seenTargets.delete(target.conversationId);
     await this.deps.subs.remove(target.conversationId);
   }
 
   async command(cmd: AlertCommand, target: ConversationTarget): Promise<Answer> {
     const now = this.now();
-    await this.deps.subs.touch(target, now);
+    // save() merges the target in, so the row exists afterwards even if seen() skipped its write.
     const sub = (await this.deps.subs.get(target.conversationId)) ?? newSubscription(target, now);
     // Commands are rare and must see a job that started sending a moment ago.
     const jobs = await this.deps.query.jobs(true);
@@ -534,11 +546,15 @@ function resolveApps(phrases: string[], jobs: JobInfo[]): { names: string[] } | 
 }
 
 function subscribeTo(sub: Subscription, apps: string[], rules: AlertRule[] | null): Subscription {
-  const wasAll = sub.subscribed && sub.apps.length === 0;
-  const nextApps = apps.length === 0 ? [] : wasAll ? [] : [...new Set([...(sub.subscribed ? sub.apps : []), ...apps])];
-  const exceptApps = apps.length === 0 ? [] : sub.exceptApps.filter((a) => !apps.some((x) => normaliseName(x) === normaliseName(a)));
-  const nextRules = rules ? [...new Set([...(sub.subscribed ? sub.rules : rules.includes("newFailures") && rules.length === 1 ? DEFAULT_RULES : []), ...rules])] : sub.subscribed ? sub.rules : [...DEFAULT_RULES];
-  return { ...sub, subscribed: true, apps: nextApps, exceptApps, rules: nextRules };
+  const same = (a: string) => apps.some((x) => normaliseName(x) === normaliseName(a));
+  // No apps named, or already subscribed to every app: every app (minus nothing named here).
+  const everyApp = apps.length === 0 || (sub.subscribed && sub.apps.length === 0);
+  const nextApps = everyApp ? [] : [...new Set([...(sub.subscribed ? sub.apps : []), ...apps])];
+  const exceptApps = apps.length === 0 ? [] : sub.exceptApps.filter((a) => !same(a));
+  // Rules add to what a subscribed conversation has; a first subscribe gets the defaults unless it
+  // names rules, and "subscribe to digest" alone means the defaults plus the digest.
+  const start = sub.subscribed ? sub.rules : rules === null || (rules.length === 1 && rules[0] === "newFailures") ? DEFAULT_RULES : [];
+  return { ...sub, subscribed: true, apps: nextApps, exceptApps, rules: [...new Set([...start, ...(rules ?? [])])] };
 }
 
 function unsubscribeFrom(sub: Subscription, apps: string[], rules: AlertRule[] | null): Subscription {
@@ -555,38 +571,4 @@ function unsubscribeFrom(sub: Subscription, apps: string[], rules: AlertRule[] |
 
 function jitter(attempt: number): Promise<void> {
   return new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * (attempt + 1)));
-}
-
-
-/**
- * Retries one send while the result says it may succeed soon: 5xx and timeouts with exponential
- * backoff, 429 after its Retry-After when that is short. Used by the Bot Framework sender.
- */
-export async function withSendRetries(send: () => Promise<SendResult>, options: { attempts?: number; startingDelayMs?: number; sleep?: (ms: number) => Promise<void> } = {}): Promise<SendResult> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  let last: SendResult | null = null;
-  try {
-    return await backOff(
-      async () => {
-        last = await send();
-        if (last.kind === "throttled" || last.kind === "transient") throw last;
-        return last;
-      },
-      {
-        numOfAttempts: options.attempts ?? 4,
-        startingDelay: options.startingDelayMs ?? 250,
-        timeMultiple: 2,
-        maxDelay: 8_000,
-        jitter: "full",
-        retry: async (e: SendResult) => {
-          if (e.kind !== "throttled") return true;
-          if (e.retryAfterMs > INLINE_RETRY_AFTER_MS) return false;
-          await sleep(e.retryAfterMs);
-          return true;
-        },
-      },
-    );
-  } catch (e) {
-    return (last ?? (e as SendResult)) as SendResult;
-  }
 }

@@ -30,6 +30,8 @@ export interface ChatHandler {
 /** The alert side of the conversation (implemented by AlertService). */
 export interface AlertCommands {
   installed(target: ConversationTarget): Promise<void>;
+  /** A message arrived: refresh the target (cheaply). */
+  seen(target: ConversationTarget): Promise<void>;
   uninstalled(target: ConversationTarget): Promise<void>;
   command(cmd: AlertCommand, target: ConversationTarget): Promise<Answer>;
   action(data: Record<string, unknown>, target: ConversationTarget, from: ChatUser): Promise<Answer | null>;
@@ -53,7 +55,7 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
       const text = normaliseText(message.text || fromAction);
       if (deps.alerts) {
         // Every message refreshes where to reach this conversation; answering must not depend on it.
-        await deps.alerts.installed(message.target).catch((err) => deps.log?.("could not refresh the conversation target", err));
+        await deps.alerts.seen(message.target).catch((err) => deps.log?.("could not refresh the conversation target", err));
         const alert = message.value?.["alert"];
         if (alert && typeof alert === "object") {
           const answer = await deps.alerts.action(alert as Record<string, unknown>, message.target, message.from);

@@ -52,7 +52,9 @@ function stack(clock: Clock = systemClock, timeoutMs = 3_000) {
   const bot = createBotEndpoint({ mode: "none" }, createChatHandler({ version: "t", store: query, now: () => clock.now(), alerts }), { error: (m, e) => errors.push(`${m} ${String(e)}`) });
   const deps = { store, deadLetters: new TableDeadLetterStore(factory, clock), afterStore: async (events: Parameters<AlertService["afterIngest"]>[0]) => void (await alerts.afterIngest(events)) };
   const ingest = (records: Record<string, unknown>[]) => ingestItems(records.map((record, index) => ({ index, record })), "test", deps);
-  return { factory, store, query, alertStore, subs, alerts, service, bot, ingest, logs, errors, deps };
+  /** Stores without evaluating alerts (history, or a batch for evaluators the test runs itself). */
+  const storeOnly = (records: Record<string, unknown>[]) => ingestItems(records.map((record, index) => ({ index, record })), "test", { store, deadLetters: deps.deadLetters });
+  return { factory, store, query, alertStore, subs, alerts, service, bot, ingest, storeOnly, logs, errors, deps };
 }
 
 type Stack = ReturnType<typeof stack>;
@@ -76,6 +78,10 @@ const waitUntil = async (what: string, fn: () => boolean, ms = 10_000) => {
   }
 };
 
+/** Six hours of history in half-hour windows, ending an hour before `now`. */
+const sixHours = (now: number, window: (end: Date, w: number) => Record<string, unknown>[]) =>
+  Array.from({ length: 12 }, (_, i) => window(new Date(now - (i + 1) * 30 * 60_000 - 60 * 60_000), i + 1)).flat();
+
 let seq = 0;
 const uniqueJob = (app: string) => ({ jobId: `job-${app.toLowerCase().replace(/\W/g, "")}-${++seq}-${Date.now()}`, app });
 
@@ -90,6 +96,13 @@ describe("subscriptions", () => {
     expect(await s.subs.get("conv-install")).not.toBeNull();
     await install(s, connector.url, "conv-install", "personal", "remove");
     expect(await s.subs.get("conv-install")).toBeNull();
+  });
+
+  it("messages refresh a target whose service URL changed", async () => {
+    const s = stack();
+    await say(s, "hello", connector.url, "conv-moved");
+    await say(s, "hello again", other.url, "conv-moved");
+    expect((await s.subs.get("conv-moved"))?.target.serviceUrl).toBe(other.url);
   });
 
   it("a deleted team removes the channel's subscription", async () => {
@@ -158,7 +171,7 @@ describe("a burst of disables", () => {
     const { jobId, app } = uniqueJob("Dropbox");
     await say(s, "subscribe", connector.url, "conv-race");
     // Store without evaluating, then run two independent evaluators (two workers) on the same batch.
-    const events = (await ingestItems(burst(30, { jobId, app, action: "delete", end: new Date() }).map((record, index) => ({ index, record })), "test", { store: s.store, deadLetters: s.deps.deadLetters })).events;
+    const { events } = await s.storeOnly(burst(30, { jobId, app, action: "delete", end: new Date() }));
     const runs = await Promise.all([1, 2, 3, 4].map(() => s.service().afterIngest(events)));
     await new Promise((r) => setTimeout(r, 200));
     expect(alertCalls(connector, "conv-race", "Burst of disables/deletes")).toHaveLength(1);
@@ -218,13 +231,7 @@ describe("failure spikes against the job's own baseline", () => {
     await say(s, "subscribe", connector.url, "conv-spike");
     const now = Date.now();
     // Six hours of history: the noisy job fails 12 times in every half hour, the quiet one never.
-    const history: Record<string, unknown>[] = [];
-    for (let w = 1; w <= 12; w++) {
-      const end = new Date(now - w * 30 * 60_000 - 60 * 60_000);
-      history.push(...burst(12, { ...noisy, status: "failure", end, firstUser: w * 100 }));
-      history.push(provisioningRecord({ ...quiet, at: end, user: w }));
-    }
-    await ingestItems(history.map((record, index) => ({ index, record })), "test", { store: s.store, deadLetters: s.deps.deadLetters });
+    await s.storeOnly(sixHours(now, (end, w) => [...burst(12, { ...noisy, status: "failure", end, firstUser: w * 100 }), provisioningRecord({ ...quiet, at: end, user: w })]));
     await s.ingest(burst(14, { ...noisy, status: "failure", end: new Date(now) }));
     await s.ingest(burst(14, { ...quiet, status: "failure", end: new Date(now), errorCode: "ServiceNowEntryConflict" }));
     await waitUntil("the quiet job's spike", () => alertCalls(connector, "conv-spike", `Failure spike · ${quiet.app}`).length === 1);
@@ -243,12 +250,7 @@ describe("per-app thresholds", () => {
     await say(s, "subscribe", connector.url, "conv-window");
     const now = Date.now();
     // Six hours of history ending an hour ago: 4 failures in every half hour (8 an hour), both jobs.
-    const history: Record<string, unknown>[] = [];
-    for (let w = 1; w <= 12; w++) {
-      const end = new Date(now - w * 30 * 60_000 - 60 * 60_000);
-      for (const job of [wide, narrow]) history.push(...burst(4, { ...job, status: "failure", end, firstUser: w * 100 }));
-    }
-    await ingestItems(history.map((record, index) => ({ index, record })), "test", { store: s.store, deadLetters: s.deps.deadLetters });
+    await s.storeOnly(sixHours(now, (end, w) => [wide, narrow].flatMap((job) => burst(4, { ...job, status: "failure", end, firstUser: w * 100 }))));
     await say(s, `threshold ${wide.app} window 60`, connector.url, "conv-window");
     // 20 failures now: 5× the half-hourly baseline, but only 2.5× the hourly one.
     await s.ingest(burst(20, { ...narrow, status: "failure", end: new Date(now) }));

@@ -4,7 +4,7 @@ import type { ConversationTarget } from "../../core/conversation";
 import { SlidingWindowLimiter, TEAMS_BOT_LIMITS, TEAMS_CONVERSATION_LIMITS } from "../../core/alerts/rateLimit";
 import type { Reply } from "../../app/chat";
 import type { AlertSender, SendResult } from "../../app/alertPorts";
-import { withSendRetries } from "../../app/alerts";
+import { backOff } from "exponential-backoff";
 import { renderCard } from "../cards/render";
 import { authOptions } from "./endpoint";
 
@@ -97,6 +97,7 @@ export function classify(err: unknown): SendResult {
 }
 
 const MAX_LIMIT_WAIT_MS = 10_000;
+const INLINE_RETRY_AFTER_MS = 10_000;
 
 export interface SenderOptions {
   timeoutMs?: number;
@@ -157,4 +158,37 @@ export function createAlertSender(auth: BotAuth, options: SenderOptions = {}): A
         }),
       ),
   };
+}
+
+/**
+ * Retries one send while the result says it may succeed soon: 5xx and timeouts with exponential
+ * backoff, 429 after its Retry-After when that is short. Used by the Bot Framework sender.
+ */
+export async function withSendRetries(send: () => Promise<SendResult>, options: { attempts?: number; startingDelayMs?: number; sleep?: (ms: number) => Promise<void> } = {}): Promise<SendResult> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let last: SendResult | null = null;
+  try {
+    return await backOff(
+      async () => {
+        last = await send();
+        if (last.kind === "throttled" || last.kind === "transient") throw last;
+        return last;
+      },
+      {
+        numOfAttempts: options.attempts ?? 4,
+        startingDelay: options.startingDelayMs ?? 250,
+        timeMultiple: 2,
+        maxDelay: 8_000,
+        jitter: "full",
+        retry: async (e: SendResult) => {
+          if (e.kind !== "throttled") return true;
+          if (e.retryAfterMs > INLINE_RETRY_AFTER_MS) return false;
+          await sleep(e.retryAfterMs);
+          return true;
+        },
+      },
+    );
+  } catch (e) {
+    return (last ?? (e as SendResult)) as SendResult;
+  }
 }

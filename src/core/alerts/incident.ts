@@ -67,7 +67,7 @@ function mergeAffected(a: Affected[], b: Affected[], n = 8): Affected[] {
  * open incident (it overlaps it in time) updates it; otherwise a new incident starts.
  */
 export function applySignal(current: Incident | null, signal: Signal, job: JobContext): { next: Incident; change: Change } {
-  const id = incidentKey(signal.rule as Parameters<typeof incidentKey>[0], job.jobKey, signal.cycleId, signal.since, job.windowMinutes);
+  const id = incidentKey(signal.rule, job.jobKey, signal.cycleId, signal.since, job.windowMinutes);
   const continues =
     current !== null &&
     (current.id === id ||

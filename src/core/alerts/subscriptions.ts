@@ -1,12 +1,13 @@
 import { normaliseName } from "../names";
 import type { ConversationTarget } from "../conversation";
-import { DEFAULT_THRESHOLDS, type Thresholds } from "./rules";
+import { DEFAULT_THRESHOLDS, type RuleName, type Thresholds } from "./rules";
 
 /**
  * Who receives which alerts, pure. A conversation is known from the moment the bot is installed
  * (its target is refreshed on every message); it receives alerts only once it has subscribed.
  */
-export type AlertRule = "failureSpike" | "removalBurst" | "silentJob" | "newFailures";
+/** The rules a conversation can subscribe to: exactly the rules that exist. */
+export type AlertRule = RuleName;
 
 /** The rules a plain `subscribe` turns on; the new-failures digest is opt-in. */
 export const DEFAULT_RULES: AlertRule[] = ["failureSpike", "removalBurst", "silentJob"];

@@ -12,7 +12,6 @@ export interface AlertAction {
 
 export interface AlertViewModel {
   title: string;
-  headline: string;
   status: string;
   statusColor: string;
   summary: string;
@@ -78,7 +77,6 @@ export function alertCard(i: Incident, conversationType: ConversationType): Aler
   if (i.rule !== "silentJob") actions.push({ title: "Show affected", data: { text: `Show affected in ${i.app}`, alert: { action: "affected", ...ref } } });
   return {
     title: `${HEADLINES[i.rule]} · ${i.app}`,
-    headline: HEADLINES[i.rule],
     ...statusLine(i),
     summary: i.summary,
     facts,
@@ -91,11 +89,6 @@ export function alertCard(i: Incident, conversationType: ConversationType): Aler
     hasAffected: affected.length > 0,
     actions,
   };
-}
-
-export function alertText(i: Incident): string {
-  const vm = alertCard(i, "personal");
-  return [vm.title, vm.status, vm.summary, ...vm.facts.map((f) => `${f.title}: ${f.value}`), ...(vm.hasStaged ? [vm.staged] : [])].join("\n");
 }
 
 export interface SettingsViewModel {
