@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 
 /**
  * Graph provisioningObjectSummary records for alert scenarios: a job, a cycle, a user and an
- * outcome. Shaped like the real records in ../shared/samples, so they go through the real normaliser.
+ * outcome. Shaped like the real records in test/fixtures/samples, so they go through the real normaliser.
  */
 export interface RecordSpec {
   jobId: string;

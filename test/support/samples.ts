@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** The real records in ../shared/samples (see SOURCES.md there). */
-export const SAMPLES_DIR = join(__dirname, "..", "..", "..", "shared", "samples");
+/** The real records copied into test/fixtures/samples (provenance in SOURCES.md there). */
+export const SAMPLES_DIR = join(__dirname, "..", "fixtures", "samples");
 
 export function sampleText(name: string): string {
   return readFileSync(join(SAMPLES_DIR, name), "utf8");

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CATALOGUE_CODES, remedyFor, retryText } from "../../src/core/remediation";
 
-const reference = readFileSync(join(__dirname, "..", "..", "..", "shared", "reference", "provisioning-log-formats.md"), "utf8");
+const reference = readFileSync(join(__dirname, "..", "fixtures", "reference", "provisioning-log-formats.md"), "utf8");
 
 describe("remediation catalogue", () => {
   it("covers every error code the reference's catalogue tables list", () => {
