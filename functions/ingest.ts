@@ -2,27 +2,43 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { getServices } from "../src/composition";
 import { ingestPayload } from "../src/app/ingest";
 import { PayloadError, type PayloadFile } from "../src/core/ingest/payload";
+import { mebibytes, readCappedBody } from "../src/adapters/http/body";
 
 /**
  * POST /api/ingest (function key): any supported format in the body, detected from the content
- * type or the content; the three CSV files as multipart/form-data, or one per call.
- * Answers {"accepted", "duplicates", "ignored", "rejected": [{"index", "reason"}], "warnings"}.
+ * type or the content; the three CSV files as multipart/form-data, or one per call. Bodies over
+ * PROVBOT_INGEST_MAX_BYTES get 413 before they are read; `provbot ingest` streams larger files.
+ * Answers {"accepted", "duplicates", "ignored", "rejected": [{"index", "reason"}], "rejectedCount",
+ * "deadLetterIds", "warnings"}.
  */
 export async function ingest(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const services = getServices();
+  const max = services.config.limits.ingestMaxBytes;
   const contentType = request.headers.get("content-type") ?? "";
+  const body = await readCappedBody(request, max);
+  if (body.kind === "tooLarge") {
+    const size = body.declared !== null ? `is ${mebibytes(body.declared)}` : `is over ${mebibytes(max)}`;
+    return {
+      status: 413,
+      jsonBody: {
+        error: `the body ${size}; POST /api/ingest takes at most ${mebibytes(max)} (PROVBOT_INGEST_MAX_BYTES). Split the file, or run \`npx provbot ingest <file>\`, which streams files of any size in batches.`,
+        maxBytes: max,
+      },
+    };
+  }
   const files: PayloadFile[] = [];
   try {
     if (contentType.toLowerCase().startsWith("multipart/form-data")) {
-      const form = await request.formData();
+      const form = await new Response(body.bytes, { headers: { "content-type": contentType } }).formData();
       for (const [name, value] of form.entries()) {
         if (typeof value === "string") files.push({ name, text: value });
         else files.push({ name: value.name || name, contentType: value.type, text: await value.text() });
       }
     } else {
-      files.push({ contentType, text: await request.text() });
+      files.push({ contentType, text: new TextDecoder("utf-8").decode(body.bytes) });
     }
-    const { events: _events, ...report } = await ingestPayload(files, "http", getServices().ingest);
-    context.log(`ingest: ${report.accepted} accepted, ${report.duplicates} duplicates, ${report.rejected.length} rejected`);
+    const { events: _events, ...report } = await ingestPayload(files, "http", services.ingest);
+    context.log(`ingest: ${report.accepted} accepted, ${report.duplicates} duplicates, ${report.rejectedCount} rejected`);
     return { status: 200, jsonBody: report };
   } catch (err) {
     if (err instanceof PayloadError) return { status: 400, jsonBody: { error: err.message } };

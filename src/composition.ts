@@ -59,13 +59,13 @@ export function getServices(): Services {
         maxAgeMinutes: config.alerts.maxAgeMinutes,
       })
     : null;
-  const chat = createChatHandler({ version: config.version, store: query, now: () => new Date(), ...(alerts ? { alerts } : {}), log: (m, err) => console.error(`[provbot] ${m}`, err) });
+  const chat = createChatHandler({ version: config.version, store: query, now: () => new Date(), maxQuestionChars: config.limits.questionMaxChars, ...(alerts ? { alerts } : {}), log: (m, err) => console.error(`[provbot] ${m}`, err) });
   const bot = createBotEndpoint(config.bot, chat, {
     error: (message, err) => console.error(`[provbot] ${message}`, err),
   });
   const deadLetters = new TableDeadLetterStore(tables, systemClock);
   const graph = config.graph ? new GraphProvisioningClient({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl }) : null;
-  services = { config, tables, bot, store, query, ingest: { store, deadLetters, ...(alerts ? { afterStore: alertHook(alerts) } : {}) }, watermarks: new TableWatermarkStore(tables), graph, alerts, startedAt: Date.now() };
+  services = { config, tables, bot, store, query, ingest: { store, deadLetters, clock: systemClock, ...(alerts ? { afterStore: alertHook(alerts) } : {}) }, watermarks: new TableWatermarkStore(tables), graph, alerts, startedAt: Date.now() };
   return services;
 }
 

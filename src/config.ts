@@ -1,3 +1,4 @@
+import { DEFAULT_QUESTION_MAX_CHARS } from "./core/ask/question";
 import { z } from "zod";
 
 /**
@@ -46,6 +47,10 @@ const positiveInt = (fallback: number) =>
       return n;
     });
 
+/** POST /api/ingest takes bodies up to this size; larger files go through `provbot ingest`, which streams. */
+export const DEFAULT_INGEST_MAX_BYTES = 8 * 1024 * 1024;
+/** A chat message longer than this is answered with the limit, not parsed. */
+
 const envSchema = z.object({
   PROVBOT_STORAGE_CONNECTION: optionalString,
   AzureWebJobsStorage: optionalString,
@@ -72,6 +77,8 @@ const envSchema = z.object({
   PROVBOT_GRAPH_BASE_URL: optionalString.pipe(z.url().optional()),
   PROVBOT_GRAPH_LOOKBACK_MINUTES: positiveInt(60),
   PROVBOT_GRAPH_INITIAL_DAYS: positiveInt(7),
+  PROVBOT_INGEST_MAX_BYTES: positiveInt(DEFAULT_INGEST_MAX_BYTES),
+  PROVBOT_QUESTION_MAX_CHARS: positiveInt(DEFAULT_QUESTION_MAX_CHARS),
 });
 
 export type BotAuth =
@@ -106,6 +113,8 @@ export interface AppConfig {
   graph: GraphConfig | null;
   /** Proactive alerts; maxAgeMinutes: batches older than this are history and never alert. */
   alerts: { enabled: boolean; maxAgeMinutes: number };
+  /** Caps on the work one request may cause. */
+  limits: { ingestMaxBytes: number; questionMaxChars: number };
   version: string;
 }
 
@@ -182,5 +191,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
 
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
-  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES }, version };
+  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES }, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, version };
 }

@@ -44,10 +44,15 @@ export function compileRoute(template: string): RouteMatcher {
       const m = regex.exec(path === "" ? "/" : path);
       if (!m) return null;
       const params: Record<string, string> = {};
-      names.forEach((name, i) => {
+      for (const [i, name] of names.entries()) {
         const value = m[i + 1];
-        if (value !== undefined) params[name] = decodeURIComponent(value);
-      });
+        if (value === undefined) continue;
+        try {
+          params[name] = decodeURIComponent(value);
+        } catch {
+          return null; // not valid percent-encoding: no route serves it
+        }
+      }
       return params;
     },
   };

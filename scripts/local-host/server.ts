@@ -45,22 +45,48 @@ function keyMatches(expected: string, given: string | undefined | null): boolean
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+class BodyTooLarge extends Error {}
+
+/** Like the real host (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, 100 MiB): a larger body is refused with 413. */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolvePromise, reject) => {
+    const declared = Number(req.headers["content-length"] ?? NaN);
+    if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) return reject(new BodyTooLarge());
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new Error("request body too large"));
-        req.destroy();
+        req.off("data", onData);
+        chunks.length = 0;
+        reject(new BodyTooLarge());
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on("data", onData);
     req.on("end", () => resolvePromise(Buffer.concat(chunks)));
     req.on("error", reject);
   });
+}
+
+/** Answers 413 and discards the rest of the upload (the client then reads the answer, not a reset). */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
+  const text = JSON.stringify({ error: `request body over ${MAX_BODY_BYTES / 1024 / 1024} MiB, the host's limit` });
+  res.writeHead(413, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), connection: "close" });
+  res.end(text);
+  req.resume();
+  const timer = setTimeout(() => req.destroy(), 10_000);
+  timer.unref();
+  req.once("end", () => clearTimeout(timer));
+}
+
+function decodePathPart(part: string): string | null {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return null;
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -170,7 +196,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       if (admin) {
         if (req.method !== "POST") return sendJson(res, 405, { error: "use POST" });
         if (!keyMatches(functionKey, givenKey)) return sendJson(res, 401, { error: "missing or wrong x-functions-key" });
-        return invokeAdmin(decodeURIComponent(admin[1] ?? ""), req, res);
+        const name = decodePathPart(admin[1] ?? "");
+        if (name === null) return sendJson(res, 400, { error: "the function name in the path is not valid percent-encoding" });
+        return invokeAdmin(name, req, res);
       }
       if (!path.startsWith("/api/") && path !== "/api") return sendJson(res, 404, { error: "not found" });
       const sub = path.slice(4);
@@ -190,6 +218,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       return sendJson(res, methodMismatch ? 405 : 404, { error: methodMismatch ? "method not allowed" : "no function serves this route" });
     };
     handle().catch((err: unknown) => {
+      if (err instanceof BodyTooLarge) return refuseTooLarge(req, res);
       log(`${req.method} ${path} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       if (!res.headersSent) sendJson(res, 500, { error: "function failed; see the host log" });
       else res.end();

@@ -1,4 +1,4 @@
-import { parseQuestion, type ListFilters, type Question } from "../core/ask/question";
+import { DEFAULT_QUESTION_MAX_CHARS, parseQuestion, type ListFilters, type Question } from "../core/ask/question";
 import type { TimeRange } from "../core/ask/timeRange";
 import { actionWord, choice, eventDetail, eventList, info, stats, statusWord, type Answer, type CardAction, type ListItem } from "../core/ask/views";
 import { remedyFor } from "../core/remediation";
@@ -15,6 +15,21 @@ export interface AnswerDeps {
   store: QueryStore;
   now: () => Date;
   version: string;
+  /** Questions longer than this are answered with the limit, not parsed (default 500). */
+  maxQuestionChars?: number;
+}
+
+
+
+/** The answer to a message too long to be a question, or null when it is within the limit. */
+export function tooLong(text: string, max = DEFAULT_QUESTION_MAX_CHARS): Answer | null {
+  if (text.length <= max) return null;
+  return info(
+    "That message is too long for a question",
+    `It is ${text.length.toLocaleString("en-US")} characters; provbot reads questions of up to ${max.toLocaleString("en-US")}. Ask about one person, app, change ID or time range at a time, for example "why did alice fail in ServiceNow?" (type help for more).`,
+    [],
+    [ask("Help", "help")],
+  );
 }
 
 export interface AnswerContext {
@@ -25,6 +40,8 @@ const PAGE = 10;
 const ask = (title: string, text: string): CardAction => ({ title: title.slice(0, 60), data: { text } });
 
 export async function answerQuestion(text: string, deps: AnswerDeps, ctx: AnswerContext = {}): Promise<Answer> {
+  const long = tooLong(text, deps.maxQuestionChars);
+  if (long) return long;
   const now = deps.now().toISOString();
   const q = parseQuestion(text, now);
   return answerParsed(q, text, deps, ctx, now);

@@ -2,7 +2,7 @@ import type { ChatUser, ConversationTarget } from "../core/conversation";
 import type { Answer, CardName } from "../core/ask/views";
 import { parseAlertCommand, type AlertCommand } from "../core/alerts/subscriptions";
 import { info } from "../core/ask/views";
-import { answerQuestion, type AnswerDeps } from "./answer";
+import { answerQuestion, tooLong, type AnswerDeps } from "./answer";
 
 /**
  * The conversation use case, independent of any bot SDK: a message in, replies out.
@@ -53,6 +53,8 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
     async onMessage(message) {
       const fromAction = typeof message.value?.["text"] === "string" ? (message.value["text"] as string) : "";
       const text = normaliseText(message.text || fromAction);
+      const long = tooLong(text, deps.maxQuestionChars);
+      if (long) return [card(long)];
       if (deps.alerts) {
         // Every message refreshes where to reach this conversation; answering must not depend on it.
         await deps.alerts.seen(message.target).catch((err) => deps.log?.("could not refresh the conversation target", err));

@@ -1,9 +1,11 @@
 import type { EventSource, ProvisioningEvent } from "../core/event";
-import { normaliseRecord } from "../core/ingest/normalise";
+import { normaliseRecord, type NormaliseResult } from "../core/ingest/normalise";
+import { fitEvent } from "../core/ingest/limits";
+import { DeadLetterCollector, MAX_LISTED } from "./deadLetter";
 import { parsePayload, type PayloadFile, type PayloadItem } from "../core/ingest/payload";
 import { modifiedByChangeId, stepsByChangeId, type CsvTable } from "../core/ingest/csv";
 import { modified as normaliseModified, steps as normaliseSteps } from "../core/ingest/normalise";
-import type { CsvParts, DeadLetterStore, EventStore } from "./ports";
+import { systemClock, type Clock, type CsvParts, type DeadLetterStore, type EventStore } from "./ports";
 
 /**
  * Ingest use case, shared by POST /api/ingest, the CLI, the Event Hub trigger and the Graph
@@ -14,7 +16,14 @@ export interface IngestReport {
   accepted: number;
   duplicates: number;
   ignored: number;
+  /** The first MAX_LISTED rejected records, by index in the batch, with the reason. */
   rejected: { index: number; reason: string }[];
+  /** Every rejected record, including those beyond the list. */
+  rejectedCount: number;
+  /** Where the rejected records are kept (`provbot rejected <id>` prints them). */
+  deadLetterIds?: string[];
+  /** Records stored with some values clipped to the field limits. */
+  trimmed?: number;
   warnings: string[];
   /** CSV steps/properties posted on their own: attached to stored events, or waiting for them. */
   partsAttached?: number;
@@ -24,6 +33,8 @@ export interface IngestReport {
 export interface IngestDeps {
   store: EventStore;
   deadLetters: DeadLetterStore;
+  /** The receiving host's clock, for the time-range check (default: the system clock). */
+  clock?: Clock;
   /** Called with the events that were new, after they are stored (alert evaluation hooks in here). */
   afterStore?: (events: ProvisioningEvent[]) => Promise<void>;
 }
@@ -32,33 +43,70 @@ export interface IngestOutcome extends IngestReport {
   events: ProvisioningEvent[];
 }
 
-export async function ingestItems(items: PayloadItem[], source: string, deps: IngestDeps, eventSource?: EventSource): Promise<IngestOutcome> {
-  const report: IngestOutcome = { accepted: 0, duplicates: 0, ignored: 0, rejected: [], warnings: [], events: [] };
+const emptyOutcome = (): IngestOutcome => ({ accepted: 0, duplicates: 0, ignored: 0, rejected: [], rejectedCount: 0, warnings: [], events: [] });
+
+/**
+ * One batch: every record is normalised, fitted to the field limits and encoded on its own, so a
+ * bad record is rejected alone and the rest are stored. Rejections of the batch go to one
+ * dead-letter row (written before the good records, so a rejection is never lost to a storage
+ * failure that follows).
+ */
+export async function ingestItems(items: PayloadItem[], source: string, deps: IngestDeps, eventSource?: EventSource, collector?: DeadLetterCollector): Promise<IngestOutcome> {
+  const report = emptyOutcome();
+  const dead = collector ?? new DeadLetterCollector(source);
+  const nowMs = (deps.clock ?? systemClock).now().getTime();
   const good: ProvisioningEvent[] = [];
-  const dead: { index: number; reason: string; raw: string }[] = [];
+  const records = new Map<string, PayloadItem>();
   for (const item of items) {
     if (item.error !== undefined) {
-      dead.push({ index: item.index, reason: item.error, raw: "" });
+      dead.add(item.index, item.error, item.raw);
       continue;
     }
-    const result = normaliseRecord(item.record, eventSource);
-    if (result.kind === "event") good.push(result.event);
-    else if (result.kind === "ignored") report.ignored++;
-    else dead.push({ index: item.index, reason: result.reason, raw: safeStringify(item.record) });
-  }
-  if (dead.length > 0) {
-    await deps.deadLetters.put(dead.map((d) => ({ ...d, source })));
-    report.rejected = dead.map(({ index, reason }) => ({ index, reason }));
+    const result = normaliseSafely(item.record, eventSource);
+    if (result.kind === "ignored") {
+      report.ignored++;
+      continue;
+    }
+    const fitted = result.kind === "event" ? fitEvent(result.event, nowMs) : result;
+    if (fitted.kind === "rejected") {
+      dead.add(item.index, fitted.reason, item.record);
+      continue;
+    }
+    good.push(fitted.event);
+    records.set(fitted.event.id, item);
   }
   if (good.length > 0) {
-    const { newIds } = await deps.store.write(good);
-    const unique = new Map(good.map((e) => [e.id, e]));
+    const { newIds, rejected } = await deps.store.write(good);
+    for (const [id, reason] of rejected) {
+      const item = records.get(id);
+      dead.add(item?.index ?? -1, reason, item?.record);
+    }
+    const unique = new Map(good.filter((e) => !rejected.has(e.id)).map((e) => [e.id, e]));
     report.accepted = newIds.size;
-    report.duplicates = good.length - newIds.size;
+    report.duplicates = good.length - newIds.size - rejected.size;
     report.events = [...unique.values()].filter((e) => newIds.has(e.id));
-    if (deps.afterStore && report.events.length > 0) await deps.afterStore(report.events);
+    report.trimmed = [...unique.values()].filter((e) => e.trimmed?.length).length || undefined;
   }
+  if (!collector) await flushDeadLetters(dead, report, deps);
+  if (deps.afterStore && report.events.length > 0) await deps.afterStore(report.events);
   return report;
+}
+
+async function flushDeadLetters(dead: DeadLetterCollector, report: IngestReport, deps: IngestDeps): Promise<void> {
+  report.rejectedCount = dead.batch.count;
+  report.rejected = dead.batch.rejections.slice(0, MAX_LISTED);
+  if (dead.empty) return;
+  const id = await deps.deadLetters.put(dead.batch);
+  report.deadLetterIds = [...(report.deadLetterIds ?? []), id];
+}
+
+/** The normaliser is pure, but a record is hostile: whatever it throws rejects it alone. */
+function normaliseSafely(record: unknown, source?: EventSource): NormaliseResult {
+  try {
+    return normaliseRecord(record, source);
+  } catch (err) {
+    return { kind: "rejected", reason: `record could not be read: ${err instanceof Error ? err.message : "unknown error"}` };
+  }
 }
 
 export interface IngestOptions {
@@ -71,17 +119,10 @@ export interface IngestOptions {
 export async function ingestPayload(files: PayloadFile[], source: string, deps: IngestDeps, options: IngestOptions = {}): Promise<IngestOutcome> {
   const parsed = parsePayload(files);
   const csvOnly = parsed.formats.length === 1 && parsed.formats[0] === "csv";
-  const chunkSize = options.chunkSize ?? 1000;
-  const outcome: IngestOutcome = { accepted: 0, duplicates: 0, ignored: 0, rejected: [], warnings: [...parsed.warnings], events: [] };
-  for (let start = 0; start < parsed.items.length; start += chunkSize) {
-    const part = await ingestItems(parsed.items.slice(start, start + chunkSize), source, deps, csvOnly ? "download-csv" : undefined);
-    outcome.accepted += part.accepted;
-    outcome.duplicates += part.duplicates;
-    outcome.ignored += part.ignored;
-    outcome.rejected.push(...part.rejected);
-    outcome.events.push(...part.events);
-    options.onProgress?.(Math.min(start + chunkSize, parsed.items.length), parsed.items.length);
-  }
+  const outcome: IngestOutcome = { ...emptyOutcome(), warnings: [...parsed.warnings] };
+  const dead = new DeadLetterCollector(source);
+  await ingestChunks(parsed.items, source, deps, outcome, dead, options, csvOnly ? "download-csv" : undefined);
+  await flushDeadLetters(dead, outcome, deps);
   const { steps, modifiedProperties } = parsed.csvParts;
   if (steps.length > 0 || modifiedProperties.length > 0) {
     const parts = partsFrom(steps, modifiedProperties);
@@ -92,17 +133,31 @@ export async function ingestPayload(files: PayloadFile[], source: string, deps: 
   return outcome;
 }
 
+/**
+ * Stores items in chunks (bounded memory, progress reports), yielding to the event loop between
+ * chunks so that a large body never holds up other requests for long.
+ */
+export async function ingestChunks(items: PayloadItem[], source: string, deps: IngestDeps, outcome: IngestOutcome, dead: DeadLetterCollector, options: IngestOptions = {}, eventSource?: EventSource): Promise<void> {
+  const chunkSize = options.chunkSize ?? 1000;
+  for (let start = 0; start < items.length; start += chunkSize) {
+    const part = await ingestItems(items.slice(start, start + chunkSize), source, deps, eventSource, dead);
+    addOutcome(outcome, part);
+    options.onProgress?.(Math.min(start + chunkSize, items.length), items.length);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+export function addOutcome(into: IngestOutcome, part: IngestOutcome): void {
+  into.accepted += part.accepted;
+  into.duplicates += part.duplicates;
+  into.ignored += part.ignored;
+  into.trimmed = (into.trimmed ?? 0) + (part.trimmed ?? 0) || undefined;
+  into.events.push(...part.events);
+}
+
 function partsFrom(steps: CsvTable[], modified: CsvTable[]): CsvParts {
   return {
     steps: new Map([...stepsByChangeId(steps)].map(([changeId, rows]) => [changeId, normaliseSteps(rows)])),
     modifiedProperties: new Map([...modifiedByChangeId(modified)].map(([changeId, rows]) => [changeId, normaliseModified(rows)])),
   };
-}
-
-function safeStringify(v: unknown): string {
-  try {
-    return typeof v === "string" ? v : JSON.stringify(v) ?? "";
-  } catch {
-    return String(v);
-  }
 }

@@ -1,9 +1,14 @@
 import type { ProvisioningEvent } from "../core/event";
+import type { DeadLetterBatch } from "./deadLetter";
 
 /** What the use cases need from the outside world; adapters implement these. */
 export interface EventStore {
-  /** Stores events with every index and aggregate, idempotently. Resolves with the ids that were new. */
-  write(events: ProvisioningEvent[]): Promise<{ newIds: Set<string> }>;
+  /**
+   * Stores events with every index and aggregate, idempotently. Resolves with the ids that were new,
+   * and the ids of events the store could not hold (rejected alone, with the reason; nothing of
+   * them stays visible).
+   */
+  write(events: ProvisioningEvent[]): Promise<{ newIds: Set<string>; rejected: Map<string, string> }>;
   getByChangeId(changeId: string): Promise<ProvisioningEvent[]>;
   /** Adds CSV steps / modified properties that arrived in a later call than their events. */
   attachParts(parts: CsvParts): Promise<{ attached: number; pending: number }>;
@@ -14,15 +19,17 @@ export interface CsvParts {
   modifiedProperties: Map<string, ProvisioningEvent["modifiedProperties"]>;
 }
 
-export interface DeadLetter {
-  source: string;
-  index: number;
-  reason: string;
-  raw: string;
+/** Rejected records of one call are kept together (src/app/deadLetter.ts); put returns its id. */
+export interface DeadLetterStore {
+  put(batch: DeadLetterBatch): Promise<string>;
 }
 
-export interface DeadLetterStore {
-  put(items: DeadLetter[]): Promise<void>;
+export interface StoredDeadLetter {
+  id: string;
+  receivedAt: string;
+  source: string;
+  count: number;
+  firstReason: string;
 }
 
 export interface Clock {

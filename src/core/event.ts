@@ -81,6 +81,8 @@ export interface ProvisioningEvent {
   steps: ProvisioningStep[];
   modifiedProperties: ModifiedProperty[];
   source: EventSource;
+  /** What was clipped to fit the field limits (src/core/ingest/limits.ts), for the card to say. */
+  trimmed?: string[];
 }
 
 /** The name admins know the app by: the service principal, not `customappsso`. */

@@ -36,7 +36,7 @@ describe("POST /api/ingest", () => {
     const body = sampleText("graph-v1.0-list-example2-failure.json");
     const first = await post(body, { "content-type": "application/json" });
     expect(first.status).toBe(200);
-    expect(await first.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0, rejected: [], warnings: [] });
+    expect(await first.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0, rejected: [], rejectedCount: 0, warnings: [] });
     const second = await post(body, { "content-type": "application/json" });
     expect(await second.json()).toMatchObject({ accepted: 0, duplicates: 1 });
   });
@@ -64,7 +64,7 @@ describe("POST /api/ingest", () => {
   it("answers 400 with a message for a body it cannot parse at all", async () => {
     const res = await post("{this is not json", { "content-type": "application/json" });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toMatch(/neither JSON, NDJSON nor CSV/);
+    expect(((await res.json()) as { error: string }).error).toMatch(/not valid JSON/);
   });
 });
 

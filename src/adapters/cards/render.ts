@@ -1,5 +1,6 @@
 import * as ACData from "adaptivecards-templating";
 import { escapeMarkdown } from "../../core/markdown";
+import { clipText } from "../../core/text";
 import help from "../../../cards/help.json";
 import eventDetail from "../../../cards/eventDetail.json";
 import eventList from "../../../cards/eventList.json";
@@ -10,8 +11,10 @@ import alert from "../../../cards/alert.json";
 
 /**
  * The one place that binds card templates (cards/*.json, Adaptive Cards 1.5, no logic) to typed
- * view-models with adaptivecards-templating. Every string the view-model carries is
- * markdown-escaped first, except action payloads ("data") and URLs, which are not displayed.
+ * view-models with adaptivecards-templating. Data is inert: every string the view-model carries
+ * is markdown-escaped (except action payloads and URLs) and bound as an opaque token, so a name
+ * or reason holding `${x}` is shown as text, never evaluated; and data is clipped step by step
+ * until the card fits Teams' 40 KB, whatever its size.
  */
 export const CARD_TEMPLATES = { help, eventDetail, eventList, choice, info, stats, alert } as const;
 export type CardName = keyof typeof CARD_TEMPLATES;
@@ -31,14 +34,41 @@ export interface RenderedCard {
   content: Record<string, unknown>;
 }
 
-function escapeViewModel(value: unknown, key = ""): unknown {
-  if (typeof value === "string") return key.endsWith("Url") ? value : escapeMarkdown(value);
-  if (Array.isArray(value)) return value.map((v) => escapeViewModel(v));
+/** How hard data is clipped, tried in order until the card fits Teams' size limit. */
+const FIT_LEVELS = [
+  { chars: 2000, items: 200 },
+  { chars: 600, items: 60 },
+  { chars: 200, items: 25 },
+  { chars: 60, items: 10 },
+] as const;
+
+/** Private-use delimiters: data strings travel through the template as opaque tokens. */
+const TOKEN = /\uE000(\d+)\uE001/g;
+
+/**
+ * Every data string is markdown-escaped (except action payloads and URLs, which are not
+ * displayed), clipped to the level's length, and replaced by a token. The template is then
+ * expanded over tokens only, so no data can ever be read as template syntax, and the tokens are
+ * replaced by the data afterwards.
+ */
+function tokenise(value: unknown, strings: string[], level: (typeof FIT_LEVELS)[number], key = "", inData = false): unknown {
+  if (typeof value === "string") {
+    const clipped = clipText(value, level.chars, "…");
+    strings.push(inData || key.endsWith("Url") ? clipped : escapeMarkdown(clipped));
+    return `\uE000${strings.length - 1}\uE001`;
+  }
+  if (Array.isArray(value)) return value.slice(0, level.items).map((v) => tokenise(v, strings, level, "", inData));
   if (value && typeof value === "object") {
-    if (key === "data") return value;
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeViewModel(v, k)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, tokenise(v, strings, level, k, inData || k === "data")]));
   }
   return value;
+}
+
+function detokenise(node: unknown, strings: string[]): unknown {
+  if (typeof node === "string") return node.includes("\uE000") ? node.replace(TOKEN, (_m, i: string) => strings[Number(i)] ?? "") : node;
+  if (Array.isArray(node)) return node.map((n) => detokenise(n, strings));
+  if (node && typeof node === "object") return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, detokenise(v, strings)]));
+  return node;
 }
 
 const compiled = new Map<CardName, ACData.Template>();
@@ -68,10 +98,16 @@ export function renderCard(name: CardName, viewModel: object): RenderedCard {
     template = new ACData.Template(CARD_TEMPLATES[name]);
     compiled.set(name, template);
   }
-  const content = withTeamsMessageBack(template.expand({ $root: escapeViewModel(viewModel) })) as Record<string, unknown>;
-  const json = JSON.stringify(content);
-  const unresolved = json.match(/\$\{[^}]*\}/);
-  if (unresolved) throw new CardRenderError(name, `unresolved binding ${unresolved[0]}`);
-  if (json.length * 2 > MAX_CARD_BYTES) throw new CardRenderError(name, `${json.length * 2} bytes exceeds ${MAX_CARD_BYTES}`);
-  return { contentType: "application/vnd.microsoft.card.adaptive", content };
+  let size = 0;
+  for (const level of FIT_LEVELS) {
+    const strings: string[] = [];
+    const expanded = template.expand({ $root: tokenise(viewModel, strings, level) }) as unknown;
+    // Only the template's own text can hold ${...} here: data is all tokens.
+    const unresolved = JSON.stringify(expanded).match(/\$\{[^}]*\}/);
+    if (unresolved) throw new CardRenderError(name, `unresolved binding ${unresolved[0]}`);
+    const content = withTeamsMessageBack(detokenise(expanded, strings)) as Record<string, unknown>;
+    size = utf16Size(content);
+    if (size <= MAX_CARD_BYTES) return { contentType: "application/vnd.microsoft.card.adaptive", content };
+  }
+  throw new CardRenderError(name, `${size} bytes exceeds ${MAX_CARD_BYTES} even with every value clipped`);
 }

@@ -54,13 +54,43 @@ export function chunkByPartition<E extends Entity>(entities: E[]): E[][] {
   return chunks;
 }
 
-export async function upsertAll(table: TableClient, entities: Entity[], concurrency = 8): Promise<void> {
-  await mapLimit(chunkByPartition(entities), concurrency, async (chunk) => {
-    if (chunk.length === 1) {
-      await table.upsertEntity(chunk[0]!, "Replace");
-      return;
+/** Called with an entity the service refused on its own merits (not a transient failure). */
+export type OnReject = (entity: Entity, reason: string) => void;
+
+/**
+ * An error that belongs to the entities sent, not to the service's state: a 400 or 413 other than
+ * a conflict, or a request the client could not even encode. Retrying it would fail the same way;
+ * it is settled entity by entity instead. Everything else (5xx, timeouts, 429) is transient and
+ * thrown, so the whole call fails and its retry completes it.
+ */
+export function rejectionReason(err: unknown): string | null {
+  if (err instanceof RestError) {
+    if ((err.statusCode === 400 || err.statusCode === 413) && !/EntityAlreadyExists/i.test(err.message)) return `Table Storage refused it: ${err.code ?? err.statusCode} ${err.message.split("\n")[0]!.slice(0, 200)}`;
+    return null;
+  }
+  if (err instanceof URIError || err instanceof RangeError || err instanceof TypeError) return `it could not be encoded for Table Storage: ${err.message.slice(0, 200)}`;
+  return null;
+}
+
+export async function upsertAll(table: TableClient, entities: Entity[], concurrency = 8, onReject?: OnReject): Promise<void> {
+  const one = async (e: Entity) => {
+    try {
+      await table.upsertEntity(e, "Replace");
+    } catch (err) {
+      const reason = onReject && rejectionReason(err);
+      if (!reason) throw err;
+      onReject(e, reason);
     }
-    await table.submitTransaction(chunk.map((e): TransactionAction => ["upsert", e, "Replace"]));
+  };
+  await mapLimit(chunkByPartition(entities), concurrency, async (chunk) => {
+    if (chunk.length === 1) return one(chunk[0]!);
+    try {
+      await table.submitTransaction(chunk.map((e): TransactionAction => ["upsert", e, "Replace"]));
+    } catch (err) {
+      if (!onReject || !rejectionReason(err)) throw err;
+      // One entity spoiled the transaction: settle each on its own, so only that one is refused.
+      for (const e of chunk) await one(e);
+    }
   });
 }
 
@@ -86,14 +116,18 @@ async function existingRowKeys(table: TableClient, partitionKey: string, rowKeys
  * only the missing rows are inserted, so a redelivered batch costs a few queries, not one request
  * per row.
  */
-export async function insertNew(table: TableClient, entities: Entity[], concurrency = 8): Promise<Set<string>> {
+export async function insertNew(table: TableClient, entities: Entity[], concurrency = 8, onReject?: OnReject): Promise<Set<string>> {
   const existing = new Set<string>();
   const insertOne = async (e: Entity) => {
     try {
       await table.createEntity(e);
     } catch (err) {
       if (isConflict(err)) existing.add(entityKey(e));
-      else throw err;
+      else {
+        const reason = onReject && rejectionReason(err);
+        if (!reason) throw err;
+        onReject(e, reason);
+      }
     }
   };
   await mapLimit(chunkByPartition(entities), concurrency, async (chunk) => {
@@ -102,7 +136,12 @@ export async function insertNew(table: TableClient, entities: Entity[], concurre
       await table.submitTransaction(chunk.map((e): TransactionAction => ["create", e]));
       return;
     } catch (err) {
-      if (!isConflict(err) && !(err instanceof RestError && err.statusCode === 400 && /EntityAlreadyExists/i.test(err.message))) throw err;
+      if (!isConflict(err) && !(err instanceof RestError && err.statusCode === 400)) throw err;
+      if (!isConflict(err) && !/EntityAlreadyExists/i.test((err as Error).message)) {
+        if (!onReject || !rejectionReason(err)) throw err;
+        for (const e of chunk) await insertOne(e); // one entity spoiled it: settle each on its own
+        return;
+      }
     }
     const present = await existingRowKeys(table, chunk[0]!.partitionKey, chunk.map((e) => e.rowKey));
     const missing: Entity[] = [];

@@ -1,12 +1,19 @@
 import { randomUUID } from "node:crypto";
-import type { TableClient } from "@azure/data-tables";
-import type { Clock, DeadLetter, DeadLetterStore } from "../../app/ports";
-import { upsertAll } from "./batch";
+import { odata, type TableClient } from "@azure/data-tables";
+import type { Clock, DeadLetterStore, StoredDeadLetter } from "../../app/ports";
+import type { DeadLetterBatch } from "../../app/deadLetter";
+import { clipText } from "../../core/text";
+import { CHUNK_BYTES, deflate, putChunks, readChunks } from "./chunks";
 import { dayBucket, reverseTicks } from "./keys";
 import type { TableFactory } from "./client";
 
-/** Rejected records with their reason and raw payload (capped), PK = day, newest first. */
-export const RAW_CAP_CHARS = 30_000;
+/**
+ * Rejected records, one row per ingest call: PK = day received, RK = reverse time | uuid (newest
+ * first). The row says how many were rejected and why (the first reasons as JSON text), and keeps
+ * the raw records deflated in binary chunks, so a rejected record can be read back and fixed.
+ * Its id (`<PK>/<RK>`) is in the ingest response.
+ */
+const MAX_RAW_CHUNKS = 14;
 
 export class TableDeadLetterStore implements DeadLetterStore {
   readonly table: TableClient;
@@ -15,22 +22,66 @@ export class TableDeadLetterStore implements DeadLetterStore {
     this.table = factory.table("deadletters");
   }
 
-  async put(items: DeadLetter[]): Promise<void> {
-    if (items.length === 0) return;
+  private init(): Promise<void> {
     this.ready ??= this.table.createTable().then(() => undefined);
-    await this.ready;
-    const now = this.clock.now().toISOString();
-    await upsertAll(
-      this.table,
-      items.map((item) => ({
-        partitionKey: dayBucket(now),
-        rowKey: `${reverseTicks(now)}|${randomUUID()}`,
-        receivedAt: now,
-        source: item.source,
-        index: item.index,
-        reason: item.reason.slice(0, 2000),
-        raw: item.raw.length > RAW_CAP_CHARS ? `${item.raw.slice(0, RAW_CAP_CHARS)}… [truncated, ${item.raw.length} chars]` : item.raw,
-      })),
-    );
+    return this.ready;
   }
+
+  async put(batch: DeadLetterBatch): Promise<string> {
+    await this.init();
+    const now = this.clock.now().toISOString();
+    const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = {
+      partitionKey: dayBucket(now),
+      rowKey: `${reverseTicks(now)}|${randomUUID()}`,
+      receivedAt: now,
+      source: clipText(batch.source, 100),
+      count: batch.count,
+      listed: batch.rejections.length,
+      rawDropped: batch.rawDropped,
+      firstReason: clipText(batch.rejections[0]?.reason ?? "", 1000),
+      reasons: clipText(JSON.stringify(batch.rejections), 30_000, ""),
+    };
+    // Raw records: as many as fit the entity, compressed; the rest are counted as dropped.
+    let raw = batch.raw;
+    let packed = deflate(JSON.stringify(raw));
+    while (packed.length > CHUNK_BYTES * MAX_RAW_CHUNKS && raw.length > 0) {
+      raw = raw.slice(0, Math.floor(raw.length / 2));
+      packed = deflate(JSON.stringify(raw));
+    }
+    entity["rawKept"] = raw.length;
+    entity["rawDropped"] = batch.rawDropped + (batch.raw.length - raw.length);
+    putChunks(entity, packed);
+    await this.table.upsertEntity(entity, "Replace");
+    return `${entity.partitionKey}/${entity.rowKey}`;
+  }
+
+  /** Newest first, from `sinceIso` on (one range read per day). */
+  async list(sinceIso: string, limit = 50): Promise<StoredDeadLetter[]> {
+    await this.init();
+    const out: StoredDeadLetter[] = [];
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey ge ${dayBucket(sinceIso)}`, select: ["PartitionKey", "RowKey", "receivedAt", "source", "count", "firstReason"] } })) {
+      out.push(summary(e));
+    }
+    return out.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, limit);
+  }
+
+  async get(id: string): Promise<(StoredDeadLetter & { rejections: { index: number; reason: string }[]; raw: { index: number; raw: string }[] }) | null> {
+    await this.init();
+    const slash = id.indexOf("/");
+    if (slash < 0) return null;
+    const e = await this.table.getEntity<Record<string, unknown>>(id.slice(0, slash), id.slice(slash + 1)).catch(() => null);
+    if (!e) return null;
+    const parse = <T>(text: string, fallback: T): T => {
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        return fallback;
+      }
+    };
+    return { ...summary(e), rejections: parse(String(e["reasons"] ?? "[]"), []), raw: parse(readChunks(e) || "[]", []) };
+  }
+}
+
+function summary(e: Record<string, unknown>): StoredDeadLetter {
+  return { id: `${String(e["partitionKey"])}/${String(e["rowKey"])}`, receivedAt: String(e["receivedAt"] ?? ""), source: String(e["source"] ?? ""), count: Number(e["count"] ?? 0), firstReason: String(e["firstReason"] ?? "") };
 }

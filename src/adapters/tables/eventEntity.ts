@@ -1,5 +1,7 @@
-import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { appName, identityKind, identityLabel, skipReason, type ProvisioningEvent } from "../../core/event";
+import { clipText } from "../../core/text";
+import { CHUNK_BYTES, deflate, putChunks, readChunks } from "./chunks";
+import { entityBytes } from "./entityLimits";
 
 /**
  * ProvisioningEvent <-> Table entity. Summary fields are columns (filterable); the nested parts
@@ -8,10 +10,12 @@ import { appName, identityKind, identityLabel, skipReason, type ProvisioningEven
  * every write cheaper. A record whose payload still exceeds the entity budget (1 MiB per entity)
  * is trimmed step by step, and marked so.
  */
-export const CHUNK_BYTES = 60_000;
 export const MAX_CHUNKS = 14;
 /** Uncompressed payload limit before trimming: generous, since it is stored compressed. */
 export const MAX_PAYLOAD_CHARS = 2_000_000;
+/** 1 MiB less a margin for the service's own bookkeeping (Timestamp, ETag). */
+export const ENTITY_BUDGET_BYTES = 1_000_000;
+const TRIM_NOTE_BYTES = 8_200;
 
 export interface EventEntity {
   partitionKey: string;
@@ -43,7 +47,7 @@ export function fitPayload(e: ProvisioningEvent): { json: string; truncated: str
   };
   let json = JSON.stringify(payload);
   if (json.length <= MAX_PAYLOAD_CHARS) return { json, truncated: null };
-  const cut = (s: string | null, n: number) => (s && s.length > n ? `${s.slice(0, n)}… [truncated]` : s);
+  const cut = (s: string | null, n: number) => (s && s.length > n ? clipText(s, n) : s);
   const trimmed: Payload = {
     ...payload,
     sourceIdentity: { ...payload.sourceIdentity, details: {} },
@@ -61,14 +65,6 @@ export function fitPayload(e: ProvisioningEvent): { json: string; truncated: str
 }
 
 export function toEventEntity(e: ProvisioningEvent, partitionKey: string, rowKey: string, jobKeyValue: string): EventEntity {
-  let { json, truncated } = fitPayload(e);
-  let packed = deflateRawSync(Buffer.from(json, "utf8"));
-  if (packed.length > CHUNK_BYTES * MAX_CHUNKS) {
-    // Incompressible and huge: keep what fits, marked.
-    json = JSON.stringify({ ...JSON.parse(json), steps: [], modifiedProperties: [] });
-    truncated = "steps and properties dropped: record exceeded the 1 MiB entity limit even compressed";
-    packed = deflateRawSync(Buffer.from(json, "utf8"));
-  }
   const entity: EventEntity = {
     partitionKey,
     rowKey,
@@ -94,26 +90,35 @@ export function toEventEntity(e: ProvisioningEvent, partitionKey: string, rowKey
     sourceId: e.sourceIdentity.id,
     targetId: e.targetIdentity.id,
     errorCode: e.error?.code ?? "",
-    skipReason: skipReason(e) ?? "",
+    skipReason: clipText(skipReason(e) ?? "", 1024),
     source: e.source,
-    chunks: Math.ceil(packed.length / CHUNK_BYTES),
   };
-  if (truncated) entity["truncated"] = truncated;
-  for (let i = 0; i * CHUNK_BYTES < packed.length; i++) entity[`p${i}`] = new Uint8Array(packed.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
+  // The payload gets what the summary columns leave of the 1 MiB entity budget.
+  const budget = Math.min(MAX_CHUNKS, Math.floor((ENTITY_BUDGET_BYTES - entityBytes(entity) - TRIM_NOTE_BYTES) / CHUNK_BYTES));
+  let { json, truncated } = fitPayload(e);
+  let packed = deflate(json);
+  if (packed.length > CHUNK_BYTES * budget) {
+    // Incompressible and huge: keep what fits, marked.
+    json = JSON.stringify({ ...JSON.parse(json), steps: [], modifiedProperties: [] });
+    truncated = "steps and properties dropped: record exceeded the 1 MiB entity limit even compressed";
+    packed = deflate(json);
+    if (packed.length > CHUNK_BYTES * budget) {
+      json = JSON.stringify({ ...JSON.parse(json), sourceIdentity: { ...e.sourceIdentity, details: {} }, targetIdentity: { ...e.targetIdentity, details: {} }, sourceSystem: { ...e.sourceSystem, details: {} }, targetSystem: { ...e.targetSystem, details: {} } });
+      truncated = "steps, properties and details dropped: record exceeded the 1 MiB entity limit even compressed";
+      packed = deflate(json);
+    }
+  }
+  putChunks(entity, packed);
+  const trimmed = [...(e.trimmed ?? []), ...(truncated ? [truncated] : [])];
+  if (trimmed.length > 0) entity["trimmed"] = clipText(JSON.stringify(trimmed.slice(0, 20)), 4000, "");
   return entity;
 }
 
-export function fromEventEntity(entity: Record<string, unknown>): ProvisioningEvent & { truncated?: string } {
-  const chunks = Number(entity["chunks"] ?? 0);
-  const parts: Buffer[] = [];
-  for (let i = 0; i < chunks; i++) {
-    const part = entity[`p${i}`];
-    if (part instanceof Uint8Array) parts.push(Buffer.from(part));
-    else if (typeof part === "string") parts.push(Buffer.from(part, "base64"));
-  }
-  const payload = (parts.length ? JSON.parse(inflateRawSync(Buffer.concat(parts)).toString("utf8")) : {}) as Payload;
+export function fromEventEntity(entity: Record<string, unknown>): ProvisioningEvent {
+  const text = readChunks(entity);
+  const payload = (text ? JSON.parse(text) : {}) as Payload;
   const s = (k: string) => String(entity[k] ?? "");
-  const event: ProvisioningEvent & { truncated?: string } = {
+  const event: ProvisioningEvent = {
     id: s("id"),
     changeId: s("changeId"),
     cycleId: s("cycleId"),
@@ -128,8 +133,23 @@ export function fromEventEntity(entity: Record<string, unknown>): ProvisioningEv
     source: s("source") as ProvisioningEvent["source"],
     ...payload,
   };
-  if (entity["truncated"]) event.truncated = s("truncated");
+  const trimmed = readTrimmed(entity["trimmed"], entity["truncated"]);
+  if (trimmed.length > 0) event.trimmed = trimmed;
   return event;
+}
+
+function readTrimmed(json: unknown, legacy: unknown): string[] {
+  const out: string[] = [];
+  if (typeof json === "string") {
+    try {
+      const list = JSON.parse(json) as unknown;
+      if (Array.isArray(list)) out.push(...list.filter((x): x is string => typeof x === "string"));
+    } catch {
+      out.push("some values were trimmed");
+    }
+  }
+  if (typeof legacy === "string" && legacy) out.push(legacy);
+  return out;
 }
 
 /**

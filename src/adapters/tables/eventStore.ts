@@ -3,7 +3,8 @@ import type { ProvisioningEvent } from "../../core/event";
 import { canonicalIdentityKey, identityAliases } from "../../core/identityKeys";
 import { identityKind } from "../../core/event";
 import type { CsvParts, EventStore } from "../../app/ports";
-import { deleteWhere, ensureTables, entityKey, insertNew, mapLimit, upsertAll, type Entity } from "./batch";
+import { deleteWhere, ensureTables, entityKey, insertNew, mapLimit, rejectionReason, upsertAll, type Entity } from "./batch";
+import { entityProblem } from "./entityLimits";
 import { fromEventEntity, indexRow, toEventEntity, type EventEntity } from "./eventEntity";
 import { hourBucket, jobKey, keys, prefixUpperBound, weekBucketsBetween } from "./keys";
 import type { TableFactory } from "./client";
@@ -119,64 +120,124 @@ export class TableEventStore implements EventStore {
     return this.ready;
   }
 
-  async write(input: ProvisioningEvent[]): Promise<{ newIds: Set<string> }> {
+  async write(input: ProvisioningEvent[]): Promise<{ newIds: Set<string>; rejected: Map<string, string> }> {
     await this.init();
     const byId = new Map<string, ProvisioningEvent>();
     for (const e of input) byId.set(e.id, e);
     const events = await this.withPendingParts([...byId.values()]);
+    const rejected = new Map<string, string>();
 
+    // Every entity of one event is built and checked against the service's limits before any is
+    // sent: an event that cannot be stored whole is rejected alone, and its rows never written.
     const eventEntities: EventEntity[] = [];
     const identityEntities: Entity[] = [];
     const cycleRefs = new Map<string, Entity>();
     const aliases = new Map<string, Entity>();
     const markers: Entity[] = [];
     const markerOwner = new Map<string, { id: string; job: string; hour: string; event: ProvisioningEvent }>();
+    const owner = new WeakMap<Entity, string>();
+    const rowsOf = new Map<string, { table: TableClient; entity: Entity }[]>();
 
     for (const e of events) {
-      const job = jobKey(e.jobId, e.servicePrincipal.id);
-      const k = keys.event(job, e.activityDateTime, e.id);
-      const entity = toEventEntity(e, k.partitionKey, k.rowKey, job);
-      eventEntities.push(entity);
-      const identityKey = canonicalIdentityKey(e);
-      if (identityKey) {
-        identityEntities.push({ ...keys.identity(identityKey, e.activityDateTime, e.id), ...indexRow(entity) });
-        for (const alias of identityAliases(e)) {
-          const ak = keys.alias(alias.kind, alias.value, identityKey);
-          const cacheKey = entityKey(ak);
-          if (this.knownAliases.has(cacheKey)) continue;
-          aliases.set(cacheKey, { ...ak, identityKey, displayName: String(entity["identityName"] ?? ""), identity: String(entity["identity"] ?? ""), identityType: String(entity["identityType"] ?? "") });
-        }
+      const built = this.entitiesOf(e);
+      if ("problem" in built) {
+        rejected.set(e.id, built.problem);
+        continue;
       }
-      if (e.cycleId) cycleRefs.set(e.cycleId, { ...keys.cycleRef(e.cycleId), jobKey: job, at: e.activityDateTime });
-      // The changeId reference doubles as the dedupe marker: it is inserted last, and only once.
-      const marker = { ...keys.changeRef(e.changeId, e.id), epk: k.partitionKey, erk: k.rowKey, at: e.activityDateTime };
+      const { job, entity, identity, aliasRows, cycleRef, marker } = built;
+      eventEntities.push(entity);
+      owner.set(entity, e.id);
+      const rows: { table: TableClient; entity: Entity }[] = [{ table: this.events, entity }];
+      if (identity) {
+        identityEntities.push(identity);
+        owner.set(identity, e.id);
+        rows.push({ table: this.identities, entity: identity });
+      }
+      for (const a of aliasRows) {
+        const cacheKey = entityKey(a);
+        if (this.knownAliases.has(cacheKey) || aliases.has(cacheKey)) continue;
+        aliases.set(cacheKey, a);
+        owner.set(a, e.id);
+      }
+      if (cycleRef) {
+        cycleRefs.set(e.cycleId, cycleRef);
+        owner.set(cycleRef, e.id);
+      }
+      rowsOf.set(e.id, rows);
+      owner.set(marker, e.id);
       markers.push(marker);
       markerOwner.set(entityKey(marker), { id: e.id, job, hour: hourBucket(e.activityDateTime), event: e });
     }
+    const refuse = (entity: Entity, reason: string) => {
+      const id = owner.get(entity);
+      if (id !== undefined && !rejected.has(id)) rejected.set(id, `cannot be stored: ${reason}`);
+    };
 
     // 1. The record and every index: upserts, so a crash midway and a redelivery are both harmless.
     await Promise.all([
-      upsertAll(this.events, eventEntities, this.concurrency),
-      upsertAll(this.identities, identityEntities, this.concurrency),
-      upsertAll(this.refs, [...cycleRefs.values()], this.concurrency),
-      upsertAll(this.directory, [...aliases.values()], this.concurrency),
+      upsertAll(this.events, eventEntities, this.concurrency, refuse),
+      upsertAll(this.identities, identityEntities, this.concurrency, refuse),
+      upsertAll(this.refs, [...cycleRefs.values()], this.concurrency, refuse),
+      upsertAll(this.directory, [...aliases.values()], this.concurrency, refuse),
     ]);
-    this.rememberAliases(aliases.keys());
-    // 2. Only then the marker: its insert tells a new event from a redelivered one.
-    const existing = await insertNew(this.refs, markers, this.concurrency);
+    this.rememberAliases([...aliases.entries()].filter(([, a]) => !rejected.has(owner.get(a) ?? "")).map(([k]) => k));
+    // 2. Only then the marker: its insert tells a new event from a redelivered one. Events refused
+    // in step 1 get no marker, so nothing of them is ever counted or looked up.
+    const existing = await insertNew(this.refs, markers.filter((m) => !rejected.has(owner.get(m) ?? "")), this.concurrency, refuse);
+    // Rows of refused events are taken back, so no list shows an event that cannot be opened.
+    await this.rollBack([...rejected.keys()].flatMap((id) => rowsOf.get(id) ?? []));
     const newIds = new Set<string>();
-    const touched = new Map<string, ProvisioningEvent[]>();
-    for (const [key, owner] of markerOwner) {
-      if (existing.has(key)) continue;
-      newIds.add(owner.id);
-      const bucketKey = `${owner.job}\u0000${owner.hour}`;
-      if (!touched.has(bucketKey)) touched.set(bucketKey, []);
-      touched.get(bucketKey)!.push(owner.event);
+    const fresh: ProvisioningEvent[] = [];
+    for (const [key, o] of markerOwner) {
+      if (existing.has(key) || rejected.has(o.id)) continue;
+      newIds.add(o.id);
+      fresh.push(o.event);
     }
     // 3. Aggregates: the new events are added to the hourly counts under ETag conditions.
-    await this.addCounts([...touched.values()].flat());
-    await this.updateJobs([...touched.values()].flat());
-    return { newIds };
+    await this.addCounts(fresh);
+    await this.updateJobs(fresh);
+    return { newIds, rejected };
+  }
+
+  /** The entities one event is stored as, or why the service could not hold them. */
+  private entitiesOf(e: ProvisioningEvent):
+    | { problem: string }
+    | { job: string; entity: EventEntity; identity: Entity | null; aliasRows: Entity[]; cycleRef: Entity | null; marker: Entity } {
+    try {
+      const job = jobKey(e.jobId, e.servicePrincipal.id);
+      const k = keys.event(job, e.activityDateTime, e.id);
+      const entity = toEventEntity(e, k.partitionKey, k.rowKey, job);
+      const identityKey = canonicalIdentityKey(e);
+      const identity = identityKey ? { ...keys.identity(identityKey, e.activityDateTime, e.id), ...indexRow(entity) } : null;
+      const aliasRows = identityKey
+        ? identityAliases(e).map((alias) => ({
+            ...keys.alias(alias.kind, alias.value, identityKey),
+            identityKey,
+            displayName: String(entity["identityName"] ?? ""),
+            identity: String(entity["identity"] ?? ""),
+            identityType: String(entity["identityType"] ?? ""),
+          }))
+        : [];
+      const cycleRef = e.cycleId ? { ...keys.cycleRef(e.cycleId), jobKey: job, at: e.activityDateTime } : null;
+      // The changeId reference doubles as the dedupe marker: it is inserted last, and only once.
+      const marker = { ...keys.changeRef(e.changeId, e.id), epk: k.partitionKey, erk: k.rowKey, at: e.activityDateTime };
+      for (const [name, row] of [["event", entity], ["identity index", identity], ["cycle reference", cycleRef], ["changeId reference", marker], ...aliasRows.map((a) => ["directory entry", a] as const)] as const) {
+        const problem = row && entityProblem(row);
+        if (problem) return { problem: `cannot be stored: its ${name} row: ${problem}` };
+      }
+      return { job, entity, identity, aliasRows, cycleRef, marker };
+    } catch (err) {
+      return { problem: `cannot be stored: ${err instanceof Error ? err.message.slice(0, 200) : "encoding failed"}` };
+    }
+  }
+
+  /** Deletes rows written for events that were then refused (best effort: a missing row is fine). */
+  private async rollBack(rows: { table: TableClient; entity: Entity }[]): Promise<void> {
+    await mapLimit(rows, this.concurrency, async ({ table, entity }) => {
+      await table.deleteEntity(entity.partitionKey, entity.rowKey).catch((err: unknown) => {
+        if ((err as { statusCode?: number }).statusCode !== 404 && !rejectionReason(err)) throw err;
+      });
+    });
   }
 
   /** Aliases this process has already written: in steady state the directory costs no writes. */

@@ -7,12 +7,20 @@ import { createHash } from "node:crypto";
  */
 const MAX_TICKS = 9_999_999_999_999;
 
-/** Escapes / \ # ? | % and control characters; caps length (keys may be 1 KiB) with a hash. */
-export function keyPart(value: string, maxLength = 200): string {
+/**
+ * Escapes / \ # ? | % and control characters; caps length (keys may be 1 KiB) with a hash. The
+ * result is always well-formed UTF-16: a lone surrogate becomes U+FFFD, and the cut never splits
+ * a surrogate pair (either would fail the whole request).
+ */
+export function keyPart(raw: string, maxLength = 200): string {
+  const value = raw.isWellFormed() ? raw : raw.toWellFormed();
   const escaped = value.replace(/[/\\#?|%\u0000-\u001f\u007f-\u009f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0").toUpperCase()}`);
   if (escaped.length <= maxLength) return escaped;
   const hash = createHash("sha1").update(value).digest("hex").slice(0, 12);
-  return `${escaped.slice(0, maxLength - 13)}~${hash}`;
+  let end = maxLength - 13;
+  const last = escaped.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${escaped.slice(0, end)}~${hash}`;
 }
 
 /** Newest first: row keys sort ascending, so store the time reversed, zero-padded. */

@@ -32,11 +32,17 @@ export type Question =
   | { kind: "unknown"; text: string };
 
 export const DEFAULT_LIST_DAYS = 7;
+/** Longer messages are answered with the limit instead of being parsed (PROVBOT_QUESTION_MAX_CHARS). */
+export const DEFAULT_QUESTION_MAX_CHARS = 500;
 export const DEFAULT_WHY_DAYS = 30;
 
 const ID = "[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}";
 const ID_RE = new RegExp(`^(?:(change|change ?id|cycle|cycle ?id|job|job ?id)\\s*[:#=]?\\s*)?(${ID})$`, "i");
 const JOB_RE = /^job\s*(?:id)?\s*[:#=]?\s*([A-Za-z0-9]+\.[A-Za-z0-9.\-]+)$/i;
+/** "change csv-chg-1", "cycle id: 42": any id the portal shows, not only GUIDs. */
+const NAMED_ID_RE = /^(change ?id|change|cycle ?id|cycle)\s*[:#=]?\s*(\S{1,256})$/i;
+/** A pasted id on its own: one token with a digit in it (names have none), not an e-mail address. */
+const BARE_ID_RE = /^(?=\S*\d)(?=\S*[A-Za-z])[A-Za-z0-9][\w.:~+\-]{2,255}$/;
 const UPN_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Strip politeness, punctuation and filler around the words that matter. */
@@ -118,6 +124,9 @@ export function parseQuestion(raw: string, nowIso: string): Question {
   }
   const job = JOB_RE.exec(text);
   if (job) return { kind: "id", id: job[1]!, hint: "job" };
+  const named = NAMED_ID_RE.exec(text);
+  if (named) return { kind: "id", id: named[2]!, hint: named[1]!.toLowerCase().startsWith("change") ? "change" : "cycle" };
+  if (BARE_ID_RE.test(text) && !UPN_RE.test(text)) return { kind: "id", id: text, hint: null };
   if (UPN_RE.test(text)) return { kind: "history", identity: text, range: lastDays(nowIso, DEFAULT_WHY_DAYS), loose: false };
 
   const time = extractTimeRange(text, nowIso);

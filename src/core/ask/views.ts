@@ -1,5 +1,6 @@
 import { appName, identityKind, identityLabel, skipReason, type ProvisioningEvent, type ProvisioningStep } from "../event";
 import { remedyFor, retryText } from "../remediation";
+import { clipText } from "../text";
 
 /**
  * Card view-models: plain data the templates in cards/ bind to, plus a plain-text rendering for
@@ -24,7 +25,7 @@ export interface CardAction {
 }
 
 const MAX_STEPS = 20;
-const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);
+const clip = (s: string, n: number) => clipText(s, n, "…");
 const when = (iso: string) => (iso ? iso.replace("T", " ").replace(/(\.\d+)?Z$/, " UTC") : "");
 const short = (iso: string) => (iso ? iso.slice(5, 16).replace("T", " ") : "");
 
@@ -82,7 +83,16 @@ export interface EventDetailViewModel {
   actions: CardAction[];
 }
 
-export function eventDetail(e: ProvisioningEvent, note = ""): Answer {
+/** What was clipped when the event was stored, in words, for the card's note. */
+export function trimmedNote(e: Pick<ProvisioningEvent, "trimmed">): string {
+  const list = e.trimmed ?? [];
+  if (list.length === 0) return "";
+  const shown = list.slice(0, 4).join("; ");
+  return `Some values were too long to keep whole and were trimmed when stored: ${shown}${list.length > 4 ? `; and ${list.length - 4} more` : ""}.`;
+}
+
+export function eventDetail(e: ProvisioningEvent, extraNote = ""): Answer {
+  const note = [extraNote, trimmedNote(e)].filter(Boolean).join(" ");
   const app = appName(e);
   const who = identityLabel(e);
   const name = e.sourceIdentity.displayName || e.targetIdentity.displayName || who;
@@ -135,7 +145,7 @@ export function eventDetail(e: ProvisioningEvent, note = ""): Answer {
     explanation: explanation ?? "",
     hasModified: e.modifiedProperties.length > 0,
     modified: e.modifiedProperties.slice(0, 40).map((m) => ({ title: clip(m.displayName, 100), value: `${clip(m.oldValue ?? "∅", 200)} → ${clip(m.newValue ?? "∅", 200)}` })),
-    note: clip(note, 500),
+    note: clip(note, 800),
     hasNote: Boolean(note),
     actions: [
       { title: `History of ${name}`.slice(0, 60), data: { text: `what happened to ${who}` } },

@@ -78,15 +78,16 @@ export function detectCsvKind(headers: string[]): CsvKind {
   return "events";
 }
 
-export function parseCsv(text: string): CsvTable {
-  let records: string[][];
-  try {
-    records = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: true }) as string[][];
-  } catch (err) {
-    throw new CsvError(`CSV could not be parsed: ${(err as Error).message}`);
-  }
-  const [header, ...body] = records;
-  if (!header || header.length === 0) throw new CsvError("CSV has no header row");
+export interface CsvHeader {
+  kind: CsvKind;
+  /** The canonical column of each cell position, or null for an unknown column. */
+  mapping: (string | null)[];
+  unknownColumns: string[];
+}
+
+/** Reads the header row: the file's kind and its columns, or a CsvError naming what is missing. */
+export function csvHeader(header: string[]): CsvHeader {
+  if (header.length === 0 || header.every((h) => !h.trim())) throw new CsvError("CSV has no header row");
   const kind = detectCsvKind(header);
   const aliases = COLUMNS[kind];
   const mapping: (string | null)[] = [];
@@ -102,18 +103,39 @@ export function parseCsv(text: string): CsvTable {
   const missing = REQUIRED[kind].filter((c) => !taken.has(c));
   if (kind === "events" && !taken.has("id") && !taken.has("changeId")) missing.push("id or changeId");
   if (missing.length > 0) {
-    throw new CsvError(
-      `CSV (${kind}) is missing required column(s): ${missing.join(", ")}. Columns found: ${header.map((h) => h.trim()).join(", ")}`,
-    );
+    const found = header.slice(0, 30).map((h) => h.trim().slice(0, 60)).join(", ");
+    throw new CsvError(`CSV (${kind}) is missing required column(s): ${missing.join(", ")}. Columns found: ${found}${header.length > 30 ? ", …" : ""}`);
   }
-  const rows = body.map((cells) => {
-    const row: Record<string, string> = {};
-    mapping.forEach((name, i) => {
-      if (name && cells[i] !== undefined) row[name] = cells[i] ?? "";
-    });
-    return row;
+  return { kind, mapping, unknownColumns };
+}
+
+export function csvRow(header: CsvHeader, cells: string[]): Record<string, string> {
+  const row: Record<string, string> = {};
+  header.mapping.forEach((name, i) => {
+    if (name && cells[i] !== undefined) row[name] = cells[i] ?? "";
   });
-  return { kind, rows, lines: body.map((_, i) => i + 2), unknownColumns };
+  return row;
+}
+
+export const CSV_OPTIONS = { bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: true } as const;
+
+export function parseCsv(text: string): CsvTable {
+  // The header first: a body that is not a provisioning CSV is refused before the rest is read.
+  let head: string[][];
+  try {
+    head = parse(text.slice(0, 64 * 1024), { ...CSV_OPTIONS, to_line: 1 }) as string[][];
+  } catch (err) {
+    throw new CsvError(`CSV could not be parsed: ${(err as Error).message.slice(0, 200)}`);
+  }
+  const header = csvHeader(head[0] ?? []);
+  let records: string[][];
+  try {
+    records = parse(text, CSV_OPTIONS) as string[][];
+  } catch (err) {
+    throw new CsvError(`CSV could not be parsed: ${(err as Error).message.slice(0, 200)}`);
+  }
+  const body = records.slice(1);
+  return { kind: header.kind, rows: body.map((cells) => csvRow(header, cells)), lines: body.map((_, i) => i + 2), unknownColumns: header.unknownColumns };
 }
 
 function tryJsonObject(text: string | undefined): JsonObject {

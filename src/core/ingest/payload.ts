@@ -20,6 +20,8 @@ export interface PayloadItem {
   record?: unknown;
   /** Set when this item could not even be read (a bad NDJSON line, say). */
   error?: string;
+  /** The unreadable text, clipped, for the dead letter. */
+  raw?: string;
 }
 
 export interface ParsedPayload {
@@ -37,13 +39,33 @@ export class PayloadError extends Error {
   }
 }
 
-function looksLikeCsv(file: PayloadFile): boolean {
+/** How much of the start of a body is looked at to tell its format. */
+const SNIFF_CHARS = 4096;
+
+/** The format from the content type, the file name and the first characters: never by trying every parser on the whole body. */
+export function sniffFormat(file: PayloadFile): "csv" | "json" | "ndjson" {
   const ct = (file.contentType ?? "").toLowerCase();
-  if (ct.includes("csv")) return true;
-  if (ct.includes("json")) return false;
-  if (file.name?.toLowerCase().endsWith(".csv")) return true;
-  const first = file.text.replace(/^\uFEFF/, "").trimStart();
-  return first.length > 0 && !first.startsWith("{") && !first.startsWith("[");
+  const name = file.name?.toLowerCase() ?? "";
+  if (ct.includes("csv") || name.endsWith(".csv")) return "csv";
+  if (ct.includes("ndjson") || ct.includes("jsonl") || ct.includes("json-seq") || name.endsWith(".ndjson") || name.endsWith(".jsonl")) return "ndjson";
+  const head = file.text.slice(0, SNIFF_CHARS).replace(/^\uFEFF/, "").trimStart();
+  if (head.startsWith("[")) return "json";
+  if (head.startsWith("{")) return firstLineIsWholeJson(file.text) ? "ndjson" : "json";
+  if (ct.includes("json")) return "json";
+  return "csv";
+}
+
+/** NDJSON: the first line is a complete JSON value and something follows it. */
+function firstLineIsWholeJson(text: string): boolean {
+  const body = text.replace(/^\uFEFF/, "").trimStart();
+  const nl = body.indexOf("\n");
+  if (nl < 0 || !body.slice(nl + 1).trim()) return false;
+  try {
+    JSON.parse(body.slice(0, nl));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function jsonItems(text: string): { format: PayloadFormat; records: unknown[] } {
@@ -52,8 +74,8 @@ function jsonItems(text: string): { format: PayloadFormat; records: unknown[] } 
   let whole: unknown;
   try {
     whole = JSON.parse(trimmed);
-  } catch {
-    return { format: "ndjson", records: [] };
+  } catch (err) {
+    throw new PayloadError(`the body is not valid JSON (${err instanceof Error ? err.message.slice(0, 200) : "parse error"})`);
   }
   if (Array.isArray(whole)) return { format: "json-array", records: whole };
   if (isObject(whole)) {
@@ -66,25 +88,30 @@ function jsonItems(text: string): { format: PayloadFormat; records: unknown[] } 
   throw new PayloadError("the JSON body is neither a record, an array of records, {\"value\": [...]} nor {\"records\": [...]}");
 }
 
+/** One NDJSON line (or a line of a streamed file): its records, or why it cannot be read. */
+export function ndjsonLine(line: string, lineNumber: number, nextIndex: number): PayloadItem[] {
+  try {
+    const value = JSON.parse(line) as unknown;
+    // A line may itself be an Event Hub envelope.
+    const inner = isObject(value) ? field(value, "records") : undefined;
+    if (Array.isArray(inner)) return inner.map((r, i) => ({ index: nextIndex + i, record: r }));
+    return [{ index: nextIndex, record: value }];
+  } catch {
+    return [{ index: nextIndex, error: `line ${lineNumber} is not valid JSON`, raw: line.slice(0, 2000) }];
+  }
+}
+
 function ndjsonItems(text: string, startIndex: number): PayloadItem[] {
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   const items: PayloadItem[] = [];
   let parsedAny = false;
   lines.forEach((line, i) => {
     if (!line.trim()) return;
-    const index = startIndex + items.length;
-    try {
-      const value = JSON.parse(line) as unknown;
-      parsedAny = true;
-      // A line may itself be an Event Hub envelope.
-      const inner = isObject(value) ? field(value, "records") : undefined;
-      if (Array.isArray(inner)) inner.forEach((r) => items.push({ index: startIndex + items.length, record: r }));
-      else items.push({ index, record: value });
-    } catch {
-      items.push({ index, error: `line ${i + 1} is not valid JSON` });
-    }
+    const got = ndjsonLine(line, i + 1, startIndex + items.length);
+    if (got[0]?.error === undefined) parsedAny = true;
+    items.push(...got);
   });
-  if (!parsedAny) throw new PayloadError("the body is neither JSON, NDJSON nor CSV that could be read");
+  if (!parsedAny) throw new PayloadError("the body is NDJSON in which no line is valid JSON");
   return items;
 }
 
@@ -93,7 +120,8 @@ export function parsePayload(files: PayloadFile[]): ParsedPayload {
   const csvTables: CsvTable[] = [];
   for (const file of files) {
     if (!file.text.trim()) continue;
-    if (looksLikeCsv(file)) {
+    const format = sniffFormat(file);
+    if (format === "csv") {
       try {
         const table = parseCsv(file.text);
         if (table.unknownColumns.length > 0) {
@@ -106,10 +134,14 @@ export function parsePayload(files: PayloadFile[]): ParsedPayload {
       }
       continue;
     }
-    const { format, records } = jsonItems(file.text);
-    out.formats.push(format);
-    if (format === "ndjson") out.items.push(...ndjsonItems(file.text, out.items.length));
-    else for (const record of records) out.items.push({ index: out.items.length, record });
+    if (format === "ndjson") {
+      out.formats.push("ndjson");
+      out.items.push(...ndjsonItems(file.text, out.items.length));
+      continue;
+    }
+    const { format: shape, records } = jsonItems(file.text);
+    out.formats.push(shape);
+    for (const record of records) out.items.push({ index: out.items.length, record });
   }
   if (csvTables.length > 0) {
     out.formats.push("csv");

@@ -1,0 +1,12 @@
+/** Text clipped for storage or display, the same way everywhere. */
+export const TRIM_MARK = "… [trimmed]";
+
+/** Well-formed UTF-16, at most `max` code units, never ending in half a surrogate pair. */
+export function clipText(value: string, max: number, mark = TRIM_MARK): string {
+  const text = value.isWellFormed() ? value : value.toWellFormed();
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - mark.length);
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}${mark}`;
+}
