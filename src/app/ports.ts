@@ -30,6 +30,8 @@ export interface StoredDeadLetter {
   source: string;
   count: number;
   firstReason: string;
+  /** Reasons grouped with counts. */
+  summary: string;
 }
 
 export interface Clock {

@@ -63,3 +63,28 @@ describe("help card", () => {
     expect(() => renderCard("help", vm)).toThrow(/unresolved binding \$\{intro\}/);
   });
 });
+
+describe("data is never template syntax (issue 9, case 2)", () => {
+  it.each([
+    ["eventList", { title: "Failures in the last 24 hours", subtitle: "s", hasRows: true, empty: "", rows: [{ when: "10:00", who: "Eve ${x}", what: "Invalid value ${userName} for attribute userName", color: "Attention", data: { text: "change ${x}" } }], actions: [] }, ["Eve ${x}", "Invalid value ${userName} for attribute userName"]],
+    ["help", { ...helpViewModel("1", "${$root}") }, ["${$root}"]],
+    ["info", { title: "Mallory ${name}", text: "${$root.title}", facts: [{ title: "${a}", value: "${b}" }], hasFacts: true, actions: [] }, ["Mallory ${name}", "${$root.title}", "${a}", "${b}"]],
+  ] as const)("%s shows ${...} in data as text", (name, vm, expected) => {
+    const card = renderCard(name, vm);
+    const shown = texts(card.content).join("\n");
+    for (const e of expected) expect(shown).toContain(e);
+  });
+
+  it("renders an alert whose affected objects hold ${...}", () => {
+    const vm = { title: "Failure spike · Mallory ${name}", status: "Open", statusColor: "Attention", summary: "${x}", facts: [{ title: "App", value: "${app}" }], hasStaged: false, staged: "", errors: [{ code: "${code}", count: "3", fix: "${fix}" }], hasErrors: true, affectedTitle: "Affected", affected: [{ text: "Mallory ${name}" }], hasAffected: true, actions: [] };
+    const shown = texts(renderCard("alert", vm).content).join("\n");
+    expect(shown).toContain("Mallory ${name}");
+  });
+
+  it("clips data until the card fits Teams' 40 KB, whatever its size", () => {
+    const rows = Array.from({ length: 10 }, () => ({ when: "10:00", who: "N".repeat(40_000), what: "S".repeat(1_000_000), color: "Attention", data: { text: "x" } }));
+    const card = renderCard("eventList", { title: "A".repeat(30_000), subtitle: "s", hasRows: true, empty: "", rows, actions: [] });
+    expect(JSON.stringify(card.content).length * 2).toBeLessThanOrEqual(40 * 1024);
+    expect(texts(card.content).join("")).toContain("NNN…");
+  });
+});

@@ -67,6 +67,22 @@ describe("ids", () => {
   });
 });
 
+describe("ids the portal shows that are not GUIDs (issue 9, case 6)", () => {
+  it.each([
+    ["csv-chg-1", "csv-chg-1", null],
+    ["change csv-chg-1", "csv-chg-1", "change"],
+    ["changeId: 0a1b-zz-99", "0a1b-zz-99", "change"],
+    ["cycle 42", "42", "cycle"],
+    ["ef27e3a0-98cf-4563-a2b2-3bbg33f6d4r7", "ef27e3a0-98cf-4563-a2b2-3bbg33f6d4r7", null],
+  ] as const)("%j is looked up as an id", (text, id, hint) => {
+    expect(q(text)).toEqual({ kind: "id", id, hint });
+  });
+
+  it.each(["alice", "bob-li", "alice@contoso.com", "12345"])("%j is not taken for an id", (text) => {
+    expect(q(text).kind).not.toBe("id");
+  });
+});
+
 describe("lists with the portal's filters", () => {
   it.each([
     ["what groups were created in ServiceNow?", { identityType: "Group", actions: ["create"], app: "ServiceNow" }],

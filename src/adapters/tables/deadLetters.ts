@@ -39,14 +39,14 @@ export class TableDeadLetterStore implements DeadLetterStore {
       listed: batch.rejections.length,
       rawDropped: batch.rawDropped,
       firstReason: clipText(batch.rejections[0]?.reason ?? "", 1000),
-      reasons: clipText(JSON.stringify(batch.rejections), 30_000, ""),
+      summary: clipText(reasonSummary(batch), 4000),
     };
-    // Raw records: as many as fit the entity, compressed; the rest are counted as dropped.
+    // The listed reasons and the raw records, compressed: as many raw records as fit the entity.
     let raw = batch.raw;
-    let packed = deflate(JSON.stringify(raw));
+    let packed = deflate(JSON.stringify({ rejections: batch.rejections, raw }));
     while (packed.length > CHUNK_BYTES * MAX_RAW_CHUNKS && raw.length > 0) {
       raw = raw.slice(0, Math.floor(raw.length / 2));
-      packed = deflate(JSON.stringify(raw));
+      packed = deflate(JSON.stringify({ rejections: batch.rejections, raw }));
     }
     entity["rawKept"] = raw.length;
     entity["rawDropped"] = batch.rawDropped + (batch.raw.length - raw.length);
@@ -59,7 +59,7 @@ export class TableDeadLetterStore implements DeadLetterStore {
   async list(sinceIso: string, limit = 50): Promise<StoredDeadLetter[]> {
     await this.init();
     const out: StoredDeadLetter[] = [];
-    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey ge ${dayBucket(sinceIso)}`, select: ["PartitionKey", "RowKey", "receivedAt", "source", "count", "firstReason"] } })) {
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey ge ${dayBucket(sinceIso)}`, select: ["PartitionKey", "RowKey", "receivedAt", "source", "count", "firstReason", "summary"] } })) {
       out.push(summary(e));
     }
     return out.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, limit);
@@ -78,10 +78,30 @@ export class TableDeadLetterStore implements DeadLetterStore {
         return fallback;
       }
     };
-    return { ...summary(e), rejections: parse(String(e["reasons"] ?? "[]"), []), raw: parse(readChunks(e) || "[]", []) };
+    const body = parse<{ rejections?: { index: number; reason: string }[]; raw?: { index: number; raw: string }[] }>(readChunks(e) || "{}", {});
+    return { ...summary(e), rejections: body.rejections ?? [], raw: body.raw ?? [] };
   }
 }
 
 function summary(e: Record<string, unknown>): StoredDeadLetter {
-  return { id: `${String(e["partitionKey"])}/${String(e["rowKey"])}`, receivedAt: String(e["receivedAt"] ?? ""), source: String(e["source"] ?? ""), count: Number(e["count"] ?? 0), firstReason: String(e["firstReason"] ?? "") };
+  return {
+    id: `${String(e["partitionKey"])}/${String(e["rowKey"])}`,
+    receivedAt: String(e["receivedAt"] ?? ""),
+    source: String(e["source"] ?? ""),
+    count: Number(e["count"] ?? 0),
+    firstReason: String(e["firstReason"] ?? ""),
+    summary: String(e["summary"] ?? ""),
+  };
+}
+
+/** "20,000 × line N is not valid JSON; 2 × activityDateTime is …": reasons grouped, numbers folded. */
+export function reasonSummary(batch: DeadLetterBatch): string {
+  const groups = new Map<string, number>();
+  for (const r of batch.rejections) {
+    const key = r.reason.replace(/\d+/g, "N").slice(0, 200);
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  const listed = batch.rejections.length;
+  const parts = [...groups.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([reason, n]) => `${(listed === batch.count ? n : Math.round((n / listed) * batch.count)).toLocaleString("en-US")} × ${reason}`);
+  return `${batch.count.toLocaleString("en-US")} rejected${listed < batch.count ? ` (reasons of the first ${listed} shown, counts estimated)` : ""}: ${parts.join("; ")}`;
 }
