@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { Command } from "commander";
 import { SingleBar, Presets } from "cli-progress";
@@ -7,7 +7,8 @@ import { ConfigError } from "../src/config";
 import { findPackageRoot, packageVersion } from "../src/packageInfo";
 import { applyLocalSettings } from "./local-settings";
 import { getServices } from "../src/composition";
-import { ingestPayload } from "../src/app/ingest";
+import { ingestPayload, ingestStream, type IngestReport } from "../src/app/ingest";
+import { csvParts, fileKind, fileRecords } from "../src/adapters/files/streamFiles";
 import { PayloadError } from "../src/core/ingest/payload";
 import { answerQuestion } from "../src/app/answer";
 import { renderCard } from "../src/adapters/cards/render";
@@ -18,14 +19,6 @@ import { renderCard } from "../src/adapters/cards/render";
  */
 const program = new Command();
 program.name("provbot").description("Entra ID provisioning logs: ingest and ask from the command line").version(packageVersion());
-
-function contentTypeOf(file: string): string | undefined {
-  const f = file.toLowerCase();
-  if (f.endsWith(".csv")) return "text/csv";
-  if (f.endsWith(".ndjson") || f.endsWith(".jsonl")) return "application/x-ndjson";
-  if (f.endsWith(".json")) return "application/json";
-  return undefined;
-}
 
 async function services() {
   try {
@@ -39,39 +32,63 @@ async function services() {
 
 program
   .command("ingest")
-  .description("store provisioning logs from files: Graph JSON, admin-center JSON or CSV (the three files together), Event Hub NDJSON")
+  .description("store provisioning logs from files of any size: Graph JSON, admin-center JSON or CSV (the three files together), Event Hub NDJSON; streamed in batches")
   .argument("<files...>", "files to ingest")
   .option("--json", "print the report as JSON")
   .option("--chunk <n>", "records per storage round", "1000")
   .action(async (files: string[], opts: { json?: boolean; chunk: string }) => {
-    const payload = files.map((file) => ({ name: basename(file), contentType: contentTypeOf(file), text: readFileSync(file, "utf8") }));
     const svc = await services();
-    const bar = new SingleBar({ format: "ingesting [{bar}] {percentage}% | {value}/{total} records | {eta_formatted} left", hideCursor: true, clearOnComplete: true, stream: process.stderr }, Presets.shades_classic);
-    let started = false;
+    const total = files.reduce((n, f) => n + statSync(f).size, 0);
+    const bar = new SingleBar({ format: "ingesting [{bar}] {percentage}% | {records} records | {eta_formatted} left", hideCursor: true, clearOnComplete: true, stream: process.stderr }, Presets.shades_classic);
+    const tty = process.stderr.isTTY;
+    if (tty) bar.start(total, 0, { records: 0 });
     try {
-      const report = await ingestPayload(payload, "cli", svc.ingest, {
-        chunkSize: Number(opts.chunk) || 1000,
-        onProgress: (done, total) => {
-          if (!started && process.stderr.isTTY) {
-            bar.start(total, 0);
-            started = true;
-          }
-          if (started) bar.update(done);
-        },
-      });
-      if (started) bar.stop();
-      const { events: _e, ...summary } = report;
+      const kinds = files.map((path) => ({ path, ...fileKind(path) }));
+      const eventFiles = kinds.filter((k) => k.kind === "json" || k.kind === "ndjson" || k.kind === "events");
+      const partFiles = kinds.filter((k) => k.kind === "steps" || k.kind === "modifiedProperties");
+      const summary: IngestReport = { accepted: 0, duplicates: 0, ignored: 0, rejected: [], rejectedCount: 0, warnings: [] };
+      let readBefore = 0;
+      let records = 0;
+      if (eventFiles.length === 0) {
+        // Steps / properties on their own: attached to events already stored, or kept for them.
+        const report = await ingestPayload(partFiles.map((k) => ({ name: basename(k.path), contentType: "text/csv", text: readFileSync(k.path, "utf8") })), "cli", svc.ingest);
+        Object.assign(summary, { ...report, events: undefined });
+      } else {
+        // The steps and properties files are read into memory and joined to the streamed events.
+        const parts = await csvParts(partFiles.map((k) => ({ file: { path: k.path }, header: k.header! })));
+        for (const k of eventFiles) {
+          const base = readBefore;
+          const items = fileRecords({ path: k.path, onBytes: (b) => tty && bar.update(base + b) }, k, summary.accepted + summary.duplicates + summary.ignored + summary.rejectedCount, parts);
+          const report = await ingestStream(items, "cli", svc.ingest, {
+            chunkSize: Number(opts.chunk) || 1000,
+            eventSource: k.kind === "events" ? "download-csv" : undefined,
+            onProgress: (done) => tty && bar.update({ records: records + done }),
+          });
+          records += report.accepted + report.duplicates + report.ignored + report.rejectedCount;
+          readBefore += statSync(k.path).size;
+          summary.accepted += report.accepted;
+          summary.duplicates += report.duplicates;
+          summary.ignored += report.ignored;
+          summary.rejectedCount += report.rejectedCount;
+          summary.rejected.push(...report.rejected.map((r) => ({ ...r, reason: `${basename(k.path)}: ${r.reason}` })));
+          summary.deadLetterIds = [...(summary.deadLetterIds ?? []), ...(report.deadLetterIds ?? [])];
+          summary.trimmed = (summary.trimmed ?? 0) + (report.trimmed ?? 0) || undefined;
+        }
+      }
+      if (tty) bar.stop();
+      if (summary.deadLetterIds?.length === 0) delete summary.deadLetterIds;
       if (opts.json) console.log(JSON.stringify(summary, null, 2));
       else {
-        console.log(`accepted ${summary.accepted}, duplicates ${summary.duplicates}, rejected ${summary.rejected.length}${summary.ignored ? `, other categories ignored ${summary.ignored}` : ""}`);
+        console.log(`accepted ${summary.accepted}, duplicates ${summary.duplicates}, rejected ${summary.rejectedCount}${summary.ignored ? `, other categories ignored ${summary.ignored}` : ""}${summary.trimmed ? `, stored trimmed ${summary.trimmed}` : ""}`);
         for (const r of summary.rejected.slice(0, 20)) console.log(`  record ${r.index}: ${r.reason}`);
-        if (summary.rejected.length > 20) console.log(`  ... and ${summary.rejected.length - 20} more (kept in the deadletters table)`);
+        if (summary.rejectedCount > 20) console.log(`  ... and ${summary.rejectedCount - 20} more`);
+        for (const id of summary.deadLetterIds ?? []) console.log(`  rejected records kept: npx provbot rejected ${id}`);
         for (const w of summary.warnings) console.log(`  warning: ${w}`);
         if (summary.partsAttached !== undefined) console.log(`  CSV parts attached to ${summary.partsAttached} stored events, ${summary.partsPending} waiting for their events`);
       }
-      process.exitCode = summary.rejected.length > 0 ? 3 : 0;
+      process.exitCode = summary.rejectedCount > 0 ? 3 : 0;
     } catch (err) {
-      if (started) bar.stop();
+      if (tty) bar.stop();
       if (err instanceof PayloadError) {
         console.error(`cannot ingest: ${err.message}`);
         process.exitCode = 2;
@@ -79,6 +96,35 @@ program
       }
       throw err;
     }
+  });
+
+program
+  .command("rejected")
+  .description("rejected records: the recent dead letters, or one (its records and reasons) by the id an ingest printed")
+  .argument("[id]", "a dead-letter id (day/row key), as printed by ingest or returned in deadLetterIds")
+  .option("--days <n>", "how far back to list", "7")
+  .option("--json", "print JSON (with the raw records, for one id)")
+  .action(async (id: string | undefined, opts: { days: string; json?: boolean }) => {
+    const svc = await services();
+    const store = svc.deadLetters;
+    if (!id) {
+      const list = await store.list(new Date(Date.now() - (Number(opts.days) || 7) * 86_400_000).toISOString());
+      if (opts.json) return console.log(JSON.stringify(list, null, 2));
+      if (list.length === 0) return console.log("no rejected records in that time");
+      for (const d of list) console.log(`${d.id}  ${d.receivedAt}  ${d.source}  ${d.summary || `${d.count} rejected: ${d.firstReason}`}`);
+      return;
+    }
+    const d = await store.get(id);
+    if (!d) {
+      console.error(`no dead letter ${id}`);
+      process.exitCode = 1;
+      return;
+    }
+    if (opts.json) return console.log(JSON.stringify(d, null, 2));
+    console.log(`${d.id}: ${d.summary || `${d.count} rejected`} (received ${d.receivedAt} from ${d.source})`);
+    const raw = new Map(d.raw.map((r) => [r.index, r.raw]));
+    for (const r of d.rejections.slice(0, 50)) console.log(`  record ${r.index}: ${r.reason}${raw.has(r.index) ? `\n    ${raw.get(r.index)!.slice(0, 300)}` : ""}`);
+    if (d.rejections.length > 50) console.log(`  ... ${d.rejections.length - 50} more listed (--json prints them all with their raw text)`);
   });
 
 program

@@ -28,6 +28,7 @@ export interface Services {
   store: TableEventStore;
   query: TableQueryStore;
   ingest: IngestDeps;
+  deadLetters: TableDeadLetterStore;
   watermarks: WatermarkStore;
   /** Null when Graph polling is not configured. */
   graph: GraphSource | null;
@@ -65,7 +66,7 @@ export function getServices(): Services {
   });
   const deadLetters = new TableDeadLetterStore(tables, systemClock);
   const graph = config.graph ? new GraphProvisioningClient({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl }) : null;
-  services = { config, tables, bot, store, query, ingest: { store, deadLetters, clock: systemClock, ...(alerts ? { afterStore: alertHook(alerts) } : {}) }, watermarks: new TableWatermarkStore(tables), graph, alerts, startedAt: Date.now() };
+  services = { config, tables, bot, store, query, deadLetters, ingest: { store, deadLetters, clock: systemClock, ...(alerts ? { afterStore: alertHook(alerts) } : {}) }, watermarks: new TableWatermarkStore(tables), graph, alerts, startedAt: Date.now() };
   return services;
 }
 

@@ -161,3 +161,32 @@ function partsFrom(steps: CsvTable[], modified: CsvTable[]): CsvParts {
     modifiedProperties: new Map([...modifiedByChangeId(modified)].map(([changeId, rows]) => [changeId, normaliseModified(rows)])),
   };
 }
+
+/**
+ * Records from a stream of any length (the CLI reading a file of hundreds of MB), stored in
+ * batches of `chunkSize` with bounded memory: the stream is not read further while a batch is
+ * being stored, new events are not kept, and rejections of the whole stream go to one
+ * dead-letter row.
+ */
+export async function ingestStream(items: AsyncIterable<PayloadItem>, source: string, deps: IngestDeps, options: IngestOptions & { eventSource?: EventSource } = {}): Promise<IngestReport> {
+  const chunkSize = options.chunkSize ?? 1000;
+  const outcome = emptyOutcome();
+  const dead = new DeadLetterCollector(source);
+  let batch: PayloadItem[] = [];
+  let done = 0;
+  const flush = async () => {
+    const part = await ingestItems(batch, source, deps, options.eventSource, dead);
+    addOutcome(outcome, { ...part, events: [] });
+    done += batch.length;
+    batch = [];
+    options.onProgress?.(done, done);
+  };
+  for await (const item of items) {
+    batch.push(item);
+    if (batch.length >= chunkSize) await flush();
+  }
+  if (batch.length > 0) await flush();
+  await flushDeadLetters(dead, outcome, deps);
+  const { events: _events, ...report } = outcome;
+  return report;
+}

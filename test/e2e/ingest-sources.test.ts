@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { provisioningRecord } from "../support/records";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { startHostProcess, ROOT, type HostProcess } from "../support/stack";
@@ -102,4 +104,30 @@ describe("npx provbot ingest", () => {
     const cliFactory = createTableFactory({ kind: "connectionString", connectionString: inject("azurite").connectionString }, `${prefix}cli`);
     expect(await countRows(cliFactory, "events")).toBe(3);
   });
+
+  it("streams a Graph list larger than the HTTP cap, the three CSV files, and prints where rejected records are kept", async () => {
+    const env = { ...process.env, AzureWebJobsStorage: inject("azurite").connectionString, PROVBOT_TABLE_PREFIX: `${prefix}big` };
+    const dir = mkdtempSync(join(tmpdir(), "provbot-cli-"));
+    const big = join(dir, "download.json");
+    const at = new Date(Date.now() - 3_600_000);
+    const records = Array.from({ length: 2600 }, (_, i) => ({ ...provisioningRecord({ jobId: "Big.cli", app: "Big", at, user: i, id: `big-${i}` }), changeId: `big-chg-${i}` }));
+    const padded = records.map((r) => ({ ...r, modifiedProperties: [{ displayName: "notes", oldValue: randomBytes(1800).toString("base64"), newValue: null }] }));
+    writeFileSync(big, JSON.stringify({ value: [...padded, { id: "bad", activityDateTime: "soon", provisioningStatusInfo: { status: "success" } }] }));
+    expect(statSync(big).size).toBeGreaterThan(8 * 1024 * 1024);
+    const csvFiles = ["ProvisioningLogs.csv", "ProvisioningLogs_ProvisioningSteps.csv", "ProvisioningLogs_ModifiedProperties.csv"].map((n) => join(ROOT, "test", "fixtures", "csv", n));
+    // Exit code 3: some records were rejected.
+    const out = (await run(process.execPath, [join(ROOT, "dist", "scripts", "cli.js"), "ingest", big, ...csvFiles], { env }).catch((e: unknown) => e)) as { code?: number; stdout: string; stderr: string };
+    expect(out.code, out.stderr).toBe(3);
+    expect(out.stdout).toContain("accepted 2602, duplicates 0, rejected 1");
+    const id = /npx provbot rejected (\S+)/.exec(out.stdout)?.[1];
+    expect(id).toBeTruthy();
+    const s = new TableEventStore(createTableFactory({ kind: "connectionString", connectionString: inject("azurite").connectionString }, `${prefix}big`));
+    expect((await s.getByChangeId("big-chg-2599"))[0]?.id).toBe("big-2599");
+    const [bob] = await s.getByChangeId("csv-chg-2");
+    expect(bob?.steps).toHaveLength(2);
+    expect(bob?.modifiedProperties).toHaveLength(2);
+    const shown = await run(process.execPath, [join(ROOT, "dist", "scripts", "cli.js"), "rejected", id!], { env });
+    expect(shown.stdout).toContain('record 2600: activityDateTime is not a date: "soon"');
+    expect(shown.stdout).toContain('"id":"bad"');
+  }, 60_000);
 });

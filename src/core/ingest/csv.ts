@@ -184,7 +184,12 @@ export function modifiedByChangeId(tables: CsvTable[]): Map<string, JsonObject[]
 export function joinCsv(events: CsvTable, steps: CsvTable[] = [], modified: CsvTable[] = []): JsonObject[] {
   const stepsBy = stepsByChangeId(steps);
   const modifiedBy = modifiedByChangeId(modified);
-  return events.rows.map((r) => {
+  return events.rows.map((r) => csvEventRecord(r, stepsBy, modifiedBy));
+}
+
+/** One row of the events file, Graph-shaped, with its steps and properties when known. */
+export function csvEventRecord(r: Record<string, string>, stepsBy: Map<string, JsonObject[]>, modifiedBy: Map<string, JsonObject[]>): JsonObject {
+  {
     const changeId = (r["changeId"] ?? "").trim();
     const upn = r["userPrincipalName"];
     return {
@@ -217,5 +222,5 @@ export function joinCsv(events: CsvTable, steps: CsvTable[] = [], modified: CsvT
       provisioningSteps: stepsBy.get(changeId) ?? [],
       modifiedProperties: modifiedBy.get(changeId) ?? [],
     };
-  });
+  }
 }

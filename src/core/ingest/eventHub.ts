@@ -12,10 +12,11 @@ export function eventHubItems(messages: unknown[]): PayloadItem[] {
     let value: unknown = message;
     if (value instanceof Uint8Array) value = Buffer.from(value).toString("utf8");
     if (typeof value === "string") {
+      const text = value;
       try {
-        value = JSON.parse(value);
+        value = JSON.parse(text);
       } catch {
-        items.push({ index: items.length, error: "Event Hub message is not JSON" });
+        items.push({ index: items.length, error: "Event Hub message is not JSON", raw: text.slice(0, 2000) });
         continue;
       }
     }
