@@ -37,7 +37,7 @@ export async function ingest(request: HttpRequest, context: InvocationContext): 
     } else {
       files.push({ contentType, text: new TextDecoder("utf-8").decode(body.bytes) });
     }
-    const { events: _events, ...report } = await ingestPayload(files, "http", services.ingest);
+    const report = await ingestPayload(files, "http", services.ingest);
     context.log(`ingest: ${report.accepted} accepted, ${report.duplicates} duplicates, ${report.rejectedCount} rejected`);
     return { status: 200, jsonBody: report };
   } catch (err) {

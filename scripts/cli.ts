@@ -52,7 +52,7 @@ program
       if (eventFiles.length === 0) {
         // Steps / properties on their own: attached to events already stored, or kept for them.
         const report = await ingestPayload(partFiles.map((k) => ({ name: basename(k.path), contentType: "text/csv", text: readFileSync(k.path, "utf8") })), "cli", svc.ingest);
-        Object.assign(summary, { ...report, events: undefined });
+        Object.assign(summary, report);
       } else {
         // The steps and properties files are read into memory and joined to the streamed events.
         const parts = await csvParts(partFiles.map((k) => ({ file: { path: k.path }, header: k.header! })));

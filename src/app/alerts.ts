@@ -195,7 +195,10 @@ export class AlertService {
     if (rows.length === 0) return { failuresPerWindow: 0, removalsPerWindow: 0, cycleMinutes: 40 };
     const first = rows.map((r) => r.hour).sort()[0]!;
     const firstMs = Date.UTC(+first.slice(0, 4), +first.slice(4, 6) - 1, +first.slice(6, 8), +first.slice(8, 10));
-    const hours = Math.max(MIN_BASELINE_HOURS, (Date.parse(windowStart) - firstMs) / 3_600_000);
+    // Only whole hours before the window's own hour are counted, so the span is measured to that
+    // hour's start (measuring to the window start would divide by a partial hour that was not counted).
+    const startHourMs = Date.UTC(+startHour.slice(0, 4), +startHour.slice(4, 6) - 1, +startHour.slice(6, 8), +startHour.slice(8, 10));
+    const hours = Math.max(MIN_BASELINE_HOURS, (startHourMs - firstMs) / 3_600_000);
     let failures = 0;
     let removals = 0;
     for (const r of rows) {

@@ -116,12 +116,13 @@ export interface IngestOptions {
 }
 
 /** A request body (or several files) of any supported format. Throws PayloadError when unreadable. */
-export async function ingestPayload(files: PayloadFile[], source: string, deps: IngestDeps, options: IngestOptions = {}): Promise<IngestOutcome> {
-  const parsed = parsePayload(files);
+export async function ingestPayload(files: PayloadFile[], source: string, deps: IngestDeps, options: IngestOptions = {}): Promise<IngestReport> {
+  const parsed = await parsePayload(files);
   const csvOnly = parsed.formats.length === 1 && parsed.formats[0] === "csv";
   const outcome: IngestOutcome = { ...emptyOutcome(), warnings: [...parsed.warnings] };
   const dead = new DeadLetterCollector(source);
   await ingestChunks(parsed.items, source, deps, outcome, dead, options, csvOnly ? "download-csv" : undefined);
+  parsed.items.length = 0; // the records are stored: let them go before the parts are attached
   await flushDeadLetters(dead, outcome, deps);
   const { steps, modifiedProperties } = parsed.csvParts;
   if (steps.length > 0 || modifiedProperties.length > 0) {
@@ -130,18 +131,22 @@ export async function ingestPayload(files: PayloadFile[], source: string, deps: 
     outcome.partsAttached = attached;
     outcome.partsPending = pending;
   }
-  return outcome;
+  const { events: _events, ...report } = outcome;
+  return report;
 }
 
 /**
  * Stores items in chunks (bounded memory, progress reports), yielding to the event loop between
  * chunks so that a large body never holds up other requests for long.
  */
+/** Records per storage round for one request: small enough that no round holds the event loop for long. */
+export const REQUEST_CHUNK = 250;
+
 export async function ingestChunks(items: PayloadItem[], source: string, deps: IngestDeps, outcome: IngestOutcome, dead: DeadLetterCollector, options: IngestOptions = {}, eventSource?: EventSource): Promise<void> {
-  const chunkSize = options.chunkSize ?? 1000;
+  const chunkSize = options.chunkSize ?? REQUEST_CHUNK;
   for (let start = 0; start < items.length; start += chunkSize) {
     const part = await ingestItems(items.slice(start, start + chunkSize), source, deps, eventSource, dead);
-    addOutcome(outcome, part);
+    addOutcome(outcome, { ...part, events: [] });
     options.onProgress?.(Math.min(start + chunkSize, items.length), items.length);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }

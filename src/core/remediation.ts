@@ -109,10 +109,10 @@ const BY_HTTP: Record<string, Entry> = {
 export const CATALOGUE_CODES = Object.keys(CATALOGUE);
 
 export function remedyFor(code: string, category: ErrorCategory | null, httpStatus: string | null): Remedy {
-  const known = CATALOGUE[code];
+  const known = Object.hasOwn(CATALOGUE, code) ? CATALOGUE[code] : undefined; // "__proto__" is a code too
   if (known) return { code, cause: known[0], fix: known[1], retry: known[2], source: "catalogue" };
   for (const [re, entry] of PATTERNS) if (re.test(code)) return { code, cause: entry[0], fix: entry[1], retry: entry[2], source: "pattern" };
-  const byHttp = httpStatus ? BY_HTTP[httpStatus] : undefined;
+  const byHttp = httpStatus && Object.hasOwn(BY_HTTP, httpStatus) ? BY_HTTP[httpStatus] : undefined;
   if (byHttp) return { code, cause: byHttp[0], fix: byHttp[1], retry: byHttp[2], source: "httpStatus" };
   if (category === "nonServiceFailure") {
     return { code, cause: "The app, the data or the configuration refused the change (a non-service failure).", fix: "Read the reason for the value or setting it names; an admin must change data or configuration, the failure repeats until then.", retry: "manual", source: "category" };

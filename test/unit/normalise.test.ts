@@ -199,3 +199,12 @@ describe("reason mining", () => {
     expect(mineReason("something else")).toEqual({ httpStatus: null, retryCount: null, nextRetryAt: null });
   });
 });
+
+describe("keys from data that name Object.prototype members", () => {
+  it("keeps a details key __proto__ as data", () => {
+    const raw = JSON.parse('{"id":"p1","activityDateTime":"2026-11-20T10:00:00Z","provisioningStatusInfo":{"status":"success"},"sourceIdentity":{"details":{"__proto__":"x","constructor":"y"}}}') as unknown;
+    const e = event(raw);
+    expect(Object.getPrototypeOf(e.sourceIdentity.details)).toBe(Object.prototype);
+    expect(Object.entries(e.sourceIdentity.details)).toEqual([["__proto__", "x"], ["constructor", "y"]]);
+  });
+});

@@ -44,3 +44,11 @@ describe("remediation catalogue", () => {
     expect(retryText("automatic", null)).toMatch(/on its own/);
   });
 });
+
+describe("codes that are also Object.prototype names", () => {
+  it.each(["__proto__", "constructor", "toString", "hasOwnProperty"])("%s is an unknown code, not a prototype member", (code) => {
+    const r = remedyFor(code, null, "constructor");
+    expect(r.source).toBe("unknown");
+    expect(typeof r.cause).toBe("string");
+  });
+});

@@ -61,7 +61,8 @@ type Countable = { action: string; status: string; errorCode?: string; error?: {
 export function mergeCounts(current: Record<string, unknown> | undefined, events: Countable[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(current ?? {})) if (k === "total" || k.startsWith("n_") || k.startsWith("g_")) out[k] = Number(v);
-  const errors = JSON.parse(String(current?.["errors"] ?? "{}")) as Record<string, number>;
+  // Error codes come from data: a null-prototype map keeps "__proto__" or "constructor" as codes.
+  const errors = Object.assign(Object.create(null) as Record<string, number>, JSON.parse(String(current?.["errors"] ?? "{}")) as Record<string, number>);
   for (const e of events) {
     out["total"] = Number(out["total"] ?? 0) + 1;
     const key = `n_${e.action}_${e.status}`;
@@ -138,7 +139,9 @@ export class TableEventStore implements EventStore {
     const owner = new WeakMap<Entity, string>();
     const rowsOf = new Map<string, { table: TableClient; entity: Entity }[]>();
 
-    for (const e of events) {
+    for (const [n, e] of events.entries()) {
+      // Encoding is CPU work (deflate, size checks): let other requests in every 100 events.
+      if (n > 0 && n % 100 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const built = this.entitiesOf(e);
       if ("problem" in built) {
         rejected.set(e.id, built.problem);

@@ -119,7 +119,8 @@ export function csvRow(header: CsvHeader, cells: string[]): Record<string, strin
 
 export const CSV_OPTIONS = { bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: true } as const;
 
-export function parseCsv(text: string): CsvTable {
+/** `maxRows`: stop reading after this many data rows (the table then has maxRows + 1, for the caller to refuse). */
+export function parseCsv(text: string, maxRows = Number.MAX_SAFE_INTEGER): CsvTable {
   // The header first: a body that is not a provisioning CSV is refused before the rest is read.
   let head: string[][];
   try {
@@ -130,7 +131,7 @@ export function parseCsv(text: string): CsvTable {
   const header = csvHeader(head[0] ?? []);
   let records: string[][];
   try {
-    records = parse(text, CSV_OPTIONS) as string[][];
+    records = parse(text, { ...CSV_OPTIONS, ...(maxRows < Number.MAX_SAFE_INTEGER ? { to: maxRows + 2 } : {}) }) as string[][];
   } catch (err) {
     throw new CsvError(`CSV could not be parsed: ${(err as Error).message.slice(0, 200)}`);
   }

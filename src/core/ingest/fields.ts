@@ -125,10 +125,10 @@ export function boundedJson(value: unknown, maxChars = 100_000, maxDepth = MAX_J
 export function stringMap(v: Json | undefined): Record<string, string> {
   const value = decoded(v);
   if (!isObject(value)) return {};
-  const out: Record<string, string> = {};
+  const out: [string, string][] = [];
   for (const [k, val] of Object.entries(value)) {
     if (val === null || val === undefined) continue;
-    out[k] = typeof val === "string" ? val : boundedJson(val);
+    out.push([k, typeof val === "string" ? val : boundedJson(val)]);
   }
-  return out;
+  return Object.fromEntries(out); // own properties only: "__proto__" stays a key
 }

@@ -59,7 +59,7 @@ class Fitter {
   details(path: string, map: Record<string, string>): Record<string, string> {
     const entries = Object.entries(map);
     if (entries.length > FIELD_LIMITS.detailsPerMap) this.trimmed.push(`${path} (${fmt(entries.length)} entries, ${FIELD_LIMITS.detailsPerMap} kept)`);
-    const out: Record<string, string> = {};
+    const out: [string, string][] = [];
     let keyTrims = 0;
     let valueTrims = 0;
     for (const [k, v] of entries.slice(0, FIELD_LIMITS.detailsPerMap)) {
@@ -67,11 +67,12 @@ class Fitter {
       const val = clipText(v, FIELD_LIMITS.text);
       if (k.length > FIELD_LIMITS.detailKey) keyTrims++;
       if (v.length > FIELD_LIMITS.text) valueTrims++;
-      out[key] = val;
+      out.push([key, val]);
     }
     if (keyTrims > 0) this.trimmed.push(`${path}: ${keyTrims} key(s) over ${FIELD_LIMITS.detailKey} characters`);
     if (valueTrims > 0) this.trimmed.push(`${path}: ${valueTrims} value(s) over ${fmt(FIELD_LIMITS.text)} characters`);
-    return out;
+    // fromEntries defines own properties: a key named "__proto__" is kept as data, never a prototype.
+    return Object.fromEntries(out);
   }
 
   list<T>(path: string, items: T[], max: number): T[] {

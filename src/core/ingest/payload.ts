@@ -39,6 +39,17 @@ export class PayloadError extends Error {
   }
 }
 
+/**
+ * Records one request may carry. A body at the size cap holds a few thousand real records; tens
+ * of thousands of tiny elements or lines are not a provisioning download, and holding one object
+ * per element would cost far more memory than the body itself. `provbot ingest` has no such cap.
+ */
+export const MAX_RECORDS_PER_REQUEST = 50_000;
+
+function tooMany(n: number, what: string): PayloadError {
+  return new PayloadError(`the body holds ${n.toLocaleString("en-US")} ${what}; one request takes at most ${MAX_RECORDS_PER_REQUEST.toLocaleString("en-US")} records. Split it, or run \`npx provbot ingest <file>\`, which streams files of any size.`);
+}
+
 /** How much of the start of a body is looked at to tell its format. */
 const SNIFF_CHARS = 4096;
 
@@ -101,21 +112,65 @@ export function ndjsonLine(line: string, lineNumber: number, nextIndex: number):
   }
 }
 
-function ndjsonItems(text: string, startIndex: number): PayloadItem[] {
+/** Lets other work run between slices of a long parse, so that one body never holds the event loop for long. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Nesting depth allowed in a body. A record nested 100,000 levels is read (and rejected or
+ * trimmed alone); a body nested millions of levels deep costs seconds and hundreds of MB to parse
+ * and is refused first, by a linear scan that skips strings.
+ */
+export const MAX_BODY_NESTING = 200_000;
+
+export function nestingDepth(text: string, stopAt = Number.MAX_SAFE_INTEGER): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) {
+        max = depth;
+        if (max > stopAt) return max;
+      }
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return max;
+}
+
+function checkNesting(text: string): void {
+  const depth = nestingDepth(text, MAX_BODY_NESTING);
+  if (depth > MAX_BODY_NESTING) throw new PayloadError(`the body is nested more than ${MAX_BODY_NESTING.toLocaleString("en-US")} levels deep; no provisioning record is`);
+}
+
+async function ndjsonItems(text: string, startIndex: number): Promise<PayloadItem[]> {
+  let lineCount = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && lineCount <= MAX_RECORDS_PER_REQUEST + 1; i = text.indexOf("\n", i + 1)) lineCount++;
+  if (lineCount > MAX_RECORDS_PER_REQUEST + 1) throw tooMany(lineCount, "lines or more");
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   const items: PayloadItem[] = [];
   let parsedAny = false;
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
+  let parsedChars = 0;
+  for (const [i, line] of lines.entries()) {
+    if (!line.trim()) continue;
     const got = ndjsonLine(line, i + 1, startIndex + items.length);
     if (got[0]?.error === undefined) parsedAny = true;
     items.push(...got);
-  });
+    parsedChars += line.length;
+    if (parsedChars > 256 * 1024) {
+      parsedChars = 0;
+      await yieldToLoop();
+    }
+  }
   if (!parsedAny) throw new PayloadError("the body is NDJSON in which no line is valid JSON");
   return items;
 }
 
-export function parsePayload(files: PayloadFile[]): ParsedPayload {
+export async function parsePayload(files: PayloadFile[]): Promise<ParsedPayload> {
   const out: ParsedPayload = { formats: [], items: [], warnings: [], csvParts: { steps: [], modifiedProperties: [] } };
   const csvTables: CsvTable[] = [];
   for (const file of files) {
@@ -123,7 +178,8 @@ export function parsePayload(files: PayloadFile[]): ParsedPayload {
     const format = sniffFormat(file);
     if (format === "csv") {
       try {
-        const table = parseCsv(file.text);
+        const table = parseCsv(file.text, MAX_RECORDS_PER_REQUEST);
+        if (table.rows.length > MAX_RECORDS_PER_REQUEST) throw tooMany(table.rows.length, "rows or more");
         if (table.unknownColumns.length > 0) {
           out.warnings.push(`${file.name ?? "CSV"} (${table.kind}): unknown column(s) ignored: ${table.unknownColumns.join(", ")}`);
         }
@@ -134,12 +190,14 @@ export function parsePayload(files: PayloadFile[]): ParsedPayload {
       }
       continue;
     }
+    checkNesting(file.text);
     if (format === "ndjson") {
       out.formats.push("ndjson");
-      out.items.push(...ndjsonItems(file.text, out.items.length));
+      out.items.push(...(await ndjsonItems(file.text, out.items.length)));
       continue;
     }
     const { format: shape, records } = jsonItems(file.text);
+    if (out.items.length + records.length > MAX_RECORDS_PER_REQUEST) throw tooMany(out.items.length + records.length, "records");
     out.formats.push(shape);
     for (const record of records) out.items.push({ index: out.items.length, record });
   }
@@ -150,6 +208,7 @@ export function parsePayload(files: PayloadFile[]): ParsedPayload {
     const modified = csvTables.filter((t) => t.kind === "modifiedProperties");
     if (events.length > 1) throw new PayloadError("more than one CSV events file in one request");
     if (events[0]) {
+      if (out.items.length + events[0].rows.length > MAX_RECORDS_PER_REQUEST) throw tooMany(out.items.length + events[0].rows.length, "rows");
       for (const record of joinCsv(events[0], steps, modified)) out.items.push({ index: out.items.length, record });
     } else {
       out.csvParts.steps.push(...steps);
