@@ -11,7 +11,7 @@ import { eventHubItems } from "../src/core/ingest/eventHub";
 export async function eventHubIngest(messages: unknown[], context: InvocationContext): Promise<void> {
   const items = eventHubItems(Array.isArray(messages) ? messages : [messages]);
   const report = await ingestItems(items, "eventhub", getServices().ingest, "eventHub");
-  context.log(`eventhub: ${report.accepted} accepted, ${report.duplicates} duplicates, ${report.ignored} other categories, ${report.rejected.length} rejected`);
+  context.log(`eventhub: ${report.accepted} accepted, ${report.duplicates} duplicates, ${report.ignored} other categories, ${report.rejectedCount} rejected`);
 }
 
 app.eventHub("eventHubIngest", {

@@ -24,11 +24,11 @@ export async function postDemo(hostUrl: string, functionKey: string, options: De
       body: JSON.stringify(batch),
     });
     if (!res.ok) throw new Error(`demo load: /api/ingest answered ${res.status}: ${await res.text()}`);
-    const report = (await res.json()) as { accepted: number; duplicates: number; rejected: unknown[] };
+    const report = (await res.json()) as { accepted: number; duplicates: number; rejectedCount: number };
     result.records += batch.length;
     result.accepted += report.accepted;
     result.duplicates += report.duplicates;
-    result.rejected += report.rejected.length;
+    result.rejected += report.rejectedCount;
     batch = [];
   };
   for (const record of generateDemo(options)) {

@@ -49,7 +49,7 @@ export async function pollGraph(source: GraphSource, watermarks: WatermarkStore,
     const outcome = await ingestItems(page.records.map((record, index) => ({ index, record })), "graph", ingest, "graph");
     report.accepted += outcome.accepted;
     report.duplicates += outcome.duplicates;
-    report.rejected += outcome.rejected.length;
+    report.rejected += outcome.rejectedCount;
     for (const e of outcome.events) newest = Math.max(newest, Date.parse(e.activityDateTime));
     // Events that were duplicates still count for the watermark: they are stored.
     for (const record of page.records) {
