@@ -42,9 +42,10 @@ function fill(limit: number, wrap: (parts: string[]) => string, each: (r: Record
   const now = new Date(Date.now() - 3_600_000);
   for (const r of generateDemo({ now, days: 7, perCycle: 24, users: 5000 })) {
     const text = each({ ...r, id: `bench-${Date.now()}-${i}`, changeId: `bench-chg-${Date.now()}-${i}` }, i);
-    if (size + text.length + 1 > limit) break;
+    const bytes = Buffer.byteLength(text) + 1;
+    if (size + bytes > limit) break;
     parts.push(text);
-    size += text.length + 1;
+    size += bytes;
     i++;
   }
   return wrap(parts);
