@@ -1,10 +1,11 @@
 import { DEFAULT_QUESTION_MAX_CHARS, parseQuestion, type ListFilters, type Question } from "../core/ask/question";
-import type { TimeRange } from "../core/ask/timeRange";
-import { actionWord, choice, eventDetail, eventList, info, stats, statusWord, type Answer, type CardAction, type ListItem } from "../core/ask/views";
+import { rangeText, type TimeRange } from "../core/ask/timeRange";
+import { actionWord, choice, eventDetail, eventList, info, listTitle, stats, statusWord, type Answer, type CardAction, type ListItem } from "../core/ask/views";
 import { remedyFor } from "../core/remediation";
 import { helpViewModel } from "../core/help";
 import type { EventRow, IdentityCandidate, JobInfo, QueryStore } from "./queryPorts";
 import { matchApp, matchIdentity, matchSourceSystem } from "./resolve";
+import { plural } from "../core/text";
 
 /**
  * Answering a question: parse it, resolve the names against stored data, read what answers it
@@ -44,7 +45,25 @@ export async function answerQuestion(text: string, deps: AnswerDeps, ctx: Answer
   if (long) return long;
   const now = deps.now().toISOString();
   const q = parseQuestion(text, now);
+  // Every card says the exact range it covers ("this week" alone hides that it starts on Monday).
+  if ("range" in q) q.range = { ...q.range, label: rangeText(q.range, now) };
   return answerParsed(q, text, deps, ctx, now);
+}
+
+/** "Alice has 2 more failed events in the last 30 days: 1 in Salesforce, 1 in Box." (the apps only when they add something). */
+export function otherFailuresNote(name: string, apps: string[], outcome: "failure" | "skipped" | null, where: string, rangeLabel: string): string {
+  const kind = outcome === "failure" ? "failed" : outcome === "skipped" ? "skipped" : "failed or skipped";
+  const byApp = new Map<string, number>();
+  for (const a of apps) byApp.set(a, (byApp.get(a) ?? 0) + 1);
+  const list = where && byApp.size === 1 ? "" : `: ${[...byApp.entries()].map(([a, n]) => `${n} in ${a}`).join(", ")}`;
+  return `${name} has ${plural(apps.length, `more ${kind} event`, `more ${kind} events`)}${where} in the ${rangeLabel}${list}.`;
+}
+
+/** A list row clicked whose index has no changeId: the event by where it is stored. */
+export async function answerStoredEvent(pk: string, rk: string, deps: AnswerDeps): Promise<Answer> {
+  const event = pk && rk ? await deps.store.getEvent(pk, rk) : null;
+  if (!event) return info("The event was not found", "It is no longer stored (the retention period has passed), or the card is older than the data.", []);
+  return eventDetail(event);
 }
 
 async function answerParsed(q: Question, text: string, deps: AnswerDeps, ctx: AnswerContext, now: string): Promise<Answer> {
@@ -57,7 +76,7 @@ async function answerParsed(q: Question, text: string, deps: AnswerDeps, ctx: An
     case "limit":
       return info(
         "Role imports are not in the provisioning logs",
-        `How roles were imported${q.app ? ` from ${q.app}` : ""} is recorded in the Microsoft Entra audit logs (category ApplicationManagement, "Import" activities of the synchronization job), not in the provisioning logs provbot reads. Look there, or ask about users and groups provisioned to the app.`,
+        `How roles were imported${q.app ? ` from ${q.app}` : ""} is recorded in the Microsoft Entra audit logs (service "Account Provisioning", category ProvisioningManagement: the synchronization job's import and schema activities), not in the provisioning logs provbot reads. Look there, or ask about users and groups provisioned to the app.`,
         [],
         q.app ? [ask(`Activity in ${q.app}`, `how is ${q.app} doing`)] : [],
       );
@@ -78,6 +97,16 @@ async function answerParsed(q: Question, text: string, deps: AnswerDeps, ctx: An
     case "health":
       return answerHealth(q.app, q.range, deps, now);
   }
+}
+
+/**
+ * The job list (cached briefly by the store), read again when an app the question names is not in
+ * the cached copy: an app whose first events were just stored is answerable at once.
+ */
+async function jobsFor(deps: AnswerDeps, ...apps: (string | null | undefined)[]): Promise<JobInfo[]> {
+  const jobs = await deps.store.jobs();
+  if (apps.some((a) => a && matchApp(a, jobs).kind === "none" && matchSourceSystem(a, jobs).length === 0)) return deps.store.jobs(true);
+  return jobs;
 }
 
 async function appOrAsk(phrase: string, jobs: JobInfo[]): Promise<{ jobs: JobInfo[]; label: string } | Answer> {
@@ -138,11 +167,11 @@ function jobName(jobKey: string, jobs: JobInfo[]): string {
 }
 
 function rowItem(r: EventRow, jobs: JobInfo[], who?: string): ListItem {
-  return { at: r.at, who: who ?? r.identityName ?? r.identity ?? "", app: jobName(r.jobKey, jobs), action: r.action, status: r.status, errorCode: r.errorCode, changeId: r.changeId ?? "" };
+  return { at: r.at, who: who ?? r.identityName ?? r.identity ?? "", app: jobName(r.jobKey, jobs), action: r.action, status: r.status, errorCode: r.errorCode, changeId: r.changeId ?? "", ref: { pk: r.epk, rk: r.erk } };
 }
 
 async function answerWhy(q: Extract<Question, { kind: "why" }>, deps: AnswerDeps, text: string): Promise<Answer> {
-  const jobs = await deps.store.jobs();
+  const jobs = await jobsFor(deps, q.app);
   let appJobs: { jobs: JobInfo[]; label: string } | null = null;
   if (q.app) {
     const a = await appOrAsk(q.app, jobs);
@@ -190,7 +219,7 @@ async function answerWhy(q: Extract<Question, { kind: "why" }>, deps: AnswerDeps
   if (!event) return info("The event was not found", "The index points at an event that is no longer stored (retention).", []);
   const otherFailures = hits.slice(1);
   const note = otherFailures.length
-    ? `${who.displayName} has ${otherFailures.length} more ${q.outcome ?? "failed or skipped"} event(s)${where} in the ${q.range.label}: ${[...new Set(otherFailures.map((r) => jobName(r.jobKey, jobs)))].join(", ")}.`
+    ? otherFailuresNote(who.displayName, otherFailures.map((r) => jobName(r.jobKey, jobs)), q.outcome, where, q.range.label)
     : "";
   return eventDetail(event, note);
 }
@@ -214,7 +243,7 @@ async function answerHistory(phrase: string, range: TimeRange, loose: boolean, d
     if (r.status === "failure") s.failures++;
     perApp.set(app, s);
   }
-  const subtitle = [...perApp.entries()].map(([app, s]) => `${app}: ${actionWord(s.last.action).toLowerCase()} ${statusWord(s.last.status).toLowerCase()}${s.failures ? ` (${s.failures} failures)` : ""}`).join(" · ");
+  const subtitle = [...perApp.entries()].map(([app, s]) => `${app}: ${actionWord(s.last.action).toLowerCase()} ${statusWord(s.last.status).toLowerCase()}${s.failures ? ` (${plural(s.failures, "failure")})` : ""}`).join(" · ");
   return eventList(
     `${who.displayName} (${who.identity}): ${rows.length}${rows.length === 200 ? "+" : ""} events, ${range.label}`,
     subtitle || "No events in this window.",
@@ -225,7 +254,7 @@ async function answerHistory(phrase: string, range: TimeRange, loose: boolean, d
 }
 
 async function answerProvisioned(identityPhrase: string, appPhrase: string, deps: AnswerDeps, now: string): Promise<Answer> {
-  const jobs = await deps.store.jobs();
+  const jobs = await jobsFor(deps, appPhrase);
   const a = await appOrAsk(appPhrase, jobs);
   if (isAnswer(a)) return a;
   // Several Bobs, but only one ever reached Box: the question decides. States are read once.
@@ -306,13 +335,10 @@ function resolveFilters(filters: ListFilters, jobs: JobInfo[]): { jobs: JobInfo[
 }
 
 async function answerList(filters: ListFilters, range: TimeRange, text: string, deps: AnswerDeps, page: number): Promise<Answer> {
-  const jobs = await deps.store.jobs();
+  const jobs = await jobsFor(deps, filters.app, filters.sourceSystem);
   const r = resolveFilters(filters, jobs);
   if (isAnswer(r)) return r;
-  const what = [filters.status === "failure" ? "Failed" : filters.status === "skipped" ? "Skipped" : filters.status === "success" ? "Successful" : "", filters.actions ? filters.actions.map(actionWord).join("/").toLowerCase() : "", filters.identityType ? `${filters.identityType.toLowerCase()}s` : "events"]
-    .filter(Boolean)
-    .join(" ");
-  const title = `${what[0]?.toUpperCase() ?? ""}${what.slice(1)}${filters.errorCode ? ` with ${filters.errorCode}` : ""} · ${r.label} · ${range.label}`;
+  const title = `${listTitle(filters)} · ${r.label} · ${range.label}`;
   if (filters.identity) {
     const who = await whoOrAsk(filters.identity, deps, (w) => `${text} for ${w}`);
     if (isAnswer(who)) return who;
@@ -331,7 +357,7 @@ async function answerList(filters: ListFilters, range: TimeRange, text: string, 
 }
 
 async function scopedCounts(appPhrase: string | null, range: TimeRange, deps: AnswerDeps) {
-  const jobs = await deps.store.jobs();
+  const jobs = await jobsFor(deps, appPhrase);
   let selected: { jobs: JobInfo[]; label: string } = { jobs, label: "all apps" };
   if (appPhrase) {
     const a = await appOrAsk(appPhrase, jobs);

@@ -2,7 +2,7 @@ import type { ChatUser, ConversationTarget } from "../core/conversation";
 import type { Answer, CardName } from "../core/ask/views";
 import { parseAlertCommand, type AlertCommand } from "../core/alerts/subscriptions";
 import { info } from "../core/ask/views";
-import { answerQuestion, tooLong, type AnswerDeps } from "./answer";
+import { answerQuestion, answerStoredEvent, tooLong, type AnswerDeps } from "./answer";
 
 /**
  * The conversation use case, independent of any bot SDK: a message in, replies out.
@@ -66,6 +66,8 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
         const cmd = parseAlertCommand(text);
         if (cmd) return [card(await deps.alerts.command(cmd, message.target))];
       }
+      const open = message.value?.["open"] as { pk?: unknown; rk?: unknown } | undefined;
+      if (open && typeof open === "object" && typeof open.pk === "string" && typeof open.rk === "string") return [card(await answerStoredEvent(open.pk, open.rk, deps))];
       const page = Number(message.value?.["page"] ?? 1);
       const answer = await answerQuestion(text, deps, { page: Number.isInteger(page) && page > 0 ? page : 1 });
       return [card(answer)];

@@ -25,7 +25,7 @@ const CATALOGUE: Record<string, Entry> = {
   EntryConflict: ["The app already has an object with one of the unique values being written (an HTTP 409).", "Find the conflicting account in the app and either remove it, or change the matching attribute so that the existing account is matched and taken over.", "nextCycle"],
   TooManyRequests: ["The app throttled the provisioning service.", "Nothing to do: the service waits and tries again.", "automatic"],
   InternalServerError: ["The app answered with a server error.", "Check the app's service health; the service tries again in about 40 minutes.", "automatic"],
-  InsufficientRights: ["The credential provbot's provisioning job uses is authenticated but not allowed to do this in the app.", "Give the admin account or token in the job's admin credentials the permission the app tutorial lists, then test the connection.", "nextCycle"],
+  InsufficientRights: ["The admin credential the app's provisioning job uses (in Entra, on the app's Provisioning page) is authenticated but not allowed to do this in the app.", "Give the admin account or token in the job's admin credentials the permission the app tutorial lists, then test the connection.", "nextCycle"],
   MethodNotAllowed: ["The app refused the HTTP method for this operation.", "Check that the tenant URL and the app's provisioning settings match the app tutorial; contact the vendor if they do.", "nextCycle"],
   NotPermitted: ["The app does not permit this operation for the credential in use.", "Grant the permission in the app, or use an admin credential that has it.", "nextCycle"],
   Unauthorized: ["The app rejected the credential.", "Renew the secret token or admin password in the job's admin credentials and test the connection.", "nextCycle"],

@@ -10,3 +10,8 @@ export function clipText(value: string, max: number, mark = TRIM_MARK): string {
   if (last >= 0xd800 && last <= 0xdbff) end--;
   return `${text.slice(0, end)}${mark}`;
 }
+
+/** "1 failure", "2 failures", "1,204 events": a count with its noun, in the right number. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+}

@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import AdmZip from "adm-zip";
+import Ajv from "ajv-draft-04";
+import addFormats from "ajv-formats";
 import { ROOT } from "../support/stack";
 
 const run = promisify(execFile);
@@ -23,6 +26,30 @@ describe("Teams app package", () => {
     };
     expect(size("color.png")).toEqual([192, 192]);
     expect(size("outline.png")).toEqual([32, 32]);
+  });
+
+  it("builds a manifest the official Teams schema (v1.19, kept in test/fixtures/teams) accepts", async () => {
+    await run(process.execPath, [join(ROOT, "dist", "scripts", "teams-package.js"), "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"]);
+    const manifest = JSON.parse(new AdmZip(join(ROOT, "dist", "appPackage", "provbot.zip")).readAsText("manifest.json")) as Record<string, unknown>;
+    const schema = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "teams", "MicrosoftTeams.v1.19.schema.json"), "utf8")) as object;
+    expect(manifest["manifestVersion"]).toBe("1.19");
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+    const ok = validate(manifest);
+    expect(validate.errors ?? [], JSON.stringify(validate.errors)).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it("the schema check can fail: a 33-character command title is refused", async () => {
+    await run(process.execPath, [join(ROOT, "dist", "scripts", "teams-package.js"), "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"]);
+    const schema = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "teams", "MicrosoftTeams.v1.19.schema.json"), "utf8")) as object;
+    const manifest = JSON.parse(new AdmZip(join(ROOT, "dist", "appPackage", "provbot.zip")).readAsText("manifest.json")) as { bots: { commandLists: { commands: { title: string }[] }[] }[] };
+    manifest.bots[0]!.commandLists[0]!.commands[0]!.title = "why did alice fail in ServiceNow?";
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats(ajv);
+    expect(ajv.validate(schema, manifest)).toBe(false);
+    expect(JSON.stringify(ajv.errors)).toContain("maxLength");
   });
 
   it("refuses to build without a bot id", async () => {

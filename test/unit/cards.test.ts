@@ -51,10 +51,11 @@ describe("help card", () => {
     expect(line).toContain("\\[x\\](https://evil.example) \\*\\*loud\\*\\*");
   });
 
-  it("keeps action payloads unescaped and sends them back as messageBack", () => {
+  it("keeps action payloads unescaped, as plain Action.Submit data without messageBack (which breaks the Playground)", () => {
     const card = renderCard("help", helpViewModel("1")).content as { actions: { data: { text: string; msteams: { type: string; text: string } } }[] };
     expect(card.actions.map((a) => a.data.text)).toEqual(["failures in the last 24 hours", "top errors this week", "alerts"]);
-    expect(card.actions[0]?.data.msteams).toEqual({ type: "messageBack", text: "failures in the last 24 hours", displayText: "failures in the last 24 hours" });
+    expect(card.actions[0]?.data.msteams).toBeUndefined();
+    expect(JSON.stringify(card)).not.toContain("messageBack");
   });
 
   it("refuses a view-model that leaves a binding unresolved", () => {

@@ -15,6 +15,10 @@ import alert from "../../../cards/alert.json";
  * is markdown-escaped (except action payloads and URLs) and bound as an opaque token, so a name
  * or reason holding `${x}` is shown as text, never evaluated; and data is clipped step by step
  * until the card fits Teams' 40 KB, whatever its size.
+ *
+ * Actions are plain Action.Submit with their data ({text, ...}): Teams and the Agents Playground
+ * both deliver that as a message whose value is the data, which the bot reads like typed text.
+ * (A `msteams: {type: "messageBack"}` in the data breaks every button in the Playground page.)
  */
 export const CARD_TEMPLATES = { help, eventDetail, eventList, choice, info, stats, alert } as const;
 export type CardName = keyof typeof CARD_TEMPLATES;
@@ -73,21 +77,6 @@ function detokenise(node: unknown, strings: string[]): unknown {
 
 const compiled = new Map<CardName, ACData.Template>();
 
-/**
- * Card actions carry {text, ...} as data. In Teams an Action.Submit becomes a messageBack, so the
- * user sees what was asked and the bot receives it as ordinary text plus the data as value.
- */
-function withTeamsMessageBack(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withTeamsMessageBack);
-  if (!node || typeof node !== "object") return node;
-  const obj = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, withTeamsMessageBack(v)]));
-  const data = obj["data"] as Record<string, unknown> | undefined;
-  if (obj["type"] === "Action.Submit" && data && typeof data["text"] === "string" && !data["msteams"]) {
-    obj["data"] = { ...data, msteams: { type: "messageBack", text: data["text"], displayText: data["text"] } };
-  }
-  return obj;
-}
-
 export function utf16Size(card: unknown): number {
   return JSON.stringify(card).length * 2;
 }
@@ -105,7 +94,7 @@ export function renderCard(name: CardName, viewModel: object): RenderedCard {
     // Only the template's own text can hold ${...} here: data is all tokens.
     const unresolved = JSON.stringify(expanded).match(/\$\{[^}]*\}/);
     if (unresolved) throw new CardRenderError(name, `unresolved binding ${unresolved[0]}`);
-    const content = withTeamsMessageBack(detokenise(expanded, strings)) as Record<string, unknown>;
+    const content = detokenise(expanded, strings) as Record<string, unknown>;
     size = utf16Size(content);
     if (size <= MAX_CARD_BYTES) return { contentType: "application/vnd.microsoft.card.adaptive", content };
   }

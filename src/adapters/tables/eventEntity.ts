@@ -167,6 +167,7 @@ export function indexRow(entity: EventEntity): Record<string, unknown> {
     status: entity["status"],
     errorCode: entity["errorCode"],
     targetId: entity["targetId"],
+    changeId: entity["changeId"],
   };
 }
 

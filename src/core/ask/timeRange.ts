@@ -128,3 +128,16 @@ export function lastDays(nowIso: string, days: number): TimeRange {
   const now = DateTime.fromISO(nowIso, { zone: "utc" });
   return { from: iso(now.minus({ days })), to: iso(now), label: `last ${days} days` };
 }
+
+const spanTime = (d: DateTime) => d.toUTC().toFormat("ccc d LLL HH:mm");
+
+/**
+ * The exact range a card covers, in UTC: "this week (Mon 30 Nov 00:00 – now, UTC)". `now` is the
+ * time of the answer; a range that ends then reads "now".
+ */
+export function rangeText(range: TimeRange, nowIso: string): string {
+  const from = DateTime.fromISO(range.from, { zone: "utc" });
+  const to = DateTime.fromISO(range.to, { zone: "utc" });
+  const end = Math.abs(to.toMillis() - Date.parse(nowIso)) < 60_000 ? "now" : spanTime(to);
+  return `${range.label} (${spanTime(from)} – ${end} UTC)`;
+}

@@ -21,7 +21,7 @@ export interface Fact {
 
 export interface CardAction {
   title: string;
-  data: { text: string; page?: number };
+  data: { text: string; page?: number; open?: { pk: string; rk: string } };
 }
 
 const MAX_STEPS = 20;
@@ -208,6 +208,24 @@ export interface ListItem {
   status: string;
   errorCode: string;
   changeId: string;
+  /** Where the event is stored, for rows whose index carries no changeId. */
+  ref?: { pk: string; rk: string };
+}
+
+const PARTICIPLES: Record<string, string> = { create: "created", update: "updated", delete: "deleted", disable: "disabled", stagedDelete: "held back for deletion", other: "other actions" };
+
+/** "Users deleted or disabled · Success", "Events · Failure with DuplicateTargetEntries". */
+export function listTitle(f: { identityType?: string; actions?: string[]; status?: string; errorCode?: string }): string {
+  const subject = f.identityType ? `${f.identityType}s` : "Events";
+  const actions = f.actions?.length ? ` ${f.actions.map((a) => PARTICIPLES[a] ?? a).join(" or ")}` : "";
+  const status = f.status ? ` · ${statusWord(f.status as ProvisioningEvent["status"])}` : "";
+  return `${subject}${actions}${status}${f.errorCode ? ` with ${f.errorCode}` : ""}`;
+}
+
+/** What clicking a row sends: its changeId when known, else where the event is stored. */
+export function openEvent(i: Pick<ListItem, "changeId" | "ref">): CardAction["data"] {
+  if (i.changeId) return { text: `change ${i.changeId}` };
+  return { text: "open this event", open: i.ref ?? { pk: "", rk: "" } };
 }
 
 export function eventList(title: string, subtitle: string, items: ListItem[], more: CardAction | null, empty: string, extra: CardAction[] = []): Answer {
@@ -216,7 +234,7 @@ export function eventList(title: string, subtitle: string, items: ListItem[], mo
     who: i.who,
     what: `${actionWord(i.action)} · ${statusWord(i.status)} · ${i.app}${i.errorCode ? ` · ${i.errorCode}` : ""}`,
     color: statusColor(i.status),
-    data: { text: `change ${i.changeId}` },
+    data: openEvent(i),
   }));
   const vm: EventListViewModel = { title, subtitle, rows, hasRows: rows.length > 0, empty, hasMore: Boolean(more), actions: [...(more ? [more] : []), ...extra] };
   const text = [title, subtitle, ...(rows.length ? rows.map((r) => `  ${r.when}  ${r.who}  ${r.what}  (${r.data.text})`) : [`  ${empty}`]), ...(more ? ["  (more: ask again with the next page)"] : [])].join("\n");
