@@ -81,11 +81,11 @@ async function answerParsed(q: Question, text: string, deps: AnswerDeps, ctx: An
         q.app ? [ask(`Activity in ${q.app}`, `how is ${q.app} doing`)] : [],
       );
     case "id":
-      return answerId(q.id, q.hint, deps, now);
+      return answerId(q.id, q.hint, deps, now, ctx.page ?? 1);
     case "why":
       return answerWhy(q, deps, text);
     case "history":
-      return answerHistory(q.identity, q.range, q.loose, deps, text);
+      return answerHistory(q.identity, q.range, q.loose, deps, text, ctx.page ?? 1);
     case "provisioned":
       return answerProvisioned(q.identity, q.app, deps, now);
     case "list":
@@ -224,7 +224,19 @@ async function answerWhy(q: Extract<Question, { kind: "why" }>, deps: AnswerDeps
   return eventDetail(event, note);
 }
 
-async function answerHistory(phrase: string, range: TimeRange, loose: boolean, deps: AnswerDeps, text = phrase): Promise<Answer> {
+/** "23 events · 11–20 shown, newest first": the total and the exact rows a page shows. */
+export function pageLine(total: number, page: number, capped = false): string {
+  if (total === 0) return "no events";
+  const first = (page - 1) * PAGE + 1;
+  const last = Math.min(total, page * PAGE);
+  return `${plural(total, "event")}${capped ? "+" : ""} · ${first === last ? `${first}` : `${first}–${last}`} shown, newest first`;
+}
+
+function moreAction(text: string, page: number, total: number): CardAction | null {
+  return total > page * PAGE ? { title: "More", data: { text, page: page + 1 } } : null;
+}
+
+async function answerHistory(phrase: string, range: TimeRange, loose: boolean, deps: AnswerDeps, text = phrase, page = 1): Promise<Answer> {
   const who = await whoOrAsk(phrase, deps, (w) => `what happened to ${w}`);
   if (isAnswer(who)) {
     // A loose reading ("two words") that names no one was probably not a question about a person.
@@ -244,11 +256,12 @@ async function answerHistory(phrase: string, range: TimeRange, loose: boolean, d
     perApp.set(app, s);
   }
   const subtitle = [...perApp.entries()].map(([app, s]) => `${app}: ${actionWord(s.last.action).toLowerCase()} ${statusWord(s.last.status).toLowerCase()}${s.failures ? ` (${plural(s.failures, "failure")})` : ""}`).join(" · ");
+  const capped = rows.length === 200;
   return eventList(
-    `${who.displayName} (${who.identity}): ${rows.length}${rows.length === 200 ? "+" : ""} events, ${range.label}`,
-    subtitle || "No events in this window.",
-    rows.slice(0, 15).map((r) => rowItem(r, jobs, who.displayName)),
-    null,
+    `${who.displayName} (${who.identity}) · ${range.label}`,
+    [pageLine(rows.length, page, capped), subtitle].filter(Boolean).join(" · "),
+    rows.slice((page - 1) * PAGE, page * PAGE).map((r) => rowItem(r, jobs, who.displayName)),
+    moreAction(`what happened to ${who.identity || who.displayName}`, page, rows.length),
     `No provisioning events for ${who.displayName} in the ${range.label}.`,
   );
 }
@@ -291,7 +304,10 @@ async function answerProvisioned(identityPhrase: string, appPhrase: string, deps
   ], [ask("Show that event", `why did ${who.identity} ${state.status === "failure" ? "fail" : "get skipped"} in ${appPhrase}`), ask(`History of ${who.displayName}`, `what happened to ${who.identity}`)]);
 }
 
-async function answerId(id: string, hint: "change" | "cycle" | "job" | null, deps: AnswerDeps, now: string): Promise<Answer> {
+/** A cycle's events read for its card (its pages); a larger cycle says so ("500+"). */
+const CYCLE_LIMIT = 500;
+
+async function answerId(id: string, hint: "change" | "cycle" | "job" | null, deps: AnswerDeps, now: string, page = 1): Promise<Answer> {
   const jobs = await deps.store.jobs();
   if (hint === "job") {
     const job = jobs.find((j) => j.jobId.toLowerCase() === id.toLowerCase() || j.jobKey.toLowerCase() === id.toLowerCase());
@@ -305,9 +321,16 @@ async function answerId(id: string, hint: "change" | "cycle" | "job" | null, dep
   if (hint !== "change") {
     const cycle = await deps.store.cycle(id);
     if (cycle) {
-      const rows = await deps.store.cycleEvents(cycle.jobKey, id, cycle.at, 50);
+      const rows = await deps.store.cycleEvents(cycle.jobKey, id, cycle.at, CYCLE_LIMIT);
       const failures = rows.filter((r) => r.status === "failure").length;
-      return eventList(`Cycle ${id} in ${jobName(cycle.jobKey, jobs)}`, `${rows.length}${rows.length === 50 ? "+" : ""} events, ${failures} failures`, rows.slice(0, 15).map((r) => rowItem(r, jobs)), null, "No events stored for this cycle.");
+      const capped = rows.length === CYCLE_LIMIT;
+      return eventList(
+        `Cycle ${id} in ${jobName(cycle.jobKey, jobs)}`,
+        `${pageLine(rows.length, page, capped)} · ${plural(failures, "failure")}`,
+        rows.slice((page - 1) * PAGE, page * PAGE).map((r) => rowItem(r, jobs)),
+        moreAction(`cycle ${id}`, page, rows.length),
+        "No events stored for this cycle.",
+      );
     }
   }
   if (hint === null) {
@@ -350,10 +373,11 @@ async function answerList(filters: ListFilters, range: TimeRange, text: string, 
         (!filters.errorCode || row.errorCode === filters.errorCode),
     );
     const pageRows = rows.slice((page - 1) * PAGE, page * PAGE);
-    return eventList(`${title} · ${who.displayName}`, `${rows.length} events`, pageRows.map((x) => rowItem(x, jobs, who.displayName)), rows.length > page * PAGE ? { title: "More", data: { text, page: page + 1 } } : null, "No matching events.");
+    return eventList(`${title} · ${who.displayName}`, pageLine(rows.length, page), pageRows.map((x) => rowItem(x, jobs, who.displayName)), moreAction(text, page, rows.length), "No matching events.");
   }
-  const { rows, more } = await deps.store.listEvents({ jobKeys: r.jobs.map((j) => j.jobKey), from: range.from, to: range.to, actions: filters.actions, status: filters.status, identityType: filters.identityType, errorCode: filters.errorCode, limit: PAGE, offset: (page - 1) * PAGE });
-  return eventList(title, `page ${page}, newest first`, rows.map((x) => rowItem(x, jobs)), more ? { title: "More", data: { text, page: page + 1 } } : null, "No matching events in this window.");
+  const { rows, more, total, exact } = await deps.store.listEvents({ jobKeys: r.jobs.map((j) => j.jobKey), from: range.from, to: range.to, actions: filters.actions, status: filters.status, identityType: filters.identityType, errorCode: filters.errorCode, limit: PAGE, offset: (page - 1) * PAGE });
+  const line = `${exact ? "" : "about "}${pageLine(total, page)}`;
+  return eventList(title, line, rows.map((x) => rowItem(x, jobs)), more ? { title: "More", data: { text, page: page + 1 } } : null, "No matching events in this window.");
 }
 
 async function scopedCounts(appPhrase: string | null, range: TimeRange, deps: AnswerDeps) {

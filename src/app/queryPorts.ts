@@ -80,6 +80,7 @@ export interface QueryStore {
   getByChangeId(changeId: string): Promise<ProvisioningEvent[]>;
   cycle(cycleId: string): Promise<{ jobKey: string; at: string } | null>;
   cycleEvents(jobKey: string, cycleId: string, around: string, limit: number): Promise<EventRow[]>;
-  listEvents(query: ListQuery): Promise<{ rows: EventRow[]; more: boolean }>;
+  /** A page of matching events, with the total from the hourly counts (`exact` when the range is whole hours). */
+  listEvents(query: ListQuery): Promise<{ rows: EventRow[]; more: boolean; total: number; exact: boolean }>;
   counts(jobKeys: string[] | null, from: string, to: string): Promise<CountRow[]>;
 }

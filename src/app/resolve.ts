@@ -1,5 +1,5 @@
 import { distance } from "fastest-levenshtein";
-import { normaliseName } from "../core/names";
+import { nameTokens, normaliseName, partsInOrder, typoDistance } from "../core/names";
 import type { IdentityCandidate, JobInfo, QueryStore } from "./queryPorts";
 
 /**
@@ -65,19 +65,50 @@ export function groupByPerson(candidates: IdentityCandidate[]): IdentityCandidat
   return [...byPerson.values()];
 }
 
+/** How far a phrase is from a name: the whole name, its first word, or word by word for a multi-word phrase. */
+function nameDistance(phrase: string, words: string[], candidate: IdentityCandidate): number {
+  const max = 3;
+  const whole = normaliseName(candidate.displayName);
+  let d = Math.min(typoDistance(phrase, whole, max), typoDistance(phrase, normaliseName(candidate.matchedBy), max));
+  const parts = nameTokens(candidate.displayName);
+  if (words.length === 1) for (const p of parts) d = Math.min(d, typoDistance(phrase, p, max));
+  else if (words.length <= parts.length) {
+    // "gustavo zhnag" against "Gustavo Zhang": the words in order, each within its own tolerance.
+    let total = 0;
+    let j = 0;
+    for (const w of words) {
+      let best = max + 1;
+      let at = -1;
+      for (let k = j; k < parts.length; k++) {
+        const dk = typoDistance(w, parts[k]!, max);
+        if (dk < best) [best, at] = [dk, k];
+      }
+      if (at < 0 || best > tolerance(w)) return d;
+      total += best;
+      j = at + 1;
+    }
+    d = Math.min(d, total);
+  }
+  return d;
+}
+
 export async function matchIdentity(rawPhrase: string, store: QueryStore): Promise<IdentityMatch> {
   const exact = groupByPerson(await store.findIdentities(rawPhrase));
   if (exact.length === 1) return { kind: "one", who: exact[0]! };
   if (exact.length > 1) return { kind: "many", candidates: exact.sort((a, b) => a.displayName.localeCompare(b.displayName)) };
   const phrase = normaliseName(rawPhrase);
+  const words = nameTokens(rawPhrase);
   const names = await store.allNames();
-  const seen = new Set<string>();
+  // Some of a person's names, in order ("maria garcia" for María José García López): a match, not a guess.
+  if (words.length > 0 && words.join("").length >= 3) {
+    const byParts = groupByPerson(names.filter((c) => partsInOrder(words, nameTokens(c.displayName))));
+    if (byParts.length === 1) return { kind: "one", who: byParts[0]! };
+    if (byParts.length > 1) return { kind: "many", candidates: byParts.sort((a, b) => a.displayName.localeCompare(b.displayName)).slice(0, 25) };
+  }
   const near = names
-    .map((c) => ({ c, d: Math.min(distance(phrase, normaliseName(c.displayName)), distance(phrase, c.matchedBy)) }))
+    .map((c) => ({ c, d: nameDistance(phrase, words, c) }))
     .filter((x) => x.d <= Math.max(1, tolerance(phrase)))
-    .sort((a, b) => a.d - b.d)
-    .map((x) => x.c)
-    .filter((c) => (seen.has(c.identityKey) ? false : (seen.add(c.identityKey), true)))
-    .slice(0, 5);
-  return { kind: "none", near };
+    .sort((a, b) => a.d - b.d || a.c.displayName.localeCompare(b.c.displayName));
+  // One suggestion per person, however many keys and aliases they are known under.
+  return { kind: "none", near: groupByPerson(near.map((x) => x.c)).slice(0, 5) };
 }

@@ -94,7 +94,7 @@ describe("card buttons clicked in the Agents Playground page (headless Chromium)
 
   it("a list's More pages on, and clicking a row opens its event", async () => {
     const list = await say("what users were updated this week?", /Users updated/);
-    const page2 = await click(list, "More", /page 2/);
+    const page2 = await click(list, "More", /11–20 shown/);
     const before = await cards().count();
     await page2.locator(".ac-selectable").first().click();
     await newCardWith(before, /Troubleshooting|Steps|Change ID/);

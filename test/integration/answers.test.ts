@@ -82,8 +82,22 @@ describe("history, state and ids", () => {
   it("a pasted UPN shows the history across apps", async () => {
     const a = await ask("alice.zhang@contoso.com");
     expect(a.card).toBe("eventList");
-    expect(a.vm["title"]).toMatch(/^Alice Zhang \(alice\.zhang@contoso\.com\): \d+\+? events/);
-    expect(a.vm["subtitle"]).toContain("ServiceNow");
+    expect(a.vm["title"]).toMatch(/^Alice Zhang \(alice\.zhang@contoso\.com\) · last 30 days \(\w{3} \d+ \w{3} \d\d:\d\d – now UTC\)$/);
+    expect(a.vm["subtitle"]).toMatch(/^\d+ events · 1–10 shown, newest first · .*ServiceNow/);
+  });
+
+  it("pages a history longer than a card with More, and every row opens its event (issue 10, items 3 and 4)", async () => {
+    const first = await ask("alice.zhang@contoso.com");
+    const total = Number(/^(\d+) events/.exec(String(first.vm["subtitle"]))?.[1]);
+    expect(total).toBeGreaterThan(10);
+    const more = (first.vm["actions"] as { title: string; data: { text: string; page: number } }[]).find((x) => x.title === "More")!;
+    expect(more.data).toEqual({ text: "what happened to alice.zhang@contoso.com", page: 2 });
+    const second = await ask(more.data.text, 2);
+    expect(second.vm["subtitle"]).toMatch(/ · 11(–\d+)? shown/);
+    for (const row of [...(first.vm["rows"] as { data: { text: string } }[]), ...(second.vm["rows"] as { data: { text: string } }[])]) {
+      expect(row.data.text).toMatch(/^change \S+$/);
+      expect((await ask(row.data.text)).card).toBe("eventDetail");
+    }
   });
 
   it("is bob provisioned in Box? uses the last known state", async () => {
@@ -198,5 +212,26 @@ describe("statistics and known limits", () => {
     const a = await ask("what is the airspeed velocity of an unladen swallow, and why does it matter so much");
     expect(a.card).toBe("help");
     expect(a.json).toContain("I did not understand");
+  });
+});
+
+describe("names as admins type them (issue 10, item 7)", () => {
+  it("a transposed letter still suggests both Alices", async () => {
+    const a = await ask("why did alcie fail in servicenw");
+    expect(a.json).toContain("Did you mean Alice Zhang?");
+    expect(a.json).toContain("Did you mean Alice Martin?");
+  });
+
+  it("a typo in the last name suggests the person once", async () => {
+    const gustavo = records.map((r) => (r["sourceIdentity"] as { displayName?: string } | undefined)?.displayName ?? "").find((n) => /^\S+ \S{5,}$/.test(n) && !n.startsWith("Alice"))!;
+    const [first, last] = gustavo.split(" ") as [string, string];
+    const typo = `${first.toLowerCase()} ${last.slice(0, 2)}${last[3]}${last[2]}${last.slice(4)}`.toLowerCase();
+    const a = await ask(`what happened to ${typo}`);
+    expect(a.json.split(`Did you mean ${gustavo}?`).length - 1).toBe(1);
+  });
+
+  it("a last name alone finds the people who carry it", async () => {
+    const a = await ask("what happened to zhang");
+    expect(a.json).toMatch(/Alice Zhang/);
   });
 });

@@ -122,7 +122,7 @@ export class TableQueryStore implements QueryStore {
     return out;
   }
 
-  async listEvents(q: ListQuery): Promise<{ rows: EventRow[]; more: boolean }> {
+  async listEvents(q: ListQuery): Promise<{ rows: EventRow[]; more: boolean; total: number; exact: boolean }> {
     await this.store.init();
     // 1. Which job-hours hold matching events? The counts rows answer with one read per day.
     const counts = await this.counts(q.jobKeys, q.from, q.to);
@@ -168,7 +168,21 @@ export class TableQueryStore implements QueryStore {
         if (skipped + out.length >= want) break;
       }
     }
-    return { rows: out.slice(0, q.limit), more: out.length > q.limit };
+    // The total from the same counts rows: exact when the range starts and ends on whole hours and
+    // no error code is asked for (counts keep the top codes per hour only).
+    let total = 0;
+    for (const c of counts) {
+      for (const [k, all] of Object.entries(c.byActionStatus)) {
+        const [action, status] = k.split("_");
+        if ((q.actions && !q.actions.includes(action as EventRow["action"])) || (q.status && q.status !== status)) continue;
+        const groups = c.groupsByActionStatus[k] ?? 0;
+        total += q.identityType === "Group" ? groups : q.identityType === "User" ? all - groups : all;
+      }
+    }
+    const wholeHours = (iso: string) => /T\d\d:00:00(\.000)?Z$/.test(iso);
+    const exact = !q.errorCode && wholeHours(q.from) && wholeHours(q.to);
+    if (q.errorCode) total = counts.reduce((n, c) => n + (c.errors[q.errorCode!] ?? 0), 0);
+    return { rows: out.slice(0, q.limit), more: out.length > q.limit, total: Math.max(total, q.offset + out.length), exact };
   }
 
   async windowEvents(jobKey: string, from: string, to: string, limit: number): Promise<EventRow[]> {
