@@ -1,7 +1,7 @@
 import { DEFAULT_QUESTION_MAX_CHARS, parseQuestion, type ListFilters, type Question } from "../core/ask/question";
 import { rangeText, type TimeRange } from "../core/ask/timeRange";
 import { actionWord, choice, eventDetail, eventList, info, listTitle, stats, statusWord, type Answer, type CardAction, type ListItem } from "../core/ask/views";
-import { remedyFor } from "../core/remediation";
+import { remedyFor, retryText } from "../core/remediation";
 import { helpViewModel } from "../core/help";
 import type { EventRow, IdentityCandidate, JobInfo, QueryStore } from "./queryPorts";
 import { matchApp, matchIdentity, matchSourceSystem } from "./resolve";
@@ -59,6 +59,59 @@ export function otherFailuresNote(name: string, apps: string[], outcome: "failur
   return `${name} has ${plural(apps.length, `more ${kind} event`, `more ${kind} events`)}${where} in the ${rangeLabel}${list}.`;
 }
 
+/** "What does X mean?": the catalogue's cause, fix and retry, and where the code was seen this week. */
+async function answerExplain(code: string, deps: AnswerDeps, now: string): Promise<Answer> {
+  const r = remedyFor(code, null, null);
+  const from = new Date(Date.parse(now) - 7 * 86_400_000).toISOString();
+  const [jobs, counts] = await Promise.all([deps.store.jobs(), deps.store.counts(null, from, now)]);
+  const byApp = new Map<string, number>();
+  for (const c of counts) {
+    const n = Object.hasOwn(c.errors, code) ? c.errors[code]! : 0;
+    const app = jobName(c.jobKey, jobs);
+    if (n > 0) byApp.set(app, (byApp.get(app) ?? 0) + n);
+  }
+  const seen = [...byApp.entries()].sort((a, b) => b[1] - a[1]);
+  const facts = [
+    { title: "Cause", value: r.cause },
+    { title: "What to do", value: r.fix },
+    { title: "Retry", value: retryText(r.retry, null) },
+    ...(r.base ? [{ title: "Base code", value: `${r.base} (the app's name is in front of it)` }] : []),
+    { title: "Seen in the last 7 days", value: seen.length ? seen.map(([app, n]) => `${plural(n, "failure")} in ${app}`).join(", ") : "not in the stored events" },
+  ];
+  const known = r.source === "catalogue" || r.source === "pattern";
+  return info(`${code}${known ? "" : " (not in the catalogue)"}`, known ? "What this provisioning error means, and what to do about it." : "provbot's catalogue does not have this code; this is the general guidance.", facts, seen.slice(0, 3).map(([app]) => ask(`Failures in ${app}`.slice(0, 60), `failures with ${code} in ${app}`)));
+}
+
+/** "How many users were created in Box this week?": the number, and the list one click away. */
+async function answerCount(filters: ListFilters, range: TimeRange, text: string, deps: AnswerDeps): Promise<Answer> {
+  const jobs = await jobsFor(deps, filters.app, filters.sourceSystem);
+  const r = resolveFilters(filters, jobs);
+  if (isAnswer(r)) return r;
+  const { total, exact } = await deps.store.countEvents({ jobKeys: r.jobs.map((j) => j.jobKey), from: range.from, to: range.to, actions: filters.actions, status: filters.status, identityType: filters.identityType, errorCode: filters.errorCode });
+  const what = listTitle(filters);
+  const listQuestion = text.replace(/^\s*(how many|number of|count of|count)\s+/i, "");
+  return info(`${exact ? "" : "About "}${total.toLocaleString("en-US")}: ${what[0]!.toLowerCase()}${what.slice(1)}`, `${r.label} · ${range.label}${exact ? "" : " (from the hourly counts; the first and last hour are counted whole)"}`, [], total > 0 ? [ask("Show them", listQuestion)] : []);
+}
+
+/** "What changed for alice in ServiceNow?": the latest update's modified properties, old → new. */
+async function answerChanges(identityPhrase: string, appPhrase: string | null, range: TimeRange, deps: AnswerDeps): Promise<Answer> {
+  const jobs = await jobsFor(deps, appPhrase);
+  let appJobs: JobInfo[] | null = null;
+  if (appPhrase) {
+    const a = await appOrAsk(appPhrase, jobs);
+    if (isAnswer(a)) return a;
+    appJobs = a.jobs;
+  }
+  const who = await whoOrAsk(identityPhrase, deps, (w) => `what changed for ${w}${appPhrase ? ` in ${appPhrase}` : ""}`);
+  if (isAnswer(who)) return who;
+  const rows = (await personEvents(deps.store, who, range.from, range.to, 200)).filter((r) => (!appJobs || appJobs.some((j) => j.jobKey === r.jobKey)) && (r.action === "update" || r.action === "create") && r.status !== "skipped");
+  for (const row of rows.slice(0, 10)) {
+    const event = await deps.store.getEvent(row.epk, row.erk);
+    if (event && event.modifiedProperties.length > 0) return eventDetail(event, `The latest change to ${who.displayName}${appPhrase ? ` in ${jobName(row.jobKey, jobs)}` : ""}: ${plural(event.modifiedProperties.length, "property", "properties")} (old → new) below.`);
+  }
+  return info(`No changes to ${who.displayName}`, `No update with modified properties for ${who.displayName}${appPhrase ? ` in ${appPhrase}` : ""} in the ${range.label}.`, [], [ask(`History of ${who.displayName}`, `what happened to ${who.identity || who.displayName}`)]);
+}
+
 /** A list row clicked whose index has no changeId: the event by where it is stored. */
 export async function answerStoredEvent(pk: string, rk: string, deps: AnswerDeps): Promise<Answer> {
   const event = pk && rk ? await deps.store.getEvent(pk, rk) : null;
@@ -96,6 +149,12 @@ async function answerParsed(q: Question, text: string, deps: AnswerDeps, ctx: An
       return answerActivity(q.app, q.range, deps);
     case "health":
       return answerHealth(q.app, q.range, deps, now);
+    case "explain":
+      return answerExplain(q.code, deps, now);
+    case "count":
+      return answerCount(q.filters, q.range, text, deps);
+    case "changes":
+      return answerChanges(q.identity, q.app, q.range, deps);
   }
 }
 
@@ -315,7 +374,9 @@ async function answerId(id: string, hint: "change" | "cycle" | "job" | null, dep
     return info(`No job ${id}`, "provbot has no provisioning events for that job id.");
   }
   if (hint !== "cycle") {
-    const events = await deps.store.getByChangeId(id);
+    // Change IDs are GUIDs in practice: a pasted one may have changed case on the way.
+    let events = await deps.store.getByChangeId(id);
+    if (events.length === 0 && id !== id.toLowerCase()) events = await deps.store.getByChangeId(id.toLowerCase());
     if (events[0]) return eventDetail(events[0], events.length > 1 ? `${events.length} events carry this change ID; this is the first.` : "");
   }
   if (hint !== "change") {

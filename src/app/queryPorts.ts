@@ -15,6 +15,8 @@ export interface IdentityCandidate {
 export interface JobInfo {
   jobKey: string;
   jobId: string;
+  /** The service principal's object id (the portal's Application filter takes it). */
+  servicePrincipalId?: string;
   app: string;
   sourceSystem: string;
   targetSystem: string;
@@ -83,4 +85,6 @@ export interface QueryStore {
   /** A page of matching events, with the total from the hourly counts (`exact` when the range is whole hours). */
   listEvents(query: ListQuery): Promise<{ rows: EventRow[]; more: boolean; total: number; exact: boolean }>;
   counts(jobKeys: string[] | null, from: string, to: string): Promise<CountRow[]>;
+  /** How many events match (from the hourly counts; `exact` when the range is whole hours). */
+  countEvents(query: Omit<ListQuery, "limit" | "offset">): Promise<{ total: number; exact: boolean }>;
 }

@@ -29,10 +29,14 @@ export function matchApp(rawPhrase: string, jobs: JobInfo[]): AppMatch {
   let phrase = normaliseName(rawPhrase);
   phrase = SYSTEM_ALIASES[phrase] ?? phrase;
   if (DIRECTORY_NAMES.includes(phrase)) return { kind: "directory" };
+  // The app by its service principal object id or its job id, as the portal's filters take them.
+  const byId = jobs.filter((j) => (j.servicePrincipalId && j.servicePrincipalId.toLowerCase() === phrase) || j.jobId.toLowerCase() === phrase);
+  if (byId.length > 0) return { kind: "jobs", jobs: byId, label: [...new Set(byId.map((j) => j.app))].join(", ") };
   for (const quality of ["exact", "prefix", "typo"] as const) {
     const hits = jobs.filter((j) => [j.app, j.targetSystem].some((n) => nameMatches(phrase, n) === quality));
     if (hits.length > 0) {
-      const labels = [...new Set(hits.map((j) => (nameMatches(phrase, j.app) === quality ? j.app : j.targetSystem)))];
+      // Admins know an app by its service principal's name, whether the phrase named it or its target system.
+      const labels = [...new Set(hits.map((j) => j.app || j.targetSystem))];
       return { kind: "jobs", jobs: hits, label: labels.join(", ") };
     }
   }

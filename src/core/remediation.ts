@@ -15,6 +15,8 @@ export interface Remedy {
   retry: Retry;
   /** Where the guidance came from: the catalogue, a pattern, or the fallback. */
   source: "catalogue" | "pattern" | "category" | "httpStatus" | "unknown";
+  /** For an app-prefixed code (SalesforceDuplicateTargetEntries), the catalogue code it ends in. */
+  base?: string;
 }
 
 type Entry = [cause: string, fix: string, retry: Retry];
@@ -107,10 +109,31 @@ const BY_HTTP: Record<string, Entry> = {
 };
 
 export const CATALOGUE_CODES = Object.keys(CATALOGUE);
+/** Longest first, so "DuplicateTargetEntries" wins over a shorter code it ends in. */
+const BY_LENGTH = [...CATALOGUE_CODES].sort((a, b) => b.length - a.length);
+
+/**
+ * Real records put the app's name in front of the base code (GoogleAppsInvalidAnchor,
+ * SalesforceDuplicateTargetEntries, DropboxLicenseLimitExceeded): the catalogue code the code ends
+ * in, after a prefix of whole capitalised words, or null.
+ */
+export function baseCode(code: string): string | null {
+  for (const base of BY_LENGTH) {
+    if (base.length < 6 || base === code || !code.endsWith(base)) continue;
+    const prefix = code.slice(0, code.length - base.length);
+    if (/^[A-Z][A-Za-z0-9]+$/.test(prefix)) return base;
+  }
+  return null;
+}
 
 export function remedyFor(code: string, category: ErrorCategory | null, httpStatus: string | null): Remedy {
   const known = Object.hasOwn(CATALOGUE, code) ? CATALOGUE[code] : undefined; // "__proto__" is a code too
   if (known) return { code, cause: known[0], fix: known[1], retry: known[2], source: "catalogue" };
+  const base = baseCode(code);
+  if (base) {
+    const entry = CATALOGUE[base]!;
+    return { code, cause: entry[0], fix: entry[1], retry: entry[2], source: "catalogue", base };
+  }
   for (const [re, entry] of PATTERNS) if (re.test(code)) return { code, cause: entry[0], fix: entry[1], retry: entry[2], source: "pattern" };
   const byHttp = httpStatus && Object.hasOwn(BY_HTTP, httpStatus) ? BY_HTTP[httpStatus] : undefined;
   if (byHttp) return { code, cause: byHttp[0], fix: byHttp[1], retry: byHttp[2], source: "httpStatus" };

@@ -19,8 +19,8 @@ describe("remediation catalogue", () => {
     expect(missing).toEqual([]);
   });
 
-  it("explains app-specific conflict codes by their pattern", () => {
-    expect(remedyFor("ServiceNowEntryConflict", "nonServiceFailure", "Conflict")).toMatchObject({ source: "pattern", retry: "nextCycle" });
+  it("explains app-specific conflict codes by their base code, and other families by their pattern", () => {
+    expect(remedyFor("ServiceNowEntryConflict", "nonServiceFailure", "Conflict")).toMatchObject({ source: "catalogue", base: "EntryConflict", retry: "nextCycle" });
     expect(remedyFor("SystemForCrossDomainIdentityManagementSomethingNew", null, null).source).toBe("pattern");
   });
 
@@ -50,5 +50,22 @@ describe("codes that are also Object.prototype names", () => {
     const r = remedyFor(code, null, "constructor");
     expect(r.source).toBe("unknown");
     expect(typeof r.cause).toBe("string");
+  });
+});
+
+describe("app-prefixed codes get their base code's remedy in full (issue 10)", () => {
+  it.each([
+    ["GoogleAppsInvalidAnchor", "InvalidAnchor"],
+    ["SalesforceDuplicateTargetEntries", "DuplicateTargetEntries"],
+    ["DropboxLicenseLimitExceeded", "LicenseLimitExceeded"],
+  ])("%s → %s", (code, base) => {
+    const r = remedyFor(code, null, null);
+    const b = remedyFor(base, null, null);
+    expect(r).toMatchObject({ source: "catalogue", base, cause: b.cause, fix: b.fix, retry: b.retry });
+  });
+
+  it("does not take a lower-case run or a short tail for a prefix", () => {
+    expect(remedyFor("notaprefixInvalidAnchor", null, null).base).toBeUndefined();
+    expect(remedyFor("ContosoEntryConflict", null, null).base).toBe("EntryConflict");
   });
 });

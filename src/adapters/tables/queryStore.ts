@@ -68,6 +68,7 @@ export class TableQueryStore implements QueryStore {
       out.push({
         jobKey: String(j["rowKey"]),
         jobId: j["jobId"] ?? "",
+        servicePrincipalId: j["servicePrincipalId"] ?? "",
         app: j["app"] ?? "",
         sourceSystem: j["sourceSystem"] ?? "",
         targetSystem: j["targetSystem"] ?? "",
@@ -168,21 +169,12 @@ export class TableQueryStore implements QueryStore {
         if (skipped + out.length >= want) break;
       }
     }
-    // The total from the same counts rows: exact when the range starts and ends on whole hours and
-    // no error code is asked for (counts keep the top codes per hour only).
-    let total = 0;
-    for (const c of counts) {
-      for (const [k, all] of Object.entries(c.byActionStatus)) {
-        const [action, status] = k.split("_");
-        if ((q.actions && !q.actions.includes(action as EventRow["action"])) || (q.status && q.status !== status)) continue;
-        const groups = c.groupsByActionStatus[k] ?? 0;
-        total += q.identityType === "Group" ? groups : q.identityType === "User" ? all - groups : all;
-      }
-    }
-    const wholeHours = (iso: string) => /T\d\d:00:00(\.000)?Z$/.test(iso);
-    const exact = !q.errorCode && wholeHours(q.from) && wholeHours(q.to);
-    if (q.errorCode) total = counts.reduce((n, c) => n + (c.errors[q.errorCode!] ?? 0), 0);
+    const { total, exact } = totalOf(counts, q);
     return { rows: out.slice(0, q.limit), more: out.length > q.limit, total: Math.max(total, q.offset + out.length), exact };
+  }
+
+  async countEvents(q: Omit<ListQuery, "limit" | "offset">): Promise<{ total: number; exact: boolean }> {
+    return totalOf(await this.counts(q.jobKeys, q.from, q.to), q);
   }
 
   async windowEvents(jobKey: string, from: string, to: string, limit: number): Promise<EventRow[]> {
@@ -255,4 +247,23 @@ function parseCycles(raw: unknown): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * How many events match, from the hourly counts rows: exact when the range starts and ends on
+ * whole hours and no error code is asked for (counts keep the top codes of each hour only).
+ */
+export function totalOf(counts: CountRow[], q: Pick<ListQuery, "actions" | "status" | "identityType" | "errorCode" | "from" | "to">): { total: number; exact: boolean } {
+  const wholeHours = (iso: string) => /T\d\d:00:00(\.000)?Z$/.test(iso);
+  if (q.errorCode) return { total: counts.reduce((n, c) => n + (c.errors[q.errorCode!] ?? 0), 0), exact: false };
+  let total = 0;
+  for (const c of counts) {
+    for (const [k, all] of Object.entries(c.byActionStatus)) {
+      const [action, status] = k.split("_");
+      if ((q.actions && !q.actions.includes(action as EventRow["action"])) || (q.status && q.status !== status)) continue;
+      const groups = c.groupsByActionStatus[k] ?? 0;
+      total += q.identityType === "Group" ? groups : q.identityType === "User" ? all - groups : all;
+    }
+  }
+  return { total, exact: wholeHours(q.from) && wholeHours(q.to) };
 }

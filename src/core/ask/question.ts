@@ -29,6 +29,9 @@ export type Question =
   | { kind: "activity"; app: string | null; range: TimeRange }
   | { kind: "health"; app: string; range: TimeRange }
   | { kind: "limit"; topic: "roleImports"; app: string | null }
+  | { kind: "explain"; code: string }
+  | { kind: "count"; filters: ListFilters; range: TimeRange }
+  | { kind: "changes"; identity: string; app: string | null; range: TimeRange }
   | { kind: "unknown"; text: string };
 
 export const DEFAULT_LIST_DAYS = 7;
@@ -50,7 +53,8 @@ export function cleanQuestion(text: string): string {
   return text
     .replace(/[\u2018\u2019]/g, "'")
     .replace(/[?!]+/g, " ")
-    .replace(/\b(please|pls|hey provbot|provbot|can you tell me|tell me|do you know|could you)\b/gi, " ")
+    .replace(/\b(please|pls|hey provbot|hi provbot|hello provbot|provbot|can you tell me|tell me|do you know|could you)\b/gi, " ")
+    .replace(/^[\s,;:.]+/, "")
     .replace(/\s+/g, " ")
     .trim()
     .replace(/[.,;:]+$/, "")
@@ -61,6 +65,7 @@ export function cleanQuestion(text: string): string {
 export function cleanName(phrase: string): string {
   return phrase
     .replace(/^(the|a|an|our|my)\s+/i, "")
+    .replace(/^(job|app|application|service principal|connector)\s+(?=\S)/i, "")
     .replace(/\s+(app|application|tenant|job|connector|provisioning)$/i, "")
     .replace(/^['"]|['"]$/g, "")
     .replace(/'s$/i, "")
@@ -74,6 +79,7 @@ const ACTION_WORDS: [RegExp, ProvisioningAction[]][] = [
   [/\b(disabled|disables|deactivated)\b/, ["disable"]],
   [/\b(created|creates|creations?|added|provisioned|onboarded)\b/, ["create"]],
   [/\b(updated|updates|changed|modified)\b/, ["update"]],
+  [/\b(other actions?|action other|actions? of type other)\b/, ["other"]],
 ];
 
 function parseList(t: string, range: TimeRange): Question | null {
@@ -133,6 +139,21 @@ export function parseQuestion(raw: string, nowIso: string): Question {
   const t = time?.rest ?? text;
   const range = (days: number) => time?.range ?? lastDays(nowIso, days);
   const lower = t.toLowerCase();
+
+  // "what does SalesforceDuplicateTargetEntries mean?", "explain InvalidAnchor"
+  const explain = /^(?:what\s+(?:does|is)\s+(?:the\s+)?(?:error\s+(?:code\s+)?)?|explain\s+(?:the\s+)?(?:error\s+(?:code\s+)?)?|meaning\s+of\s+)([A-Z][A-Za-z0-9]{4,})(?:\s+(?:error|code))?(?:\s+mean)?$/i.exec(t);
+  if (explain && /[A-Z]/.test(explain[1]!.slice(1))) return { kind: "explain", code: explain[1]! };
+
+  // "what changed for alice in ServiceNow?": the modified properties of the latest update.
+  const changed = /^what\s+(?:changed|was\s+changed|was\s+updated|got\s+updated)\s+(?:for|on|about)\s+(.+?)(?:\s+(?:in|on|to)\s+(.+))?$/i.exec(t);
+  if (changed) return { kind: "changes", identity: cleanName(changed[1]!), app: changed[2] ? cleanName(changed[2]) : null, range: range(DEFAULT_WHY_DAYS) };
+
+  // "how many users were created in Box this week?": the number, with the same filters as the list.
+  const howMany = /^(?:how\s+many|number\s+of|count(?:\s+of)?)\s+(.+)$/i.exec(t);
+  if (howMany) {
+    const asList = parseList(howMany[1]!, range(DEFAULT_LIST_DAYS));
+    if (asList && asList.kind === "list") return { kind: "count", filters: asList.filters, range: asList.range };
+  }
 
   if (/\broles?\b/.test(lower) && /\bimport/.test(lower)) {
     const from = /\b(?:from|in|for)\s+(.+)$/i.exec(t);

@@ -1,0 +1,103 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { TableEventStore } from "../../src/adapters/tables/eventStore";
+import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
+import { TableQueryStore } from "../../src/adapters/tables/queryStore";
+import { renderCard } from "../../src/adapters/cards/render";
+import { ingestItems } from "../../src/app/ingest";
+import { answerQuestion, type AnswerDeps } from "../../src/app/answer";
+import type { CardName } from "../../src/core/ask/views";
+import { testTables } from "../support/tables";
+import { CORPUS_NOW, corpusRecords } from "../support/corpusTenant";
+
+/**
+ * The question corpus: phrasings as admins type them (typos, accents, word order, politeness,
+ * time phrases, the portal's filters, the seeds' example questions), each with what its answer
+ * must and must not contain, against a tenant the parser was not written for. Every answer must
+ * also render as a card. This is how the parser stays honest as it grows.
+ */
+const { factory } = testTables();
+const store = new TableEventStore(factory);
+const deps: AnswerDeps = { store: new TableQueryStore(store, 30, () => CORPUS_NOW.getTime()), now: () => CORPUS_NOW, version: "test" };
+
+beforeAll(async () => {
+  const clock = { now: () => CORPUS_NOW };
+  const r = await ingestItems(corpusRecords().map((record, index) => ({ index, record })), "corpus", { store, deadLetters: new TableDeadLetterStore(factory, clock), clock });
+  expect(r.rejected).toEqual([]);
+}, 60_000);
+
+interface Case {
+  q: string;
+  must: RegExp[];
+  mustNot?: RegExp[];
+  /** Do not vary the case (error codes are case-sensitive). */
+  keepCase?: boolean;
+}
+
+const FAILED_HERE = /Troubleshooting/;
+const CASES: Case[] = [
+  { q: "why did maria garcia fail in salesforce", must: [/María José García López: create in Salesforce · Failure/, /DuplicateTargetEntries/, FAILED_HERE] },
+  { q: "why did maría josé garcía lópez fail in Salesforce", must: [/María José García López: create in Salesforce · Failure/] },
+  { q: "why did mjgarcia@fabrikam.com fail", must: [/María José García López: create in Salesforce · Failure/] },
+  { q: "why did maria fail in salesfroce", must: [/María José García López: create in Salesforce · Failure/] },
+  { q: "why did jose lopez fail in salesforce", must: [/María José García López: create in Salesforce · Failure/] },
+  { q: "why did zoe muller fail in google workspace", must: [/Zoë Müller: update in Google Workspace · Failure/, /anchor/i] },
+  { q: "why did zoë müller fail in google", must: [/Zoë Müller: update in Google Workspace · Failure/] },
+  { q: "what went wrong with zoe in google workspace", must: [/Zoë Müller: update in Google Workspace · Failure/] },
+  { q: "why did zoe mueller fail in google workspace", must: [/Zoë Müller/] },
+  { q: "what happened to sean obrien", must: [/Seán O'Brien/, /Salesforce/, /Dropbox Business/] },
+  { q: "what happened to seán o'brien", must: [/Seán O'Brien/, /Zscaler Internet Access/] },
+  { q: "what happened to sean.obrien@fabrikam.com", must: [/Seán O'Brien/] },
+  { q: "what happened to tom fischer", must: [/Tom Fischer \(tom\.fischer@fabrikam\.com\)/], mustNot: [/Which "/] },
+  { q: "what happened to fischer", must: [/Which "fischer"/, /Tom Fischer/, /Tomás Fischer/] },
+  { q: "who was disabled in zscaler today", must: [/Tom Fischer/, /Disable/], mustNot: [/Tomás Fischer/] },
+  { q: "what users were removed from zscaler this week", must: [/Tom Fischer/, /Tomás Fischer/] },
+  { q: "deletes this week", must: [/Tomás Fischer/], mustNot: [/Tom Fischer\b(?! )/] },
+  { q: "disables today", must: [/Tom Fischer/] },
+  { q: "how many users were created in salesforce this week", must: [/\b3: users created/] },
+  { q: "how many failures in dropbox this week", must: [/\b1: events · Failure/] },
+  { q: "number of groups created in zscaler this week", must: [/\b1: groups created/] },
+  { q: "what does SalesforceDuplicateTargetEntries mean", keepCase: true, must: [/Base code/, /DuplicateTargetEntries/, /2 failures in Salesforce/] },
+  { q: "what does GoogleAppsInvalidAnchor mean", keepCase: true, must: [/InvalidAnchor/, /1 failure in Google Workspace/] },
+  { q: "explain DropboxLicenseLimitExceeded", keepCase: true, must: [/LicenseLimitExceeded/, /1 failure in Dropbox Business/] },
+  { q: "what changed for priya in google workspace", must: [/jobTitle/, /Senior Analyst/] },
+  { q: "what changed for priya.raman@fabrikam.com", must: [/Senior Analyst/] },
+  { q: "other actions in zscaler this week", must: [/Seán O'Brien/, /Other/] },
+  { q: "failures in the last 24 hours", must: [/Zoë Müller/, /María José García López/], mustNot: [/Seán O'Brien/] },
+  { q: "top errors this week", must: [/SalesforceDuplicateTargetEntries/, /GoogleAppsInvalidAnchor/] },
+  { q: "how is zscaler doing", must: [/Zscaler Internet Access/] },
+  { q: "groups created in zscaler this week", must: [/Sales EMEA/] },
+  { q: "failures in 5b3a0c11-2222-4bbb-9bbb-000000000003 this week", must: [/María José García López/] },
+  { q: "failures in job SalesforceOutDelta.c0rpus03.cc3 this week", keepCase: true, must: [/María José García López/] },
+  { q: "corpus-chg-3", must: [/Seán O'Brien: create in Salesforce · Success/] },
+  { q: "change corpus-chg-1", must: [/María José García López: create in Salesforce · Failure/] },
+  { q: "what users from successfactors were created in active directory", must: [/Priya Raman/] },
+  { q: "is sean provisioned in salesforce", must: [/Seán O'Brien/, /Salesforce/] },
+  { q: "skipped events in dropbox this week", must: [/Sales EMEA/] },
+  { q: "why was sales emea skipped in dropbox", must: [/Failed to resolve members: Tom Fischer, Zoë Müller/] },
+  { q: "how were roles imported from AWS", must: [/ProvisioningManagement/, /Account Provisioning/] },
+  { q: "help", must: [/provbot: Entra ID provisioning, answered in chat/] },
+];
+
+const VARIANTS: { name: string; apply: (q: string) => string; changesCase?: boolean }[] = [
+  { name: "as typed", apply: (q) => q },
+  { name: "with a question mark", apply: (q) => `${q}?` },
+  { name: "politely", apply: (q) => `please ${q}` },
+  { name: "to the bot", apply: (q) => `hey provbot, ${q}!` },
+  { name: "capitalised", apply: (q) => `${q[0]!.toUpperCase()}${q.slice(1)}?`, changesCase: true },
+];
+
+const phrasings = CASES.flatMap((c) => VARIANTS.filter((v) => !(v.changesCase && c.keepCase)).map((v) => ({ ...c, variant: v.name, text: v.apply(c.q) })));
+
+describe(`question corpus (${phrasings.length} phrasings)`, () => {
+  it("has at least 150 phrasings", () => {
+    expect(phrasings.length).toBeGreaterThanOrEqual(150);
+  });
+
+  it.each(phrasings)("$text", async ({ text, must, mustNot }) => {
+    const answer = await answerQuestion(text, deps);
+    const card = JSON.stringify(renderCard(answer.card as CardName, answer.viewModel).content);
+    const shown = `${card}\n${answer.text}`;
+    for (const re of must) expect(shown, `${text} → ${answer.text.slice(0, 300)}`).toMatch(re);
+    for (const re of [...(mustNot ?? []), /I did not understand/, /Sorry, something went wrong/]) expect(shown).not.toMatch(re);
+  });
+});
