@@ -6,6 +6,7 @@ import { helpViewModel } from "../core/help";
 import type { EventRow, IdentityCandidate, JobInfo, QueryStore } from "./queryPorts";
 import { matchApp, matchIdentity, matchSourceSystem } from "./resolve";
 import { plural } from "../core/text";
+import { DEFAULT_THRESHOLDS, usualCycleMinutes } from "../core/alerts/rules";
 
 /**
  * Answering a question: parse it, resolve the names against stored data, read what answers it
@@ -226,7 +227,7 @@ function jobName(jobKey: string, jobs: JobInfo[]): string {
 }
 
 function rowItem(r: EventRow, jobs: JobInfo[], who?: string): ListItem {
-  return { at: r.at, who: who ?? r.identityName ?? r.identity ?? "", app: jobName(r.jobKey, jobs), action: r.action, status: r.status, errorCode: r.errorCode, changeId: r.changeId ?? "", ref: { pk: r.epk, rk: r.erk } };
+  return { at: r.at, who: who ?? r.identityName ?? r.identity ?? "", app: jobName(r.jobKey, jobs), action: r.action, status: r.status, errorCode: r.errorCode, changeId: r.changeId ?? "", ref: { pk: r.epk, rk: r.erk }, identity: r.identity ?? "", identityType: r.identityType ?? "" };
 }
 
 async function answerWhy(q: Extract<Question, { kind: "why" }>, deps: AnswerDeps, text: string): Promise<Answer> {
@@ -513,11 +514,15 @@ async function answerHealth(appPhrase: string, range: TimeRange, deps: AnswerDep
   }
   const lastAt = s.jobs.map((j) => j.lastAt).sort().at(-1) ?? "";
   const quietHours = lastAt ? (Date.parse(now) - Date.parse(lastAt)) / 3_600_000 : Infinity;
+  // The same interval and silence rule as the silent-job alert, so both cards tell one story.
+  const newestJob = [...s.jobs].sort((a, b) => b.lastAt.localeCompare(a.lastAt))[0];
+  const interval = usualCycleMinutes(newestJob?.cycleStarts ?? []);
+  const silentAfterHours = (DEFAULT_THRESHOLDS.silentCycles * Math.max(20, interval)) / 60;
   const pct = (n: number) => (total ? `${((n / total) * 100).toFixed(1)} %` : "—");
   const top = [...errors.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
   const verdict =
-    quietHours > 2
-      ? `Quiet: no events for ${Number.isFinite(quietHours) ? `${quietHours.toFixed(1)} hours` : "the whole window"}; cycles normally run every 20-40 minutes. Check the job's status (quarantine, credentials).`
+    quietHours >= silentAfterHours
+      ? `Quiet: ${Number.isFinite(quietHours) ? `no events since ${lastAt.slice(0, 16).replace("T", " ")} UTC (${quietHours.toFixed(1)} hours)` : "no events in the whole window"}; cycles usually run every ${Math.round(interval)} minutes. Check the job's status (quarantine, credentials).`
       : failures / Math.max(total, 1) > 0.1
         ? `Unhealthy: ${pct(failures)} of events failed.`
         : "Healthy: events are flowing and few fail.";

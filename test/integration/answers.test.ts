@@ -8,6 +8,7 @@ import { answerQuestion, type AnswerDeps } from "../../src/app/answer";
 import { generateDemo } from "../../src/core/demo/generator";
 import type { CardName } from "../../src/core/ask/views";
 import { testTables } from "../support/tables";
+import { usualCycleMinutes } from "../../src/core/alerts/rules";
 
 /** From question to card content, against the demo tenant stored in Azurite. */
 const NOW = new Date("2026-11-22T12:00:00Z");
@@ -193,7 +194,14 @@ describe("statistics and known limits", () => {
 
   it("how is Box doing? - it went quiet", async () => {
     const a = await ask("how is Box doing?");
-    expect(String(a.vm["subtitle"])).toMatch(/^Quiet: no events for 5\.\d hours/);
+    expect(String(a.vm["subtitle"])).toMatch(/^Quiet: no events since 2026-11-22 0\d:\d\d UTC \(5\.\d hours\); cycles usually run every \d+ minutes/);
+  });
+
+  it("the health card and the silent-job alert use the same cycle interval (issue 10, item 8)", async () => {
+    const a = await ask("how is Box doing?");
+    const jobs = await deps.store.jobs();
+    const box = jobs.find((j) => j.app === "Box")!;
+    expect(String(a.vm["subtitle"])).toContain(`every ${Math.round(usualCycleMinutes(box.cycleStarts))} minutes`);
   });
 
   it("how is Salesforce doing? - a health summary", async () => {

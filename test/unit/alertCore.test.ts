@@ -3,7 +3,7 @@ import { applyThreshold, newSubscription, parseAlertCommand, parseDuration, thre
 import { acknowledge, applySignal, digestStep, resolveIfQuiet, resolveSilence, type Incident } from "../../src/core/alerts/incident";
 import { DEFAULT_THRESHOLDS, type Signal } from "../../src/core/alerts/rules";
 import { SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS } from "../../src/core/alerts/rateLimit";
-import { alertCard } from "../../src/core/alerts/views";
+import { alertCard, settingsView } from "../../src/core/alerts/views";
 import { classify, retryAfterMs } from "../../src/adapters/botframework/sender";
 import { lifecycleEvent } from "../../src/adapters/botframework/endpoint";
 
@@ -211,5 +211,18 @@ describe("install and uninstall, as Teams reports them", () => {
     ["a message", { type: "message", text: "hi" }, null],
   ])("%s", (_name, activity, expected) => {
     expect(lifecycleEvent({ ...activity, recipient: bot } as never)).toBe(expected);
+  });
+});
+
+describe("the alerts settings card (issue 10, item 8)", () => {
+  const sub = { ...newSubscription({ conversationId: "c", serviceUrl: "http://127.0.0.1", tenantId: "t", conversationType: "personal" }, "2026-11-22T09:00:00.000Z"), subscribed: true };
+  it("states shared thresholds once, not once per app", () => {
+    const vm = settingsView(sub, ["ServiceNow", "Adobe", "Box"].map((app) => ({ app, t: DEFAULT_THRESHOLDS })), "2026-11-22T10:00:00.000Z");
+    expect(vm.facts.filter((f) => f.title.startsWith("Thresholds"))).toEqual([{ title: "Thresholds · every app", value: expect.stringContaining("failures ≥ 10") }]);
+  });
+
+  it("names the apps whose thresholds differ", () => {
+    const vm = settingsView(sub, [{ app: "ServiceNow", t: { ...DEFAULT_THRESHOLDS, failureMin: 25 } }, { app: "Adobe", t: DEFAULT_THRESHOLDS }, { app: "Box", t: DEFAULT_THRESHOLDS }], "2026-11-22T10:00:00.000Z");
+    expect(vm.facts.filter((f) => f.title.startsWith("Thresholds")).map((f) => f.title)).toEqual(["Thresholds · ServiceNow", "Thresholds · Adobe, Box"]);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { escapeMarkdown } from "../../src/core/markdown";
 import { helpViewModel } from "../../src/core/help";
 import { renderCard } from "../../src/adapters/cards/render";
+import { distinctLabels } from "../../src/core/ask/views";
 
 function texts(node: unknown, out: string[] = []): string[] {
   if (Array.isArray(node)) node.forEach((n) => texts(n, out));
@@ -87,5 +88,18 @@ describe("data is never template syntax (issue 9, case 2)", () => {
     const card = renderCard("eventList", { title: "A".repeat(30_000), subtitle: "s", hasRows: true, empty: "", rows, actions: [] });
     expect(JSON.stringify(card.content).length * 2).toBeLessThanOrEqual(40 * 1024);
     expect(texts(card.content).join("")).toContain("NNN…");
+  });
+});
+
+describe("list rows that read alike (issue 10, item 5)", () => {
+  const row = (who: string, identity: string, identityType: string) => ({ at: "2026-11-22T10:00:00.000Z", who, app: "Zscaler", action: "delete", status: "success", errorCode: "", changeId: `c-${who}-${identity}`, identity, identityType });
+  it("shows the type when users and groups are mixed, and the UPN when two people share a name", () => {
+    const { labels } = distinctLabels([row("Sales", "", "Group"), row("Alex Kim", "alex.kim@contoso.com", "User"), row("Alex Kim", "alex.kim2@contoso.com", "User")]);
+    expect(labels).toEqual(["Sales · Group", "Alex Kim (alex.kim@contoso.com) · User", "Alex Kim (alex.kim2@contoso.com) · User"]);
+  });
+  it("says that a repeated name is several events of one person", () => {
+    const { labels, repeats } = distinctLabels([row("Alex Kim", "alex.kim@contoso.com", "User"), row("Alex Kim", "alex.kim@contoso.com", "User"), row("Bo Li", "bo.li@contoso.com", "User")]);
+    expect(labels).toEqual(["Alex Kim", "Alex Kim", "Bo Li"]);
+    expect(repeats).toBe(true);
   });
 });

@@ -112,11 +112,15 @@ export function settingsView(sub: Subscription | null, thresholds: { app: string
     const mutes = Object.entries(sub.mutes).filter(([, until]) => until > now);
     if (mutes.length) facts.push({ title: "Muted", value: mutes.map(([app, until]) => `${app === "*" ? "everything" : app} until ${when(until)}`).join("; ") });
   }
+  // Apps with the same thresholds share one line ("every app" when they all do).
+  const byText = new Map<string, string[]>();
   for (const { app, t } of thresholds) {
-    facts.push({
-      title: `Thresholds · ${app}`,
-      value: `failures ≥ ${t.failureMin} and ≥ ${t.failureMultiple}× baseline; disables/deletes ≥ ${t.removalMin} and ≥ ${t.removalMultiple}× baseline (or ≥ ${t.removalMin} in one cycle); per ${t.windowMinutes} min; silent after ${t.silentCycles} cycles`,
-    });
+    const value = `failures ≥ ${t.failureMin} and ≥ ${t.failureMultiple}× baseline; disables/deletes ≥ ${t.removalMin} and ≥ ${t.removalMultiple}× baseline (or ≥ ${t.removalMin} in one cycle); per ${t.windowMinutes} min; silent after ${t.silentCycles} cycles`;
+    byText.set(value, [...(byText.get(value) ?? []), app]);
+  }
+  for (const [value, apps] of byText) {
+    const who = byText.size === 1 ? "every app" : apps.length > 3 ? `${apps.slice(0, 3).join(", ")} and ${apps.length - 3} more` : apps.join(", ");
+    facts.push({ title: `Thresholds · ${who}`, value });
   }
   const actions = sub?.subscribed ? [{ title: "Unsubscribe", data: { text: "unsubscribe" } }] : [{ title: "Subscribe to every app", data: { text: "subscribe" } }];
   return { title: "Alerts in this conversation", text, facts, hasFacts: facts.length > 0, actions };

@@ -210,6 +210,31 @@ export interface ListItem {
   changeId: string;
   /** Where the event is stored, for rows whose index carries no changeId. */
   ref?: { pk: string; rk: string };
+  /** UPN or other identifier, and User / Group: shown where they tell rows apart. */
+  identity?: string;
+  identityType?: string;
+}
+
+/**
+ * Row labels that tell rows apart: the type when users and groups are mixed, the UPN when two
+ * different people share a name. Also says whether a name repeats because one person has several
+ * events on the page.
+ */
+export function distinctLabels(items: ListItem[]): { labels: string[]; repeats: boolean } {
+  const types = new Set(items.map((i) => i.identityType).filter(Boolean));
+  const idsByName = new Map<string, Set<string>>();
+  for (const i of items) idsByName.set(i.who, (idsByName.get(i.who) ?? new Set()).add(i.identity ?? ""));
+  let repeats = false;
+  const labels = items.map((i) => {
+    const ids = idsByName.get(i.who)!;
+    const sameName = items.filter((x) => x.who === i.who).length > 1;
+    if (sameName && ids.size === 1) repeats = true;
+    const upn = ids.size > 1 && i.identity && i.identity !== i.who ? ` (${i.identity})` : "";
+    const type = types.size > 1 && i.identityType ? ` · ${i.identityType}` : "";
+    return `${i.who}${upn}${type}`;
+  });
+  // A page about one person repeats their name on every row: nothing to explain there.
+  return { labels, repeats: repeats && idsByName.size > 1 };
 }
 
 const PARTICIPLES: Record<string, string> = { create: "created", update: "updated", delete: "deleted", disable: "disabled", stagedDelete: "held back for deletion", other: "other actions" };
@@ -229,9 +254,11 @@ export function openEvent(i: Pick<ListItem, "changeId" | "ref">): CardAction["da
 }
 
 export function eventList(title: string, subtitle: string, items: ListItem[], more: CardAction | null, empty: string, extra: CardAction[] = []): Answer {
-  const rows: ListRow[] = items.map((i) => ({
+  const { labels, repeats } = distinctLabels(items);
+  if (repeats) subtitle = `${subtitle} · a name shown twice is two events`;
+  const rows: ListRow[] = items.map((i, n) => ({
     when: short(i.at),
-    who: i.who,
+    who: labels[n]!,
     what: `${actionWord(i.action)} · ${statusWord(i.status)} · ${i.app}${i.errorCode ? ` · ${i.errorCode}` : ""}`,
     color: statusColor(i.status),
     data: openEvent(i),
