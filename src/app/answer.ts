@@ -6,6 +6,7 @@ import { helpViewModel } from "../core/help";
 import type { EventRow, IdentityCandidate, JobInfo, QueryStore } from "./queryPorts";
 import { matchApp, matchIdentity, matchSourceSystem } from "./resolve";
 import { plural } from "../core/text";
+import { provisioningPageUrl } from "../core/portalLinks";
 import { DEFAULT_THRESHOLDS, usualCycleMinutes } from "../core/alerts/rules";
 
 /**
@@ -220,6 +221,13 @@ async function personEvents(store: QueryStore, who: IdentityCandidate, from: str
 async function personState(store: QueryStore, who: IdentityCandidate, jobKey: string, now: string): Promise<EventRow | null> {
   const states = await Promise.all([who.identityKey, ...(who.otherKeys ?? [])].map((k) => store.lastKnownState(k, jobKey, now)));
   return states.filter((s): s is EventRow => s !== null).sort((a, b) => b.at.localeCompare(a.at))[0] ?? null;
+}
+
+/** The Entra admin center page of the app, when the question is about exactly one. */
+function portalOf(jobs: JobInfo[]): string | null {
+  const apps = new Set(jobs.map((j) => `${j.servicePrincipalId ?? ""}|${j.appId ?? ""}`));
+  if (apps.size !== 1) return null;
+  return provisioningPageUrl(jobs[0]!.servicePrincipalId ?? "", jobs[0]!.appId ?? "");
 }
 
 function jobName(jobKey: string, jobs: JobInfo[]): string {
@@ -439,7 +447,7 @@ async function answerList(filters: ListFilters, range: TimeRange, text: string, 
   }
   const { rows, more, total, exact } = await deps.store.listEvents({ jobKeys: r.jobs.map((j) => j.jobKey), from: range.from, to: range.to, actions: filters.actions, status: filters.status, identityType: filters.identityType, errorCode: filters.errorCode, limit: PAGE, offset: (page - 1) * PAGE });
   const line = `${exact ? "" : "about "}${pageLine(total, page)}`;
-  return eventList(title, line, rows.map((x) => rowItem(x, jobs)), more ? { title: "More", data: { text, page: page + 1 } } : null, "No matching events in this window.");
+  return eventList(title, line, rows.map((x) => rowItem(x, jobs)), more ? { title: "More", data: { text, page: page + 1 } } : null, "No matching events in this window.", [], filters.app ? portalOf(r.jobs) : null);
 }
 
 async function scopedCounts(appPhrase: string | null, range: TimeRange, deps: AnswerDeps) {
@@ -539,5 +547,6 @@ async function answerHealth(appPhrase: string, range: TimeRange, deps: AnswerDep
       { title: "Jobs", value: s.jobs.map((j) => `${j.jobId || j.jobKey}`).join(", ").slice(0, 300) },
     ],
     "No failures in this window.",
+    portalOf(s.jobs),
   );
 }

@@ -17,6 +17,8 @@ export interface JobInfo {
   jobId: string;
   /** The service principal's object id (the portal's Application filter takes it). */
   servicePrincipalId?: string;
+  /** The application (client) id, for links to the app in the Entra admin center. */
+  appId?: string;
   app: string;
   sourceSystem: string;
   targetSystem: string;

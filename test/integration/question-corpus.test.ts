@@ -101,3 +101,25 @@ describe(`question corpus (${phrasings.length} phrasings)`, () => {
     for (const re of [...(mustNot ?? []), /I did not understand/, /Sorry, something went wrong/]) expect(shown).not.toMatch(re);
   });
 });
+
+describe("no link when a list spans apps", () => {
+  it("failures this week (every app) has no admin-center link", async () => {
+    const answer = await answerQuestion("failures this week", deps);
+    expect(JSON.stringify(renderCard(answer.card as CardName, answer.viewModel).content)).not.toContain("Action.OpenUrl");
+  });
+});
+
+describe("deep links to the Entra admin center (issue 10, beyond the portal)", () => {
+  const link = (last4: string) => `https://entra.microsoft.com/#view/Microsoft_AAD_IAM/ManagedAppMenuBlade/~/ProvisioningManagement/appId/c0ffee00-0000-4000-8000-00000000${last4}/objectId/5b3a0c11-2222-4bbb-9bbb-00000000${last4}`;
+  it.each([
+    ["why did maria garcia fail in salesforce", "0003"],
+    ["how is zscaler doing", "0001"],
+    ["failures in salesforce this week", "0003"],
+  ])("%s links to the app's Provisioning page", async (q, last4) => {
+    const answer = await answerQuestion(q, deps);
+    const card = renderCard(answer.card as CardName, answer.viewModel).content as { actions?: { type: string; url?: string; title: string }[] };
+    const open = card.actions?.find((a) => a.type === "Action.OpenUrl");
+    expect(open?.title).toBe("Open in Entra admin center");
+    expect(open?.url).toBe(link(last4));
+  });
+});

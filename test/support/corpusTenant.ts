@@ -50,7 +50,7 @@ function record(app: App, who: Person, at: Date, action: string, status: string,
     initiatedBy: { id: "", displayName: "Azure AD Provisioning Service", initiatorType: "system" },
     servicePrincipal: { id: app.sp, displayName: app.name },
     sourceSystem: { id: "src", displayName: source, details: {} },
-    targetSystem: { id: "tgt", displayName: app.target, details: { ApplicationId: `app-${app.sp.slice(-4)}`, ServicePrincipalId: app.sp, ServicePrincipalDisplayName: app.name } },
+    targetSystem: { id: "tgt", displayName: app.target, details: { ApplicationId: `c0ffee00-0000-4000-8000-00000000${app.sp.slice(-4)}`, ServicePrincipalId: app.sp, ServicePrincipalDisplayName: app.name } },
     sourceIdentity: { id: who.id, displayName: who.name, identityType: who.type ?? "User", details: who.upn ? { UserPrincipalName: who.upn } : {} },
     targetIdentity: { id: `t-${who.id.slice(-4)}-${app.target.slice(0, 3)}`, displayName: who.name, identityType: who.type ?? "User", details: {} },
     provisioningStatusInfo: {

@@ -2,6 +2,7 @@ import { odata, type TableClient, type TransactionAction } from "@azure/data-tab
 import type { ProvisioningEvent } from "../../core/event";
 import { canonicalIdentityKey, identityAliases } from "../../core/identityKeys";
 import { identityKind } from "../../core/event";
+import { appIds } from "../../core/portalLinks";
 import type { CsvParts, EventStore } from "../../app/ports";
 import { deleteWhere, ensureTables, entityKey, insertNew, mapLimit, rejectionReason, upsertAll, type Entity } from "./batch";
 import { entityProblem } from "./entityLimits";
@@ -313,7 +314,8 @@ export class TableEventStore implements EventStore {
           ...keys.job(job),
           jobId: first.jobId,
           app: newer || !current ? last.servicePrincipal.displayName || last.targetSystem.details["ServicePrincipalDisplayName"] || last.targetSystem.displayName : current["app"],
-          servicePrincipalId: last.servicePrincipal.id || (current?.["servicePrincipalId"] as string) || "",
+          servicePrincipalId: appIds(last).servicePrincipalId || (current?.["servicePrincipalId"] as string) || "",
+          appId: appIds(last).appId || (current?.["appId"] as string) || "",
           sourceSystem: last.sourceSystem.displayName || (current?.["sourceSystem"] as string) || "",
           targetSystem: last.targetSystem.displayName || (current?.["targetSystem"] as string) || "",
           tenantId: last.tenantId || (current?.["tenantId"] as string) || "",

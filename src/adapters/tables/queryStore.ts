@@ -69,6 +69,7 @@ export class TableQueryStore implements QueryStore {
         jobKey: String(j["rowKey"]),
         jobId: j["jobId"] ?? "",
         servicePrincipalId: j["servicePrincipalId"] ?? "",
+        appId: j["appId"] ?? "",
         app: j["app"] ?? "",
         sourceSystem: j["sourceSystem"] ?? "",
         targetSystem: j["targetSystem"] ?? "",

@@ -1,6 +1,7 @@
 import { appName, identityKind, identityLabel, skipReason, type ProvisioningEvent, type ProvisioningStep } from "../event";
 import { remedyFor, retryText } from "../remediation";
 import { clipText } from "../text";
+import { eventPortalUrl } from "../portalLinks";
 
 /**
  * Card view-models: plain data the templates in cards/ bind to, plus a plain-text rendering for
@@ -81,6 +82,9 @@ export interface EventDetailViewModel {
   note: string;
   hasNote: boolean;
   actions: CardAction[];
+  /** The app's Provisioning page in the Entra admin center, when the record carries its ids. */
+  portalUrl: string;
+  hasPortalUrl: boolean;
 }
 
 /** What was clipped when the event was stored, in words, for the card's note. */
@@ -147,6 +151,8 @@ export function eventDetail(e: ProvisioningEvent, extraNote = ""): Answer {
     modified: e.modifiedProperties.slice(0, 40).map((m) => ({ title: clip(m.displayName, 100), value: `${clip(m.oldValue ?? "∅", 200)} → ${clip(m.newValue ?? "∅", 200)}` })),
     note: clip(note, 800),
     hasNote: Boolean(note),
+    portalUrl: eventPortalUrl(e) ?? "",
+    hasPortalUrl: eventPortalUrl(e) !== null,
     actions: [
       { title: `History of ${name}`.slice(0, 60), data: { text: `what happened to ${who}` } },
       ...(err?.code ? [{ title: "Similar failures", data: { text: `failures with ${err.code} in ${app}` } }] : []),
@@ -198,6 +204,8 @@ export interface EventListViewModel {
   empty: string;
   hasMore: boolean;
   actions: CardAction[];
+  portalUrl: string;
+  hasPortalUrl: boolean;
 }
 
 export interface ListItem {
@@ -253,7 +261,7 @@ export function openEvent(i: Pick<ListItem, "changeId" | "ref">): CardAction["da
   return { text: "open this event", open: i.ref ?? { pk: "", rk: "" } };
 }
 
-export function eventList(title: string, subtitle: string, items: ListItem[], more: CardAction | null, empty: string, extra: CardAction[] = []): Answer {
+export function eventList(title: string, subtitle: string, items: ListItem[], more: CardAction | null, empty: string, extra: CardAction[] = [], portalUrl: string | null = null): Answer {
   const { labels, repeats } = distinctLabels(items);
   if (repeats) subtitle = `${subtitle} · a name shown twice is two events`;
   const rows: ListRow[] = items.map((i, n) => ({
@@ -263,7 +271,7 @@ export function eventList(title: string, subtitle: string, items: ListItem[], mo
     color: statusColor(i.status),
     data: openEvent(i),
   }));
-  const vm: EventListViewModel = { title, subtitle, rows, hasRows: rows.length > 0, empty, hasMore: Boolean(more), actions: [...(more ? [more] : []), ...extra] };
+  const vm: EventListViewModel = { title, subtitle, rows, hasRows: rows.length > 0, empty, hasMore: Boolean(more), actions: [...(more ? [more] : []), ...extra], portalUrl: portalUrl ?? "", hasPortalUrl: portalUrl !== null };
   const text = [title, subtitle, ...(rows.length ? rows.map((r) => `  ${r.when}  ${r.who}  ${r.what}  (${r.data.text})`) : [`  ${empty}`]), ...(more ? ["  (more: ask again with the next page)"] : [])].join("\n");
   return { card: "eventList", viewModel: vm, text };
 }
@@ -305,13 +313,15 @@ export interface StatsViewModel {
   empty: string;
   notes: Fact[];
   hasNotes: boolean;
+  portalUrl: string;
+  hasPortalUrl: boolean;
 }
 
-export function stats(title: string, subtitle: string, header: string[], rows: string[][], notes: Fact[] = [], empty = "No events in this window."): Answer {
+export function stats(title: string, subtitle: string, header: string[], rows: string[][], notes: Fact[] = [], empty = "No events in this window.", portalUrl: string | null = null): Answer {
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d.,% ]*$/.test(r[i] ?? "")));
   const longest = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const columns = header.map((_, i) => ({ width: numeric[i] ? 1 : longest[i]! > 60 ? 4 : 2 }));
-  const vm: StatsViewModel = { title, subtitle, header, columns, rows: rows.map((cells) => ({ cells })), hasRows: rows.length > 0, empty, notes, hasNotes: notes.length > 0 };
+  const vm: StatsViewModel = { title, subtitle, header, columns, rows: rows.map((cells) => ({ cells })), hasRows: rows.length > 0, empty, notes, hasNotes: notes.length > 0, portalUrl: portalUrl ?? "", hasPortalUrl: portalUrl !== null };
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}`;
   const text = [title, subtitle, line(header), ...(rows.length ? rows.map(line) : [`  ${empty}`]), ...notes.map((n) => `  ${n.title}: ${n.value}`)].join("\n");
