@@ -6,6 +6,7 @@ import { helpViewModel } from "../core/help";
 import type { EventRow, IdentityCandidate, JobInfo, QueryStore } from "./queryPorts";
 import { matchApp, matchIdentity, matchSourceSystem } from "./resolve";
 import { plural } from "../core/text";
+import { appName } from "../core/event";
 import { provisioningPageUrl } from "../core/portalLinks";
 import { DEFAULT_THRESHOLDS, usualCycleMinutes } from "../core/alerts/rules";
 
@@ -114,6 +115,37 @@ async function answerChanges(identityPhrase: string, appPhrase: string | null, r
   return info(`No changes to ${who.displayName}`, `No update with modified properties for ${who.displayName}${appPhrase ? ` in ${appPhrase}` : ""} in the ${range.label}.`, [], [ask(`History of ${who.displayName}`, `what happened to ${who.identity || who.displayName}`)]);
 }
 
+/**
+ * Groups whose members could not be assigned because a reference did not resolve
+ * (UnableToResolveReferenceAttributeValue in a step), with the members the step names, per job.
+ * Reads the skipped group events of the window (at most 50) and their steps.
+ */
+async function answerUnresolvedMembers(appPhrase: string | null, range: TimeRange, deps: AnswerDeps): Promise<Answer> {
+  const jobs = await jobsFor(deps, appPhrase);
+  let selected: { jobs: JobInfo[]; label: string } = { jobs, label: "all apps" };
+  if (appPhrase) {
+    const a = await appOrAsk(appPhrase, jobs);
+    if (isAnswer(a)) return a;
+    selected = a;
+  }
+  const { rows } = await deps.store.listEvents({ jobKeys: selected.jobs.map((j) => j.jobKey), from: range.from, to: range.to, identityType: "Group", limit: 50, offset: 0 });
+  const events = await Promise.all(rows.filter((r) => r.status === "skipped" || r.status === "failure" || r.status === "warning").map((r) => deps.store.getEvent(r.epk, r.erk)));
+  const found: string[][] = [];
+  const seen = new Set<string>();
+  for (const e of events) {
+    if (!e) continue;
+    const step = e.steps.find((s) => Object.values(s.details).some((v) => /UnableToResolveReferenceAttributeValue/i.test(v)) || /UnableToResolveReference|resolve (?:the )?(?:members|references?)/i.test(s.description));
+    if (!step) continue;
+    const key = `${e.jobId}|${e.sourceIdentity.id}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    // "We were unable to assign <id> as the members of <group>." (Microsoft's wording), or "…members: A, B".
+    const members = /unable to assign (.+?) as (?:the )?members? of/i.exec(step.description)?.[1] ?? /members?:\s*(.+)$/i.exec(step.description)?.[1] ?? step.description;
+    found.push([e.sourceIdentity.displayName || e.targetIdentity.displayName || e.sourceIdentity.id, appName(e), members, e.activityDateTime.slice(0, 16).replace("T", " ")]);
+  }
+  return stats(`Groups with members that could not be resolved · ${selected.label} · ${range.label}`, found.length ? `${plural(found.length, "group")}: their members' references did not resolve (the member is not in scope or not yet provisioned)` : "", ["Group", "App", "Members not assigned", "Last seen (UTC)"], found, [{ title: "What to do", value: remedyFor("UnableToResolveReferenceAttributeValue", null, null).fix }], "No group had members whose references could not be resolved in this window.", appPhrase ? portalOf(selected.jobs) : null);
+}
+
 /** A list row clicked whose index has no changeId: the event by where it is stored. */
 export async function answerStoredEvent(pk: string, rk: string, deps: AnswerDeps): Promise<Answer> {
   const event = pk && rk ? await deps.store.getEvent(pk, rk) : null;
@@ -157,6 +189,8 @@ async function answerParsed(q: Question, text: string, deps: AnswerDeps, ctx: An
       return answerCount(q.filters, q.range, text, deps);
     case "changes":
       return answerChanges(q.identity, q.app, q.range, deps);
+    case "unresolvedMembers":
+      return answerUnresolvedMembers(q.app, q.range, deps);
   }
 }
 

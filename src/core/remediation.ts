@@ -22,6 +22,7 @@ export interface Remedy {
 type Entry = [cause: string, fix: string, retry: Retry];
 
 const CATALOGUE: Record<string, Entry> = {
+  UnableToResolveReferenceAttributeValue: ["A reference (a group member, a manager) points at an object that is not provisioned in the app: out of scope, not assigned, or failing itself.", "Assign the referenced user to the app (or fix its own failure); the reference resolves in a later cycle once the member exists in the app.", "nextCycle"],
   // General provisioning codes
   Conflict: ["The app already has an object with one of the unique values being written (an HTTP 409).", "Find the conflicting account in the app and either remove it, or change the matching attribute so that the existing account is matched and taken over.", "nextCycle"],
   EntryConflict: ["The app already has an object with one of the unique values being written (an HTTP 409).", "Find the conflicting account in the app and either remove it, or change the matching attribute so that the existing account is matched and taken over.", "nextCycle"],

@@ -74,6 +74,8 @@ const CASES: Case[] = [
   { q: "is sean provisioned in salesforce", must: [/Seán O'Brien/, /Salesforce/] },
   { q: "skipped events in dropbox this week", must: [/Sales EMEA/] },
   { q: "why was sales emea skipped in dropbox", must: [/Failed to resolve members: Tom Fischer, Zoë Müller/] },
+  { q: "groups with skipped members due to problems resolving references", must: [/Sales EMEA/, /Tom Fischer, Zoë Müller/, /Dropbox Business/] },
+  { q: "which groups have unresolved members in dropbox", must: [/Sales EMEA/, /Tom Fischer, Zoë Müller/] },
   { q: "how were roles imported from AWS", must: [/ProvisioningManagement/, /Account Provisioning/] },
   { q: "help", must: [/provbot: Entra ID provisioning, answered in chat/] },
 ];

@@ -32,6 +32,7 @@ export type Question =
   | { kind: "explain"; code: string }
   | { kind: "count"; filters: ListFilters; range: TimeRange }
   | { kind: "changes"; identity: string; app: string | null; range: TimeRange }
+  | { kind: "unresolvedMembers"; app: string | null; range: TimeRange }
   | { kind: "unknown"; text: string };
 
 export const DEFAULT_LIST_DAYS = 7;
@@ -147,6 +148,12 @@ export function parseQuestion(raw: string, nowIso: string): Question {
   // "what changed for alice in ServiceNow?": the modified properties of the latest update.
   const changed = /^what\s+(?:changed|was\s+changed|was\s+updated|got\s+updated)\s+(?:for|on|about)\s+(.+?)(?:\s+(?:in|on|to)\s+(.+))?$/i.exec(t);
   if (changed) return { kind: "changes", identity: cleanName(changed[1]!), app: changed[2] ? cleanName(changed[2]) : null, range: range(DEFAULT_WHY_DAYS) };
+
+  // The Azure Monitor workbook's "groups with skipped members due to problems resolving references".
+  if (/\bgroups?\b/i.test(t) && /\b(unresolved|resolv\w*|references?|skipped members|members? (?:were |was )?(?:skipped|not (?:added|assigned)))\b/i.test(t)) {
+    const app = /(?<!\bdue\s)\b(?:in|for|on|to)\s+(?!the last|the past|problems?\b|resolv)(.+)$/i.exec(t);
+    return { kind: "unresolvedMembers", app: app ? cleanName(app[1]!) : null, range: range(DEFAULT_LIST_DAYS) };
+  }
 
   // "how many users were created in Box this week?": the number, with the same filters as the list.
   const howMany = /^(?:how\s+many|number\s+of|count(?:\s+of)?)\s+(.+)$/i.exec(t);
