@@ -55,7 +55,7 @@ describe("why", () => {
 
   it("what went wrong with carol in Dropbox yesterday", async () => {
     const a = await ask("what went wrong with carol in Dropbox yesterday");
-    expect(a.vm["title"]).toMatch(/^Carol Okafor: create in Dropbox Business · Failure$/);
+    expect(a.vm["title"]).toMatch(/^Carol Okafor: update in Dropbox Business · Failure$/);
     expect(a.json).toContain("DropboxEntryConflict");
   });
 

@@ -78,3 +78,42 @@ describe("demo tenant generator", () => {
     expect(bigger).toBeGreaterThan(smaller * 2);
   });
 });
+
+describe("one consistent story per identity and app (issue 10, item 11)", () => {
+  const records = [...generateDemo({ now: new Date("2026-11-22T12:00:00Z"), days: 7, perCycle: 3 })];
+  type R = { activityDateTime: string; jobId: string; provisioningAction: string; sourceIdentity: { id: string }; targetIdentity: { id: string }; provisioningStatusInfo: { status: string; errorInformation: { reason: string } | null } };
+  const byObject = new Map<string, R[]>();
+  for (const r of records as unknown as R[]) {
+    const k = `${r.jobId}|${r.sourceIdentity.id}`;
+    byObject.set(k, [...(byObject.get(k) ?? []), r]);
+  }
+
+  it("nothing happens to an object in an app after it was deleted there", () => {
+    const bad: string[] = [];
+    for (const [k, list] of byObject) {
+      const sorted = [...list].sort((a, b) => a.activityDateTime.localeCompare(b.activityDateTime));
+      const del = sorted.findIndex((r) => r.provisioningAction === "delete" && r.provisioningStatusInfo.status === "success");
+      if (del >= 0 && del < sorted.length - 1) bad.push(`${k}: ${sorted.slice(del).map((r) => r.provisioningAction).join(" → ")}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it("nothing is created twice in one app", () => {
+    const bad: string[] = [];
+    for (const [k, list] of byObject) {
+      const actions = [...list].sort((a, b) => a.activityDateTime.localeCompare(b.activityDateTime)).filter((r) => r.provisioningStatusInfo.status === "success").map((r) => r.provisioningAction);
+      if (actions.filter((a) => a === "create").length > 1) bad.push(`${k}: created twice`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it("an update or disable of an object that exists in the app carries its target id", () => {
+    const missing = (records as unknown as R[]).filter((r) => ["update", "disable", "delete"].includes(r.provisioningAction) && r.provisioningStatusInfo.status !== "skipped" && !r.targetIdentity.id);
+    expect(missing.length).toBe(0);
+  });
+
+  it("a failed create never says it could not update", () => {
+    const wrong = (records as unknown as R[]).filter((r) => r.provisioningAction === "create" && /\bto update\b/i.test(r.provisioningStatusInfo.errorInformation?.reason ?? ""));
+    expect(wrong).toEqual([]);
+  });
+});

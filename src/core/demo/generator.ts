@@ -85,7 +85,10 @@ function steps(job: DemoJob, who: Who, outcome: Outcome, at: Date, rand: () => n
   }
 }
 
-function record(job: DemoJob, cycleId: string, at: Date, who: Who, outcome: Outcome, rand: () => number): Record<string, unknown> {
+/** Where an object stands in one app: the demo tells one consistent story per (job, object). */
+type Lifecycle = "absent" | "active" | "disabled" | "deleted";
+
+function record(job: DemoJob, cycleId: string, at: Date, who: Who, outcome: Outcome, rand: () => number, existsInTarget = true): Record<string, unknown> {
   const action =
     outcome.kind === "failure" ? outcome.action : outcome.kind === "redundant" ? "other" : outcome.kind === "outOfScope" ? "create" : outcome.kind;
   const status = outcome.kind === "failure" ? "failure" : ["redundant", "outOfScope", "stagedDelete"].includes(outcome.kind) ? "skipped" : "success";
@@ -96,7 +99,7 @@ function record(job: DemoJob, cycleId: string, at: Date, who: Who, outcome: Outc
     const next = new Date(at.getTime() + (6 + 6 * retried) * 60 * MINUTE).toISOString().replace(".000Z", ".0000000Z");
     errorInformation = {
       errorCode: e.code,
-      reason: `${e.httpStatus ? `StatusCode: ${e.httpStatus}\r\n` : ""}Message: ${e.message}${e.retries ? ` This operation was retried ${retried} times. It will be retried again after this date: ${next} UTC` : ""}`,
+      reason: `${e.httpStatus ? `StatusCode: ${e.httpStatus}\r\n` : ""}Message: ${e.message.replace("{verb}", outcome.action)}${e.retries ? ` This operation was retried ${retried} times. It will be retried again after this date: ${next} UTC` : ""}`,
       additionalDetails: null,
       errorCategory: e.category,
       recommendedAction: null,
@@ -104,7 +107,10 @@ function record(job: DemoJob, cycleId: string, at: Date, who: Who, outcome: Outc
   }
   const isUser = who.kind === "user";
   const sourceId = isUser ? (job.direction === "inbound" ? who.user.employeeId : who.user.objectId) : who.group.objectId;
-  const targetCreated = status === "success" && action !== "create" ? `t-${sourceId.slice(0, 8)}` : "";
+  // The object's id in the app: known whenever it exists there (a created, updated, disabled or
+  // retried object), empty only before it was ever created.
+  const createdNow = outcome.kind === "create";
+  const targetCreated = existsInTarget || createdNow ? `t-${sourceId.slice(0, 8)}` : "";
   const modified =
     outcome.kind === "create" && isUser
       ? [
@@ -160,6 +166,42 @@ export function* generateDemo(options: DemoOptions): Generator<Record<string, un
   };
   const pick = <T,>(list: T[]) => list[Math.floor(rand() * list.length)]!;
 
+  const lifecycle = new Map<string, Lifecycle>();
+  const objectId = (who: Who) => (who.kind === "user" ? who.user.objectId : who.group.objectId);
+  // Most objects were provisioned before the window begins; a few are new.
+  // The people the examples ask about stay provisioned everywhere (their stories are told below).
+  const examples = new Set(users.slice(0, 4).map((u) => u.objectId));
+  const stateOf = (job: DemoJob, who: Who): Lifecycle =>
+    lifecycle.get(`${job.key}|${objectId(who)}`) ?? (examples.has(objectId(who)) || parseInt(objectId(who).slice(0, 4), 16) % 10 < 8 ? "active" : "absent");
+  const setState = (job: DemoJob, who: Who, s: Lifecycle) => lifecycle.set(`${job.key}|${objectId(who)}`, s);
+  /** The next outcome that fits where the object stands, or null when there is nothing left to do (deleted). */
+  const nextOutcome = (job: DemoJob, who: Who, state: Lifecycle): Outcome | null => {
+    const r = rand();
+    if (examples.has(objectId(who))) return r < 0.6 ? { kind: "update" } : r < 0.9 ? { kind: "redundant" } : { kind: "failure", error: pick(job.errors), action: "update" };
+    switch (state) {
+      case "absent":
+        return r < 0.85 ? { kind: "create" } : { kind: "failure", error: pick(job.errors), action: "create" };
+      case "active":
+        if (r < 0.55) return { kind: "update" };
+        if (r < 0.78) return { kind: "redundant" };
+        if (r < 0.86) return { kind: "failure", error: pick(job.errors), action: "update" };
+        if (r < 0.95) return { kind: "disable" };
+        return { kind: "delete" };
+      case "disabled":
+        return r < 0.6 ? { kind: "redundant" } : { kind: "delete" };
+      case "deleted":
+        return null;
+    }
+  };
+  const after = (state: Lifecycle, outcome: Outcome): Lifecycle =>
+    outcome.kind === "create" ? "active" : outcome.kind === "disable" ? "disabled" : outcome.kind === "delete" ? "deleted" : state;
+  /** One event in the story of (job, object): its outcome moves the object's state on. */
+  const emit = (job: DemoJob, cycleId: string, at: Date, who: Who, outcome: Outcome) => {
+    const state = stateOf(job, who);
+    setState(job, who, after(state, outcome));
+    return record(job, cycleId, at, who, outcome, rand, state === "active" || state === "disabled");
+  };
+
   for (const job of jobs) {
     // Box went quiet five hours ago: the "silent job" the alerts look for.
     const stopAt = job.key === "box" && options.incidents !== false ? now - 5 * 60 * MINUTE : now;
@@ -170,18 +212,11 @@ export function* generateDemo(options: DemoOptions): Generator<Record<string, un
       for (let i = 0; i < n; i++) {
         const at = new Date(t + i * (1000 + Math.floor(rand() * 4000)));
         const who: Who = job.provisionsGroups && rand() < 0.12 ? { kind: "group", group: pick(groups) } : { kind: "user", user: pick(users) };
-        let outcome: Outcome;
+        let outcome: Outcome | null;
         if (who.kind === "user" && !inScope(job, who.user)) outcome = { kind: "outOfScope" };
-        else {
-          const r = rand();
-          if (r < 0.5) outcome = { kind: "update" };
-          else if (r < 0.72) outcome = { kind: "redundant" };
-          else if (r < 0.84) outcome = { kind: "create" };
-          else if (r < 0.9) outcome = { kind: "failure", error: pick(job.errors), action: rand() < 0.5 ? "create" : "update" };
-          else if (r < 0.97) outcome = { kind: "disable" };
-          else outcome = { kind: "delete" };
-        }
-        yield record(job, cycleId, at, who, outcome, rand);
+        else outcome = nextOutcome(job, who, stateOf(job, who));
+        if (!outcome) continue; // deleted there: nothing more happens to it
+        yield emit(job, cycleId, at, who, outcome);
       }
       t += (job.cycleMinutes - 10 + Math.floor(rand() * 20)) * MINUTE;
     }
@@ -193,23 +228,31 @@ export function* generateDemo(options: DemoOptions): Generator<Record<string, un
   const dropbox = byKey.get("dropbox")!;
   const box = byKey.get("box")!;
   const adobe = byKey.get("adobe")!;
-  yield record(box, deterministicId(rand), new Date(now - 3 * 24 * 60 * MINUTE), { kind: "user", user: bob }, { kind: "create" }, rand);
+  yield record(box, deterministicId(rand), new Date(now - 3 * 24 * 60 * MINUTE), { kind: "user", user: bob }, { kind: "update" }, rand);
   yield record(salesforce, deterministicId(rand), new Date(now - 20 * 60 * MINUTE), { kind: "user", user: bob }, { kind: "outOfScope" }, rand);
-  yield record(dropbox, deterministicId(rand), new Date(now - 26 * 60 * MINUTE), { kind: "user", user: carol }, { kind: "failure", error: dropbox.errors[0]!, action: "create" }, rand);
-  yield record(adobe, deterministicId(rand), new Date(now - 2 * 24 * 60 * MINUTE), { kind: "user", user: alice }, { kind: "create" }, rand);
+  yield record(dropbox, deterministicId(rand), new Date(now - 26 * 60 * MINUTE), { kind: "user", user: carol }, { kind: "failure", error: dropbox.errors[0]!, action: "update" }, rand);
+  yield record(adobe, deterministicId(rand), new Date(now - 2 * 24 * 60 * MINUTE), { kind: "user", user: alice }, { kind: "update" }, rand);
 
   if (options.incidents === false) return;
 
+  // The incidents happen to objects where they fit their story: failures to objects not deleted
+  // (a create failure when it was never created), disables and held-back deletes to active ones.
+  const user = (u: DemoUser): Who => ({ kind: "user", user: u });
+  const activeIn = (job: DemoJob) => users.filter((u) => inScope(job, u) && stateOf(job, user(u)) === "active");
   // Failure spike in ServiceNow over the last 80 minutes, Alice among the failures.
   const spikeCycle = deterministicId(rand);
+  const spikeUsers = [alice, ...users.filter((u) => u !== alice && inScope(servicenow, u) && stateOf(servicenow, user(u)) !== "deleted")];
   for (let i = 0; i < 36; i++) {
-    const user = i === 0 ? alice : pick(users);
-    yield record(servicenow, spikeCycle, new Date(now - 80 * MINUTE + i * 2 * MINUTE), { kind: "user", user }, { kind: "failure", error: servicenow.errors[i % 3 === 0 ? 0 : 1]!, action: i % 2 ? "update" : "create" }, rand);
+    const who = user(spikeUsers[i % spikeUsers.length]!);
+    const action = stateOf(servicenow, who) === "absent" ? "create" : "update";
+    yield emit(servicenow, spikeCycle, new Date(now - 80 * MINUTE + i * 2 * MINUTE), who, { kind: "failure", error: servicenow.errors[i % 3 === 0 ? 0 : 1]!, action });
   }
-  // A disable storm in Adobe: one cycle 50 minutes ago disables 48 users.
+  // A disable storm in Adobe: one cycle 50 minutes ago disables 48 active users.
   const stormCycle = deterministicId(rand);
-  for (let i = 0; i < 48; i++) yield record(adobe, stormCycle, new Date(now - 50 * MINUTE + i * 7000), { kind: "user", user: users[(i * 7 + 11) % users.length]! }, { kind: "disable" }, rand);
+  const adobeActive = activeIn(adobe);
+  for (let i = 0; i < Math.min(48, adobeActive.length); i++) yield emit(adobe, stormCycle, new Date(now - 50 * MINUTE + i * 7000), user(adobeActive[(i + 11) % adobeActive.length]!), { kind: "disable" });
   // Dropbox held back deletions three hours ago (accidental-deletion threshold).
   const stagedCycle = deterministicId(rand);
-  for (let i = 0; i < 12; i++) yield record(dropbox, stagedCycle, new Date(now - 180 * MINUTE + i * 5000), { kind: "user", user: users[(i * 13 + 5) % users.length]! }, { kind: "stagedDelete" }, rand);
+  const dropboxActive = activeIn(dropbox);
+  for (let i = 0; i < Math.min(12, dropboxActive.length); i++) yield emit(dropbox, stagedCycle, new Date(now - 180 * MINUTE + i * 5000), user(dropboxActive[(i + 5) % dropboxActive.length]!), { kind: "stagedDelete" });
 }

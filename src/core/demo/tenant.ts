@@ -126,7 +126,7 @@ export function demoJobs(rand: () => number): DemoJob[] {
       sourceSystem: entra, targetSystem: "ServiceNow", direction: "outbound", cycleMinutes: 40, scopeShare: 0.8, provisionsGroups: true, identityType: "User",
       errors: [
         E("ServiceNowEntryConflict", "Conflict", "ServiceNow returned an error response with the HTTP status code 409. A user with the same user_name already exists."),
-        E("InsufficientRights", "Forbidden", "The ServiceNow admin account is not authorised to update sys_user records (HTTP 403)."),
+        E("InsufficientRights", "Forbidden", "The ServiceNow admin account is not authorised to {verb} sys_user records (HTTP 403)."),
       ],
     }),
     job("adobe", "adobeIdentityManagement", "Adobe Identity Management", {
