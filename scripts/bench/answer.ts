@@ -106,6 +106,10 @@ async function main(): Promise<void> {
         ["changeId", changeIds.slice(0, 30)],
         ["list", ["failures in the last 24 hours", "what users were removed from Adobe this week?", "what groups were created in ServiceNow?"]],
         ["statistics", ["top errors in ServiceNow this week", "activity by action per day", "how is Salesforce doing?"]],
+        ["count", ["how many users were created in ServiceNow this week?", "how many failures in Dropbox this week", "number of groups created in ServiceNow"]],
+        ["explain a code", ["what does ServiceNowEntryConflict mean?", "what does InsufficientRights mean", "explain DropboxEntryConflict"]],
+        ["what changed", ["what changed for alice zhang in ServiceNow?", "what changed for bob in Box", "what changed for carol in Dropbox"]],
+        ["unresolved group members", ["groups with unresolved members", "groups with skipped members in ServiceNow", "which groups have unresolved members in Box"]],
       ];
       await time(echoBot, cap.url, ["warm up"]);
       const echoS = summarize(await time(echoBot, cap.url, ["hello there"]));

@@ -120,6 +120,8 @@ async function answerChanges(identityPhrase: string, appPhrase: string | null, r
  * (UnableToResolveReferenceAttributeValue in a step), with the members the step names, per job.
  * Reads the skipped group events of the window (at most 50) and their steps.
  */
+const UNRESOLVED_SCAN = 20;
+
 async function answerUnresolvedMembers(appPhrase: string | null, range: TimeRange, deps: AnswerDeps): Promise<Answer> {
   const jobs = await jobsFor(deps, appPhrase);
   let selected: { jobs: JobInfo[]; label: string } = { jobs, label: "all apps" };
@@ -128,8 +130,9 @@ async function answerUnresolvedMembers(appPhrase: string | null, range: TimeRang
     if (isAnswer(a)) return a;
     selected = a;
   }
-  const { rows } = await deps.store.listEvents({ jobKeys: selected.jobs.map((j) => j.jobKey), from: range.from, to: range.to, identityType: "Group", limit: 50, offset: 0 });
-  const events = await Promise.all(rows.filter((r) => r.status === "skipped" || r.status === "failure" || r.status === "warning").map((r) => deps.store.getEvent(r.epk, r.erk)));
+  // Reference-resolution problems show as skipped group events: the newest 20 of them are read whole.
+  const { rows } = await deps.store.listEvents({ jobKeys: selected.jobs.map((j) => j.jobKey), from: range.from, to: range.to, identityType: "Group", status: "skipped", limit: UNRESOLVED_SCAN, offset: 0 });
+  const events = await Promise.all(rows.map((r) => deps.store.getEvent(r.epk, r.erk)));
   const found: string[][] = [];
   const seen = new Set<string>();
   for (const e of events) {

@@ -76,6 +76,10 @@ const CASES: Case[] = [
   { q: "why was sales emea skipped in dropbox", must: [/Failed to resolve members: Tom Fischer, Zoë Müller/] },
   { q: "groups with skipped members due to problems resolving references", must: [/Sales EMEA/, /Tom Fischer, Zoë Müller/, /Dropbox Business/] },
   { q: "which groups have unresolved members in dropbox", must: [/Sales EMEA/, /Tom Fischer, Zoë Müller/] },
+  { q: "what users from azure active directory were created in zscaler", must: [/Sales EMEA|No matching events/], mustNot: [/No app called/] },
+  { q: "users from microsoft entra id updated in google workspace this week", must: [/Priya Raman/] },
+  { q: "users from AAD updated in google workspace this week", must: [/Priya Raman/] },
+  { q: "users from azure ad updated in google workspace this week", must: [/Priya Raman/] },
   { q: "how were roles imported from AWS", must: [/ProvisioningManagement/, /Account Provisioning/] },
   { q: "help", must: [/provbot: Entra ID provisioning, answered in chat/] },
 ];
@@ -101,6 +105,19 @@ describe(`question corpus (${phrasings.length} phrasings)`, () => {
     const shown = `${card}\n${answer.text}`;
     for (const re of must) expect(shown, `${text} → ${answer.text.slice(0, 300)}`).toMatch(re);
     for (const re of [...(mustNot ?? []), /I did not understand/, /Sorry, something went wrong/]) expect(shown).not.toMatch(re);
+  });
+});
+
+describe("an app stored a moment ago is answerable at once (issue 10, item 10)", () => {
+  it("finds a new app although the job list was read (and cached) before it arrived", async () => {
+    // Fill the job list cache, then store the first events of a new app.
+    expect((await answerQuestion("how is zscaler doing", deps)).text).toContain("Zscaler");
+    const clock = { now: () => CORPUS_NOW };
+    const fresh = corpusRecords().slice(0, 1).map((r) => ({ ...r, id: "new-app-1", changeId: "new-app-chg-1", jobId: "WorkplaceOutDelta.n3w.app", servicePrincipal: { id: "5b3a0c11-2222-4bbb-9bbb-000000000099", displayName: "Workplace from Meta" } }));
+    await ingestItems(fresh.map((record, index) => ({ index, record })), "corpus", { store, deadLetters: new TableDeadLetterStore(factory, clock), clock });
+    const answer = await answerQuestion("why did maria garcia fail in Workplace from Meta", deps);
+    expect(answer.text).not.toMatch(/No app called/);
+    expect(answer.text).toMatch(/Workplace from Meta/);
   });
 });
 

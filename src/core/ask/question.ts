@@ -108,7 +108,7 @@ function parseList(t: string, range: TimeRange): Question | null {
   const removalFrom = /\b(?:removed|deleted|disabled|deprovisioned|offboarded)\s+from\s+(.+?)(?=\s+(?:were|was|in|to|into|for)\b|$)/i.exec(t);
   if (removalFrom) filters.app = cleanName(removalFrom[1]!);
   else {
-    const from = /\bfrom\s+(.+?)(?=\s+(?:were|was|are|got|get|have|has|in|to|into|for|that)\b|$)/i.exec(t);
+    const from = /\bfrom\s+(.+?)(?=\s+(?:were|was|are|got|get|have|has|in|to|into|for|that|created|updated|deleted|disabled|removed|provisioned|skipped|failed)\b|$)/i.exec(t);
     if (from) filters.sourceSystem = cleanName(from[1]!);
   }
   const code = /\b(?:with|code|error)\s+([A-Z][A-Za-z0-9]{5,})\b/.exec(t);
