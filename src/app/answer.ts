@@ -260,6 +260,11 @@ async function personState(store: QueryStore, who: IdentityCandidate, jobKey: st
   return states.filter((s): s is EventRow => s !== null).sort((a, b) => b.at.localeCompare(a.at))[0] ?? null;
 }
 
+/** A code on its own line above what to do, in the widest column, so that it wraps whole where it can. */
+function codeAndFix(code: string): string {
+  return `${code}\n\n${remedyFor(code, null, null).fix}`;
+}
+
 /** The Entra admin center page of the app, when the question is about exactly one. */
 function portalOf(jobs: JobInfo[]): string | null {
   const apps = new Set(jobs.map((j) => `${j.servicePrincipalId ?? ""}|${j.appId ?? ""}`));
@@ -516,8 +521,8 @@ async function answerTopErrors(appPhrase: string | null, range: TimeRange, deps:
   return stats(
     `Top errors · ${s.label} · ${range.label}`,
     `${failures} failures in ${s.counts.reduce((n, c) => n + c.total, 0)} events`,
-    ["Error code", "Count", "Apps", "What to do"],
-    top.map(([code, t]) => [code, String(t.n), [...t.apps].join(", "), remedyFor(code, null, null).fix]),
+    ["Count", "Error code · what to do", "Apps"],
+    top.map(([code, t]) => [String(t.n), codeAndFix(code), [...t.apps].join(", ")]),
     [],
     "No failures in this window.",
   );
@@ -574,8 +579,8 @@ async function answerHealth(appPhrase: string, range: TimeRange, deps: AnswerDep
   return stats(
     `How is ${s.label} doing? · ${range.label}`,
     verdict,
-    ["Top error", "Count", "What to do"],
-    top.map(([code, n]) => [code, String(n), remedyFor(code, null, null).fix]),
+    ["Count", "Top error · what to do"],
+    top.map(([code, n]) => [String(n), codeAndFix(code)]),
     [
       { title: "Last event", value: lastAt ? `${lastAt.slice(0, 16).replace("T", " ")} UTC` : "never" },
       { title: "Events", value: String(total) },

@@ -70,7 +70,7 @@ describe("the bot through the Agents Playground", () => {
     const card = JSON.stringify(cardOf(await client.ask(playground.conversationId, "top errors in ServiceNow this week")));
     expect(card).toContain("Top errors · ServiceNow");
     expect(card).toMatch(/ServiceNowEntryConflict|InsufficientRights/);
-    expect(card).toContain("What to do");
+    expect(card).toContain("what to do");
   });
 
   it("answers an unknown question with help, not an error", async () => {

@@ -125,7 +125,7 @@ describe("subscriptions", () => {
     await say(s, "alerts", connector.url, "conv-cmd");
     const replies = connector.calls.slice(before).map(cardJson);
     expect(replies).toHaveLength(5);
-    expect(replies[0]).toContain(`"value":"${app}"`);
+    expect(replies[0]).toContain(`"text":"${app}"`);
     expect(replies[0]).toContain("failure spikes");
     expect(replies[1]).toContain('No provisioning job for \\"Nosuchapp\\"');
     expect(replies[2]).toMatch(/alerts are muted in this conversation until \d{4}-\d\d-\d\d \d\d:\d\d UTC/);

@@ -117,3 +117,22 @@ describe("every card template", () => {
     expect(empty).toContain("No matching events.");
   });
 });
+
+describe("text is never cut (issue 10, item 6)", () => {
+  it("no card uses a FactSet: its values do not wrap in the Agents Playground, cutting long job ids and sentences", () => {
+    for (const [name, template] of Object.entries(CARD_TEMPLATES)) expect(JSON.stringify(template), name).not.toContain('"FactSet"');
+  });
+
+  it("every fact value is a wrapping text block", () => {
+    for (const [name, template] of Object.entries(CARD_TEMPLATES)) {
+      const json = JSON.stringify(template);
+      for (const m of json.matchAll(/\{"type":"TextBlock","text":"\$\{value\}"[^}]*\}/g)) expect(m[0], name).toContain('"wrap":true');
+    }
+  });
+
+  it("a narrow table gives its number column the pixels its header needs", () => {
+    const vm = stats("t", "s", ["Count", "Error code · what to do"], [["27", "InsufficientRights\n\nfix"]]).viewModel as { columns: { width: number | string }[] };
+    const px = Number(String(vm.columns[0]!.width).replace("px", ""));
+    expect(px).toBeGreaterThanOrEqual(12 + 9 * "Count".length);
+  });
+});

@@ -307,7 +307,8 @@ export interface StatsViewModel {
   subtitle: string;
   header: string[];
   /** Relative column widths: narrow for numbers, wide for prose. */
-  columns: { width: number }[];
+  /** A relative weight, or pixels for narrow numeric columns so their headers stay whole. */
+  columns: { width: number | string }[];
   rows: { cells: string[] }[];
   hasRows: boolean;
   empty: string;
@@ -320,7 +321,10 @@ export interface StatsViewModel {
 export function stats(title: string, subtitle: string, header: string[], rows: string[][], notes: Fact[] = [], empty = "No events in this window.", portalUrl: string | null = null): Answer {
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d.,% ]*$/.test(r[i] ?? "")));
   const longest = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const columns = header.map((_, i) => ({ width: numeric[i] ? 1 : longest[i]! > 60 ? 4 : 2 }));
+  // Narrow tables give number columns just the pixels their header needs ("Count" never breaks);
+  // wide ones (a column per action) share the width by weight.
+  const px = (h: string, i: number) => `${Math.max(56, 12 + 9 * Math.max(h.length, longest[i]!))}px`;
+  const columns = header.map((h, i) => ({ width: numeric[i] ? (header.length <= 4 ? px(h, i) : 1) : longest[i]! > 60 ? 4 : 2 }));
   const vm: StatsViewModel = { title, subtitle, header, columns, rows: rows.map((cells) => ({ cells })), hasRows: rows.length > 0, empty, notes, hasNotes: notes.length > 0, portalUrl: portalUrl ?? "", hasPortalUrl: portalUrl !== null };
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}`;
