@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { escapeMarkdown } from "../../src/core/markdown";
 import { helpViewModel } from "../../src/core/help";
 import { renderCard } from "../../src/adapters/cards/render";
-import { distinctLabels } from "../../src/core/ask/views";
+import { distinctLabels, listTitle } from "../../src/core/ask/views";
+import { otherFailuresNote } from "../../src/app/answer";
 
 function texts(node: unknown, out: string[] = []): string[] {
   if (Array.isArray(node)) node.forEach((n) => texts(n, out));
@@ -101,5 +102,18 @@ describe("list rows that read alike (issue 10, item 5)", () => {
     const { labels, repeats } = distinctLabels([row("Alex Kim", "alex.kim@contoso.com", "User"), row("Alex Kim", "alex.kim@contoso.com", "User"), row("Bo Li", "bo.li@contoso.com", "User")]);
     expect(labels).toEqual(["Alex Kim", "Alex Kim", "Bo Li"]);
     expect(repeats).toBe(true);
+  });
+});
+
+describe("words on cards (issue 10, item 8)", () => {
+  it("list titles read as English", () => {
+    expect(listTitle({ identityType: "User", actions: ["delete", "disable"], status: "success" })).toBe("Users deleted or disabled · Success");
+    expect(listTitle({ status: "failure", errorCode: "DuplicateTargetEntries" })).toBe("Events · Failure with DuplicateTargetEntries");
+    expect(listTitle({ actions: ["other"] })).toBe("Events other actions");
+  });
+
+  it("counts take the right number, and the other-events note names each app once", () => {
+    expect(otherFailuresNote("Bob Li", ["Salesforce"], "skipped", " in Salesforce", "last 30 days")).toBe("Bob Li has 1 more skipped event in Salesforce in the last 30 days.");
+    expect(otherFailuresNote("Alice", ["Box", "Box", "Adobe"], "failure", "", "last 7 days")).toBe("Alice has 3 more failed events in the last 7 days: 2 in Box, 1 in Adobe.");
   });
 });

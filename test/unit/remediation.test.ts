@@ -69,3 +69,11 @@ describe("app-prefixed codes get their base code's remedy in full (issue 10)", (
     expect(remedyFor("ContosoEntryConflict", null, null).base).toBe("EntryConflict");
   });
 });
+
+describe("remedy wording", () => {
+  it("the admin credential belongs to the app's provisioning job, not to provbot", () => {
+    const r = remedyFor("InsufficientRights", null, null);
+    expect(r.cause).not.toMatch(/provbot/);
+    expect(r.cause).toMatch(/provisioning job/);
+  });
+});
