@@ -1,4 +1,5 @@
 import { parse } from "csv-parse/sync";
+import { parse as parseStream } from "csv-parse";
 import type { JsonObject } from "./fields";
 
 /**
@@ -119,8 +120,12 @@ export function csvRow(header: CsvHeader, cells: string[]): Record<string, strin
 
 export const CSV_OPTIONS = { bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: true } as const;
 
-/** `maxRows`: stop reading after this many data rows (the table then has maxRows + 1, for the caller to refuse). */
-export function parseCsv(text: string, maxRows = Number.MAX_SAFE_INTEGER): CsvTable {
+/**
+ * `maxRows`: stop reading after this many data rows (the table then has maxRows + 1, for the caller
+ * to refuse). The body is fed to csv-parse in 256 KiB slices with a turn of the event loop between
+ * them, so a large CSV never holds up other requests for long.
+ */
+export async function parseCsv(text: string, maxRows = Number.MAX_SAFE_INTEGER): Promise<CsvTable> {
   // The header first: a body that is not a provisioning CSV is refused before the rest is read.
   let head: string[][];
   try {
@@ -129,12 +134,23 @@ export function parseCsv(text: string, maxRows = Number.MAX_SAFE_INTEGER): CsvTa
     throw new CsvError(`CSV could not be parsed: ${(err as Error).message.slice(0, 200)}`);
   }
   const header = csvHeader(head[0] ?? []);
-  let records: string[][];
-  try {
-    records = parse(text, { ...CSV_OPTIONS, ...(maxRows < Number.MAX_SAFE_INTEGER ? { to: maxRows + 2 } : {}) }) as string[][];
-  } catch (err) {
-    throw new CsvError(`CSV could not be parsed: ${(err as Error).message.slice(0, 200)}`);
+  const records: string[][] = [];
+  const parser = parseStream({ ...CSV_OPTIONS, ...(maxRows < Number.MAX_SAFE_INTEGER ? { to: maxRows + 2 } : {}) });
+  const done = new Promise<void>((resolve, reject) => {
+    parser.on("readable", () => {
+      for (let r = parser.read() as string[] | null; r !== null; r = parser.read() as string[] | null) records.push(r);
+    });
+    parser.on("end", () => resolve());
+    parser.on("close", () => resolve());
+    parser.on("error", (err: Error) => reject(new CsvError(`CSV could not be parsed: ${err.message.slice(0, 200)}`)));
+  });
+  const SLICE = 256 * 1024;
+  for (let i = 0; i < text.length && !parser.writableEnded && !parser.destroyed; i += SLICE) {
+    parser.write(text.slice(i, i + SLICE));
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
+  if (!parser.writableEnded && !parser.destroyed) parser.end();
+  await done;
   const body = records.slice(1);
   return { kind: header.kind, rows: body.map((cells) => csvRow(header, cells)), lines: body.map((_, i) => i + 2), unknownColumns: header.unknownColumns };
 }

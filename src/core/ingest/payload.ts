@@ -178,7 +178,7 @@ export async function parsePayload(files: PayloadFile[]): Promise<ParsedPayload>
     const format = sniffFormat(file);
     if (format === "csv") {
       try {
-        const table = parseCsv(file.text, MAX_RECORDS_PER_REQUEST);
+        const table = await parseCsv(file.text, MAX_RECORDS_PER_REQUEST);
         if (table.rows.length > MAX_RECORDS_PER_REQUEST) throw tooMany(table.rows.length, "rows or more");
         if (table.unknownColumns.length > 0) {
           out.warnings.push(`${file.name ?? "CSV"} (${table.kind}): unknown column(s) ignored: ${table.unknownColumns.join(", ")}`);
