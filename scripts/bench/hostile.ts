@@ -204,7 +204,7 @@ Each body is sent once to \`POST /api/ingest\` while \`/api/health\` is polled e
 |---|---|---|---|---|---|
 ${rows.join("\n")}
 
-Where the time goes (\`node --cpu-prof\` of an 8 MiB JSON array through the ingest use case in one process, 5.3 s in all): 1.75 s waiting for Azurite, 0.45 s garbage collection, about 0.3 s in the Table Storage SDK building requests (serialisation, URL encoding, request signing), 0.14 s deflating payloads, 0.15 s building and checking entities, 0.05 s \`JSON.parse\`. The request time is the store's; the limits and checks added for hostile input are a few per cent of it. The CSV body holds 7 times as many (smaller) records as the JSON ones, hence its time; It is now fed to csv-parse in 256 KiB slices with a turn of the event loop between them (see the re-run below).
+Where the time goes (\`node --cpu-prof\` of an 8 MiB JSON array through the ingest use case in one process, 5.3 s in all): 1.75 s waiting for Azurite, 0.45 s garbage collection, about 0.3 s in the Table Storage SDK building requests (serialisation, URL encoding, request signing), 0.14 s deflating payloads, 0.15 s building and checking entities, 0.05 s \`JSON.parse\`. The request time is the store's; the limits and checks added for hostile input are a few per cent of it. The CSV body holds 7 times as many (smaller) records as the JSON ones, hence its time; It is fed to csv-parse in 256 KiB slices with a turn of the event loop between them.
 
 The question parser at the length cap (${DEFAULT_QUESTION_MAX_CHARS} characters; longer messages are answered with the limit before any parsing), 200 runs each:
 
