@@ -118,18 +118,13 @@ async function answerChanges(identityPhrase: string, appPhrase: string | null, r
 /**
  * Groups whose members could not be assigned because a reference did not resolve
  * (UnableToResolveReferenceAttributeValue in a step), with the members the step names, per job.
- * Reads the skipped group events of the window (at most 50) and their steps.
+ * Reads the newest skipped group events of the window (UNRESOLVED_SCAN) and their steps.
  */
 const UNRESOLVED_SCAN = 20;
 
 async function answerUnresolvedMembers(appPhrase: string | null, range: TimeRange, deps: AnswerDeps): Promise<Answer> {
-  const jobs = await jobsFor(deps, appPhrase);
-  let selected: { jobs: JobInfo[]; label: string } = { jobs, label: "all apps" };
-  if (appPhrase) {
-    const a = await appOrAsk(appPhrase, jobs);
-    if (isAnswer(a)) return a;
-    selected = a;
-  }
+  const selected = await appScope(appPhrase, deps);
+  if (isAnswer(selected)) return selected;
   // Reference-resolution problems show as skipped group events: the newest 20 of them are read whole.
   const { rows } = await deps.store.listEvents({ jobKeys: selected.jobs.map((j) => j.jobKey), from: range.from, to: range.to, identityType: "Group", status: "skipped", limit: UNRESOLVED_SCAN, offset: 0 });
   const events = await Promise.all(rows.map((r) => deps.store.getEvent(r.epk, r.erk)));
@@ -492,16 +487,19 @@ async function answerList(filters: ListFilters, range: TimeRange, text: string, 
   return eventList(title, line, rows.map((x) => rowItem(x, jobs)), more ? { title: "More", data: { text, page: page + 1 } } : null, "No matching events in this window.", [], filters.app ? portalOf(r.jobs) : null);
 }
 
-async function scopedCounts(appPhrase: string | null, range: TimeRange, deps: AnswerDeps) {
+/** The jobs a question is about: the named app's, or every job ("all apps"); or the answer that the app is unknown. */
+async function appScope(appPhrase: string | null, deps: AnswerDeps): Promise<{ jobs: JobInfo[]; label: string; allJobs: JobInfo[] } | Answer> {
   const jobs = await jobsFor(deps, appPhrase);
-  let selected: { jobs: JobInfo[]; label: string } = { jobs, label: "all apps" };
-  if (appPhrase) {
-    const a = await appOrAsk(appPhrase, jobs);
-    if (isAnswer(a)) return a;
-    selected = a;
-  }
+  if (!appPhrase) return { jobs, label: "all apps", allJobs: jobs };
+  const a = await appOrAsk(appPhrase, jobs);
+  return isAnswer(a) ? a : { ...a, allJobs: jobs };
+}
+
+async function scopedCounts(appPhrase: string | null, range: TimeRange, deps: AnswerDeps) {
+  const selected = await appScope(appPhrase, deps);
+  if (isAnswer(selected)) return selected;
   const counts = await deps.store.counts(selected.jobs.map((j) => j.jobKey), range.from, range.to);
-  return { ...selected, counts, allJobs: jobs };
+  return { ...selected, counts };
 }
 
 async function answerTopErrors(appPhrase: string | null, range: TimeRange, deps: AnswerDeps): Promise<Answer> {

@@ -136,6 +136,7 @@ export function eventDetail(e: ProvisioningEvent, extraNote = ""): Answer {
       ]
     : [];
   const explanation = e.status === "skipped" || e.action === "stagedDelete" ? explainSkip(e) : null;
+  const portal = eventPortalUrl(e);
   const vm: EventDetailViewModel = {
     title: clip(`${name}: ${actionWord(e.action).toLowerCase()} in ${app} · ${statusWord(e.status)}`, 300),
     subtitle: `${when(e.activityDateTime)} · ${e.sourceSystem.displayName || "?"} → ${e.targetSystem.displayName || "?"}`,
@@ -151,8 +152,8 @@ export function eventDetail(e: ProvisioningEvent, extraNote = ""): Answer {
     modified: e.modifiedProperties.slice(0, 40).map((m) => ({ title: clip(m.displayName, 100), value: `${clip(m.oldValue ?? "∅", 200)} → ${clip(m.newValue ?? "∅", 200)}` })),
     note: clip(note, 800),
     hasNote: Boolean(note),
-    portalUrl: eventPortalUrl(e) ?? "",
-    hasPortalUrl: eventPortalUrl(e) !== null,
+    portalUrl: portal ?? "",
+    hasPortalUrl: portal !== null,
     actions: [
       { title: `History of ${name}`.slice(0, 60), data: { text: `what happened to ${who}` } },
       ...(err?.code ? [{ title: "Similar failures", data: { text: `failures with ${err.code} in ${app}` } }] : []),
