@@ -47,9 +47,9 @@ const emptyOutcome = (): IngestOutcome => ({ accepted: 0, duplicates: 0, ignored
 
 /**
  * One batch: every record is normalised, fitted to the field limits and encoded on its own, so a
- * bad record is rejected alone and the rest are stored. Rejections of the batch go to one
- * dead-letter row (written before the good records, so a rejection is never lost to a storage
- * failure that follows).
+ * bad record is rejected alone and the rest are stored. The batch's rejections, with those the
+ * store refused, go to one dead-letter row once the good records are stored (or, with a
+ * `collector`, to the caller's row for the whole source).
  */
 export async function ingestItems(items: PayloadItem[], source: string, deps: IngestDeps, eventSource?: EventSource, collector?: DeadLetterCollector): Promise<IngestOutcome> {
   const report = emptyOutcome();
@@ -119,46 +119,21 @@ export interface IngestOptions {
 export async function ingestPayload(files: PayloadFile[], source: string, deps: IngestDeps, options: IngestOptions = {}): Promise<IngestReport> {
   const parsed = await parsePayload(files);
   const csvOnly = parsed.formats.length === 1 && parsed.formats[0] === "csv";
-  const outcome: IngestOutcome = { ...emptyOutcome(), warnings: [...parsed.warnings] };
-  const dead = new DeadLetterCollector(source);
-  await ingestChunks(parsed.items, source, deps, outcome, dead, options, csvOnly ? "download-csv" : undefined);
+  const report = await ingestStream(parsed.items, source, deps, { chunkSize: REQUEST_CHUNK, ...options, total: parsed.items.length, eventSource: csvOnly ? "download-csv" : undefined });
+  report.warnings.push(...parsed.warnings);
   parsed.items.length = 0; // the records are stored: let them go before the parts are attached
-  await flushDeadLetters(dead, outcome, deps);
   const { steps, modifiedProperties } = parsed.csvParts;
   if (steps.length > 0 || modifiedProperties.length > 0) {
     const parts = partsFrom(steps, modifiedProperties);
     const { attached, pending } = await deps.store.attachParts(parts);
-    outcome.partsAttached = attached;
-    outcome.partsPending = pending;
+    report.partsAttached = attached;
+    report.partsPending = pending;
   }
-  const { events: _events, ...report } = outcome;
   return report;
 }
 
-/**
- * Stores items in chunks (bounded memory, progress reports), yielding to the event loop between
- * chunks so that a large body never holds up other requests for long.
- */
 /** Records per storage round for one request: small enough that no round holds the event loop for long. */
 export const REQUEST_CHUNK = 250;
-
-export async function ingestChunks(items: PayloadItem[], source: string, deps: IngestDeps, outcome: IngestOutcome, dead: DeadLetterCollector, options: IngestOptions = {}, eventSource?: EventSource): Promise<void> {
-  const chunkSize = options.chunkSize ?? REQUEST_CHUNK;
-  for (let start = 0; start < items.length; start += chunkSize) {
-    const part = await ingestItems(items.slice(start, start + chunkSize), source, deps, eventSource, dead);
-    addOutcome(outcome, { ...part, events: [] });
-    options.onProgress?.(Math.min(start + chunkSize, items.length), items.length);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
-
-export function addOutcome(into: IngestOutcome, part: IngestOutcome): void {
-  into.accepted += part.accepted;
-  into.duplicates += part.duplicates;
-  into.ignored += part.ignored;
-  into.trimmed = (into.trimmed ?? 0) + (part.trimmed ?? 0) || undefined;
-  into.events.push(...part.events);
-}
 
 function partsFrom(steps: CsvTable[], modified: CsvTable[]): CsvParts {
   return {
@@ -168,30 +143,38 @@ function partsFrom(steps: CsvTable[], modified: CsvTable[]): CsvParts {
 }
 
 /**
- * Records from a stream of any length (the CLI reading a file of hundreds of MB), stored in
- * batches of `chunkSize` with bounded memory: the stream is not read further while a batch is
- * being stored, new events are not kept, and rejections of the whole stream go to one
- * dead-letter row.
+ * Records from a body or a stream of any length (the CLI reading a file of hundreds of MB), stored
+ * in batches of `chunkSize` with bounded memory: the source is not read further while a batch is
+ * being stored, new events are not kept, the event loop gets a turn between batches, and the
+ * rejections of the whole source go to one dead-letter row.
  */
-export async function ingestStream(items: AsyncIterable<PayloadItem>, source: string, deps: IngestDeps, options: IngestOptions & { eventSource?: EventSource } = {}): Promise<IngestReport> {
+export async function ingestStream(
+  items: Iterable<PayloadItem> | AsyncIterable<PayloadItem>,
+  source: string,
+  deps: IngestDeps,
+  options: IngestOptions & { eventSource?: EventSource; total?: number } = {},
+): Promise<IngestReport> {
   const chunkSize = options.chunkSize ?? 1000;
-  const outcome = emptyOutcome();
+  const { events: _events, ...report } = emptyOutcome();
   const dead = new DeadLetterCollector(source);
   let batch: PayloadItem[] = [];
   let done = 0;
   const flush = async () => {
     const part = await ingestItems(batch, source, deps, options.eventSource, dead);
-    addOutcome(outcome, { ...part, events: [] });
+    report.accepted += part.accepted;
+    report.duplicates += part.duplicates;
+    report.ignored += part.ignored;
+    report.trimmed = (report.trimmed ?? 0) + (part.trimmed ?? 0) || undefined;
     done += batch.length;
     batch = [];
-    options.onProgress?.(done, done);
+    options.onProgress?.(done, options.total ?? done);
+    await new Promise<void>((resolve) => setImmediate(resolve));
   };
   for await (const item of items) {
     batch.push(item);
     if (batch.length >= chunkSize) await flush();
   }
   if (batch.length > 0) await flush();
-  await flushDeadLetters(dead, outcome, deps);
-  const { events: _events, ...report } = outcome;
+  await flushDeadLetters(dead, report, deps);
   return report;
 }

@@ -87,4 +87,18 @@ describe("storage faults", () => {
     expect(third).toMatchObject({ accepted: 0, duplicates: 4 });
     expect(await countedTotal(store, job)).toBe(4);
   });
+
+  it("a redelivery the service refuses leaves the copy an earlier delivery stored whole", async () => {
+    const job = `Faults.${randomBytes(3).toString("hex")}`;
+    const record = provisioningRecord({ jobId: job, app: "Faulty", at: at(), user: 7, id: `again-${job}` });
+    expect((await ingestItems(items([record]), "test", deps)).accepted).toBe(1);
+    proxy.rule = ({ method, path, body }) => (method !== "GET" && `${path}${body}`.includes(`${prefix}events`) && body.includes(`again-${job}`) ? 400 : null);
+    const again = await ingestItems(items([record]), "test", deps);
+    proxy.rule = () => null;
+    expect(again.rejected).toEqual([{ index: 0, reason: expect.stringMatching(/cannot be stored/) }]);
+    const store = direct();
+    expect((await store.getByChangeId(String(record["changeId"]))).map((e) => e.id)).toEqual([record["id"]]);
+    expect(await eventRows(store, job)).toEqual([`again-${job}`]);
+    expect(await identityRows(store, `again-${job}`)).toBe(1);
+  });
 });

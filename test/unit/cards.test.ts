@@ -117,3 +117,15 @@ describe("words on cards (issue 10, item 8)", () => {
     expect(otherFailuresNote("Alice", ["Box", "Box", "Adobe"], "failure", "", "last 7 days")).toBe("Alice has 3 more failed events in the last 7 days: 2 in Box, 1 in Adobe.");
   });
 });
+
+describe("what clipping never cuts", () => {
+  it("keeps links and action payloads whole even when data is clipped hardest", () => {
+    const url = `https://entra.microsoft.com/#view/Microsoft_AAD_IAM/ManagedAppMenuBlade/~/ProvisioningManagement/appId/${"a".repeat(36)}/objectId/${"b".repeat(36)}`;
+    const ask = `what happened to ${"x".repeat(280)}@contoso.com`;
+    const rows = Array.from({ length: 10 }, () => ({ when: "10:00", who: "N".repeat(40_000), what: "S".repeat(100_000), color: "Attention", data: { text: ask } }));
+    const card = renderCard("eventList", { title: "T".repeat(30_000), subtitle: "s", hasRows: true, empty: "", rows, actions: [], portalUrl: url, hasPortalUrl: true }).content;
+    const json = JSON.stringify(card);
+    expect(json).toContain(JSON.stringify(url));
+    expect(json).toContain(JSON.stringify(ask));
+  });
+});

@@ -1,6 +1,7 @@
 import * as ACData from "adaptivecards-templating";
 import { escapeMarkdown } from "../../core/markdown";
 import { clipText } from "../../core/text";
+import { DEFAULT_QUESTION_MAX_CHARS } from "../../core/ask/question";
 import help from "../../../cards/help.json";
 import eventDetail from "../../../cards/eventDetail.json";
 import eventList from "../../../cards/eventList.json";
@@ -46,6 +47,8 @@ const FIT_LEVELS = [
   { chars: 60, items: 10 },
 ] as const;
 
+const MAX_URL_CHARS = 2048;
+
 /** Private-use delimiters: data strings travel through the template as opaque tokens. */
 const TOKEN = /\uE000(\d+)\uE001/g;
 
@@ -57,8 +60,11 @@ const TOKEN = /\uE000(\d+)\uE001/g;
  */
 function tokenise(value: unknown, strings: string[], level: (typeof FIT_LEVELS)[number], key = "", inData = false): unknown {
   if (typeof value === "string") {
-    const clipped = clipText(value, level.chars, "…");
-    strings.push(inData || key.endsWith("Url") ? clipped : escapeMarkdown(clipped));
+    // URLs are built by provbot and never clipped (a cut link is a broken one); an action's payload
+    // is what the bot receives back, so it keeps what a question may hold.
+    if (key.endsWith("Url")) strings.push(clipText(value, MAX_URL_CHARS, ""));
+    else if (inData) strings.push(clipText(value, Math.max(level.chars, DEFAULT_QUESTION_MAX_CHARS), "…"));
+    else strings.push(escapeMarkdown(clipText(value, level.chars, "…")));
     return `\uE000${strings.length - 1}\uE001`;
   }
   if (Array.isArray(value)) return value.slice(0, level.items).map((v) => tokenise(v, strings, level, "", inData));

@@ -8,6 +8,7 @@ import { parse as parseSync } from "csv-parse/sync";
 import { CSV_OPTIONS, CsvError, csvEventRecord, csvHeader, csvRow, modifiedByChangeId, stepsByChangeId, type CsvHeader, type CsvKind, type CsvTable } from "../../core/ingest/csv";
 import { ndjsonLine, PayloadError, sniffFormat, type PayloadItem } from "../../core/ingest/payload";
 import type { JsonObject } from "../../core/ingest/fields";
+import { plural } from "../../core/text";
 
 /**
  * Files of any size as a stream of records, read with bounded memory: NDJSON line by line, JSON
@@ -89,21 +90,17 @@ async function* jsonRecords(file: FileInput, start: number): AsyncGenerator<Payl
   const out: unknown[] = [];
   parser.onValue = ({ value }) => void out.push(value);
   let index = start;
-  let emitted = 0;
   try {
     for await (const chunk of reader(file)) {
       parser.write(chunk as Buffer);
-      while (out.length) {
-        emitted++;
-        yield { index: index++, record: out.shift() };
-      }
+      while (out.length) yield { index: index++, record: out.shift() };
     }
     if (!parser.isEnded) parser.end();
   } catch (err) {
-    throw new PayloadError(`${basename(file.path)}: not valid JSON after ${emitted} record(s): ${(err as Error).message.slice(0, 200)}`);
+    throw new PayloadError(`${basename(file.path)}: not valid JSON after ${plural(index - start, "record")}: ${(err as Error).message.slice(0, 200)}`);
   }
   while (out.length) yield { index: index++, record: out.shift() };
-  if (emitted === 0 && first === "{" && index === start) {
+  if (first === "{" && index === start) {
     // A single record (or an object without value/records): small enough to read whole.
     if (statSync(file.path).size > 64 * 1024 * 1024) throw new PayloadError(`${basename(file.path)}: a single JSON object over 64 MiB is not a provisioning record`);
     const whole = JSON.parse((await readFile(file.path, "utf8")).replace(/^\uFEFF/, "")) as unknown;

@@ -139,6 +139,7 @@ export class TableEventStore implements EventStore {
     const markerOwner = new Map<string, { id: string; job: string; hour: string; event: ProvisioningEvent }>();
     const owner = new WeakMap<Entity, string>();
     const rowsOf = new Map<string, { table: TableClient; entity: Entity }[]>();
+    const markerOf = new Map<string, Entity>();
 
     for (const [n, e] of events.entries()) {
       // Encoding is CPU work (deflate, size checks): let other requests in every 100 events.
@@ -169,6 +170,7 @@ export class TableEventStore implements EventStore {
       }
       rowsOf.set(e.id, rows);
       owner.set(marker, e.id);
+      markerOf.set(e.id, marker);
       markers.push(marker);
       markerOwner.set(entityKey(marker), { id: e.id, job, hour: hourBucket(e.activityDateTime), event: e });
     }
@@ -188,8 +190,9 @@ export class TableEventStore implements EventStore {
     // 2. Only then the marker: its insert tells a new event from a redelivered one. Events refused
     // in step 1 get no marker, so nothing of them is ever counted or looked up.
     const existing = await insertNew(this.refs, markers.filter((m) => !rejected.has(owner.get(m) ?? "")), this.concurrency, refuse);
-    // Rows of refused events are taken back, so no list shows an event that cannot be opened.
-    await this.rollBack([...rejected.keys()].flatMap((id) => rowsOf.get(id) ?? []));
+    // Rows of refused events are taken back, so no list shows an event that cannot be opened;
+    // unless an earlier delivery stored the event whole (its marker exists): that copy stays.
+    await this.rollBack(rejected, rowsOf, markerOf);
     const newIds = new Set<string>();
     const fresh: ProvisioningEvent[] = [];
     for (const [key, o] of markerOwner) {
@@ -236,7 +239,14 @@ export class TableEventStore implements EventStore {
   }
 
   /** Deletes rows written for events that were then refused (best effort: a missing row is fine). */
-  private async rollBack(rows: { table: TableClient; entity: Entity }[]): Promise<void> {
+  private async rollBack(rejected: Map<string, string>, rowsOf: Map<string, { table: TableClient; entity: Entity }[]>, markerOf: Map<string, Entity>): Promise<void> {
+    const rows: { table: TableClient; entity: Entity }[] = [];
+    for (const id of rejected.keys()) {
+      const marker = markerOf.get(id);
+      if (!marker || !rowsOf.has(id)) continue;
+      const stored = await this.refs.getEntity(marker.partitionKey, marker.rowKey).then(() => true, () => false);
+      if (!stored) rows.push(...rowsOf.get(id)!);
+    }
     await mapLimit(rows, this.concurrency, async ({ table, entity }) => {
       await table.deleteEntity(entity.partitionKey, entity.rowKey).catch((err: unknown) => {
         if ((err as { statusCode?: number }).statusCode !== 404 && !rejectionReason(err)) throw err;

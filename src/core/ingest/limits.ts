@@ -1,5 +1,5 @@
 import type { ProvisioningEvent } from "../event";
-import { clipText } from "../text";
+import { clipText, plural } from "../text";
 
 
 /**
@@ -69,8 +69,8 @@ class Fitter {
       if (v.length > FIELD_LIMITS.text) valueTrims++;
       out.push([key, val]);
     }
-    if (keyTrims > 0) this.trimmed.push(`${path}: ${keyTrims} key(s) over ${FIELD_LIMITS.detailKey} characters`);
-    if (valueTrims > 0) this.trimmed.push(`${path}: ${valueTrims} value(s) over ${fmt(FIELD_LIMITS.text)} characters`);
+    if (keyTrims > 0) this.trimmed.push(`${path}: ${plural(keyTrims, "key")} over ${FIELD_LIMITS.detailKey} characters`);
+    if (valueTrims > 0) this.trimmed.push(`${path}: ${plural(valueTrims, "value")} over ${fmt(FIELD_LIMITS.text)} characters`);
     // fromEntries defines own properties: a key named "__proto__" is kept as data, never a prototype.
     return Object.fromEntries(out);
   }
