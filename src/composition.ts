@@ -29,6 +29,7 @@ export interface Services {
   query: TableQueryStore;
   ingest: IngestDeps;
   deadLetters: TableDeadLetterStore;
+  alertStore: TableAlertStore;
   watermarks: WatermarkStore;
   /** Null when Graph polling is not configured. */
   graph: GraphSource | null;
@@ -43,8 +44,8 @@ export function getServices(): Services {
   if (services) return services;
   const config = loadConfig(process.env, packageVersion());
   const tables = createTableFactory(config.storage, config.tablePrefix);
-  const store = new TableEventStore(tables);
-  const query = new TableQueryStore(store, config.retentionDays);
+  const store = new TableEventStore(tables, { retentionDays: config.retentionDays });
+  const query = new TableQueryStore(store);
   const log = (message: string) => console.log(`[provbot] ${message}`);
   const alertStore = new TableAlertStore(tables);
   const alerts = config.alerts.enabled
@@ -66,7 +67,7 @@ export function getServices(): Services {
   });
   const deadLetters = new TableDeadLetterStore(tables, systemClock);
   const graph = config.graph ? new GraphProvisioningClient({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl }) : null;
-  services = { config, tables, bot, store, query, deadLetters, ingest: { store, deadLetters, clock: systemClock, ...(alerts ? { afterStore: alertHook(alerts) } : {}) }, watermarks: new TableWatermarkStore(tables), graph, alerts, startedAt: Date.now() };
+  services = { config, tables, bot, store, query, deadLetters, alertStore, ingest: { store, deadLetters, clock: systemClock, ...(alerts ? { afterStore: alertHook(alerts) } : {}) }, watermarks: new TableWatermarkStore(tables), graph, alerts, startedAt: Date.now() };
   return services;
 }
 

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
       if (batch.length) await ingestItems(batch, "bench", { store, deadLetters });
       const ingestSecs = (performance.now() - t0) / 1000;
 
-      const deps = { store: new TableQueryStore(store, 30, () => NOW.getTime()), now: () => NOW, version: "bench" };
+      const deps = { store: new TableQueryStore(store, () => NOW.getTime()), now: () => NOW, version: "bench" };
       const bot = createBotEndpoint({ mode: "none" }, createChatHandler(deps), { error: (m, e) => console.error(m, e) });
       const echo: ChatHandler = { onMessage: async (m) => [{ kind: "text", text: m.text }], onConversationEvent: async () => [] };
       const echoBot = createBotEndpoint({ mode: "none" }, echo, { error: (m, e) => console.error(m, e) });

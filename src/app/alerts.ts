@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { isRemoval, REMOVAL_ACTIONS } from "../core/counts";
+import { hourBucket, hourStart } from "../core/timeBuckets";
 import { appName, type ProvisioningEvent } from "../core/event";
 import type { ChatUser, ConversationTarget } from "../core/conversation";
 import { normaliseName } from "../core/names";
@@ -190,22 +192,21 @@ export class AlertService {
   }
 
   private async readBaseline(jobKey: string, windowStart: string, t: number): Promise<JobBaseline> {
-    const startHour = windowStart.slice(0, 13).replace(/[-T]/g, "");
+    const startHour = hourBucket(windowStart);
     const rows = (await this.deps.query.counts([jobKey], isoMinus(windowStart, BASELINE_DAYS * 1440), windowStart)).filter((r) => r.hour < startHour);
     if (rows.length === 0) return { failuresPerWindow: 0, removalsPerWindow: 0, cycleMinutes: 40 };
     const first = rows.map((r) => r.hour).sort()[0]!;
-    const firstMs = Date.UTC(+first.slice(0, 4), +first.slice(4, 6) - 1, +first.slice(6, 8), +first.slice(8, 10));
+    const firstMs = Date.parse(hourStart(first));
     // Only whole hours before the window's own hour are counted, so the span is measured to that
     // hour's start (measuring to the window start would divide by a partial hour that was not counted).
-    const startHourMs = Date.UTC(+startHour.slice(0, 4), +startHour.slice(4, 6) - 1, +startHour.slice(6, 8), +startHour.slice(8, 10));
+    const startHourMs = Date.parse(hourStart(startHour));
     const hours = Math.max(MIN_BASELINE_HOURS, (startHourMs - firstMs) / 3_600_000);
     let failures = 0;
     let removals = 0;
     for (const r of rows) {
-      for (const [k, n] of Object.entries(r.byActionStatus)) {
-        const [action, status] = k.split("_");
-        if (status === "failure") failures += n;
-        if (action === "stagedDelete" || ((action === "disable" || action === "delete") && status !== "skipped")) removals += n;
+      for (const cell of r.cells) {
+        if (cell.status === "failure") failures += cell.n;
+        if (isRemoval(cell.action, cell.status)) removals += cell.n;
       }
     }
     const windows = (hours * 60) / t;
@@ -517,12 +518,12 @@ export class AlertService {
       jobKeys: [i.jobKey],
       from: i.since,
       to: isoPlus(i.lastSeen, 1),
-      ...(removal ? { actions: ["disable", "delete", "stagedDelete"] } : { status: "failure" as const }),
+      ...(removal ? { actions: REMOVAL_ACTIONS } : { status: "failure" as const }),
       limit: 10,
       offset: 0,
     });
     const items = rows
-      .filter((r) => !removal || r.action === "stagedDelete" || r.status !== "skipped")
+      .filter((r) => !removal || isRemoval(r.action, r.status))
       .map((r: EventRow) => ({ at: r.at, who: r.identityName || r.identity || "", app: i.app, action: r.action, status: r.status, errorCode: r.errorCode, changeId: r.changeId ?? "" }));
     const personal = target.conversationType === "personal";
     const subtitle = `${RULE_LABELS[i.rule]} · ${i.since.slice(0, 16).replace("T", " ")} → ${i.lastSeen.slice(0, 16).replace("T", " ")} UTC${more ? " · newest 10" : ""}${personal ? "" : " · select a row for details"}`;

@@ -1,4 +1,6 @@
 import { DEFAULT_QUESTION_MAX_CHARS, parseQuestion, type ListFilters, type Question } from "../core/ask/question";
+import { sumCells } from "../core/counts";
+import { dayLabel } from "../core/timeBuckets";
 import { rangeText, type TimeRange } from "../core/ask/timeRange";
 import { actionWord, choice, eventDetail, eventList, info, listTitle, stats, statusWord, type Answer, type CardAction, type ListItem } from "../core/ask/views";
 import { remedyFor, retryText } from "../core/remediation";
@@ -515,7 +517,7 @@ async function answerTopErrors(appPhrase: string | null, range: TimeRange, deps:
     }
   }
   const top = [...totals.entries()].sort((a, b) => b[1].n - a[1].n).slice(0, 10);
-  const failures = s.counts.reduce((n, c) => n + Object.entries(c.byActionStatus).filter(([k]) => k.endsWith("_failure")).reduce((m, [, v]) => m + v, 0), 0);
+  const failures = sumCells(s.counts, (cell) => cell.status === "failure");
   return stats(
     `Top errors · ${s.label} · ${range.label}`,
     `${failures} failures in ${s.counts.reduce((n, c) => n + c.total, 0)} events`,
@@ -532,12 +534,11 @@ async function answerActivity(appPhrase: string | null, range: TimeRange, deps: 
   const actions = ["create", "update", "disable", "delete", "stagedDelete", "other"];
   const days = new Map<string, Record<string, number>>();
   for (const c of s.counts) {
-    const day = `${c.hour.slice(0, 4)}-${c.hour.slice(4, 6)}-${c.hour.slice(6, 8)}`;
+    const day = dayLabel(c.hour);
     const d = days.get(day) ?? {};
-    for (const [k, n] of Object.entries(c.byActionStatus)) {
-      const [action, status] = k.split("_") as [string, string];
-      d[action] = (d[action] ?? 0) + n;
-      if (status === "failure") d["failures"] = (d["failures"] ?? 0) + n;
+    for (const cell of c.cells) {
+      d[cell.action] = (d[cell.action] ?? 0) + cell.n;
+      if (cell.status === "failure") d["failures"] = (d["failures"] ?? 0) + cell.n;
     }
     days.set(day, d);
   }
@@ -554,9 +555,9 @@ async function answerHealth(appPhrase: string, range: TimeRange, deps: AnswerDep
   const errors = new Map<string, number>();
   for (const c of s.counts) {
     total += c.total;
-    for (const [k, n] of Object.entries(c.byActionStatus)) {
-      if (k.endsWith("_failure")) failures += n;
-      if (k.endsWith("_skipped")) skipped += n;
+    for (const cell of c.cells) {
+      if (cell.status === "failure") failures += cell.n;
+      if (cell.status === "skipped") skipped += cell.n;
     }
     for (const [code, n] of Object.entries(c.errors)) errors.set(code, (errors.get(code) ?? 0) + n);
   }

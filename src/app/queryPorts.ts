@@ -1,4 +1,5 @@
 import type { ProvisioningAction, ProvisioningEvent, ProvisioningStatus } from "../core/event";
+import type { HourCounts } from "../core/counts";
 
 /** What answering questions needs from storage (implemented in src/adapters/tables/queryStore.ts). */
 export interface IdentityCandidate {
@@ -46,15 +47,8 @@ export interface EventRow {
   cycleId?: string;
 }
 
-export interface CountRow {
-  jobKey: string;
-  hour: string;
-  total: number;
-  byActionStatus: Record<string, number>;
-  /** The same counts for groups alone. */
-  groupsByActionStatus: Record<string, number>;
-  errors: Record<string, number>;
-}
+/** Hourly counts per job (typed, see src/core/counts.ts). */
+export type CountRow = HourCounts;
 
 export interface ListQuery {
   jobKeys: string[];

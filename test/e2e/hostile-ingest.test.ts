@@ -201,7 +201,7 @@ describe("case 7: the local host's own edges", () => {
 });
 
 describe("questions (cases 2, 3 and 6)", () => {
-  const deps = () => ({ store: new TableQueryStore(store(), 30), now: () => new Date(), version: "test" });
+  const deps = () => ({ store: new TableQueryStore(store()), now: () => new Date(), version: "test" });
 
   it("answers a pasted non-GUID changeId with its event", async () => {
     const tag = randomBytes(4).toString("hex");

@@ -10,7 +10,7 @@ import { startHostProcess, ROOT, type HostProcess } from "../support/stack";
 import { sampleText, SAMPLES_DIR } from "../support/samples";
 import { createTableFactory } from "../../src/adapters/tables/client";
 import { TableEventStore } from "../../src/adapters/tables/eventStore";
-import { countRows } from "../support/tables";
+import { countShardRows } from "../support/tables";
 
 /** Every ingestion source through the built code: HTTP (function key), Event Hub handler, CLI. */
 const run = promisify(execFile);
@@ -102,7 +102,7 @@ describe("npx provbot ingest", () => {
     const second = await run(process.execPath, [cli, "ingest", ...files], { env });
     expect(second.stdout).toContain("accepted 0, duplicates 4, rejected 0");
     const cliFactory = createTableFactory({ kind: "connectionString", connectionString: inject("azurite").connectionString }, `${prefix}cli`);
-    expect(await countRows(cliFactory, "events")).toBe(3);
+    expect(await countShardRows(cliFactory, "ev")).toBe(3);
   });
 
   it("streams a Graph list larger than the HTTP cap, the three CSV files, and prints where rejected records are kept", async () => {

@@ -32,7 +32,7 @@ afterAll(async () => {
 function stack(clock: Clock = systemClock, timeoutMs = 3_000) {
   const { factory } = testTables();
   const store = new TableEventStore(factory);
-  const query = new TableQueryStore(store, 30);
+  const query = new TableQueryStore(store);
   const alertStore = new TableAlertStore(factory);
   const subs = new TableSubscriptionStore(factory);
   const logs: string[] = [];

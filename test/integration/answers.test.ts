@@ -14,7 +14,7 @@ import { usualCycleMinutes } from "../../src/core/alerts/rules";
 const NOW = new Date("2026-11-22T12:00:00Z");
 const { factory } = testTables();
 const store = new TableEventStore(factory);
-const deps: AnswerDeps = { store: new TableQueryStore(store, 30, () => NOW.getTime()), now: () => NOW, version: "test" };
+const deps: AnswerDeps = { store: new TableQueryStore(store, () => NOW.getTime()), now: () => NOW, version: "test" };
 const records = [...generateDemo({ now: NOW, days: 7, perCycle: 2 })];
 
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { TableQueryStore } from "../../src/adapters/tables/queryStore";
 let connector: CaptureConnector;
 const errors: string[] = [];
 const { factory } = testTables();
-const query = new TableQueryStore(new TableEventStore(factory), 30);
+const query = new TableQueryStore(new TableEventStore(factory));
 const chatDeps = (version: string) => ({ version, store: query, now: () => new Date("2026-11-22T12:00:00Z") });
 const bot = createBotEndpoint({ mode: "none" }, createChatHandler(chatDeps("9.9.9")), { error: (m) => errors.push(m) });
 

@@ -6,7 +6,7 @@ import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
 import { TableWatermarkStore } from "../../src/adapters/tables/watermarks";
 import { pollGraph } from "../../src/app/graphPoll";
 import { graphRecord, startGraphServer, type GraphServer } from "../support/graphServer";
-import { countRows, testTables } from "../support/tables";
+import { countShardRows, testTables } from "../support/tables";
 
 /** The real Graph client code against a loopback server speaking the documented protocol. */
 const T0 = Date.parse("2026-11-21T08:00:00Z");
@@ -36,7 +36,7 @@ describe("Graph poller", () => {
     const s = setup();
     const report = await pollGraph(client(server.baseUrl), s.watermarks, s.deps, clock, options);
     expect(report).toMatchObject({ pages: 3, accepted: 25, duplicates: 0, rejected: 0, watermark: at(24).replace("Z", "").slice(0, 19) + ".000Z" });
-    expect(await countRows(s.factory, "events")).toBe(25);
+    expect(await countShardRows(s.factory, "ev")).toBe(25);
     expect(server.requests.every((r) => r.authorization === "Bearer test-token")).toBe(true);
     const filterOf = (i: number) => new URL(server!.requests[i]!.url).searchParams.get("$filter");
     // First run: initialDays (2) back from "now", minus the look-back hour.
@@ -57,7 +57,7 @@ describe("Graph poller", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000); // waited for Retry-After
     expect(report).toMatchObject({ pages: 3, accepted: 25, duplicates: 0 });
     expect(server.requests.length).toBe(3 + 3);
-    expect(await countRows(s.factory, "events")).toBe(25);
+    expect(await countShardRows(s.factory, "ev")).toBe(25);
   });
 
   it("does not move the watermark when a run fails midway; the rerun completes without duplicates", async () => {
@@ -69,10 +69,10 @@ describe("Graph poller", () => {
     server.faults.push({ delayMs: 0 }, { status: 400 });
     await expect(pollGraph(client(server.baseUrl), s.watermarks, s.deps, clock, options)).rejects.toThrow(/400/);
     expect(await s.watermarks.get("graph:test")).toBeNull();
-    expect(await countRows(s.factory, "events")).toBe(10);
+    expect(await countShardRows(s.factory, "ev")).toBe(10);
     const rerun = await pollGraph(client(server.baseUrl), s.watermarks, s.deps, clock, options);
     expect(rerun).toMatchObject({ accepted: 15, duplicates: 10 });
-    expect(await countRows(s.factory, "events")).toBe(25);
+    expect(await countShardRows(s.factory, "ev")).toBe(25);
   });
 
   it("picks up a late-arriving event inside the look-back window", async () => {

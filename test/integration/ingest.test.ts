@@ -6,9 +6,9 @@ import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
 import { ingestPayload, type IngestDeps } from "../../src/app/ingest";
 import { PayloadError } from "../../src/core/ingest/payload";
 import { appName, identityLabel } from "../../src/core/event";
-import { jobKey, keys } from "../../src/adapters/tables/keys";
+import { jobKey } from "../../src/adapters/tables/keys";
 import { sampleText } from "../support/samples";
-import { countRows, testTables } from "../support/tables";
+import { countShardRows, testTables } from "../support/tables";
 
 const { factory } = testTables();
 const store = new TableEventStore(factory);
@@ -52,11 +52,11 @@ describe("ingesting the real samples into Table Storage (Azurite)", () => {
   });
 
   it("re-ingesting the same data changes nothing", async () => {
-    const before = await countRows(factory, "events");
+    const before = await countShardRows(factory, "ev");
     const again = await ingestPayload([{ text: sampleText("eventhub-provisioninglogs-elastic-test-raw.ndjson") }], "test", deps);
     expect(again).toMatchObject({ accepted: 0, duplicates: 3, rejected: [] });
     expect(await byChange("e2f2b317-d848-483e-9593-e14e01edcd6d")).not.toBeNull();
-    expect(await countRows(factory, "events")).toBe(before);
+    expect(await countShardRows(factory, "ev")).toBe(before);
   });
 
   it("treats the legacy beta record as a redelivery of the same id", async () => {
@@ -165,11 +165,12 @@ describe("storage limits and aggregates", () => {
     const batch = JSON.stringify([rec(1, "failure"), rec(2, "failure"), rec(3, "success"), rec(4, "skipped", "other")]);
     await ingestPayload([{ text: batch }], "test", deps);
     await ingestPayload([{ text: batch }], "test", deps);
-    const k = keys.count(jobKey(job, ""), "2026112113");
-    const row = await store.counts.getEntity<Record<string, unknown>>(k.partitionKey, k.rowKey);
-    expect(row).toMatchObject({ total: 4, n_create_failure: 2, n_create_success: 1, n_other_skipped: 1 });
-    expect(JSON.parse(String(row["errors"]))).toEqual({ DropboxEntryConflict: 2 });
-    const jobRow = await store.jobs.getEntity<Record<string, unknown>>("job", jobKey(job, ""));
+    const [row, ...others] = await store.counts.allOf(jobKey(job, ""));
+    expect(others).toEqual([]);
+    expect(row).toMatchObject({ hour: "2026112113", total: 4 });
+    expect(row!.cells.map((c) => `${c.action} ${c.status} ${c.n}`).sort()).toEqual(["create failure 2", "create success 1", "other skipped 1"]);
+    expect({ ...row!.errors }).toEqual({ DropboxEntryConflict: 2 });
+    const jobRow = (await store.jobs.list()).find((j) => j.jobKey === jobKey(job, ""));
     expect(jobRow).toMatchObject({ firstAt: "2026-11-21T13:01:00.000Z", lastAt: "2026-11-21T13:04:00.000Z" });
   });
 
@@ -178,16 +179,16 @@ describe("storage limits and aggregates", () => {
     const rec = (id: string, at: string, action: string) => ({ id, activityDateTime: at, jobId: job, provisioningAction: action, provisioningStatusInfo: { status: "success" }, sourceIdentity: { id: "OBJ-carol", displayName: "Carol" } });
     await ingestPayload([{ text: JSON.stringify([rec("st-2", "2026-11-21T15:00:00Z", "disable")]) }], "test", deps);
     await ingestPayload([{ text: JSON.stringify([rec("st-1", "2026-11-21T14:00:00Z", "create")]) }], "test", deps);
-    const state = await store.lastKnownState("i:obj-carol", jobKey(job, ""), "2026-11-22T00:00:00Z", 30);
+    const state = await store.lastKnownState("i:obj-carol", jobKey(job, ""), "2026-11-22T00:00:00Z");
     expect(state).toMatchObject({ action: "disable", at: "2026-11-21T15:00:00.000Z" });
     const rows = await store.identityRows("i:obj-carol", "2026-11-01T00:00:00Z", "2026-11-22T00:00:00Z");
     expect(rows.map((r) => r.action)).toEqual(["disable", "create"]);
-    expect(await store.lastKnownState("i:obj-carol", jobKey("OtherJob.t.x", ""), "2026-11-22T00:00:00Z", 30)).toBeNull();
+    expect(await store.lastKnownState("i:obj-carol", jobKey("OtherJob.t.x", ""), "2026-11-22T00:00:00Z")).toBeNull();
   });
 });
 
 describe("retention purge", () => {
-  it("removes what is older than the cutoff, keeps the rest, and keeps the last state of aged-out objects", async () => {
+  it("drops whole shards older than the cutoff, keeps the rest, and keeps the last state of aged-out objects", async () => {
     const { factory: f } = testTables();
     const s = new TableEventStore(f);
     const d = { store: s, deadLetters: new TableDeadLetterStore(f, { now: () => new Date("2026-11-22T10:00:00Z") }) };
@@ -198,16 +199,24 @@ describe("retention purge", () => {
       "test",
       d,
     );
+    const shardsBefore = await s.events.shards.existing();
+    expect(shardsBefore.map((x) => x.name)).toEqual(["ev20260901", "ev20260902", "ev20261120"]);
     const report = await s.purgeBefore("2026-10-23T00:00:00Z");
-    expect(report.events).toBe(2);
+    // Whole tables: two event days, September's refs and September's identity shards, nothing of November.
+    expect(report.tablesDropped.filter((t) => t.startsWith("ev"))).toEqual(["ev20260901", "ev20260902"]);
+    expect(report.tablesDropped).toContain("rf202609");
+    expect(report.tablesDropped.filter((t) => t.startsWith("ix")).every((t) => t.startsWith("ix202609"))).toBe(true);
+    expect(report.tablesDropped.some((t) => /2026(10|11)/.test(t))).toBe(false);
     expect(report.statesKept).toBe(2);
+    expect(report.countRows).toBe(2);
     expect(await s.getByChangeId("c-old-1")).toEqual([]);
     expect(await s.getByChangeId("c-new-1")).toHaveLength(1);
-    expect(await countRows(f, "events")).toBe(1);
-    expect(await countRows(f, "identities")).toBe(1);
-    expect(await countRows(f, "counts")).toBe(1);
-    // dave's only event aged out: the state row answers; erin's newest event is still in the window.
-    expect(await s.lastKnownState("i:dave", jobKey(job, ""), "2026-11-22T00:00:00Z", 30)).toMatchObject({ action: "create", at: "2026-09-01T10:00:00.000Z" });
-    expect(await s.lastKnownState("i:erin", jobKey(job, ""), "2026-11-22T00:00:00Z", 30)).toMatchObject({ at: "2026-11-20T10:00:00.000Z" });
+    expect((await s.events.shards.existing()).map((x) => x.name)).toEqual(["ev20261120"]);
+    expect((await s.counts.allOf(jobKey(job, ""))).map((c) => c.hour)).toEqual(["2026112010"]);
+    // dave's only event aged out: the state row answers; erin's newest event is still stored.
+    expect(await s.lastKnownState("i:dave", jobKey(job, ""), "2026-11-22T00:00:00Z")).toMatchObject({ action: "create", at: "2026-09-01T10:00:00.000Z" });
+    expect(await s.lastKnownState("i:erin", jobKey(job, ""), "2026-11-22T00:00:00Z")).toMatchObject({ at: "2026-11-20T10:00:00.000Z" });
+    // A second purge has nothing left to drop.
+    expect((await s.purgeBefore("2026-10-23T00:00:00Z")).tablesDropped).toEqual([]);
   });
 });

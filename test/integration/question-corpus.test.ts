@@ -17,7 +17,7 @@ import { CORPUS_NOW, corpusRecords } from "../support/corpusTenant";
  */
 const { factory } = testTables();
 const store = new TableEventStore(factory);
-const deps: AnswerDeps = { store: new TableQueryStore(store, 30, () => CORPUS_NOW.getTime()), now: () => CORPUS_NOW, version: "test" };
+const deps: AnswerDeps = { store: new TableQueryStore(store, () => CORPUS_NOW.getTime()), now: () => CORPUS_NOW, version: "test" };
 
 beforeAll(async () => {
   const clock = { now: () => CORPUS_NOW };

@@ -13,3 +13,14 @@ export async function countRows(factory: TableFactory, table: string, filter?: s
   for await (const _ of factory.table(table).listEntities({ queryOptions: { filter, select: ["RowKey"] } })) n++;
   return n;
 }
+
+/** Rows in every shard of a sharded family (`ev`, `ix`, `rf`) under a prefix. */
+export async function countShardRows(factory: TableFactory, stem: string): Promise<number> {
+  let n = 0;
+  for await (const t of factory.service.listTables()) {
+    const name = String(t.name ?? "");
+    if (!name.startsWith(`${factory.prefix}${stem}`) || !/\d{6}/.test(name.slice(factory.prefix.length))) continue;
+    for await (const _ of factory.table(name.slice(factory.prefix.length)).listEntities({ queryOptions: { select: ["RowKey"] } })) n++;
+  }
+  return n;
+}

@@ -99,31 +99,33 @@ const isConflict = (err: unknown) => err instanceof RestError && err.statusCode 
 /** Table Storage allows at most 15 comparisons in one filter: 1 for the partition, 14 row keys. */
 const KEYS_PER_QUERY = 14;
 
-async function existingRowKeys(table: TableClient, partitionKey: string, rowKeys: string[]): Promise<Set<string>> {
-  const found = new Set<string>();
+async function existingRows(table: TableClient, partitionKey: string, rowKeys: string[], select: string[]): Promise<Map<string, Record<string, unknown>>> {
+  const found = new Map<string, Record<string, unknown>>();
   for (let i = 0; i < rowKeys.length; i += KEYS_PER_QUERY) {
     const group = rowKeys.slice(i, i + KEYS_PER_QUERY);
     const ors = group.map((rk) => odata`RowKey eq ${rk}`).join(" or ");
     const filter = `${odata`PartitionKey eq ${partitionKey}`} and (${ors})`;
-    for await (const e of table.listEntities({ queryOptions: { filter, select: ["RowKey"] } })) found.add(String(e.rowKey));
+    for await (const e of table.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ["RowKey", ...select] } })) found.set(String(e["rowKey"]), e);
   }
   return found;
 }
 
 /**
- * Inserts entities that must not exist yet and reports which already did (for de-duplication).
- * A transaction fails whole on one conflict; then the chunk's keys are looked up 14 at a time and
- * only the missing rows are inserted, so a redelivered batch costs a few queries, not one request
- * per row.
+ * Inserts entities that must not exist yet and reports which already did (for de-duplication),
+ * with the `select`ed columns of the row found. A transaction fails whole on one conflict; then
+ * the chunk's keys are looked up 14 at a time and only the missing rows are inserted, so a
+ * redelivered batch costs a few queries, not one request per row.
  */
-export async function insertNew(table: TableClient, entities: Entity[], concurrency = 8, onReject?: OnReject): Promise<Set<string>> {
-  const existing = new Set<string>();
+export async function insertNew(table: TableClient, entities: Entity[], concurrency = 8, onReject?: OnReject, select: string[] = []): Promise<Map<string, Record<string, unknown>>> {
+  const existing = new Map<string, Record<string, unknown>>();
   const insertOne = async (e: Entity) => {
     try {
       await table.createEntity(e);
     } catch (err) {
-      if (isConflict(err)) existing.add(entityKey(e));
-      else {
+      if (isConflict(err)) {
+        const [found] = (await existingRows(table, e.partitionKey, [e.rowKey], select)).values();
+        existing.set(entityKey(e), found ?? {});
+      } else {
         const reason = onReject && rejectionReason(err);
         if (!reason) throw err;
         onReject(e, reason);
@@ -143,10 +145,11 @@ export async function insertNew(table: TableClient, entities: Entity[], concurre
         return;
       }
     }
-    const present = await existingRowKeys(table, chunk[0]!.partitionKey, chunk.map((e) => e.rowKey));
+    const present = await existingRows(table, chunk[0]!.partitionKey, chunk.map((e) => e.rowKey), select);
     const missing: Entity[] = [];
     for (const e of chunk) {
-      if (present.has(e.rowKey)) existing.add(entityKey(e));
+      const found = present.get(e.rowKey);
+      if (found) existing.set(entityKey(e), found);
       else missing.push(e);
     }
     if (missing.length === 0) return;
@@ -183,6 +186,12 @@ export async function deleteWhere(table: TableClient, filter: string, concurrenc
   for await (const e of table.listEntities({ queryOptions: { filter, select: ["PartitionKey", "RowKey"] } })) {
     doomed.push({ partitionKey: String(e.partitionKey), rowKey: String(e.rowKey) });
   }
+  await deleteRows(table, doomed, concurrency);
+  return doomed.length;
+}
+
+/** Deletes rows in per-partition transactions; rows already gone are fine. */
+export async function deleteRows(table: TableClient, doomed: Entity[], concurrency = 8): Promise<void> {
   await mapLimit(chunkByPartition(doomed), concurrency, async (chunk) => {
     try {
       await table.submitTransaction(chunk.map((e): TransactionAction => ["delete", e]));
@@ -194,5 +203,4 @@ export async function deleteWhere(table: TableClient, filter: string, concurrenc
       });
     }
   });
-  return doomed.length;
 }

@@ -5,6 +5,8 @@ import type { StorageConfig } from "../../config";
 /** Builds Table Storage clients from config; the only place that knows how we authenticate. */
 export interface TableFactory {
   service: TableServiceClient;
+  /** Prepended to every table name (one storage account can hold several deployments). */
+  prefix: string;
   table(name: string): TableClient;
 }
 
@@ -17,12 +19,13 @@ export function createTableFactory(storage: StorageConfig, prefix: string, optio
     const service = TableServiceClient.fromConnectionString(storage.connectionString, opts);
     return {
       service,
+      prefix,
       table: (name) => TableClient.fromConnectionString(storage.connectionString, `${prefix}${name}`, opts),
     };
   }
   const credential = new DefaultAzureCredential();
   const service = new TableServiceClient(storage.accountUrl, credential, options);
-  return { service, table: (name) => new TableClient(storage.accountUrl, `${prefix}${name}`, credential, options) };
+  return { service, prefix, table: (name) => new TableClient(storage.accountUrl, `${prefix}${name}`, credential, options) };
 }
 
 export interface StorageHealth {

@@ -4,6 +4,7 @@ import type { Clock, DeadLetterStore, StoredDeadLetter } from "../../app/ports";
 import type { DeadLetterBatch } from "../../app/deadLetter";
 import { clipText } from "../../core/text";
 import { CHUNK_BYTES, deflate, putChunks, readChunks } from "./chunks";
+import { deleteWhere } from "./batch";
 import { dayBucket, reverseTicks } from "./keys";
 import type { TableFactory } from "./client";
 
@@ -81,6 +82,11 @@ export class TableDeadLetterStore implements DeadLetterStore {
     const body = parse<{ rejections?: { index: number; reason: string }[]; raw?: { index: number; raw: string }[] }>(readChunks(e) || "{}", {});
     return { ...summary(e), rejections: body.rejections ?? [], raw: body.raw ?? [] };
   }
+  /** Retention: whole days received before the cutoff (one partition per day). */
+  async purgeBefore(cutoffIso: string): Promise<number> {
+    await this.init();
+    return deleteWhere(this.table, odata`PartitionKey lt ${dayBucket(cutoffIso)}`);
+  }
 }
 
 function summary(e: Record<string, unknown>): StoredDeadLetter {
@@ -104,4 +110,5 @@ export function reasonSummary(batch: DeadLetterBatch): string {
   const listed = batch.rejections.length;
   const parts = [...groups.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([reason, n]) => `${(listed === batch.count ? n : Math.round((n / listed) * batch.count)).toLocaleString("en-US")} × ${reason}`);
   return `${batch.count.toLocaleString("en-US")} rejected${listed < batch.count ? ` (reasons of the first ${listed} shown, counts estimated)` : ""}: ${parts.join("; ")}`;
+
 }

@@ -1,3 +1,4 @@
+import { isRemoval } from "../counts";
 import type { ProvisioningAction, ProvisioningStatus } from "../event";
 
 /**
@@ -71,12 +72,7 @@ export interface Signal {
   summary: string;
 }
 
-const REMOVALS: ProvisioningAction[] = ["disable", "delete"];
-
-function isRemoval(e: WindowEvent): boolean {
-  if (e.action === "stagedDelete") return true;
-  return REMOVALS.includes(e.action) && e.status !== "skipped";
-}
+const removal = (e: WindowEvent): boolean => isRemoval(e.action, e.status);
 
 function top<T extends string>(items: T[], n: number): [T, number][] {
   const counts = new Map<T, number>();
@@ -116,7 +112,7 @@ export function failureSpike(window: WindowEvent[], baseline: JobBaseline, t: Th
 }
 
 export function removalBurst(window: WindowEvent[], baseline: JobBaseline, t: Thresholds = DEFAULT_THRESHOLDS): Signal | null {
-  const removals = window.filter(isRemoval);
+  const removals = window.filter(removal);
   const staged = removals.filter((e) => e.action === "stagedDelete").length;
   const byCycle = top(removals.map((e) => e.cycleId), 1)[0];
   const n = removals.length;

@@ -1,0 +1,126 @@
+import { odata, type TableClient } from "@azure/data-tables";
+import type { ProvisioningEvent } from "../../core/event";
+import { appIds } from "../../core/portalLinks";
+import type { JobInfo } from "../../app/queryPorts";
+import { ensureTables, mapLimit } from "./batch";
+import { jobKey } from "./keys";
+import { getOrNull } from "./reads";
+import { optimistic } from "./optimistic";
+import type { TableFactory } from "./client";
+
+/**
+ * jobs: PK "job", RK job key -> the app's name and ids, source and target systems, first and last
+ * event, the last cycle and the first-seen times of the recent cycles (the usual interval). Read
+ * whole (a tenant has tens of jobs) and cached by the query side; updated under ETags.
+ */
+const PK = "job";
+const KEEP_CYCLES = 12;
+
+/** The job's most recent cycles as [cycleId, first seen], newest last: enough for its usual interval. */
+export function mergeCycles(raw: unknown, events: Pick<ProvisioningEvent, "cycleId" | "activityDateTime">[]): [string, string][] {
+  const cycles = new Map<string, string>();
+  try {
+    for (const [id, at] of JSON.parse(String(raw ?? "[]")) as [string, string][]) cycles.set(id, at);
+  } catch {
+    // An unreadable value is rebuilt from new events.
+  }
+  for (const e of events) {
+    if (!e.cycleId) continue;
+    const known = cycles.get(e.cycleId);
+    if (!known || e.activityDateTime < known) cycles.set(e.cycleId, e.activityDateTime);
+  }
+  return [...cycles.entries()].sort((a, b) => a[1].localeCompare(b[1])).slice(-KEEP_CYCLES);
+}
+
+function parseCycles(raw: unknown): string[] {
+  try {
+    const v = JSON.parse(String(raw ?? "[]")) as [string, string][];
+    return Array.isArray(v) ? v.map((c) => c[1]).filter(Boolean).sort() : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The job row after some events: newest wins for names, earliest and latest times are kept. */
+export function nextJobRow(job: string, current: Record<string, unknown> | null, events: ProvisioningEvent[]): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+  const sorted = [...events].sort((a, b) => a.activityDateTime.localeCompare(b.activityDateTime));
+  const first = sorted[0]!;
+  const last = sorted[sorted.length - 1]!;
+  const was = (k: string) => (current?.[k] as string | undefined) ?? "";
+  const lastAt = current && was("lastAt") > last.activityDateTime ? was("lastAt") : last.activityDateTime;
+  const newer = lastAt === last.activityDateTime;
+  return {
+    partitionKey: PK,
+    rowKey: job,
+    jobId: first.jobId,
+    app: newer || !current ? last.servicePrincipal.displayName || last.targetSystem.details["ServicePrincipalDisplayName"] || last.targetSystem.displayName : was("app"),
+    servicePrincipalId: appIds(last).servicePrincipalId || was("servicePrincipalId"),
+    appId: appIds(last).appId || was("appId"),
+    sourceSystem: last.sourceSystem.displayName || was("sourceSystem"),
+    targetSystem: last.targetSystem.displayName || was("targetSystem"),
+    tenantId: last.tenantId || was("tenantId"),
+    firstAt: current && was("firstAt") < first.activityDateTime ? was("firstAt") : first.activityDateTime,
+    lastAt,
+    lastCycleId: newer ? last.cycleId : was("lastCycleId"),
+    cycles: JSON.stringify(mergeCycles(current?.["cycles"], sorted)),
+  };
+}
+
+export class JobsTable {
+  readonly table: TableClient;
+  private ready: Promise<void> | null = null;
+  constructor(factory: TableFactory) {
+    this.table = factory.table("jobs");
+  }
+
+  init(): Promise<void> {
+    this.ready ??= ensureTables([this.table]).catch((err: unknown) => {
+      this.ready = null;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  async update(events: ProvisioningEvent[], concurrency: number): Promise<void> {
+    await this.init();
+    const byJob = new Map<string, ProvisioningEvent[]>();
+    for (const e of events) {
+      const job = jobKey(e.jobId, e.servicePrincipal.id);
+      let list = byJob.get(job);
+      if (!list) byJob.set(job, (list = []));
+      list.push(e);
+    }
+    await mapLimit([...byJob.entries()], concurrency, ([job, list]) =>
+      optimistic({
+        what: `job ${job}`,
+        read: () => getOrNull<Record<string, unknown>>(this.table, PK, job),
+        write: async (current) => {
+          const entity = nextJobRow(job, current, list);
+          if (current) await this.table.updateEntity(entity, "Replace", { etag: current.etag });
+          else await this.table.createEntity(entity);
+        },
+      }),
+    );
+  }
+
+  async list(): Promise<JobInfo[]> {
+    await this.init();
+    const out: JobInfo[] = [];
+    for await (const j of this.table.listEntities<Record<string, string>>({ queryOptions: { filter: odata`PartitionKey eq ${PK}` } })) {
+      out.push({
+        jobKey: String(j["rowKey"]),
+        jobId: j["jobId"] ?? "",
+        servicePrincipalId: j["servicePrincipalId"] ?? "",
+        appId: j["appId"] ?? "",
+        app: j["app"] ?? "",
+        sourceSystem: j["sourceSystem"] ?? "",
+        targetSystem: j["targetSystem"] ?? "",
+        firstAt: j["firstAt"] ?? "",
+        lastAt: j["lastAt"] ?? "",
+        lastCycleId: j["lastCycleId"] ?? "",
+        cycleStarts: parseCycles(j["cycles"]),
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,126 @@
+import { odata, type TableClient } from "@azure/data-tables";
+import { monthBucket } from "../../core/timeBuckets";
+import { entityKey, insertNew, mapLimit, upsertAll, type Entity, type OnReject } from "./batch";
+import { bucket, keyPart, prefixUpperBound } from "./keys";
+import { getOrNull, isNotFound } from "./reads";
+import { SHARDS, ShardSet } from "./shards";
+import type { TableFactory } from "./client";
+
+/**
+ * refs<yyyyMM>: point lookups by id, one table per UTC month of the event.
+ * - change markers: PK c|hash(changeId), RK changeId -> the event's id and keys. Its insert, after
+ *   every other row of the event, is the de-duplication marker. A second event with the same
+ *   changeId (rare) gets RK changeId|id, and the first marker is flagged `shared`.
+ * - cycle refs: PK y|hash(cycleId), RK cycleId -> the job and time, so a cycle's events are one
+ *   key range.
+ * A pasted changeId is one point read in the newest month, a second in the month before (the
+ * list of shards is cached for a minute).
+ */
+const PARTITIONS = 64;
+
+export interface ChangeMarker extends Entity {
+  id: string;
+  epk: string;
+  erk: string;
+  at: string;
+}
+
+export function changeMarkerKey(changeId: string, id?: string): { partitionKey: string; rowKey: string } {
+  return { partitionKey: `c|${bucket(changeId, PARTITIONS)}`, rowKey: id === undefined ? keyPart(changeId) : `${keyPart(changeId)}|${keyPart(id)}` };
+}
+
+export function cycleRefKey(cycleId: string): { partitionKey: string; rowKey: string } {
+  return { partitionKey: `y|${bucket(cycleId, PARTITIONS)}`, rowKey: keyPart(cycleId) };
+}
+
+export class RefsTable {
+  readonly shards: ShardSet;
+  constructor(factory: TableFactory) {
+    this.shards = new ShardSet(factory, SHARDS.refs);
+  }
+
+  private async byMonth<E extends Entity & { at: string }>(rows: E[], fn: (table: TableClient, rows: E[]) => Promise<void>): Promise<void> {
+    const groups = new Map<string, E[]>();
+    for (const r of rows) {
+      const m = monthBucket(r.at);
+      let list = groups.get(m);
+      if (!list) groups.set(m, (list = []));
+      list.push(r);
+    }
+    await Promise.all([...groups.values()].map(async (list) => fn(await this.shards.forWrite(list[0]!.at), list)));
+  }
+
+  async putCycles(rows: (Entity & { at: string; jobKey: string })[], concurrency: number, onReject?: OnReject): Promise<void> {
+    await this.byMonth(rows, (table, list) => upsertAll(table, list, concurrency, onReject));
+  }
+
+  /**
+   * Inserts the markers; resolves with the keys (entityKey) of markers whose event was already
+   * stored. A different event under a changeId already taken gets its own marker beside it.
+   */
+  async insertMarkers(markers: (ChangeMarker & { changeId: string })[], concurrency: number, onReject?: OnReject): Promise<Set<string>> {
+    const duplicates = new Set<string>();
+    await this.byMonth(markers, async (table, list) => {
+      const existing = await insertNew(table, list, concurrency, onReject, ["id"]);
+      const shared: (ChangeMarker & { changeId: string })[] = [];
+      for (const m of list) {
+        const found = existing.get(entityKey(m));
+        if (!found) continue;
+        if (String(found["id"] ?? "") === m.id) duplicates.add(entityKey(m));
+        else shared.push(m);
+      }
+      if (shared.length === 0) return;
+      const second = shared.map((m) => ({ ...m, ...changeMarkerKey(m.changeId, m.id) }));
+      const again = await insertNew(table, second, concurrency, onReject);
+      for (const [i, m] of shared.entries()) if (again.has(entityKey(second[i]!))) duplicates.add(entityKey(m));
+      await mapLimit(shared, concurrency, (m) => table.upsertEntity({ partitionKey: m.partitionKey, rowKey: m.rowKey, shared: true }, "Merge"));
+    });
+    return duplicates;
+  }
+
+  /** Whether an event's marker is stored (its event was stored whole). */
+  async hasMarker(marker: ChangeMarker & { changeId: string }): Promise<boolean> {
+    const table = this.shards.client(monthBucket(marker.at));
+    const first = await getOrNull<{ id: string }>(table, marker.partitionKey, marker.rowKey);
+    if (first && first.id === marker.id) return true;
+    if (!first) return false;
+    const k = changeMarkerKey(marker.changeId, marker.id);
+    return (await getOrNull(table, k.partitionKey, k.rowKey)) !== null;
+  }
+
+  /**
+   * The markers of a changeId: a point read in each month that has a shard, from the newest,
+   * stopping at the first that has it (events of one change share its time, so its month).
+   */
+  async findChange(changeId: string): Promise<ChangeMarker[]> {
+    const k = changeMarkerKey(changeId);
+    for (const month of await this.shards.periods()) {
+      const table = this.shards.client(month);
+      const first = await getOrNull<ChangeMarker & { shared?: boolean }>(table, k.partitionKey, k.rowKey);
+      if (!first) continue;
+      if (!first.shared) return [first];
+      const prefix = `${k.rowKey}|`;
+      const out: ChangeMarker[] = [first];
+      for await (const m of table.listEntities<ChangeMarker>({ queryOptions: { filter: odata`PartitionKey eq ${k.partitionKey} and RowKey gt ${prefix} and RowKey lt ${prefixUpperBound(prefix)}` } })) out.push(m);
+      return out;
+    }
+    return [];
+  }
+
+  async findCycle(cycleId: string): Promise<{ jobKey: string; at: string } | null> {
+    const k = cycleRefKey(cycleId);
+    for (const month of await this.shards.periods()) {
+      const row = await getOrNull<{ jobKey: string; at: string }>(this.shards.client(month), k.partitionKey, k.rowKey);
+      if (row) return { jobKey: row.jobKey, at: row.at };
+    }
+    return null;
+  }
+
+  async removeMarkers(markers: ChangeMarker[], concurrency: number): Promise<void> {
+    await mapLimit(markers, concurrency, async (m) => {
+      await this.shards.client(monthBucket(m.at)).deleteEntity(m.partitionKey, m.rowKey).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+    });
+  }
+}

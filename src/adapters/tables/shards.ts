@@ -1,0 +1,148 @@
+import { odata, RestError, type TableClient } from "@azure/data-tables";
+import { bucketEnd, dayBucket, daysBetween, monthBucket, monthsBetween } from "../../core/timeBuckets";
+import { bucket } from "./keys";
+import type { TableFactory } from "./client";
+
+/**
+ * Time-sharded tables. Events and the indexes that grow with them live in one table per period
+ * (`ev20261201` per day, `ix202612h0a` per month and identity hash, `rf202612` per month), created
+ * on first write. A question's time range names the shards it reads, and retention drops whole
+ * tables: one request per shard, whatever the store holds. Table Storage (and Azurite, which scans
+ * a whole table for every filtered query) then never work on more than one period's rows.
+ */
+export type ShardPeriod = "day" | "month";
+
+export interface ShardFamily {
+  /** Two lowercase letters, the table name's stem. */
+  stem: string;
+  period: ShardPeriod;
+  /** Tables per period, chosen by a hash of the row's lookup key (1: no split). */
+  split: number;
+}
+
+export const SHARDS = {
+  events: { stem: "ev", period: "day", split: 1 },
+  identities: { stem: "ix", period: "month", split: 16 },
+  refs: { stem: "rf", period: "month", split: 1 },
+} as const satisfies Record<string, ShardFamily>;
+
+export function periodOf(family: ShardFamily, iso: string): string {
+  return family.period === "day" ? dayBucket(iso) : monthBucket(iso);
+}
+
+export function periodsBetween(family: ShardFamily, fromIso: string, toIso: string): string[] {
+  return family.period === "day" ? daysBetween(fromIso, toIso) : monthsBetween(fromIso, toIso);
+}
+
+/** The table name (without the deployment prefix) of one shard. */
+export function shardName(family: ShardFamily, period: string, splitKey?: string): string {
+  if (family.split === 1) return `${family.stem}${period}`;
+  return `${family.stem}${period}h${bucket(splitKey ?? "", family.split)}`;
+}
+
+/** Parses a table name of this family (prefix already removed) back to its period. */
+export function periodOfName(family: ShardFamily, name: string): string | null {
+  const digits = family.period === "day" ? 8 : 6;
+  const m = new RegExp(`^${family.stem}(\\d{${digits}})(h[0-9a-f]{2})?$`).exec(name);
+  return m ? m[1]! : null;
+}
+
+export const isTableMissing = (err: unknown): boolean => err instanceof RestError && err.statusCode === 404 && /TableNotFound|table specified does not exist/i.test(`${err.code ?? ""} ${err.message}`);
+
+/**
+ * One family of shards: clients cached per table, each created once per process on first write.
+ * Reads of a shard that was never written (or already dropped) are empty, not errors.
+ */
+export class ShardSet {
+  private readonly clients = new Map<string, TableClient>();
+  private readonly created = new Map<string, Promise<void>>();
+
+  private readonly prefix: string;
+  constructor(
+    private readonly factory: TableFactory,
+    readonly family: ShardFamily,
+  ) {
+    this.prefix = factory.prefix;
+  }
+
+  client(period: string, splitKey?: string): TableClient {
+    return this.clientByName(shardName(this.family, period, splitKey));
+  }
+
+  clientByName(name: string): TableClient {
+    let c = this.clients.get(name);
+    if (!c) this.clients.set(name, (c = this.factory.table(name)));
+    return c;
+  }
+
+  /** The shard for a row at `iso`, created if it does not exist yet. */
+  async forWrite(iso: string, splitKey?: string): Promise<TableClient> {
+    const client = this.client(periodOf(this.family, iso), splitKey);
+    let done = this.created.get(client.tableName);
+    if (!done) {
+      done = client.createTable().catch((err: unknown) => {
+        this.created.delete(client.tableName);
+        throw err;
+      });
+      this.created.set(client.tableName, done);
+    }
+    await done;
+    return client;
+  }
+
+  /** Shards a time range touches, newest first (they may not exist). */
+  forRange(fromIso: string, toIso: string, splitKey?: string): TableClient[] {
+    return periodsBetween(this.family, fromIso, toIso).map((p) => this.client(p, splitKey));
+  }
+
+  /** The shards that exist, with their period, oldest first. */
+  async existing(): Promise<{ name: string; period: string }[]> {
+    const stem = `${this.prefix}${this.family.stem}`;
+    const out: { name: string; period: string }[] = [];
+    for await (const t of this.factory.service.listTables({ queryOptions: { filter: odata`TableName ge ${stem} and TableName lt ${`${stem}~`}` } })) {
+      const name = String(t.name ?? "");
+      const period = periodOfName(this.family, name.slice(this.prefix.length));
+      if (period) out.push({ name: name.slice(this.prefix.length), period });
+    }
+    return out.sort((a, b) => a.period.localeCompare(b.period) || a.name.localeCompare(b.name));
+  }
+
+  private listed: { at: number; periods: Set<string> } | null = null;
+
+  /**
+   * Periods that have a shard, newest first: listed once a minute at most, plus those this process
+   * created since (for lookups that have no time, such as a pasted changeId).
+   */
+  async periods(maxAgeMs = 60_000): Promise<string[]> {
+    if (!this.listed || Date.now() - this.listed.at > maxAgeMs) this.listed = { at: Date.now(), periods: new Set((await this.existing()).map((s) => s.period)) };
+    const all = new Set(this.listed.periods);
+    for (const name of this.created.keys()) {
+      const period = periodOfName(this.family, name.slice(this.prefix.length));
+      if (period) all.add(period);
+    }
+    return [...all].sort().reverse();
+  }
+
+  /** Shards whose whole period ended before the cutoff. */
+  async expired(cutoffIso: string): Promise<{ name: string; period: string }[]> {
+    return (await this.existing()).filter((s) => bucketEnd(s.period) <= cutoffIso);
+  }
+
+  /** Drops one shard (one request); a shard already gone is fine. */
+  async drop(name: string): Promise<void> {
+    const client = this.clientByName(name);
+    this.created.delete(client.tableName);
+    this.listed = null;
+    await client.deleteTable();
+  }
+}
+
+/** Runs a read against a shard; a shard that does not exist reads as empty. */
+export async function readShard<T>(read: () => Promise<T>, empty: T): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (isTableMissing(err)) return empty;
+    throw err;
+  }
+}
