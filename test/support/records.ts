@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import type { ProvisioningEvent } from "../../src/core/event";
+import { normaliseRecord } from "../../src/core/ingest/normalise";
 
 /**
  * Graph provisioningObjectSummary records for alert scenarios: a job, a cycle, a user and an
@@ -58,4 +60,11 @@ export function provisioningRecord(s: RecordSpec): Record<string, unknown> {
 /** `count` records of one kind, one user each, a few seconds apart ending at `end`. */
 export function burst(count: number, spec: Omit<RecordSpec, "at" | "user"> & { end: Date; firstUser?: number }): Record<string, unknown>[] {
   return Array.from({ length: count }, (_, i) => provisioningRecord({ ...spec, user: (spec.firstUser ?? 1) + i, at: new Date(spec.end.getTime() - (count - i) * 5_000) }));
+}
+
+/** One normalised event built from a provisioningRecord (for tests of the row mappings). */
+export function sampleEvent(spec: Partial<RecordSpec> = {}): ProvisioningEvent {
+  const result = normaliseRecord(provisioningRecord({ jobId: "Job.sample", app: "Sample", at: "2026-11-21T10:00:00Z", user: 1, ...spec }));
+  if (result.kind !== "event") throw new Error(`sample record did not normalise: ${result.reason}`);
+  return result.event;
 }

@@ -5,6 +5,7 @@ import type { DeadLetterBatch } from "../../app/deadLetter";
 import { clipText } from "../../core/text";
 import { CHUNK_BYTES, deflate, putChunks, readChunks } from "./chunks";
 import { deleteWhere } from "./batch";
+import { getOrNull } from "./reads";
 import { dayBucket, reverseTicks } from "./keys";
 import type { TableFactory } from "./client";
 
@@ -70,7 +71,7 @@ export class TableDeadLetterStore implements DeadLetterStore {
     await this.init();
     const slash = id.indexOf("/");
     if (slash < 0) return null;
-    const e = await this.table.getEntity<Record<string, unknown>>(id.slice(0, slash), id.slice(slash + 1)).catch(() => null);
+    const e = await getOrNull<Record<string, unknown>>(this.table, id.slice(0, slash), id.slice(slash + 1));
     if (!e) return null;
     const parse = <T>(text: string, fallback: T): T => {
       try {

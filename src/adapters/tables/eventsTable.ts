@@ -100,7 +100,7 @@ export class EventsTable {
     if (jobKeys && jobKeys.length === 0) return out;
     const fromHour = hourBucket(fromIso);
     const toHour = hourBucket(toIso);
-    for (const shard of this.shards.forRange(fromIso, toIso)) {
+    for (const shard of await this.shards.forRangeStored(fromIso, toIso)) {
       let where = odata`at ge ${fromIso} and at lt ${toIso}`;
       if (jobKeys) {
         const sorted = [...jobKeys].sort();

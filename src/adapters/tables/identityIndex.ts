@@ -55,7 +55,7 @@ export class IdentityIndex {
     let filter = odata`PartitionKey eq ${pk} and RowKey ge ${prefix} and RowKey lt ${prefixUpperBound(prefix)} and at ge ${fromIso} and at le ${toIso}`;
     if (jobKey) filter += ` and ${odata`jobKey eq ${jobKey}`}`;
     const perShard = await Promise.all(
-      this.shards.forRange(fromIso, toIso, identityKey).map((shard) =>
+      (await this.shards.forRangeStored(fromIso, toIso, identityKey)).map((shard) =>
         readShard(async () => {
           const found: IdentityRow[] = [];
           for await (const row of shard.listEntities<IdentityRow>({ queryOptions: { filter } })) {

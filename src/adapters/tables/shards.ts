@@ -107,20 +107,38 @@ export class ShardSet {
     return out.sort((a, b) => a.period.localeCompare(b.period) || a.name.localeCompare(b.name));
   }
 
-  private listed: { at: number; periods: Set<string> } | null = null;
+  private listed: { at: number; names: Set<string> } | null = null;
 
   /**
-   * Periods that have a shard, newest first: listed once a minute at most, plus those this process
-   * created since (for lookups that have no time, such as a pasted changeId).
+   * Names of the shards that exist: listed once a minute at most, plus those this process created
+   * since. Reads skip shards that do not exist (a request saved, and billed 404s avoided).
    */
+  async names(maxAgeMs = 60_000): Promise<Set<string>> {
+    if (!this.listed || Date.now() - this.listed.at > maxAgeMs) this.listed = { at: Date.now(), names: new Set((await this.existing()).map((s) => s.name)) };
+    const all = new Set(this.listed.names);
+    for (const name of this.created.keys()) all.add(name.slice(this.prefix.length));
+    return all;
+  }
+
+  /** Periods that have a shard, newest first (for lookups that have no time, such as a changeId). */
   async periods(maxAgeMs = 60_000): Promise<string[]> {
-    if (!this.listed || Date.now() - this.listed.at > maxAgeMs) this.listed = { at: Date.now(), periods: new Set((await this.existing()).map((s) => s.period)) };
-    const all = new Set(this.listed.periods);
-    for (const name of this.created.keys()) {
-      const period = periodOfName(this.family, name.slice(this.prefix.length));
-      if (period) all.add(period);
+    const periods = new Set<string>();
+    for (const name of await this.names(maxAgeMs)) {
+      const p = periodOfName(this.family, name);
+      if (p) periods.add(p);
     }
-    return [...all].sort().reverse();
+    return [...periods].sort().reverse();
+  }
+
+  /**
+   * The shards a time range touches that exist, newest first. The newest period is always read:
+   * another instance may have created it since the list was taken.
+   */
+  async forRangeStored(fromIso: string, toIso: string, splitKey?: string): Promise<TableClient[]> {
+    const known = await this.names();
+    return periodsBetween(this.family, fromIso, toIso)
+      .filter((p, i) => i === 0 || known.has(shardName(this.family, p, splitKey)))
+      .map((p) => this.client(p, splitKey));
   }
 
   /** Shards whose whole period ended before the cutoff. */

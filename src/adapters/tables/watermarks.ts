@@ -2,6 +2,7 @@ import type { TableClient } from "@azure/data-tables";
 import type { WatermarkStore } from "../../app/graphPoll";
 import type { TableFactory } from "./client";
 import { keyPart } from "./keys";
+import { getOrNull } from "./reads";
 
 /** Poller watermarks: PK "watermark", RK = name (one per tenant / source). */
 export class TableWatermarkStore implements WatermarkStore {
@@ -16,7 +17,8 @@ export class TableWatermarkStore implements WatermarkStore {
   }
   async get(name: string): Promise<string | null> {
     await this.init();
-    const row = await this.table.getEntity<{ at: string }>("watermark", keyPart(name)).catch(() => null);
+    // Only "no such row" means no watermark: an outage throws, so the poller does not start over.
+    const row = await getOrNull<{ at: string }>(this.table, "watermark", keyPart(name));
     return row?.at ?? null;
   }
   async set(name: string, iso: string): Promise<void> {
