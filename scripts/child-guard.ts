@@ -33,3 +33,6 @@ if (parent > 0) {
   }, 1000);
   timer.unref();
 }
+
+// A profiled child (BENCH_PROFILE_DIR) must exit normally on SIGTERM for --cpu-prof to write.
+if (process.env["BENCH_PROFILE_DIR"]) process.prependListener("SIGTERM", () => process.exit(0));

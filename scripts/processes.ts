@@ -174,7 +174,9 @@ export interface AzuriteOptions {
 
 export async function startAzurite(options: AzuriteOptions): Promise<Child> {
   const heap = options.maxOldSpaceMiB ? [`--max-old-space-size=${options.maxOldSpaceMiB}`] : [];
-  const args = [...heap, "-r", toolPaths(options.root).childGuard, toolPaths(options.root).azurite, "--tableHost", "127.0.0.1", "--tablePort", String(options.port), "--disableTelemetry", "--skipApiVersionCheck", "--silent"];
+  // BENCH_PROFILE_DIR: benchmarks profile Azurite too (where the time goes on the storage side).
+  const profile = process.env["BENCH_PROFILE_DIR"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE_DIR"]}`, "--cpu-prof-name=azurite.cpuprofile"] : [];
+  const args = [...heap, ...profile, "-r", toolPaths(options.root).childGuard, toolPaths(options.root).azurite, "--tableHost", "127.0.0.1", "--tablePort", String(options.port), "--disableTelemetry", "--skipApiVersionCheck", "--silent"];
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
     args.push("--location", options.location);

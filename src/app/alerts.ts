@@ -296,7 +296,7 @@ export class AlertService {
           baseline: 0,
           since: step.fresh.map((o) => o.firstAt).sort()[0]!,
           lastSeen: step.fresh.map((o) => o.lastAt).sort().pop()!,
-          topErrors: [...codes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3),
+          topErrors: [...codes.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3),
           affected: fresh.map((o) => ({ identity: o.identity, name: o.name, count: o.count, errorCode: o.errorCode })),
           cycleId: null,
           stagedDeletes: 0,

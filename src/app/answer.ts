@@ -75,7 +75,7 @@ async function answerExplain(code: string, deps: AnswerDeps, now: string): Promi
     const app = jobName(c.jobKey, jobs);
     if (n > 0) byApp.set(app, (byApp.get(app) ?? 0) + n);
   }
-  const seen = [...byApp.entries()].sort((a, b) => b[1] - a[1]);
+  const seen = [...byApp.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const facts = [
     { title: "Cause", value: r.cause },
     { title: "What to do", value: r.fix },
@@ -516,7 +516,7 @@ async function answerTopErrors(appPhrase: string | null, range: TimeRange, deps:
       totals.set(code, t);
     }
   }
-  const top = [...totals.entries()].sort((a, b) => b[1].n - a[1].n).slice(0, 10);
+  const top = [...totals.entries()].sort((a, b) => b[1].n - a[1].n || a[0].localeCompare(b[0])).slice(0, 10);
   const failures = sumCells(s.counts, (cell) => cell.status === "failure");
   return stats(
     `Top errors · ${s.label} · ${range.label}`,
@@ -568,7 +568,7 @@ async function answerHealth(appPhrase: string, range: TimeRange, deps: AnswerDep
   const interval = usualCycleMinutes(newestJob?.cycleStarts ?? []);
   const silentAfterHours = (DEFAULT_THRESHOLDS.silentCycles * Math.max(20, interval)) / 60;
   const pct = (n: number) => (total ? `${((n / total) * 100).toFixed(1)} %` : "—");
-  const top = [...errors.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
+  const top = [...errors.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3);
   const verdict =
     quietHours >= silentAfterHours
       ? `Quiet: ${Number.isFinite(quietHours) ? `no events since ${lastAt.slice(0, 16).replace("T", " ")} UTC (${quietHours.toFixed(1)} hours)` : "no events in the whole window"}; cycles usually run every ${Math.round(interval)} minutes. Check the job's status (quarantine, credentials).`

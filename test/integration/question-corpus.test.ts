@@ -8,6 +8,7 @@ import { answerQuestion, type AnswerDeps } from "../../src/app/answer";
 import type { CardName } from "../../src/core/ask/views";
 import { testTables } from "../support/tables";
 import { CORPUS_NOW, corpusRecords } from "../support/corpusTenant";
+import { MemoryStore } from "../support/memoryStore";
 
 /**
  * The question corpus: phrasings as admins type them (typos, accents, word order, politeness,
@@ -19,10 +20,15 @@ const { factory } = testTables();
 const store = new TableEventStore(factory);
 const deps: AnswerDeps = { store: new TableQueryStore(store, () => CORPUS_NOW.getTime()), now: () => CORPUS_NOW, version: "test" };
 
+// The same tenant in the in-memory fake of the storage ports: every answer must be the same card.
+const memory = new MemoryStore();
+const memoryDeps: AnswerDeps = { store: memory, now: () => CORPUS_NOW, version: "test" };
+
 beforeAll(async () => {
   const clock = { now: () => CORPUS_NOW };
   const r = await ingestItems(corpusRecords().map((record, index) => ({ index, record })), "corpus", { store, deadLetters: new TableDeadLetterStore(factory, clock), clock });
   expect(r.rejected).toEqual([]);
+  await ingestItems(corpusRecords().map((record, index) => ({ index, record })), "corpus", { store: memory, deadLetters: { put: async () => "none" }, clock });
 }, 60_000);
 
 interface Case {
@@ -105,6 +111,13 @@ describe(`question corpus (${phrasings.length} phrasings)`, () => {
     const shown = `${card}\n${answer.text}`;
     for (const re of must) expect(shown, `${text} → ${answer.text.slice(0, 300)}`).toMatch(re);
     for (const re of [...(mustNot ?? []), /I did not understand/, /Sorry, something went wrong/]) expect(shown).not.toMatch(re);
+  });
+});
+
+describe("the storage fake answers the corpus exactly as Table Storage does (use-case contract)", () => {
+  it.each(phrasings.filter((_, i) => i % 3 === 0))("$text", async ({ text }) => {
+    const [real, fake] = await Promise.all([answerQuestion(text, deps), answerQuestion(text, memoryDeps)]);
+    expect({ card: fake.card, text: fake.text, viewModel: fake.viewModel }).toEqual({ card: real.card, text: real.text, viewModel: real.viewModel });
   });
 });
 

@@ -10,10 +10,11 @@ import type { TableFactory } from "./client";
  * identities<yyyyMM>h<hash>: newest-first events per canonical identity (object id, else UPN),
  * one table per UTC month and per 1/16 of the identity keys, so that "why did alice fail?" over
  * 30 days is one range read in each of at most two small tables.
- * PK hash bucket of the identity (64), RK identity|reverse-time|id; the row carries the event's
+ * PK hash bucket of the identity (4 per table, 64 per month: a body of 2,000 events still writes
+ * in transactions of about 30), RK identity|reverse-time|id; the row carries the event's
  * key and summary, so a list of a person's events needs no event reads.
  */
-const PARTITIONS = 64;
+const PARTITIONS = 4;
 
 export interface IdentityRow extends EventRow {
   partitionKey: string;

@@ -96,7 +96,7 @@ export class TableQueryStore implements QueryStore {
     const rows = await this.store.events.range(q.jobKeys, floor, q.to, q, (found) => found.length >= want);
     rows.sort((a, b) => b.at.localeCompare(a.at) || a.erk.localeCompare(b.erk));
     const page = rows.slice(q.offset, q.offset + q.limit + 1);
-    return { rows: page.slice(0, q.limit), more: page.length > q.limit, total: Math.max(total, q.offset + page.length), exact };
+    return { rows: page.slice(0, q.limit), more: page.length > q.limit, total: page.length > 0 ? Math.max(total, q.offset + page.length) : total, exact };
   }
 
   async countEvents(q: Omit<ListQuery, "limit" | "offset">): Promise<{ total: number; exact: boolean }> {
