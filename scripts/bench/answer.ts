@@ -6,7 +6,7 @@ import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
 import { TableQueryStore } from "../../src/adapters/tables/queryStore";
 import { createBotEndpoint, type BotEndpoint } from "../../src/adapters/botframework/endpoint";
 import { createChatHandler, type ChatHandler } from "../../src/app/chat";
-import { ingestItems } from "../../src/app/ingest";
+import { ingestStream } from "../../src/app/ingest";
 import { generateDemo } from "../../src/core/demo/generator";
 import { freePort, startAzurite, stopChild } from "../processes";
 import { machineLine, ms, summarize, writeSection } from "./report";
@@ -17,13 +17,19 @@ import type { AddressInfo } from "node:net";
 
 /**
  * `npm run bench:answer`: server-side latency of questions (activity received -> reply posted to
- * the connector) through the real botbuilder stack, at 10k and 1M demo events in Azurite, next to
+ * the connector) through the real botbuilder stack, at 10k, 100k and 1M demo events in Azurite, next to
  * an echo reply through the same stack. Scales: BENCH_ANSWER_SCALES (default "10000,1000000").
  */
 const root = findPackageRoot(__dirname);
-const SCALES = (process.env["BENCH_ANSWER_SCALES"] ?? "10000,1000000").split(",").map(Number);
+const SCALES = (process.env["BENCH_ANSWER_SCALES"] ?? "10000,100000,1000000").split(",").map(Number);
 const REPS = Number(process.env["BENCH_ANSWER_REPS"] ?? 60);
 const NOW = new Date("2026-11-22T12:00:00Z");
+
+function vmHwmMiB(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
 
 async function connector(): Promise<{ url: string; close: () => void }> {
   const server = createServer((req, res) => {
@@ -81,23 +87,22 @@ async function main(): Promise<void> {
       const deadLetters = new TableDeadLetterStore(factory, { now: () => NOW });
       const perCycle = Math.max(1, Math.round(scale / 4200));
       const changeIds: string[] = [];
-      let batch: { index: number; record: unknown }[] = [];
-      let n = 0;
       const t0 = performance.now();
-      for (const record of generateDemo({ now: NOW, days: 14, perCycle, users: 2000 })) {
-        if (n++ >= scale) break;
-        if (n % 997 === 0) changeIds.push(String(record["changeId"]));
-        batch.push({ index: batch.length, record });
-        if (batch.length === 2000) {
-          await ingestItems(batch, "bench", { store, deadLetters });
-          batch = [];
-          if (n % 100_000 === 0) console.error(`  ${scale}: ${n} events stored (${Math.round(n / ((performance.now() - t0) / 1000))}/s)`);
+      // Stored through the ingest use case in batches of 1,000 (two in flight), as a body is.
+      async function* records(): AsyncGenerator<{ index: number; record: unknown }> {
+        let n = 0;
+        for (const record of generateDemo({ now: NOW, days: 14, perCycle, users: 2000 })) {
+          if (n >= scale) return;
+          if (++n % 997 === 0) changeIds.push(String(record["changeId"]));
+          if (n % 100_000 === 0) console.error(`  ${scale}: ${n} events read (${Math.round(n / ((performance.now() - t0) / 1000))}/s)`);
+          yield { index: n, record };
         }
       }
-      if (batch.length) await ingestItems(batch, "bench", { store, deadLetters });
+      await ingestStream(records(), "bench", { store, deadLetters }, { chunkSize: 1000 });
       const ingestSecs = (performance.now() - t0) / 1000;
 
       const deps = { store: new TableQueryStore(store, () => NOW.getTime()), now: () => NOW, version: "bench" };
+      const azuriteRss = vmHwmMiB(azurite.process.pid);
       const bot = createBotEndpoint({ mode: "none" }, createChatHandler(deps), { error: (m, e) => console.error(m, e) });
       const echo: ChatHandler = { onMessage: async (m) => [{ kind: "text", text: m.text }], onConversationEvent: async () => [] };
       const echoBot = createBotEndpoint({ mode: "none" }, echo, { error: (m, e) => console.error(m, e) });
@@ -122,7 +127,7 @@ async function main(): Promise<void> {
         (p95At[kind] ??= {})[scale] = s.p95;
         rows.push(`| ${kind} | ${ms(s.p50)} | ${ms(s.p95)} | ${(s.p95 / echoS.p95).toFixed(1)}× | ${perAnswer.toFixed(1)} |`);
       }
-      const section = [`### ${scale.toLocaleString("en-US")} events (ingested in ${ingestSecs.toFixed(0)} s; measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)`, "", "| question kind | p50 | p95 | p95 ÷ echo p95 | storage requests per answer |", "|---|---|---|---|---|", ...rows].join("\n");
+      const section = [`### ${scale.toLocaleString("en-US")} events (ingested in ${ingestSecs.toFixed(0)} s, ${Math.round(scale / ingestSecs).toLocaleString("en-US")} events/s; Azurite peak RSS ${azuriteRss} MiB; measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC)`, "", "| question kind | p50 | p95 | p95 ÷ echo p95 | storage requests per answer |", "|---|---|---|---|---|", ...rows].join("\n");
       saved[String(scale)] = { section, p95: Object.fromEntries(Object.entries(p95At).map(([k, v]) => [k, v[scale] ?? NaN])) };
       mkdirSync(join(root, ".provbot"), { recursive: true });
       writeFileSync(stateFile, JSON.stringify(saved, null, 2));
@@ -138,7 +143,7 @@ async function main(): Promise<void> {
     const md = [
       "## Answers",
       "",
-      `Command: \`npm run bench:answer\` (\`BENCH_ANSWER_SCALES\` picks the scales, default 10000,1000000; ${REPS} sequential requests per kind) · Machine: ${machineLine()}`,
+      `Command: \`npm run bench:answer\` (\`BENCH_ANSWER_SCALES\` picks the scales, default 10000,100000,1000000; ${REPS} sequential requests per kind) · Machine: ${machineLine()}`,
       "",
       "Server-side latency: a Bot Framework activity into the botbuilder endpoint until the reply card has been posted to a local connector.",
       "Storage requests per answer is the scale-independent cost: on Table Storage each is a point read or a",

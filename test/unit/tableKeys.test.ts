@@ -63,8 +63,8 @@ describe("each table's keys", () => {
     expect(aliasKey("i", "0000").rowKey).toBe("0000");
   });
 
-  it("counts: one partition per month, rows ordered by hour then job", () => {
-    expect(countKey("Job.1", "2026120113")).toEqual({ partitionKey: "m|202612", rowKey: "2026120113|Job.1" });
+  it("counts: one partition per month, one row per day and job, ordered by day then job", () => {
+    expect(countKey("Job.1", "2026120113")).toEqual({ partitionKey: "m|202612", rowKey: "20261201|Job.1" });
   });
 
   it("state and csv parts", () => {
@@ -93,11 +93,16 @@ describe("row contents", () => {
     const failed = sampleEvent({ status: "failure", errorCode: "__proto__" });
     const failure = { ...failed, action: "create" as const };
     const group = { ...base, action: "update" as const, status: "success" as const, error: null, sourceIdentity: { ...base.sourceIdentity, identityType: "Group" } };
-    const merged = mergeCounts(mergeCounts(undefined, [failure]), [failure, group]);
-    const decoded = decodeCounts({ partitionKey: "m|202612", rowKey: "2026120113|J", ...merged });
-    expect(decoded).toMatchObject({ hour: "2026120113", jobKey: "J", total: 3 });
-    expect(decoded.cells).toEqual(expect.arrayContaining([{ action: "create", status: "failure", n: 2, groups: 0 }, { action: "update", status: "success", n: 1, groups: 1 }]));
-    expect(decoded.errors["__proto__"]).toBe(2);
+    const later = { ...group, activityDateTime: "2026-11-21T23:59:00.000Z" };
+    const merged = mergeCounts(mergeCounts(undefined, [failure]), [failure, group, later]);
+    const [hour10, hour23, ...rest] = decodeCounts({ partitionKey: "m|202611", rowKey: "20261121|J", ...merged });
+    expect(rest).toEqual([]);
+    expect(hour10).toMatchObject({ hour: "2026112110", jobKey: "J", total: 3 });
+    expect(hour10!.cells).toEqual(expect.arrayContaining([{ action: "create", status: "failure", n: 2, groups: 0 }, { action: "update", status: "success", n: 1, groups: 1 }]));
+    expect(hour10!.errors["__proto__"]).toBe(2);
+    expect(hour23).toMatchObject({ hour: "2026112123", total: 1, cells: [{ action: "update", status: "success", n: 1, groups: 1 }] });
+    // An unreadable row reads as empty, never as a crash.
+    expect(decodeCounts({ partitionKey: "m|202611", rowKey: "20261121|J", chunks: 1, p0: new Uint8Array([1, 2, 3]) })).toEqual([]);
   });
 
   it("jobs keep the earliest first event, the latest last event and the newest names", () => {

@@ -1,70 +1,88 @@
 import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
 import type { CountCell, HourCounts } from "../../core/counts";
 import { ACTIONS, STATUSES, identityKind, type ProvisioningAction, type ProvisioningEvent, type ProvisioningStatus } from "../../core/event";
-import { hourBucket, monthBucket, monthsBetween } from "../../core/timeBuckets";
+import { dayBucket, hourBucket, monthBucket, monthsBetween } from "../../core/timeBuckets";
 import { deleteRows, ensureTables, mapLimit, type Entity } from "./batch";
+import { deflate, putChunks, readChunks } from "./chunks";
 import { jobKey } from "./keys";
 import { optimistic } from "./optimistic";
 import type { TableFactory } from "./client";
 
 /**
- * counts: one row per job-hour. PK m|yyyyMM, RK yyyyMMddHH|job, so the counts of any range are one
- * key-range read per month, and a batch's updates are one transaction per month (under the ETags
- * read). Columns: total, n_<action>_<status>, g_<action>_<status> (groups alone), errors (JSON,
- * the top 25 failure codes). This module alone knows the encoding; the rest reads HourCounts.
+ * counts: one row per job and UTC day, holding that day's 24 hours. PK m|yyyyMM, RK
+ * yyyyMMdd|job, so the counts of any range are one key-range read per month (a week of 9 jobs is
+ * 63 rows, not 1,512), and a batch's updates are one transaction per month under the ETags read.
+ * The hours are one deflated JSON property: {"HH": {"t": total, "c": {"action.status": [n,
+ * groups]}, "e": {code: failures, the top 25}}}. This module alone knows the encoding; the rest
+ * reads HourCounts.
  */
 const TOP_ERRORS = 25;
 
 export function countKey(job: string, hour: string): { partitionKey: string; rowKey: string } {
-  return { partitionKey: `m|${hour.slice(0, 6)}`, rowKey: `${hour}|${job}` };
+  return { partitionKey: `m|${hour.slice(0, 6)}`, rowKey: `${hour.slice(0, 8)}|${job}` };
 }
 
-type Countable = Pick<ProvisioningEvent, "action" | "status" | "error" | "sourceIdentity">;
+type Countable = Pick<ProvisioningEvent, "action" | "status" | "error" | "sourceIdentity" | "activityDateTime">;
 
-const column = (prefix: "n" | "g", action: string, status: string) => `${prefix}_${action}_${status}`;
+interface StoredHour {
+  t: number;
+  c: Record<string, [number, number]>;
+  e: Record<string, number>;
+}
 
-/** Adds events to a stored row's columns. */
-export function mergeCounts(current: Record<string, unknown> | undefined, events: Countable[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(current ?? {})) if (k === "total" || k.startsWith("n_") || k.startsWith("g_")) out[k] = Number(v);
-  // Error codes come from data: a null-prototype map keeps "__proto__" or "constructor" as codes.
-  const errors = Object.assign(Object.create(null) as Record<string, number>, parseErrors(current?.["errors"]));
-  for (const e of events) {
-    out["total"] = Number(out["total"] ?? 0) + 1;
-    const n = column("n", e.action, e.status);
-    out[n] = Number(out[n] ?? 0) + 1;
-    if (identityKind(e.sourceIdentity.identityType) === "Group") {
-      const g = column("g", e.action, e.status);
-      out[g] = Number(out[g] ?? 0) + 1;
-    }
-    const code = e.error?.code ?? "";
-    if (e.status === "failure" && code) errors[code] = (errors[code] ?? 0) + 1;
+type StoredDay = Record<string, StoredHour>;
+
+function readDay(row: Record<string, unknown> | undefined): StoredDay {
+  if (!row) return Object.create(null) as StoredDay;
+  try {
+    const text = readChunks(row);
+    const v = (text ? JSON.parse(text) : {}) as unknown;
+    return Object.assign(Object.create(null) as StoredDay, v && typeof v === "object" && !Array.isArray(v) ? v : {});
+  } catch {
+    return Object.create(null) as StoredDay;
   }
-  out["errors"] = JSON.stringify(Object.fromEntries(Object.entries(errors).sort((a, b) => b[1] - a[1]).slice(0, TOP_ERRORS)));
+}
+
+/** Adds events (of one job and day) to a stored row's hours; returns the new row's properties. */
+export function mergeCounts(current: Record<string, unknown> | undefined, events: Countable[]): Record<string, unknown> {
+  const day = readDay(current);
+  for (const e of events) {
+    const hh = e.activityDateTime.slice(11, 13);
+    // Error codes come from data: null-prototype maps keep "__proto__" or "constructor" as codes.
+    const h = (day[hh] ??= { t: 0, c: Object.create(null) as StoredHour["c"], e: Object.create(null) as StoredHour["e"] });
+    h.c = Object.assign(Object.create(null) as StoredHour["c"], h.c);
+    h.e = Object.assign(Object.create(null) as StoredHour["e"], h.e);
+    h.t++;
+    const cell = (h.c[`${e.action}.${e.status}`] ??= [0, 0]);
+    cell[0]++;
+    if (identityKind(e.sourceIdentity.identityType) === "Group") cell[1]++;
+    const code = e.error?.code ?? "";
+    if (e.status === "failure" && code) h.e[code] = (h.e[code] ?? 0) + 1;
+  }
+  for (const h of Object.values(day)) h.e = Object.fromEntries(Object.entries(h.e).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, TOP_ERRORS));
+  const out: Record<string, unknown> = {};
+  putChunks(out, deflate(JSON.stringify(day)));
   return out;
 }
 
-function parseErrors(raw: unknown): Record<string, number> {
-  try {
-    const v = JSON.parse(String(raw ?? "{}")) as unknown;
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, number>) : {};
-  } catch {
-    return {};
-  }
-}
-
-/** A stored row as typed counts. */
-export function decodeCounts(row: Record<string, unknown>): HourCounts {
+/** A stored row as typed counts, one per hour that has events. */
+export function decodeCounts(row: Record<string, unknown>): HourCounts[] {
   const rk = String(row["rowKey"]);
   const cut = rk.indexOf("|");
-  const cells: CountCell[] = [];
-  for (const action of ACTIONS) {
-    for (const status of STATUSES) {
-      const n = Number(row[column("n", action, status)] ?? 0);
-      if (n > 0) cells.push({ action: action as ProvisioningAction, status: status as ProvisioningStatus, n, groups: Number(row[column("g", action, status)] ?? 0) });
+  const date = rk.slice(0, cut);
+  const jobKey = rk.slice(cut + 1);
+  const out: HourCounts[] = [];
+  for (const [hh, h] of Object.entries(readDay(row))) {
+    const cells: CountCell[] = [];
+    for (const [k, [n, groups]] of Object.entries(h.c ?? {})) {
+      const dot = k.indexOf(".");
+      const action = k.slice(0, dot);
+      const status = k.slice(dot + 1);
+      if ((ACTIONS as readonly string[]).includes(action) && (STATUSES as readonly string[]).includes(status)) cells.push({ action: action as ProvisioningAction, status: status as ProvisioningStatus, n: Number(n), groups: Number(groups) });
     }
+    out.push({ jobKey, hour: `${date}${hh}`, total: Number(h.t ?? 0), cells, errors: Object.assign(Object.create(null) as Record<string, number>, h.e ?? {}) });
   }
-  return { hour: rk.slice(0, cut), jobKey: rk.slice(cut + 1), total: Number(row["total"] ?? 0), cells, errors: Object.assign(Object.create(null) as Record<string, number>, parseErrors(row["errors"])) };
+  return out.sort((a, b) => a.hour.localeCompare(b.hour));
 }
 
 export class CountsTable {
@@ -131,10 +149,11 @@ export class CountsTable {
     const perMonth = await Promise.all(
       monthsBetween(fromIso, toIso).map(async (month) => {
         const out: HourCounts[] = [];
-        const filter = odata`PartitionKey eq ${`m|${month}`} and RowKey ge ${`${fromHour}|`} and RowKey lt ${`${toHour}|~`}`;
+        const filter = odata`PartitionKey eq ${`m|${month}`} and RowKey ge ${`${fromHour.slice(0, 8)}|`} and RowKey lt ${`${toHour.slice(0, 8)}|~`}`;
         for await (const row of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-          const c = decodeCounts(row);
-          if (!wanted || wanted.has(c.jobKey)) out.push(c);
+          const rk = String(row["rowKey"]);
+          if (wanted && !wanted.has(rk.slice(rk.indexOf("|") + 1))) continue;
+          for (const c of decodeCounts(row)) if (c.hour >= fromHour && c.hour <= toHour) out.push(c);
         }
         return out;
       }),
@@ -146,17 +165,14 @@ export class CountsTable {
   async allOf(job: string): Promise<HourCounts[]> {
     await this.init();
     const out: HourCounts[] = [];
-    for await (const row of this.table.listEntities<Record<string, unknown>>()) {
-      const c = decodeCounts(row);
-      if (c.jobKey === job) out.push(c);
-    }
+    for await (const row of this.table.listEntities<Record<string, unknown>>()) for (const c of decodeCounts(row)) if (c.jobKey === job) out.push(c);
     return out;
   }
 
-  /** Retention: the rows of hours before the cutoff (a day is one or two transactions). */
+  /** Retention: the rows of days that ended before the cutoff (a day is one transaction). */
   async purgeBefore(cutoffIso: string, concurrency: number): Promise<number> {
     await this.init();
-    const cutoffHour = hourBucket(cutoffIso);
+    const cutoffHour = dayBucket(cutoffIso);
     const doomed: Entity[] = [];
     for await (const row of this.table.listEntities({ queryOptions: { filter: odata`PartitionKey le ${`m|${monthBucket(cutoffIso)}`} and RowKey lt ${cutoffHour}`, select: ["PartitionKey", "RowKey"] } })) {
       doomed.push({ partitionKey: String(row.partitionKey), rowKey: String(row.rowKey) });
