@@ -5,6 +5,7 @@ import { rmSync } from "node:fs";
 import { findPackageRoot } from "../src/packageInfo";
 import { loadConfig } from "../src/config";
 import { createTableFactory } from "../src/adapters/tables/client";
+import { TableEventStore } from "../src/adapters/tables/eventStore";
 import { TableWatermarkStore } from "../src/adapters/tables/watermarks";
 import { applyLocalSettings } from "./local-settings";
 import { postDemo } from "./demo";
@@ -133,8 +134,17 @@ async function loadDemo(root: string, azuritePort: number, hostUrl: string, func
   const env: NodeJS.ProcessEnv = { ...process.env, AZURITE_TABLE_PORT: String(azuritePort) };
   applyLocalSettings(root, env);
   const config = loadConfig({ ...env, PROVBOT_LOCAL_HOST: "true" });
-  const watermarks = new TableWatermarkStore(createTableFactory(config.storage, config.tablePrefix));
-  const loaded = await watermarks.get("demo");
+  const factory = createTableFactory(config.storage, config.tablePrefix);
+  const watermarks = new TableWatermarkStore(factory);
+  let loaded = await watermarks.get("demo");
+  // A store written by the layout before time shards: its tables are not read. The demo is loaded
+  // into the current layout; the old tables stay until --fresh (they may hold your own imports).
+  const store = new TableEventStore(factory);
+  const legacy = await store.legacyTables();
+  if (legacy.length > 0) {
+    console.log(`\n.azurite/ holds tables of an earlier storage layout (${legacy.join(", ")}); provbot does not read them. \`npm start -- --fresh\` removes them; re-ingest any files of your own.`);
+    if ((await store.events.shards.existing()).length === 0) loaded = null;
+  }
   if (loaded) return `demo tenant loaded at ${loaded} (kept in .azurite/; \`npm start -- --fresh\` reloads it around now)`;
   const now = new Date();
   process.stdout.write("loading the demo tenant through POST /api/ingest ... ");

@@ -53,7 +53,8 @@ async function main(): Promise<void> {
   const host = startChild({
     name: "host",
     command: process.execPath,
-    args: ["-r", toolPaths(root).childGuard, toolPaths(root).localHost],
+    // BENCH_PROFILE_DIR: the host is profiled too (where an answer's time goes under load).
+    args: [...(process.env["BENCH_PROFILE_DIR"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE_DIR"]}`, "--cpu-prof-name=host.cpuprofile"] : []), "-r", toolPaths(root).childGuard, toolPaths(root).localHost],
     env: { PORT: String(port), AZURITE_TABLE_PORT: String(azuritePort), FUNCTION_KEY: key, PROVBOT_TIMERS: "off", PROVBOT_TABLE_PREFIX: "load" },
     quiet: true,
   });

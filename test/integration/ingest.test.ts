@@ -220,3 +220,15 @@ describe("retention purge", () => {
     expect((await s.purgeBefore("2026-10-23T00:00:00Z")).tablesDropped).toEqual([]);
   });
 });
+
+describe("a store written by the earlier layout", () => {
+  it("is detected (its one events table is named), and the current layout does not read it", async () => {
+    const { factory: f } = testTables();
+    await f.table("events").createTable();
+    await f.table("events").upsertEntity({ partitionKey: "Job|2026112110", rowKey: "r", changeId: "old-layout-chg" });
+    const s = new TableEventStore(f);
+    expect(await s.legacyTables()).toEqual([`${f.prefix}events`]);
+    expect(await s.getByChangeId("old-layout-chg")).toEqual([]);
+    expect(await new TableEventStore(testTables().factory).legacyTables()).toEqual([]);
+  });
+});
