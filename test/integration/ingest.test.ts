@@ -232,3 +232,19 @@ describe("a store written by the earlier layout", () => {
     expect(await new TableEventStore(testTables().factory).legacyTables()).toEqual([]);
   });
 });
+
+describe("a shard dropped by another instance", () => {
+  it("is created again when a late event for its day arrives, and the event is stored", async () => {
+    const { factory: f } = testTables();
+    const writer = new TableEventStore(f);
+    const d = { store: writer, deadLetters: new TableDeadLetterStore(f, { now: () => new Date("2026-11-22T10:00:00Z") }) };
+    const rec = (id: string) => ({ id, changeId: `c-${id}`, activityDateTime: "2026-09-05T10:00:00Z", jobId: "Late.t.job", provisioningAction: "create", provisioningStatusInfo: { status: "success" }, sourceIdentity: { id: `o-${id}`, displayName: id } });
+    expect((await ingestPayload([{ text: JSON.stringify([rec("late-1")]) }], "test", d)).accepted).toBe(1);
+    // Another instance's retention purge drops the day (and the month's refs and identities).
+    const purge = await new TableEventStore(f).purgeBefore("2026-10-23T00:00:00Z");
+    expect(purge.tablesDropped).toContain("ev20260905");
+    // The writer still believes the shards exist; its next write for that day must not fail.
+    expect((await ingestPayload([{ text: JSON.stringify([rec("late-2")]) }], "test", d)).accepted).toBe(1);
+    expect((await writer.getByChangeId("c-late-2")).map((e) => e.id)).toEqual(["late-2"]);
+  });
+});

@@ -44,15 +44,20 @@ describe("each table's keys", () => {
     expect(a.rowKey).not.toMatch(FORBIDDEN);
   });
 
-  it("identities: one identity's rows share a partition and a prefix, whatever the id holds", () => {
-    const k = identityKeyOf("u:a|b@x.com", "2026-12-01T00:00:00Z", "e1");
-    expect(k.partitionKey).toBe(identityKeyOf("u:a|b@x.com", "2026-01-01T00:00:00Z", "e2").partitionKey);
+  it("identities: one identity's rows share a bucket and a prefix; partitions are days, newest first", () => {
+    const k = identityKeyOf("u:a|b@x.com", "2026-12-01T10:00:00Z", "e1");
+    const older = identityKeyOf("u:a|b@x.com", "2026-11-30T23:00:00Z", "e2");
+    const sameDay = identityKeyOf("u:a|b@x.com", "2026-12-01T23:00:00Z", "e3");
+    expect(k.partitionKey.split("|")[0]).toBe(older.partitionKey.split("|")[0]);
+    expect(k.partitionKey < older.partitionKey).toBe(true);
+    expect(sameDay.partitionKey).toBe(k.partitionKey);
+    expect(sameDay.rowKey < k.rowKey).toBe(true);
     expect(storedIdentityOf(k.rowKey)).toBe(keyPart("u:a|b@x.com"));
   });
 
   it("refs: a changeId is a point key; a second event under it gets its own row beside it", () => {
-    expect(changeMarkerKey("C-1")).toEqual({ partitionKey: `c|${bucket("C-1", 64)}`, rowKey: "C-1" });
-    expect(changeMarkerKey("C-1", "e/2")).toEqual({ partitionKey: `c|${bucket("C-1", 64)}`, rowKey: "C-1|e%2F2" });
+    expect(changeMarkerKey("C-1")).toEqual({ partitionKey: `c|${bucket("C-1", 1024)}`, rowKey: "C-1" });
+    expect(changeMarkerKey("C-1", "e/2")).toEqual({ partitionKey: `c|${bucket("C-1", 1024)}`, rowKey: "C-1|e%2F2" });
     expect(cycleRefKey("cyc").partitionKey.startsWith("y|")).toBe(true);
   });
 

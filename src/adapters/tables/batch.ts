@@ -1,5 +1,6 @@
 import { odata, RestError, type TableClient, type TransactionAction } from "@azure/data-tables";
 import { approxSize } from "./eventEntity";
+import { getOrNull } from "./reads";
 
 /**
  * Writes entities as entity-group transactions: grouped by partition, at most 100 operations and
@@ -123,7 +124,8 @@ export async function insertNew(table: TableClient, entities: Entity[], concurre
       await table.createEntity(e);
     } catch (err) {
       if (isConflict(err)) {
-        const [found] = (await existingRows(table, e.partitionKey, [e.rowKey], select)).values();
+        // One row: a point read (a query would scan the table on Azurite).
+        const found = select.length > 0 ? await getOrNull<Record<string, unknown>>(table, e.partitionKey, e.rowKey) : null;
         existing.set(entityKey(e), found ?? {});
       } else {
         const reason = onReject && rejectionReason(err);

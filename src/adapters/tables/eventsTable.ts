@@ -53,7 +53,7 @@ export class EventsTable {
       if (!list) byShard.set(day, (list = []));
       list.push(e);
     }
-    await Promise.all([...byShard.values()].map(async (list) => upsertAll(await this.shards.forWrite(String(list[0]!["at"])), list, concurrency, onReject)));
+    await Promise.all([...byShard.values()].map((list) => this.shards.write(String(list[0]!["at"]), undefined, (table) => upsertAll(table, list, concurrency, onReject))));
   }
 
   private shardOf(partitionKey: string): TableClient {

@@ -1,5 +1,6 @@
 import { odata } from "@azure/data-tables";
 import type { EventRow } from "../../app/queryPorts";
+import { dayBucket, monthBucket } from "../../core/timeBuckets";
 import { mapLimit, upsertAll, type Entity, type OnReject } from "./batch";
 import { bucket, keyPart, prefixUpperBound, reverseTicks } from "./keys";
 import { isNotFound } from "./reads";
@@ -10,11 +11,17 @@ import type { TableFactory } from "./client";
  * identities<yyyyMM>h<hash>: newest-first events per canonical identity (object id, else UPN),
  * one table per UTC month and per 1/16 of the identity keys, so that "why did alice fail?" over
  * 30 days is one range read in each of at most two small tables.
- * PK hash bucket of the identity (4 per table, 64 per month: a body of 2,000 events still writes
- * in transactions of about 30), RK identity|reverse-time|id; the row carries the event's
- * key and summary, so a list of a person's events needs no event reads.
+ * PK hash bucket of the identity (4 per table) | reversed day: a batch's rows share few
+ * partitions (transactions of about 15 for 1,000 events) and a partition holds one day, so a write
+ * never lands in a partition that grows with the month (Azurite scans a partition to find the row
+ * of every write). A person's 30 days are one key range per table, newest day first.
+ * RK identity|reverse-time|id; the row carries the event's key and summary, so a list of a
+ * person's events needs no event reads.
  */
 const PARTITIONS = 4;
+
+/** Days in descending order as ascending strings: 99999999 - yyyyMMdd. */
+const reverseDay = (iso: string) => String(99_999_999 - Number(dayBucket(iso)));
 
 export interface IdentityRow extends EventRow {
   partitionKey: string;
@@ -23,7 +30,7 @@ export interface IdentityRow extends EventRow {
 }
 
 export function identityKeyOf(identityKey: string, iso: string, id: string): { partitionKey: string; rowKey: string } {
-  return { partitionKey: bucket(identityKey, PARTITIONS), rowKey: `${keyPart(identityKey)}|${reverseTicks(iso)}|${keyPart(id)}` };
+  return { partitionKey: `${bucket(identityKey, PARTITIONS)}|${reverseDay(iso)}`, rowKey: `${keyPart(identityKey)}|${reverseTicks(iso)}|${keyPart(id)}` };
 }
 
 /** The identity key a row belongs to, as stored (key-escaped). */
@@ -40,20 +47,20 @@ export class IdentityIndex {
   async put(rows: (Entity & { identityKey: string; at: string })[], concurrency: number, onReject?: OnReject): Promise<void> {
     const byShard = new Map<string, { iso: string; key: string; rows: Entity[] }>();
     for (const r of rows) {
-      const name = this.shards.client(r.at.slice(0, 7).replace("-", ""), r.identityKey).tableName;
+      const name = this.shards.client(monthBucket(r.at), r.identityKey).tableName;
       let group = byShard.get(name);
       if (!group) byShard.set(name, (group = { iso: r.at, key: r.identityKey, rows: [] }));
       const { identityKey: _k, ...entity } = r;
       group.rows.push(entity as Entity);
     }
-    await Promise.all([...byShard.values()].map(async (g) => upsertAll(await this.shards.forWrite(g.iso, g.key), g.rows, concurrency, onReject)));
+    await Promise.all([...byShard.values()].map((g) => this.shards.write(g.iso, g.key, (table) => upsertAll(table, g.rows, concurrency, onReject))));
   }
 
   /** Newest-first rows of one identity in [from, to]; one range read per month shard, all at once. */
   async rows(identityKey: string, fromIso: string, toIso: string, limit: number, jobKey?: string): Promise<IdentityRow[]> {
-    const pk = bucket(identityKey, PARTITIONS);
+    const b = bucket(identityKey, PARTITIONS);
     const prefix = `${keyPart(identityKey)}|`;
-    let filter = odata`PartitionKey eq ${pk} and RowKey ge ${prefix} and RowKey lt ${prefixUpperBound(prefix)} and at ge ${fromIso} and at le ${toIso}`;
+    let filter = odata`PartitionKey ge ${`${b}|${reverseDay(toIso)}`} and PartitionKey le ${`${b}|${reverseDay(fromIso)}`} and RowKey ge ${prefix} and RowKey lt ${prefixUpperBound(prefix)} and at ge ${fromIso} and at le ${toIso}`;
     if (jobKey) filter += ` and ${odata`jobKey eq ${jobKey}`}`;
     const perShard = await Promise.all(
       (await this.shards.forRangeStored(fromIso, toIso, identityKey)).map((shard) =>
@@ -72,7 +79,7 @@ export class IdentityIndex {
 
   async remove(rows: { identityKey: string; at: string; partitionKey: string; rowKey: string }[], concurrency: number): Promise<void> {
     await mapLimit(rows, concurrency, async (r) => {
-      const shard = this.shards.client(r.at.slice(0, 7).replace("-", ""), r.identityKey);
+      const shard = this.shards.client(monthBucket(r.at), r.identityKey);
       await shard.deleteEntity(r.partitionKey, r.rowKey).catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       });

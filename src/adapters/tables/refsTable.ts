@@ -16,7 +16,13 @@ import type { TableFactory } from "./client";
  * A pasted changeId is one point read in the newest month, a second in the month before (the
  * list of shards is cached for a minute).
  */
-const PARTITIONS = 64;
+/**
+ * A changeId has no time, so its marker's partition comes from a hash. Azurite finds the row of
+ * every write by scanning its partition; 1,024 partitions keep each under about a thousand rows at
+ * a million events a month, at the price of one insert per marker (transactions of ~1).
+ */
+const MARKER_PARTITIONS = 1024;
+const CYCLE_PARTITIONS = 64;
 
 export interface ChangeMarker extends Entity {
   id: string;
@@ -26,11 +32,11 @@ export interface ChangeMarker extends Entity {
 }
 
 export function changeMarkerKey(changeId: string, id?: string): { partitionKey: string; rowKey: string } {
-  return { partitionKey: `c|${bucket(changeId, PARTITIONS)}`, rowKey: id === undefined ? keyPart(changeId) : `${keyPart(changeId)}|${keyPart(id)}` };
+  return { partitionKey: `c|${bucket(changeId, MARKER_PARTITIONS)}`, rowKey: id === undefined ? keyPart(changeId) : `${keyPart(changeId)}|${keyPart(id)}` };
 }
 
 export function cycleRefKey(cycleId: string): { partitionKey: string; rowKey: string } {
-  return { partitionKey: `y|${bucket(cycleId, PARTITIONS)}`, rowKey: keyPart(cycleId) };
+  return { partitionKey: `y|${bucket(cycleId, CYCLE_PARTITIONS)}`, rowKey: keyPart(cycleId) };
 }
 
 export class RefsTable {
@@ -47,7 +53,7 @@ export class RefsTable {
       if (!list) groups.set(m, (list = []));
       list.push(r);
     }
-    await Promise.all([...groups.values()].map(async (list) => fn(await this.shards.forWrite(list[0]!.at), list)));
+    await Promise.all([...groups.values()].map((list) => this.shards.write(list[0]!.at, undefined, (table) => fn(table, list))));
   }
 
   async putCycles(rows: (Entity & { at: string; jobKey: string })[], concurrency: number, onReject?: OnReject): Promise<void> {

@@ -90,6 +90,22 @@ export class ShardSet {
     return client;
   }
 
+  /**
+   * Runs a write against the shard for `iso`. A shard this process believed created may have been
+   * dropped since (another instance's retention purge, for a late event): it is created again and
+   * the write retried once.
+   */
+  async write<T>(iso: string, splitKey: string | undefined, fn: (table: TableClient) => Promise<T>): Promise<T> {
+    const table = await this.forWrite(iso, splitKey);
+    try {
+      return await fn(table);
+    } catch (err) {
+      if (!isTableMissing(err)) throw err;
+      this.created.delete(table.tableName);
+      return fn(await this.forWrite(iso, splitKey));
+    }
+  }
+
   /** Shards a time range touches, newest first (they may not exist). */
   forRange(fromIso: string, toIso: string, splitKey?: string): TableClient[] {
     return periodsBetween(this.family, fromIso, toIso).map((p) => this.client(p, splitKey));
