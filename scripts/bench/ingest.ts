@@ -8,7 +8,7 @@ import { upsertAll } from "../../src/adapters/tables/batch";
 import { ingestPayload } from "../../src/app/ingest";
 import { generateDemo } from "../../src/core/demo/generator";
 import { freePort, startAzurite, stopChild } from "../processes";
-import { machineLine, writeSection } from "./report";
+import { demoShape, machineLine, writeSection } from "./report";
 
 /**
  * `npm run bench:ingest`: demo events through the ingest use case (JSON parse, normalise, store with
@@ -40,7 +40,7 @@ export function cpuSeconds(pid: number | undefined): number {
 function* bodies(scale: number): Generator<string> {
   let batch: unknown[] = [];
   let count = 0;
-  for (const record of generateDemo({ now: NOW, days: 14, perCycle: Math.max(1, Math.round(scale / 4200)), users: 2000 })) {
+  for (const record of generateDemo({ now: NOW, days: 14, ...demoShape(scale) })) {
     batch.push(record);
     count++;
     if (batch.length === CHUNK || count === scale) {
@@ -98,6 +98,7 @@ async function main(): Promise<void> {
         }
       }
       const secs = (performance.now() - t0) / 1000;
+      if (accepted < scale * 0.99) throw new Error(`only ${accepted} of ${scale} events were generated and stored`);
       const cpu = process.cpuUsage(cpu0);
       const azCpu = (cpuSeconds(azurite.process.pid) - azCpu0) / secs;
       const perEvent = requests.n / accepted;

@@ -41,3 +41,12 @@ export function summarize(samples: number[]): { p50: number; p95: number; p99: n
 }
 
 export const ms = (v: number) => `${v.toFixed(2)} ms`;
+
+/**
+ * The demo tenant for a benchmark of `scale` events over 14 days. The generator saturates: 2,000
+ * people have about 500k events of change in 14 days, so beyond 200k the tenant grows (scale / 100
+ * people) and so do the changes per cycle.
+ */
+export function demoShape(scale: number): { perCycle: number; users: number } {
+  return { perCycle: Math.max(1, Math.round(scale / (scale > 200_000 ? 2500 : 4200))), users: Math.max(2000, scale / 100) };
+}

@@ -182,6 +182,16 @@ export async function ensureTables(tables: TableClient[]): Promise<void> {
   );
 }
 
+/** `init` for a module's own table: created once per process, retried after a failure. */
+export function createOnce(table: TableClient): () => Promise<void> {
+  let ready: Promise<void> | null = null;
+  return () =>
+    (ready ??= ensureTables([table]).catch((err: unknown) => {
+      ready = null;
+      throw err;
+    }));
+}
+
 /** Deletes every entity matching an OData filter, in per-partition transactions. Returns the count. */
 export async function deleteWhere(table: TableClient, filter: string, concurrency = 8): Promise<number> {
   const doomed: Entity[] = [];

@@ -2,7 +2,7 @@ import { odata, type TableClient, type TransactionAction } from "@azure/data-tab
 import type { CountCell, HourCounts } from "../../core/counts";
 import { ACTIONS, STATUSES, identityKind, type ProvisioningAction, type ProvisioningEvent, type ProvisioningStatus } from "../../core/event";
 import { dayBucket, hourBucket, monthBucket, monthsBetween } from "../../core/timeBuckets";
-import { deleteRows, ensureTables, mapLimit, type Entity } from "./batch";
+import { deleteRows, createOnce, mapLimit, type Entity } from "./batch";
 import { deflate, putChunks, readChunks } from "./chunks";
 import { jobKey } from "./keys";
 import { optimistic } from "./optimistic";
@@ -87,18 +87,12 @@ export function decodeCounts(row: Record<string, unknown>): HourCounts[] {
 
 export class CountsTable {
   readonly table: TableClient;
-  private ready: Promise<void> | null = null;
+  readonly init: () => Promise<void>;
   constructor(factory: TableFactory) {
     this.table = factory.table("counts");
+    this.init = createOnce(this.table);
   }
 
-  init(): Promise<void> {
-    this.ready ??= ensureTables([this.table]).catch((err: unknown) => {
-      this.ready = null;
-      throw err;
-    });
-    return this.ready;
-  }
 
   /** Adds new events to their job-hours: per month, read the rows, merge, write under their ETags. */
   async add(events: ProvisioningEvent[], concurrency: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { odata, type TableClient } from "@azure/data-tables";
 import type { ProvisioningEvent } from "../../core/event";
-import { deleteWhere, ensureTables, upsertAll, type Entity } from "./batch";
+import { deleteWhere, createOnce, upsertAll, type Entity } from "./batch";
 import { bucket, keyPart } from "./keys";
 import { getOrNull } from "./reads";
 import type { TableFactory } from "./client";
@@ -20,18 +20,12 @@ export function csvPartKey(changeId: string, kind: Kind): { partitionKey: string
 
 export class CsvPartsTable {
   readonly table: TableClient;
-  private ready: Promise<void> | null = null;
+  readonly init: () => Promise<void>;
   constructor(factory: TableFactory) {
     this.table = factory.table("csvparts");
+    this.init = createOnce(this.table);
   }
 
-  init(): Promise<void> {
-    this.ready ??= ensureTables([this.table]).catch((err: unknown) => {
-      this.ready = null;
-      throw err;
-    });
-    return this.ready;
-  }
 
   async put(parts: { changeId: string; steps?: ProvisioningEvent["steps"] | undefined; modifiedProperties?: ProvisioningEvent["modifiedProperties"] | undefined }[], concurrency: number): Promise<void> {
     await this.init();

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
 import type { IdentityCandidate } from "../../app/queryPorts";
 import type { AliasKind } from "../../core/identityKeys";
-import { chunkByPartition, ensureTables, mapLimit, rejectionReason, type Entity } from "./batch";
+import { chunkByPartition, createOnce, mapLimit, rejectionReason, type Entity } from "./batch";
 import { bucket, keyPart } from "./keys";
 import { getOrNull } from "./reads";
 import type { TableFactory } from "./client";
@@ -55,19 +55,13 @@ export class DirectoryTable {
   readonly table: TableClient;
   /** Aliases this process has written: in steady state the directory costs no writes. */
   private readonly known = new Set<string>();
-  private ready: Promise<void> | null = null;
+  readonly init: () => Promise<void>;
 
   constructor(factory: TableFactory) {
     this.table = factory.table("directory");
+    this.init = createOnce(this.table);
   }
 
-  init(): Promise<void> {
-    this.ready ??= ensureTables([this.table]).catch((err: unknown) => {
-      this.ready = null;
-      throw err;
-    });
-    return this.ready;
-  }
 
   /** Adds aliases; resolves with how many could not be stored (skipped, not fatal). */
   async add(aliases: AliasEntry[], concurrency: number): Promise<number> {

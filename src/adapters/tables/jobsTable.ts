@@ -2,7 +2,7 @@ import { odata, type TableClient } from "@azure/data-tables";
 import type { ProvisioningEvent } from "../../core/event";
 import { appIds } from "../../core/portalLinks";
 import type { JobInfo } from "../../app/queryPorts";
-import { ensureTables, mapLimit } from "./batch";
+import { createOnce, mapLimit } from "./batch";
 import { jobKey } from "./keys";
 import { getOrNull } from "./reads";
 import { optimistic } from "./optimistic";
@@ -68,18 +68,12 @@ export function nextJobRow(job: string, current: Record<string, unknown> | null,
 
 export class JobsTable {
   readonly table: TableClient;
-  private ready: Promise<void> | null = null;
+  readonly init: () => Promise<void>;
   constructor(factory: TableFactory) {
     this.table = factory.table("jobs");
+    this.init = createOnce(this.table);
   }
 
-  init(): Promise<void> {
-    this.ready ??= ensureTables([this.table]).catch((err: unknown) => {
-      this.ready = null;
-      throw err;
-    });
-    return this.ready;
-  }
 
   async update(events: ProvisioningEvent[], concurrency: number): Promise<void> {
     await this.init();

@@ -1,6 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
 import type { EventRow } from "../../app/queryPorts";
-import { ensureTables } from "./batch";
+import { createOnce } from "./batch";
 import { bucket, keyPart } from "./keys";
 import { getOrNull } from "./reads";
 import type { TableFactory } from "./client";
@@ -21,18 +21,12 @@ export type StateRow = Pick<EventRow, "at" | "jobKey" | "action" | "status" | "e
 
 export class StateTable {
   readonly table: TableClient;
-  private ready: Promise<void> | null = null;
+  readonly init: () => Promise<void>;
   constructor(factory: TableFactory) {
     this.table = factory.table("state");
+    this.init = createOnce(this.table);
   }
 
-  init(): Promise<void> {
-    this.ready ??= ensureTables([this.table]).catch((err: unknown) => {
-      this.ready = null;
-      throw err;
-    });
-    return this.ready;
-  }
 
   async get(job: string, identityKey: string): Promise<(StateRow & { epk: string; erk: string }) | null> {
     await this.init();
