@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { isRemoval, REMOVAL_ACTIONS } from "../core/counts";
-import { hourBucket, hourStart } from "../core/timeBuckets";
+import { hourBucket, hourStart, minuteLabel } from "../core/timeBuckets";
 import { appName, type ProvisioningEvent } from "../core/event";
 import type { ChatUser, ConversationTarget } from "../core/conversation";
 import { normaliseName } from "../core/names";
@@ -457,7 +457,7 @@ export class AlertService {
         await this.deps.subs.save({ ...sub, target, mutes, updatedAt: now });
         const label = apps.names[0] === "*" ? "All alerts" : `${apps.names[0]} alerts`;
         if (cmd.kind === "unmute") return info("Unmuted", `${cmd.app ? label : "All alerts"} reach this conversation again.`);
-        return info("Muted", `${label} are muted in this conversation until ${mutes[key]!.slice(0, 16).replace("T", " ")} UTC. Type "unmute${cmd.app ? ` ${apps.names[0]}` : ""}" to undo.`);
+        return info("Muted", `${label} are muted in this conversation until ${minuteLabel(mutes[key]!)} UTC. Type "unmute${cmd.app ? ` ${apps.names[0]}` : ""}" to undo.`);
       }
       case "threshold": {
         const apps = resolveApps([cmd.app], jobs);
@@ -526,7 +526,7 @@ export class AlertService {
       .filter((r) => !removal || isRemoval(r.action, r.status))
       .map((r: EventRow) => ({ at: r.at, who: r.identityName || r.identity || "", app: i.app, action: r.action, status: r.status, errorCode: r.errorCode, changeId: r.changeId ?? "" }));
     const personal = target.conversationType === "personal";
-    const subtitle = `${RULE_LABELS[i.rule]} · ${i.since.slice(0, 16).replace("T", " ")} → ${i.lastSeen.slice(0, 16).replace("T", " ")} UTC${more ? " · newest 10" : ""}${personal ? "" : " · select a row for details"}`;
+    const subtitle = `${RULE_LABELS[i.rule]} · ${minuteLabel(i.since)} → ${minuteLabel(i.lastSeen)} UTC${more ? " · newest 10" : ""}${personal ? "" : " · select a row for details"}`;
     return eventList(`Affected · ${i.app}`, subtitle, items, null, "No matching events are stored any more.");
   }
 }

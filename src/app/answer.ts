@@ -1,6 +1,6 @@
 import { DEFAULT_QUESTION_MAX_CHARS, parseQuestion, type ListFilters, type Question } from "../core/ask/question";
 import { sumCells } from "../core/counts";
-import { dayLabel } from "../core/timeBuckets";
+import { dayLabel, minuteLabel } from "../core/timeBuckets";
 import { rangeText, type TimeRange } from "../core/ask/timeRange";
 import { actionWord, choice, eventDetail, eventList, info, listTitle, stats, statusWord, type Answer, type CardAction, type ListItem } from "../core/ask/views";
 import { remedyFor, retryText } from "../core/remediation";
@@ -141,7 +141,7 @@ async function answerUnresolvedMembers(appPhrase: string | null, range: TimeRang
     seen.add(key);
     // "We were unable to assign <id> as the members of <group>." (Microsoft's wording), or "…members: A, B".
     const members = /unable to assign (.+?) as (?:the )?members? of/i.exec(step.description)?.[1] ?? /members?:\s*(.+)$/i.exec(step.description)?.[1] ?? step.description;
-    found.push([e.sourceIdentity.displayName || e.targetIdentity.displayName || e.sourceIdentity.id, appName(e), members, e.activityDateTime.slice(0, 16).replace("T", " ")]);
+    found.push([e.sourceIdentity.displayName || e.targetIdentity.displayName || e.sourceIdentity.id, appName(e), members, minuteLabel(e.activityDateTime)]);
   }
   return stats(`Groups with members that could not be resolved · ${selected.label} · ${range.label}`, found.length ? `${plural(found.length, "group")}: their members' references did not resolve (the member is not in scope or not yet provisioned)` : "", ["Group", "App", "Members not assigned", "Last seen (UTC)"], found, [{ title: "What to do", value: remedyFor("UnableToResolveReferenceAttributeValue", null, null).fix }], "No group had members whose references could not be resolved in this window.", appPhrase ? portalOf(selected.jobs) : null);
 }
@@ -316,7 +316,7 @@ async function answerWhy(q: Extract<Question, { kind: "why" }>, deps: AnswerDeps
     return info(
       `No ${q.outcome === "skipped" ? "skips" : q.outcome === "failure" ? "failures" : "events"} for ${who.displayName}${where}`,
       `No ${q.outcome ?? "failed or skipped"} events for ${who.displayName} (${who.identity})${where} in the ${q.range.label}.` +
-        (lastInApp ? ` The latest event there: ${actionWord(lastInApp.action)} · ${statusWord(lastInApp.status)} at ${lastInApp.at.slice(0, 16).replace("T", " ")} UTC.` : "") +
+        (lastInApp ? ` The latest event there: ${actionWord(lastInApp.action)} · ${statusWord(lastInApp.status)} at ${minuteLabel(lastInApp.at)} UTC.` : "") +
         (others ? ` ${who.displayName} has events ${others}.` : ""),
       [],
       [ask(`History of ${who.displayName}`, `what happened to ${who.identity}`)],
@@ -395,7 +395,7 @@ async function answerProvisioned(identityPhrase: string, appPhrase: string, deps
   if (!state) {
     return info(`No: ${who.displayName} has never been provisioned to ${a.label}`, `provbot has no provisioning event for ${who.displayName} (${who.identity}) in ${a.label}. If they should be there, check their assignment to the app and the scoping filters.`, [], [ask(`History of ${who.displayName}`, `what happened to ${who.identity}`)]);
   }
-  const at = `${state.at.slice(0, 16).replace("T", " ")} UTC`;
+  const at = `${minuteLabel(state.at)} UTC`;
   let verdict: string;
   if (state.status === "success" && (state.action === "delete")) verdict = `No: ${who.displayName} was deleted from ${a.label} on ${at}.`;
   else if (state.status === "success" && state.action === "disable") verdict = `Disabled: ${who.displayName} was disabled in ${a.label} on ${at}.`;
@@ -571,7 +571,7 @@ async function answerHealth(appPhrase: string, range: TimeRange, deps: AnswerDep
   const top = [...errors.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3);
   const verdict =
     quietHours >= silentAfterHours
-      ? `Quiet: ${Number.isFinite(quietHours) ? `no events since ${lastAt.slice(0, 16).replace("T", " ")} UTC (${quietHours.toFixed(1)} hours)` : "no events in the whole window"}; cycles usually run every ${Math.round(interval)} minutes. Check the job's status (quarantine, credentials).`
+      ? `Quiet: ${Number.isFinite(quietHours) ? `no events since ${minuteLabel(lastAt)} UTC (${quietHours.toFixed(1)} hours)` : "no events in the whole window"}; cycles usually run every ${Math.round(interval)} minutes. Check the job's status (quarantine, credentials).`
       : failures / Math.max(total, 1) > 0.1
         ? `Unhealthy: ${pct(failures)} of events failed.`
         : "Healthy: events are flowing and few fail.";
@@ -581,7 +581,7 @@ async function answerHealth(appPhrase: string, range: TimeRange, deps: AnswerDep
     ["Count", "Top error · what to do"],
     top.map(([code, n]) => [String(n), codeAndFix(code)]),
     [
-      { title: "Last event", value: lastAt ? `${lastAt.slice(0, 16).replace("T", " ")} UTC` : "never" },
+      { title: "Last event", value: lastAt ? `${minuteLabel(lastAt)} UTC` : "never" },
       { title: "Events", value: String(total) },
       { title: "Failure rate", value: pct(failures) },
       { title: "Skipped share", value: `${pct(skipped)} (out-of-scope and already-in-sync objects; expected)` },

@@ -62,11 +62,6 @@ export function bucketEnd(bucket: string): string {
   return new Date(Date.parse(hourStart(bucket)) + HOUR_MS).toISOString();
 }
 
-/** An ISO time `minutes` before or after another. */
-export function isoPlusMinutes(iso: string, minutes: number): string {
-  return new Date(Date.parse(iso) + minutes * 60_000).toISOString();
-}
-
 /** "2026-11-22 14:05" (UTC, to the minute) for cards and summaries. */
 export function minuteLabel(iso: string): string {
   return iso.slice(0, 16).replace("T", " ");

@@ -65,10 +65,6 @@ export class EventsTable {
     return entity ? fromEventEntity(entity) : null;
   }
 
-  async getEntity(partitionKey: string, rowKey: string): Promise<Record<string, unknown> | null> {
-    return getOrNull<Record<string, unknown>>(this.shardOf(partitionKey), partitionKey, rowKey);
-  }
-
   /** Deletes rows (a missing row or shard is fine). */
   async remove(rows: Entity[], concurrency: number): Promise<void> {
     await mapLimit(rows, concurrency, async (row) => {

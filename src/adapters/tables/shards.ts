@@ -106,11 +106,6 @@ export class ShardSet {
     }
   }
 
-  /** Shards a time range touches, newest first (they may not exist). */
-  forRange(fromIso: string, toIso: string, splitKey?: string): TableClient[] {
-    return periodsBetween(this.family, fromIso, toIso).map((p) => this.client(p, splitKey));
-  }
-
   /** The shards that exist, with their period, oldest first. */
   async existing(): Promise<{ name: string; period: string }[]> {
     const stem = `${this.prefix}${this.family.stem}`;

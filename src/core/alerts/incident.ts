@@ -1,3 +1,4 @@
+import { minuteLabel } from "../timeBuckets";
 import type { AlertRule } from "./subscriptions";
 import { incidentKey, type Affected, type Signal } from "./rules";
 
@@ -120,7 +121,7 @@ export function resolveIfQuiet(current: Incident, stillFiring: boolean, now: str
 /** A silent job is resolved by the first event that arrives for it. */
 export function resolveSilence(current: Incident, eventAt: string, now: string): Incident | null {
   if (current.status !== "open" || current.rule !== "silentJob" || eventAt <= current.lastSeen) return null;
-  return { ...current, status: "resolved", resolvedAt: now, resolution: `Events resumed at ${eventAt.slice(0, 16).replace("T", " ")} UTC.`, version: current.version + 1 };
+  return { ...current, status: "resolved", resolvedAt: now, resolution: `Events resumed at ${minuteLabel(eventAt)} UTC.`, version: current.version + 1 };
 }
 
 export function acknowledge(current: Incident, by: string, now: string): Incident | null {

@@ -1,3 +1,4 @@
+import { minuteLabel } from "../timeBuckets";
 import { isRemoval } from "../counts";
 import type { ProvisioningAction, ProvisioningStatus } from "../event";
 
@@ -150,7 +151,7 @@ export function silentJob(lastEventAt: string, now: string, baseline: JobBaselin
     affected: [],
     cycleId: null,
     stagedDeletes: 0,
-    summary: `No events since ${lastEventAt.slice(0, 16).replace("T", " ")} UTC (${(quietMinutes / 60).toFixed(1)} hours); cycles usually run every ${Math.round(baseline.cycleMinutes)} minutes. Check the job's status (quarantine, expired credentials).`,
+    summary: `No events since ${minuteLabel(lastEventAt)} UTC (${(quietMinutes / 60).toFixed(1)} hours); cycles usually run every ${Math.round(baseline.cycleMinutes)} minutes. Check the job's status (quarantine, expired credentials).`,
   };
 }
 

@@ -1,3 +1,4 @@
+import { minuteLabel } from "../timeBuckets";
 import type { ConversationType } from "../conversation";
 import { remedyFor } from "../remediation";
 import type { Incident } from "./incident";
@@ -26,7 +27,7 @@ export interface AlertViewModel {
   actions: AlertAction[];
 }
 
-const when = (iso: string | null) => (iso ? iso.slice(0, 16).replace("T", " ") + " UTC" : "");
+const when = (iso: string | null) => (iso ? minuteLabel(iso) + " UTC" : "");
 
 const HEADLINES: Record<AlertRule, string> = {
   failureSpike: "Failure spike",
