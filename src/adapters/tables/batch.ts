@@ -36,22 +36,25 @@ export function chunkByPartition<E extends Entity>(entities: E[]): E[][] {
     if (!m) byPartition.set(e.partitionKey, (m = new Map()));
     m.set(e.rowKey, e); // a transaction may not touch one row twice: last write wins
   }
+  return [...byPartition.values()].flatMap((rows) => chunkRows([...rows.values()]));
+}
+
+/** Rows of one partition in transaction-sized chunks; `reserve` keeps room for rows added to each. */
+export function chunkRows<E extends Entity>(rows: E[], reserve = 0): E[][] {
   const chunks: E[][] = [];
-  for (const rows of byPartition.values()) {
-    let chunk: E[] = [];
-    let bytes = 0;
-    for (const e of rows.values()) {
-      const size = approxSize(e);
-      if (chunk.length > 0 && (chunk.length >= MAX_OPS || bytes + size > MAX_BATCH_BYTES)) {
-        chunks.push(chunk);
-        chunk = [];
-        bytes = 0;
-      }
-      chunk.push(e);
-      bytes += size;
+  let chunk: E[] = [];
+  let bytes = 0;
+  for (const e of rows) {
+    const size = approxSize(e);
+    if (chunk.length > 0 && (chunk.length >= MAX_OPS - reserve || bytes + size > MAX_BATCH_BYTES)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
     }
-    if (chunk.length > 0) chunks.push(chunk);
+    chunk.push(e);
+    bytes += size;
   }
+  if (chunk.length > 0) chunks.push(chunk);
   return chunks;
 }
 
@@ -95,7 +98,7 @@ export async function upsertAll(table: TableClient, entities: Entity[], concurre
   });
 }
 
-const isConflict = (err: unknown) => err instanceof RestError && err.statusCode === 409;
+export const isConflict = (err: unknown) => err instanceof RestError && err.statusCode === 409;
 
 /** Table Storage allows at most 15 comparisons in one filter: 1 for the partition, 14 row keys. */
 const KEYS_PER_QUERY = 14;

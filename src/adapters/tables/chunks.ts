@@ -11,6 +11,10 @@ export function deflate(text: string): Buffer {
   return deflateRawSync(Buffer.from(text, "utf8"));
 }
 
+export function inflate(packed: Uint8Array): string {
+  return inflateRawSync(packed).toString("utf8");
+}
+
 /** Sets p0..pN and `chunks` on the entity. */
 export function putChunks(entity: Record<string, unknown>, packed: Buffer): void {
   entity["chunks"] = Math.ceil(packed.length / CHUNK_BYTES);

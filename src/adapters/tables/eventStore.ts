@@ -6,11 +6,12 @@ import type { RetentionReport, RetentionStore } from "../../app/retention";
 import { entityKey, mapLimit, type Entity } from "./batch";
 import { entityProblem } from "./entityLimits";
 import { indexRow, toEventEntity, type EventEntity } from "./eventEntity";
-import { eventKey, EventsTable } from "./eventsTable";
+import { COUNTER_RK, eventKey, EventsTable } from "./eventsTable";
 import { identityKeyOf, IdentityIndex, storedIdentityOf, type IdentityRow } from "./identityIndex";
 import { changeMarkerKey, cycleRefKey, RefsTable, type ChangeMarker } from "./refsTable";
 import { DirectoryTable, type AliasEntry } from "./directoryTable";
-import { CountsTable } from "./countsTable";
+import { countInputOf, CountsTable, snapshotCounts, type CountInput } from "./countsTable";
+import type { HourCounts } from "../../core/counts";
 import { JobsTable } from "./jobsTable";
 import { StateTable } from "./stateTable";
 import { CsvPartsTable } from "./csvPartsTable";
@@ -27,8 +28,9 @@ import type { TableFactory } from "./client";
  * - jobs                    one row per job                    jobsTable.ts
  * - state                   last state past retention          stateTable.ts
  * - csvparts                CSV parts waiting for their event  csvPartsTable.ts
- * Every write is an upsert (re-delivery is harmless) except the changeId marker, whose insert,
- * after every other row of the event, tells a new event from a redelivered one.
+ * An event's indexes are upserted first (re-delivery is harmless); then its row is inserted in an
+ * entity-group transaction with its job-hour's counter (eventsTable.ts), which tells a new event
+ * from a redelivered one and counts it in the same step; then the counter is copied to counts.
  */
 export interface EventStoreOptions {
   concurrency?: number;
@@ -45,6 +47,12 @@ interface Built {
   aliases: AliasEntry[];
   cycleRef: (Entity & { at: string; jobKey: string }) | null;
   marker: ChangeMarker & { changeId: string };
+  count: CountInput;
+}
+
+/** A stored event row as counted (reconciliation recounts rows, not records). */
+function countOfRow(row: Record<string, unknown>): CountInput {
+  return { action: String(row["action"] ?? ""), status: String(row["status"] ?? ""), errorCode: String(row["errorCode"] ?? ""), group: row["identityType"] === "Group" };
 }
 
 export class TableEventStore implements EventStore, RetentionStore {
@@ -129,35 +137,89 @@ export class TableEventStore implements EventStore, RetentionStore {
       const id = owner.get(entity);
       if (id !== undefined && !rejected.has(id)) rejected.set(id, `cannot be stored: ${reason}`);
     };
-    const all = [...built.values()];
-    const cycles = new Map<string, Entity & { at: string; jobKey: string }>();
-    for (const b of all) if (b.cycleRef) cycles.set(entityKey(b.cycleRef), b.cycleRef);
 
-    // 1. The record and every index: upserts, so a crash midway and a redelivery are both harmless.
-    // The directory is best effort: an alias that cannot be added never costs the event.
-    const identityRows = all.flatMap((b) => (b.identity ? [b.identity] : []));
+    // 1. What is stored already: one key-range read per job-hour partition, with the hour's counter.
+    // A redelivered event stops here: its indexes were written before its row (steps 2-3 precede 4).
+    const partitions = new Map<string, Built[]>();
+    for (const b of built.values()) {
+      let list = partitions.get(b.entity.partitionKey);
+      if (!list) partitions.set(b.entity.partitionKey, (list = []));
+      list.push(b);
+    }
+    const states = new Map(
+      await mapLimit([...partitions.entries()], this.concurrency, async ([pk, list]) => [pk, await this.events.present(pk, list[0]!.job, list.map((b) => b.entity.rowKey), countOfRow)] as const),
+    );
+    const elsewhere = new Set<string>();
+    const isStored = (b: Built) => elsewhere.has(b.marker.id) || states.get(b.entity.partitionKey)!.stored.has(b.entity.rowKey);
+    let fresh = [...built.values()].filter((b) => !isStored(b));
+
+    // 2. The changeId markers: the event's id under its changeId, whatever its keys. A marker found
+    // for the same id means a retry after a crash, a concurrent delivery (both go on: step 4
+    // settles them), or the same event stored from another format under other keys (its row exists
+    // there: a duplicate).
+    const found = await this.refs.insertMarkers(fresh.map((b) => b.marker), this.concurrency, refuse);
+    await mapLimit(fresh, this.concurrency, async (b) => {
+      const at = found.get(entityKey(b.marker));
+      if (!at || (at.epk === b.entity.partitionKey && at.erk === b.entity.rowKey)) return;
+      if (at.epk && (await this.events.exists(at.epk, at.erk))) elsewhere.add(b.marker.id);
+      else await this.refs.repoint(b.marker);
+    });
+    fresh = fresh.filter((b) => !elsewhere.has(b.marker.id) && !rejected.has(b.marker.id));
+
+    // 3. The indexes of the events not stored yet: upserts, so a crash midway and a retry are both
+    // harmless. The directory is best effort: an alias that cannot be added never costs the event.
+    const identityRows = fresh.flatMap((b) => (b.identity ? [b.identity] : []));
+    const cycles = new Map<string, Entity & { at: string; jobKey: string }>();
+    for (const b of fresh) if (b.cycleRef) cycles.set(entityKey(b.cycleRef), b.cycleRef);
     await Promise.all([
-      this.events.put(all.map((b) => b.entity), this.concurrency, refuse),
       this.identities.put(identityRows, this.concurrency, (entity, reason) => {
         const match = identityRows.find((r) => r.partitionKey === entity.partitionKey && r.rowKey === entity.rowKey);
         if (match) refuse(match, reason);
       }),
       this.refs.putCycles([...cycles.values()], this.concurrency, refuse),
-      this.directory.add(all.flatMap((b) => b.aliases), this.concurrency),
+      this.directory.add(fresh.flatMap((b) => b.aliases), this.concurrency),
     ]);
-    // 2. Only then the marker: its insert tells a new event from a redelivered one. Events refused
-    // in step 1 get no marker, so nothing of them is ever counted or looked up.
-    const candidates = all.filter((b) => !rejected.has(b.marker.id));
-    const duplicates = await this.refs.insertMarkers(candidates.map((b) => b.marker), this.concurrency, refuse);
-    // Rows of refused events are taken back, so no list shows an event that cannot be opened;
-    // unless an earlier delivery stored the event whole (its marker exists): that copy stays.
-    await this.rollBack([...rejected.keys()].flatMap((id) => (built.has(id) ? [built.get(id)!] : [])));
+
+    // 4. Only then the event rows, in one transaction with their job-hour's counter: the insert
+    // tells a new event from a redelivered one, and counts it in the same step. Events refused in
+    // steps 2-3 are not stored, so nothing of them is ever listed or counted.
+    const counts = new Map<EventEntity, CountInput>();
+    for (const b of fresh) counts.set(b.entity, b.count);
+    const committed = await mapLimit([...partitions.entries()], this.concurrency, async ([pk, list]) => {
+      const todo = list.filter((b) => !isStored(b) && !rejected.has(b.marker.id)).map((b) => b.entity);
+      return todo.length === 0 ? null : this.events.commit(states.get(pk)!, todo, (e) => counts.get(e)!, countOfRow, refuse);
+    });
     const newIds = new Set<string>();
-    for (const b of candidates) if (!duplicates.has(entityKey(b.marker)) && !rejected.has(b.marker.id)) newIds.add(b.marker.id);
-    const fresh = events.filter((e) => newIds.has(e.id));
-    // 3. Aggregates: the new events are added to the hourly counts and the jobs under ETags.
-    await Promise.all([this.counts.add(fresh, this.concurrency), this.jobs.update(fresh, this.concurrency)]);
+    for (const c of committed) for (const e of c?.added ?? []) newIds.add(owner.get(e)!);
+    // Index rows of refused events are taken back, so no history shows an event that cannot be
+    // opened; unless an earlier delivery stored the event (its row exists): that copy stays.
+    await this.rollBack([...rejected.keys()].flatMap((id) => (built.has(id) && !isStored(built.get(id)!) ? [built.get(id)!] : [])));
+
+    // 5. The copies: every touched hour's counter into the day rows of counts (only over older
+    // versions, so this also repairs a copy a crash left behind), and the jobs rows (unchanged rows
+    // are not written).
+    const snapshots = [...states.values()].flatMap((st) => (st.counter ? [st.counter.snapshot] : []));
+    const stored = events.filter((e) => built.has(e.id) && isStored(built.get(e.id)!));
+    await Promise.all([this.counts.sync(snapshots, this.concurrency), this.jobs.update(stored, this.concurrency)]);
     return { newIds, rejected };
+  }
+
+  /**
+   * Reconciliation: recomputes one job-hour's counts from its stored events, writes them as the
+   * hour's counter and copies them into the counts table. For audits (`provbot` reports) and tests;
+   * writes keep the counts exact on their own.
+   */
+  async recount(job: string, hourIso: string): Promise<HourCounts> {
+    await this.init();
+    const pk = eventKey(job, hourIso, "").partitionKey;
+    const state = await this.events.present(pk, job, [COUNTER_RK], countOfRow);
+    const snapshot = await this.events.recountPartition(pk, job, countOfRow);
+    const current = state.counter?.snapshot;
+    const next = { ...snapshot, version: (current?.version ?? 0) + 1 };
+    const same = current && JSON.stringify(current.counts) === JSON.stringify(snapshot.counts);
+    if (!same) await this.events.saveCounter(state, next);
+    await this.counts.sync([same ? current : next], this.concurrency);
+    return snapshotCounts(same ? current : next);
   }
 
   /** The entities one event is stored as, or why the service could not hold them. */
@@ -183,20 +245,18 @@ export class TableEventStore implements EventStore, RetentionStore {
         const problem = entityProblem({ partitionKey: "n|00", rowKey: a.value.slice(0, 1024), p0000000000000000: JSON.stringify(a) });
         if (problem) return { problem: `cannot be stored: its directory entry: ${problem}` };
       }
-      return { job, entity, identity, aliases, cycleRef, marker };
+      return { job, entity, identity, aliases, cycleRef, marker, count: countInputOf(e) };
     } catch (err) {
       return { problem: `cannot be stored: ${err instanceof Error ? err.message.slice(0, 200) : "encoding failed"}` };
     }
   }
 
-  /** Deletes rows written for events that were then refused (best effort: a missing row is fine). */
+  /**
+   * Deletes the identity rows written for events that were then refused (best effort: a missing
+   * row is fine). Their markers stay: a marker whose event row does not exist opens nothing.
+   */
   private async rollBack(refused: Built[]): Promise<void> {
-    const stored = await mapLimit(refused, this.concurrency, (b) => this.refs.hasMarker(b.marker));
-    const doomed = refused.filter((_, i) => !stored[i]);
-    await Promise.all([
-      this.events.remove(doomed.map((b) => b.entity), this.concurrency),
-      this.identities.remove(doomed.flatMap((b) => (b.identity ? [b.identity] : [])), this.concurrency),
-    ]);
+    await this.identities.remove(refused.flatMap((b) => (b.identity ? [b.identity] : [])), this.concurrency);
   }
 
   async getByChangeId(changeId: string): Promise<ProvisioningEvent[]> {

@@ -1,8 +1,9 @@
-import { odata, type TableClient } from "@azure/data-tables";
-import { hourBucket } from "../../core/timeBuckets";
+import { odata, RestError, type TableClient, type TransactionAction } from "@azure/data-tables";
+import { hourBucket, hourStart } from "../../core/timeBuckets";
 import type { ProvisioningAction, ProvisioningStatus } from "../../core/event";
 import type { EventRow } from "../../app/queryPorts";
-import { mapLimit, upsertAll, type Entity, type OnReject } from "./batch";
+import { chunkRows, isConflict, mapLimit, rejectionReason, upsertAll, type Entity, type OnReject } from "./batch";
+import { COUNTER_COLUMNS, counterProperties, nextCounter, readCounter, recount, type CountInput, type HourSnapshot } from "./countsTable";
 import { fromEventEntity, type EventEntity } from "./eventEntity";
 import { keyPart, reverseTicks } from "./keys";
 import { getOrNull, isNotFound } from "./reads";
@@ -33,6 +34,32 @@ export interface EventFilter {
   cycleId?: string | undefined;
 }
 
+/**
+ * Each job-hour partition also holds that hour's counter (countsTable.ts has its encoding). Its row
+ * key sorts before every event's, and it has no `at`, so no time-range read ever returns it.
+ */
+export const COUNTER_RK = "!counts";
+
+/** What a partition holds of a batch: the row keys already stored, and the hour's counter. */
+export interface PartitionState {
+  partitionKey: string;
+  job: string;
+  hour: string;
+  stored: Set<string>;
+  counter: { snapshot: HourSnapshot; etag: string } | null;
+}
+
+/** The result of committing one partition's new events. */
+export interface Committed {
+  added: EventEntity[];
+  /** Events another writer stored meanwhile (a concurrent redelivery). */
+  raced: EventEntity[];
+  state: PartitionState;
+}
+
+const COMMIT_ATTEMPTS = 8;
+const isStale = (err: unknown) => err instanceof RestError && (err.statusCode === 412 || /UpdateConditionNotSatisfied|EntityAlreadyExists/i.test(err.message));
+
 export const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "at", "jobKey", "action", "status", "errorCode", "identity", "identityName", "identityType", "changeId", "cycleId"];
 
 /** More jobs than this are read as one key range from the first to the last (fewer comparisons). */
@@ -60,6 +87,127 @@ export class EventsTable {
     return this.shards.client(hourOfPartition(partitionKey).slice(0, 8));
   }
 
+  /**
+   * Which of `rowKeys` one job-hour partition stores already, with its counter: one key-range read.
+   * A partition without a counter (its events were stored before counters existed) is recounted
+   * from its rows, so the counter starts from what is stored.
+   */
+  async present(partitionKey: string, job: string, rowKeys: string[], countOf: (row: Record<string, unknown>) => CountInput): Promise<PartitionState> {
+    const hour = hourOfPartition(partitionKey);
+    const state: PartitionState = { partitionKey, job, hour, stored: new Set(), counter: null };
+    const sorted = [...rowKeys].sort();
+    const table = this.shardOf(partitionKey);
+    const filter = odata`PartitionKey eq ${partitionKey} and (RowKey eq ${COUNTER_RK} or (RowKey ge ${sorted[0]!} and RowKey le ${sorted[sorted.length - 1]!}))`;
+    const rows = await readShard(async () => {
+      const found: Record<string, unknown>[] = [];
+      for await (const e of table.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ["RowKey", ...COUNTER_COLUMNS] } })) found.push(e);
+      return found;
+    }, []);
+    const wanted = new Set(rowKeys);
+    for (const r of rows) {
+      const rk = String(r["rowKey"]);
+      if (rk === COUNTER_RK) {
+        const snapshot = readCounter(job, hour, r);
+        if (snapshot) state.counter = { snapshot, etag: String(r["etag"]) };
+      } else if (wanted.has(rk)) state.stored.add(rk);
+    }
+    if (!state.counter) {
+      const counted = await this.recountPartition(partitionKey, job, countOf);
+      if (counted.counts.t > 0) state.counter = { snapshot: counted, etag: "" };
+    }
+    return state;
+  }
+
+  /** The counts of one job-hour computed from its stored event rows (reconciliation). */
+  async recountPartition(partitionKey: string, job: string, countOf: (row: Record<string, unknown>) => CountInput): Promise<HourSnapshot> {
+    const rows = await readShard(async () => {
+      const found: CountInput[] = [];
+      const filter = odata`PartitionKey eq ${partitionKey} and RowKey gt ${COUNTER_RK}`;
+      for await (const e of this.shardOf(partitionKey).listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ["RowKey", "action", "status", "errorCode", "identityType"] } })) found.push(countOf(e));
+      return found;
+    }, []);
+    return recount(job, hourOfPartition(partitionKey), rows);
+  }
+
+  /**
+   * Stores one partition's new events together with the hour's counter, in entity-group
+   * transactions (at most 99 events and the counter each): an event is stored and counted at once,
+   * or neither. A row another writer stored meanwhile (409) or a counter it moved (412) re-reads the
+   * partition and goes on with what is still missing; a row the service refuses on its own merits
+   * is settled alone (onReject).
+   */
+  async commit(state: PartitionState, entities: EventEntity[], countOf: (e: EventEntity) => CountInput, countRow: (row: Record<string, unknown>) => CountInput, onReject?: OnReject): Promise<Committed> {
+    // A shard dropped by another instance since (a late event past retention) is created again.
+    return this.shards.write(String(entities[0]?.["at"] ?? ""), undefined, (table) => this.commitTo(table, state, entities, countOf, countRow, onReject));
+  }
+
+  private async commitTo(table: TableClient, state: PartitionState, entities: EventEntity[], countOf: (e: EventEntity) => CountInput, countRow: (row: Record<string, unknown>) => CountInput, onReject?: OnReject): Promise<Committed> {
+    const out: Committed = { added: [], raced: [], state };
+    let pending = entities.filter((e) => !state.stored.has(e.rowKey));
+    const submit = async (chunk: EventEntity[]) => {
+      const { snapshot, properties } = nextCounter(state.counter?.snapshot ?? null, state.job, state.hour, chunk.map(countOf));
+      const counter: Entity = { partitionKey: state.partitionKey, rowKey: COUNTER_RK, ...properties };
+      const counterOp: TransactionAction = state.counter?.etag ? ["update", counter, "Replace", { etag: state.counter.etag }] : ["create", counter];
+      const response = await table.submitTransaction([...chunk.map((e): TransactionAction => ["create", e]), counterOp]);
+      const etag = response.subResponses.find((r) => r.rowKey === COUNTER_RK)?.etag ?? "";
+      state.counter = { snapshot, etag };
+      for (const e of chunk) state.stored.add(e.rowKey);
+      out.added.push(...chunk);
+    };
+    const reread = async () => {
+      const again = await this.present(state.partitionKey, state.job, pending.map((e) => e.rowKey), countRow);
+      state.counter = again.counter;
+      for (const e of pending) if (again.stored.has(e.rowKey)) out.raced.push(e);
+      for (const rk of again.stored) state.stored.add(rk);
+      pending = pending.filter((e) => !again.stored.has(e.rowKey));
+    };
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= COMMIT_ATTEMPTS) throw new Error(`events ${state.partitionKey}: still contended after ${COMMIT_ATTEMPTS} attempts`);
+      const [chunk] = chunkRows(pending, 1);
+      try {
+        await submit(chunk!);
+        pending = pending.slice(chunk!.length);
+        attempt = -1;
+        continue;
+      } catch (err) {
+        if (isConflict(err) || isStale(err)) {
+          await reread();
+          continue;
+        }
+        if (!onReject || !rejectionReason(err)) throw err;
+      }
+      // One entity spoiled the transaction: settle each on its own, so only that one is refused.
+      for (const e of chunk!) {
+        try {
+          await submit([e]);
+        } catch (err) {
+          if (isConflict(err) || isStale(err)) {
+            await reread();
+            break;
+          }
+          const reason = rejectionReason(err);
+          if (!reason) throw err;
+          onReject(e, reason);
+        }
+        pending = pending.filter((p) => p !== e);
+      }
+    }
+    return out;
+  }
+
+  /** Writes a recomputed counter under the ETag read (reconciliation). */
+  async saveCounter(state: PartitionState, snapshot: HourSnapshot): Promise<void> {
+    const counter: Entity = { partitionKey: state.partitionKey, rowKey: COUNTER_RK, ...counterProperties(snapshot) };
+    await this.shards.write(hourStart(state.hour), undefined, async (table) => {
+      if (state.counter?.etag) await table.updateEntity(counter, "Replace", { etag: state.counter.etag });
+      else await table.upsertEntity(counter, "Replace");
+    });
+  }
+
+  async exists(partitionKey: string, rowKey: string): Promise<boolean> {
+    return readShard(async () => (await getOrNull(this.shardOf(partitionKey), partitionKey, rowKey)) !== null, false);
+  }
+
   async get(partitionKey: string, rowKey: string): Promise<ProvisioningEvent | null> {
     const entity = await getOrNull<Record<string, unknown>>(this.shardOf(partitionKey), partitionKey, rowKey);
     return entity ? fromEventEntity(entity) : null;
@@ -79,7 +227,7 @@ export class EventsTable {
     for (const shard of await this.shards.existing()) {
       const filter = odata`PartitionKey ge ${`${job}|`} and PartitionKey lt ${`${job}|~`}`;
       try {
-        for await (const e of this.shards.clientByName(shard.name).listEntities<Record<string, unknown>>({ queryOptions: { filter, select } })) yield e;
+        for await (const e of this.shards.clientByName(shard.name).listEntities<Record<string, unknown>>({ queryOptions: { filter, select: [...new Set(["RowKey", ...select])] } })) if (e["rowKey"] !== COUNTER_RK) yield e;
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

@@ -90,6 +90,8 @@ export class JobsTable {
         read: () => getOrNull<Record<string, unknown>>(this.table, PK, job),
         write: async (current) => {
           const entity = nextJobRow(job, current, list);
+          // A redelivered batch changes nothing: no write.
+          if (current && Object.entries(entity).every(([k, v]) => current[k] === v)) return;
           if (current) await this.table.updateEntity(entity, "Replace", { etag: current.etag });
           else await this.table.createEntity(entity);
         },

@@ -61,37 +61,40 @@ export class RefsTable {
   }
 
   /**
-   * Inserts the markers; resolves with the keys (entityKey) of markers whose event was already
-   * stored. A different event under a changeId already taken gets its own marker beside it.
+   * Inserts the markers; resolves with the markers (by entityKey) that were already stored for the
+   * same event, with the event row keys they point to. A different event under a changeId already
+   * taken gets its own marker beside it.
    */
-  async insertMarkers(markers: (ChangeMarker & { changeId: string })[], concurrency: number, onReject?: OnReject): Promise<Set<string>> {
-    const duplicates = new Set<string>();
+  async insertMarkers(markers: (ChangeMarker & { changeId: string })[], concurrency: number, onReject?: OnReject): Promise<Map<string, { epk: string; erk: string }>> {
+    const duplicates = new Map<string, { epk: string; erk: string }>();
+    const pointer = (row: Record<string, unknown>) => ({ epk: String(row["epk"] ?? ""), erk: String(row["erk"] ?? "") });
     await this.byMonth(markers, async (table, list) => {
-      const existing = await insertNew(table, list, concurrency, onReject, ["id"]);
+      const existing = await insertNew(table, list, concurrency, onReject, ["id", "epk", "erk"]);
       const shared: (ChangeMarker & { changeId: string })[] = [];
       for (const m of list) {
         const found = existing.get(entityKey(m));
         if (!found) continue;
-        if (String(found["id"] ?? "") === m.id) duplicates.add(entityKey(m));
+        if (String(found["id"] ?? "") === m.id) duplicates.set(entityKey(m), pointer(found));
         else shared.push(m);
       }
       if (shared.length === 0) return;
       const second = shared.map((m) => ({ ...m, ...changeMarkerKey(m.changeId, m.id) }));
-      const again = await insertNew(table, second, concurrency, onReject);
-      for (const [i, m] of shared.entries()) if (again.has(entityKey(second[i]!))) duplicates.add(entityKey(m));
+      const again = await insertNew(table, second, concurrency, onReject, ["epk", "erk"]);
+      for (const [i, m] of shared.entries()) {
+        const found = again.get(entityKey(second[i]!));
+        if (found) duplicates.set(entityKey(m), pointer(found));
+      }
       await mapLimit(shared, concurrency, (m) => table.upsertEntity({ partitionKey: m.partitionKey, rowKey: m.rowKey, shared: true }, "Merge"));
     });
     return duplicates;
   }
 
-  /** Whether an event's marker is stored (its event was stored whole). */
-  async hasMarker(marker: ChangeMarker & { changeId: string }): Promise<boolean> {
+  /** Points an event's marker at its row (a copy stored under other keys was never completed). */
+  async repoint(marker: ChangeMarker & { changeId: string }): Promise<void> {
     const table = this.shards.client(monthBucket(marker.at));
     const first = await getOrNull<{ id: string }>(table, marker.partitionKey, marker.rowKey);
-    if (first && first.id === marker.id) return true;
-    if (!first) return false;
-    const k = changeMarkerKey(marker.changeId, marker.id);
-    return (await getOrNull(table, k.partitionKey, k.rowKey)) !== null;
+    const k = first && first.id !== marker.id ? changeMarkerKey(marker.changeId, marker.id) : marker;
+    await table.upsertEntity({ ...marker, partitionKey: k.partitionKey, rowKey: k.rowKey }, "Merge");
   }
 
   /**
@@ -120,13 +123,5 @@ export class RefsTable {
       if (row) return { jobKey: row.jobKey, at: row.at };
     }
     return null;
-  }
-
-  async removeMarkers(markers: ChangeMarker[], concurrency: number): Promise<void> {
-    await mapLimit(markers, concurrency, async (m) => {
-      await this.shards.client(monthBucket(m.at)).deleteEntity(m.partitionKey, m.rowKey).catch((err: unknown) => {
-        if (!isNotFound(err)) throw err;
-      });
-    });
   }
 }
