@@ -9,9 +9,11 @@ import { eventHubItems } from "../src/core/ingest/eventHub";
  * the host retries the batch from its checkpoint and nothing is lost.
  */
 export async function eventHubIngest(messages: unknown[], context: InvocationContext): Promise<void> {
+  const services = getServices();
   const items = eventHubItems(Array.isArray(messages) ? messages : [messages]);
-  const report = await ingestItems(items, "eventhub", getServices().ingest, "eventHub");
-  context.log(`eventhub: ${report.accepted} accepted, ${report.duplicates} duplicates, ${report.ignored} other categories, ${report.rejectedCount} rejected`);
+  const started = Date.now();
+  const report = await services.invocation(context, () => ingestItems(items, "eventhub", services.ingest, "eventHub"));
+  services.log(context, { event: "ingest.call", source: "eventhub", accepted: report.accepted, duplicates: report.duplicates, ignored: report.ignored, rejected: report.rejectedCount, ms: Date.now() - started });
 }
 
 app.eventHub("eventHubIngest", {

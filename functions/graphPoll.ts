@@ -10,12 +10,17 @@ export async function graphPoll(_timer: Timer, context: InvocationContext): Prom
     context.log("graph polling is not configured (PROVBOT_GRAPH_*); skipping");
     return;
   }
-  const report = await pollGraph(services.graph, services.watermarks, services.ingest, systemClock, {
-    watermarkName: `graph:${services.config.graph.auth.kind === "managedIdentity" ? "mi" : services.config.graph.auth.tenantId}`,
-    lookbackMinutes: services.config.graph.lookbackMinutes,
-    initialDays: services.config.graph.initialDays,
-  });
-  context.log(`graph: ${report.pages} pages since ${report.since}: ${report.accepted} new, ${report.duplicates} already stored, ${report.rejected} rejected; watermark ${report.watermark}`);
+  const graph = services.graph;
+  const graphConfig = services.config.graph;
+  const auth = graphConfig.auth;
+  const watermarkName = `graph:${auth.kind === "managedIdentity" ? "mi" : auth.tenantId}`;
+  const started = Date.now();
+  const report = await services.invocation(context, () => pollGraph(graph, services.watermarks, services.ingest, systemClock, {
+    watermarkName,
+    lookbackMinutes: graphConfig.lookbackMinutes,
+    initialDays: graphConfig.initialDays,
+  }));
+  services.log(context, { event: "ingest.call", source: "graph", pages: report.pages, since: report.since, accepted: report.accepted, duplicates: report.duplicates, rejected: report.rejected, watermark: report.watermark, ms: Date.now() - started });
 }
 
 app.timer("graphPoll", { schedule: "0 */5 * * * *", handler: graphPoll });

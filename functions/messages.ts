@@ -10,7 +10,8 @@ export async function messages(request: HttpRequest, context: InvocationContext)
     return { status: 400, jsonBody: { error: "body must be a JSON Bot Framework activity" } };
   }
   const headers = Object.fromEntries(request.headers.entries());
-  const result = await getServices().bot({ method: request.method, headers, body });
+  const services = getServices();
+  const result = await services.invocation(context, () => services.bot({ method: request.method, headers, body }));
   if (result.status >= 500) context.error(`bot endpoint answered ${result.status}`);
   return result.body === undefined
     ? { status: result.status, headers: result.headers }

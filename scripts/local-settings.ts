@@ -8,11 +8,14 @@ import { AZURITE_CONNECTION_STRING } from "../src/config";
  * point at Azurite on loopback, so `npm start` works on a fresh clone.
  */
 export const DEFAULT_AZURITE_PORT = 10002;
+export const DEFAULT_AZURITE_QUEUE_PORT = 10001;
 
-export function localDefaults(azuritePort = DEFAULT_AZURITE_PORT): Record<string, string> {
+export function localDefaults(azuritePort = DEFAULT_AZURITE_PORT, queuePort = DEFAULT_AZURITE_QUEUE_PORT): Record<string, string> {
   return {
     FUNCTIONS_WORKER_RUNTIME: "node",
-    AzureWebJobsStorage: AZURITE_CONNECTION_STRING(azuritePort),
+    AzureWebJobsStorage: AZURITE_CONNECTION_STRING(azuritePort, queuePort),
+    // The alert outbox's queue: the alertsSend trigger names it as %PROVBOT_ALERT_QUEUE%.
+    PROVBOT_ALERT_QUEUE: "provbot-alerts",
   };
 }
 
@@ -29,7 +32,8 @@ export function applyLocalSettings(root: string, env: NodeJS.ProcessEnv = proces
     values = Object.fromEntries(Object.entries(parsed.Values ?? {}).map(([k, v]) => [k, String(v)]));
   }
   const port = Number(env["AZURITE_TABLE_PORT"] ?? DEFAULT_AZURITE_PORT);
-  for (const [k, v] of Object.entries({ ...localDefaults(port), ...values })) {
+  const queuePort = Number(env["AZURITE_QUEUE_PORT"] ?? DEFAULT_AZURITE_QUEUE_PORT);
+  for (const [k, v] of Object.entries({ ...localDefaults(port, queuePort), ...values })) {
     if (env[k] === undefined) env[k] = v;
   }
   return { file: existsSync(file) ? file : null };

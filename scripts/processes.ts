@@ -155,6 +155,7 @@ export async function httpOk(url: string): Promise<boolean> {
 export function toolPaths(root: string) {
   return {
     azurite: join(root, "node_modules", "azurite", "dist", "src", "table", "main.js"),
+    azuriteQueue: join(root, "node_modules", "azurite", "dist", "src", "queue", "main.js"),
     playground: join(root, "node_modules", "@microsoft", "m365agentsplayground", "cli.js"),
     localHost: join(root, "dist", "scripts", "local-host", "main.js"),
     childGuard: join(root, "dist", "scripts", "child-guard.js"),
@@ -183,6 +184,21 @@ export async function startAzurite(options: AzuriteOptions): Promise<Child> {
   } else args.push("--inMemoryPersistence");
   const child = startChild({ name: "azurite", command: process.execPath, args, logFile: options.logFile, quiet: options.quiet });
   await readyOrStopped(child, () => waitUntil("Azurite", () => tcpOpen(options.port), { timeoutMs: 20_000, child }));
+  return child;
+}
+
+/**
+ * Azurite's queue service (the alert outbox), a process of its own beside the table service, so
+ * either can be stopped alone (the fault tests do).
+ */
+export async function startAzuriteQueue(options: Omit<AzuriteOptions, "maxOldSpaceMiB">): Promise<Child> {
+  const args = ["-r", toolPaths(options.root).childGuard, toolPaths(options.root).azuriteQueue, "--queueHost", "127.0.0.1", "--queuePort", String(options.port), "--disableTelemetry", "--skipApiVersionCheck", "--silent", "--loose"];
+  if (options.location) {
+    mkdirSync(options.location, { recursive: true });
+    args.push("--location", options.location);
+  } else args.push("--inMemoryPersistence");
+  const child = startChild({ name: "azurite-queue", command: process.execPath, args, logFile: options.logFile, quiet: options.quiet });
+  await readyOrStopped(child, () => waitUntil("Azurite queue service", () => tcpOpen(options.port), { timeoutMs: 20_000, child }));
   return child;
 }
 

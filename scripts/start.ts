@@ -9,12 +9,13 @@ import { TableEventStore } from "../src/adapters/tables/eventStore";
 import { TableWatermarkStore } from "../src/adapters/tables/watermarks";
 import { applyLocalSettings } from "./local-settings";
 import { postDemo } from "./demo";
-import { DEFAULT_AZURITE_PORT } from "./local-settings";
+import { DEFAULT_AZURITE_PORT, DEFAULT_AZURITE_QUEUE_PORT } from "./local-settings";
 import {
   httpOk,
   killChildSync,
   portIsFree,
   startAzurite,
+  startAzuriteQueue,
   startChild,
   startPlayground,
   stopChild,
@@ -24,15 +25,18 @@ import {
 } from "./processes";
 
 /**
- * `npm start`: the whole product on this machine, on loopback only: Azurite (Table Storage), the
- * local Functions host, demo data, and the Microsoft 365 Agents Playground talking to the bot.
- * Ctrl-C stops every child process.
+ * `npm start`: the whole product on this machine, on loopback only: Azurite (Table Storage and the
+ * queue service), the local Functions host, demo data, and the Microsoft 365 Agents Playground
+ * talking to the bot. A host that dies is started again (as Azure restarts a worker), at most 5
+ * times a minute. Ctrl-C stops every child process.
  */
 const USAGE = `usage: npm start [-- --no-playground] [-- --no-demo] [-- --fresh]
   --no-playground   do not start the Microsoft 365 Agents Playground
   --no-demo         do not load the demo tenant
   --fresh           wipe local storage (.azurite/) first, then load the demo tenant anew
-environment: PORT (7071), AZURITE_TABLE_PORT (${DEFAULT_AZURITE_PORT}), PLAYGROUND_PORT (56150), FUNCTION_KEY`;
+environment: PORT (7071), AZURITE_TABLE_PORT (${DEFAULT_AZURITE_PORT}), AZURITE_QUEUE_PORT (${DEFAULT_AZURITE_QUEUE_PORT}), PLAYGROUND_PORT (56150), FUNCTION_KEY`;
+
+const RESTARTS_PER_MINUTE = 5;
 
 export const PLAYGROUND_CONVERSATION_ID = "provbot-playground-personal";
 
@@ -53,12 +57,14 @@ async function main(): Promise<void> {
   const root = findPackageRoot(__dirname);
   const hostPort = Number(process.env["PORT"] ?? 7071);
   const azuritePort = Number(process.env["AZURITE_TABLE_PORT"] ?? DEFAULT_AZURITE_PORT);
+  const queuePort = Number(process.env["AZURITE_QUEUE_PORT"] ?? DEFAULT_AZURITE_QUEUE_PORT);
   const playgroundPort = Number(process.env["PLAYGROUND_PORT"] ?? 56150);
   const functionKey = process.env["FUNCTION_KEY"] || randomBytes(24).toString("base64url");
   const stateDir = join(root, ".provbot");
 
   const wanted: [string, number][] = [
     ["AZURITE_TABLE_PORT", azuritePort],
+    ["AZURITE_QUEUE_PORT", queuePort],
     ["PORT", hostPort],
   ];
   if (!values["no-playground"]) wanted.push(["PLAYGROUND_PORT", playgroundPort]);
@@ -83,13 +89,36 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     if (values.fresh) rmSync(join(root, ".azurite"), { recursive: true, force: true });
     children.push(await startAzurite({ root, port: azuritePort, location: join(root, ".azurite"), logFile: join(stateDir, "azurite.log") }));
-    const host = startChild({
-      name: "host",
-      command: process.execPath,
-      args: ["-r", toolPaths(root).childGuard, toolPaths(root).localHost],
-      env: { PORT: String(hostPort), AZURITE_TABLE_PORT: String(azuritePort), FUNCTION_KEY: functionKey },
-    });
+    children.push(await startAzuriteQueue({ root, port: queuePort, location: join(root, ".azurite"), logFile: join(stateDir, "azurite-queue.log") }));
+    const startHost = () =>
+      startChild({
+        name: "host",
+        command: process.execPath,
+        args: ["-r", toolPaths(root).childGuard, toolPaths(root).localHost],
+        env: { PORT: String(hostPort), AZURITE_TABLE_PORT: String(azuritePort), AZURITE_QUEUE_PORT: String(queuePort), FUNCTION_KEY: functionKey },
+      });
+    let host = startHost();
     children.push(host);
+    // Like Azure, which starts a crashed worker again: requests in flight fail and their callers
+    // retry (ingest is idempotent); queue messages and timers resume on the new host.
+    const restarts: number[] = [];
+    const supervise = (child: Child) =>
+      void child.exited.then(async (code) => {
+        if (stopping) return;
+        const now = Date.now();
+        restarts.push(now);
+        while (restarts.length && now - restarts[0]! > 60_000) restarts.shift();
+        if (restarts.length > RESTARTS_PER_MINUTE) {
+          console.error(`the local Functions host exited (${code}) ${restarts.length} times within a minute; stopping (see the output above)`);
+          return stopAll(1);
+        }
+        console.error(`the local Functions host exited (${code}); starting it again`);
+        await new Promise((r) => setTimeout(r, 1000));
+        if (stopping) return;
+        children.splice(children.indexOf(child), 1, (host = startHost()));
+        supervise(host);
+      });
+    supervise(host);
     const hostUrl = `http://127.0.0.1:${hostPort}`;
     await waitUntil("local Functions host", () => httpOk(`${hostUrl}/api/health`), { timeoutMs: 30_000, child: host });
 
@@ -117,6 +146,7 @@ async function main(): Promise<void> {
       `  Bot endpoint       ${hostUrl}/api/messages`,
       `  Health             ${hostUrl}/api/health`,
       `  Table Storage      Azurite on 127.0.0.1:${azuritePort} (data in .azurite/)`,
+      `  Alert outbox       Azurite queue service on 127.0.0.1:${queuePort} (queue provbot-alerts)`,
       `  Function key       ${functionKey}   (x-functions-key for function-level routes and /admin/functions/<name>)`,
       `  Demo data          ${demo}`,
       `  Logs               .provbot/`,
@@ -129,9 +159,11 @@ async function main(): Promise<void> {
   }
 }
 
+const queuePortOf = () => Number(process.env["AZURITE_QUEUE_PORT"] ?? DEFAULT_AZURITE_QUEUE_PORT);
+
 /** Loads the demo tenant once per local store (it is kept in .azurite/); --fresh reloads it. */
 async function loadDemo(root: string, azuritePort: number, hostUrl: string, functionKey: string): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, AZURITE_TABLE_PORT: String(azuritePort) };
+  const env: NodeJS.ProcessEnv = { ...process.env, AZURITE_TABLE_PORT: String(azuritePort), AZURITE_QUEUE_PORT: String(queuePortOf()) };
   applyLocalSettings(root, env);
   const config = loadConfig({ ...env, PROVBOT_LOCAL_HOST: "true" });
   const factory = createTableFactory(config.storage, config.tablePrefix);

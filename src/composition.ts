@@ -12,8 +12,12 @@ import { TableWatermarkStore } from "./adapters/tables/watermarks";
 import { GraphProvisioningClient } from "./adapters/graph/client";
 import { graphCredential } from "./adapters/graph/credential";
 import type { GraphSource, WatermarkStore } from "./app/graphPoll";
-import { AlertService } from "./app/alerts";
+import { createAlerts, ConversationRegistry, type Alerts } from "./app/alerts";
 import { TableAlertStore, TableSubscriptionStore } from "./adapters/tables/alertStore";
+import { createQueueClient } from "./adapters/queues/client";
+import { QueueAlertOutbox } from "./adapters/queues/alertOutbox";
+import { structuredLog, withInvocation, type InvocationLogger } from "./adapters/observability/log";
+import type { LogEntry } from "./app/ports";
 import { createAlertSender } from "./adapters/botframework/sender";
 import { jobKey } from "./adapters/tables/keys";
 
@@ -34,7 +38,12 @@ export interface Services {
   /** Null when Graph polling is not configured. */
   graph: GraphSource | null;
   /** Null when PROVBOT_ALERTS=off. */
-  alerts: AlertService | null;
+  alerts: Alerts | null;
+  conversations: ConversationRegistry;
+  /** One structured line through this invocation's logger (see adapters/observability/log.ts). */
+  log(context: InvocationLogger, entry: LogEntry): void;
+  /** Runs a handler's work so that the use cases underneath log through its invocation. */
+  invocation<T>(context: InvocationLogger, fn: () => Promise<T>): Promise<T>;
   startedAt: number;
 }
 
@@ -46,38 +55,62 @@ export function getServices(): Services {
   const tables = createTableFactory(config.storage, config.tablePrefix);
   const store = new TableEventStore(tables, { retentionDays: config.retentionDays });
   const query = new TableQueryStore(store);
-  const log = (message: string) => console.log(`[provbot] ${message}`);
   const alertStore = new TableAlertStore(tables);
+  const subs = new TableSubscriptionStore(tables);
+  const conversations = new ConversationRegistry({ store: subs, clock: systemClock, log: structuredLog });
   const alerts = config.alerts.enabled
-    ? new AlertService({
-        subs: new TableSubscriptionStore(tables),
+    ? createAlerts({
+        subs,
         incidents: alertStore,
         thresholds: alertStore,
         query,
         sender: createAlertSender(config.bot),
+        outbox: new QueueAlertOutbox(() => createQueueClient(config.storage, config.alerts.queue)),
+        conversations,
         clock: systemClock,
         jobKeyOf: (e) => jobKey(e.jobId, e.servicePrincipal.id),
-        log,
+        log: structuredLog,
         maxAgeMinutes: config.alerts.maxAgeMinutes,
       })
     : null;
-  const chat = createChatHandler({ version: config.version, store: query, now: () => new Date(), maxQuestionChars: config.limits.questionMaxChars, ...(alerts ? { alerts } : {}), log: (m, err) => console.error(`[provbot] ${m}`, err) });
+  const chat = createChatHandler({ version: config.version, store: query, now: () => new Date(), maxQuestionChars: config.limits.questionMaxChars, conversations, ...(alerts ? { alerts: alerts.commands } : {}), log: (m, err) => console.error(`[provbot] ${m}`, err) });
   const bot = createBotEndpoint(config.bot, chat, {
     error: (message, err) => console.error(`[provbot] ${message}`, err),
   });
   const deadLetters = new TableDeadLetterStore(tables, systemClock);
   const graph = config.graph ? new GraphProvisioningClient({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl }) : null;
-  services = { config, tables, bot, store, query, deadLetters, alertStore, ingest: { store, deadLetters, clock: systemClock, ...(alerts ? { afterStore: alertHook(alerts) } : {}) }, watermarks: new TableWatermarkStore(tables), graph, alerts, startedAt: Date.now() };
-  return services;
+  const built: Services = {
+    config,
+    tables,
+    bot,
+    store,
+    query,
+    deadLetters,
+    alertStore,
+    ingest: { store, deadLetters, clock: systemClock, log: structuredLog, ...(alerts ? { afterStore: alertHook(alerts) } : {}) },
+    watermarks: new TableWatermarkStore(tables),
+    graph,
+    alerts,
+    conversations,
+    log: (context, entry) => withInvocation(context, async () => structuredLog(entry)),
+    invocation: withInvocation,
+    startedAt: Date.now(),
+  };
+  services = built;
+  return built;
 }
 
-/** Alerts follow each stored batch; a failure to alert is logged and never fails the ingest. */
-function alertHook(alerts: AlertService) {
-  return async (events: Parameters<AlertService["afterIngest"]>[0]) => {
+/**
+ * Alerts follow each stored batch: the rules are evaluated and what changed goes to the outbox
+ * (never to Teams from here). A failure to evaluate is logged and never fails the ingest; the
+ * timer evaluates again within a minute.
+ */
+function alertHook(alerts: Alerts) {
+  return async (events: Parameters<Alerts["afterIngest"]>[0]) => {
     try {
       await alerts.afterIngest(events);
     } catch (err) {
-      console.error("[provbot] alert evaluation failed; the timer evaluates again within a minute", err);
+      structuredLog({ event: "alert.evaluation.failed", events: events.length, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
     }
   };
 }

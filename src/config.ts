@@ -7,11 +7,12 @@ import { z } from "zod";
  * Core Tools does). Validation names the offending setting.
  */
 
-/** The well-known Azurite development account, table endpoint only. */
-export const AZURITE_CONNECTION_STRING = (port = 10002): string =>
+/** The well-known Azurite development account: its table endpoint, and its queue endpoint when given. */
+export const AZURITE_CONNECTION_STRING = (port = 10002, queuePort?: number): string =>
   "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
   "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-  `TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`;
+  `TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;` +
+  (queuePort ? `QueueEndpoint=http://127.0.0.1:${queuePort}/devstoreaccount1;` : "");
 
 const optionalString = z
   .string()
@@ -68,6 +69,13 @@ const envSchema = z.object({
   PROVBOT_LOCAL_HOST: boolish,
   PROVBOT_RETENTION_DAYS: positiveInt(30),
   PROVBOT_ALERTS: z.enum(["on", "off"], { message: 'expected "on" or "off"' }).default("on"),
+  /** The alert outbox (a Storage Queue in the same account); the alertsSend function reads it. */
+  PROVBOT_ALERT_QUEUE: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? "provbot-alerts" : v))
+    .pipe(z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/, "a Storage Queue name: 3-63 lowercase letters, digits and single hyphens")),
   PROVBOT_ALERT_MAX_AGE_MINUTES: positiveInt(360),
   PROVBOT_GRAPH_TENANT_ID: optionalString,
   PROVBOT_GRAPH_CLIENT_ID: optionalString,
@@ -112,7 +120,7 @@ export interface AppConfig {
   /** Null when Graph polling is not configured (ingestion then comes from Event Hub or uploads). */
   graph: GraphConfig | null;
   /** Proactive alerts; maxAgeMinutes: batches older than this are history and never alert. */
-  alerts: { enabled: boolean; maxAgeMinutes: number };
+  alerts: { enabled: boolean; maxAgeMinutes: number; queue: string };
   /** Caps on the work one request may cause. */
   limits: { ingestMaxBytes: number; questionMaxChars: number };
   version: string;
@@ -136,7 +144,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   let storage: StorageConfig | undefined;
   const conn = e.PROVBOT_STORAGE_CONNECTION ?? e.AzureWebJobsStorage;
   if (e.PROVBOT_STORAGE_ACCOUNT_URL) storage = { kind: "managedIdentity", accountUrl: e.PROVBOT_STORAGE_ACCOUNT_URL };
-  else if (conn === "UseDevelopmentStorage=true") storage = { kind: "connectionString", connectionString: AZURITE_CONNECTION_STRING() };
+  else if (conn === "UseDevelopmentStorage=true") storage = { kind: "connectionString", connectionString: AZURITE_CONNECTION_STRING(10002, 10001) };
   else if (conn) storage = { kind: "connectionString", connectionString: conn };
   else
     problems.push(
@@ -191,5 +199,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
 
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
-  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES }, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, version };
+  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, version };
 }

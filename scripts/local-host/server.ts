@@ -5,11 +5,13 @@ import { Cron } from "croner";
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from "@azure/functions";
 import { compileRoute, type RouteMatcher } from "./routes";
 import { loadFunctionApp, type RegisteredFunction } from "./registry";
+import { startQueueTrigger, type QueueListener } from "./queues";
 
 /**
  * A small stand-in for the Azure Functions host (Core Tools cannot be installed here): serves the
  * HTTP functions on /api/<route> with their methods and authLevel, fires timers on their NCRONTAB
- * schedule and runs any function on demand via POST /admin/functions/<name>.
+ * schedule, runs queue triggers against the storage account's queue service (Azurite's, locally)
+ * and runs any function on demand via POST /admin/functions/<name>.
  */
 export interface LocalHostOptions {
   root: string;
@@ -19,6 +21,10 @@ export interface LocalHostOptions {
   log?: (line: string) => void;
   /** Timers are on by default; tests switch them off to stay deterministic. */
   timers?: boolean;
+  /** Queue triggers are on by default. */
+  queues?: boolean;
+  /** App settings for binding expressions and connections (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface LocalHost {
@@ -241,6 +247,21 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
   }
 
+  const listeners: QueueListener[] = [];
+  if (options.queues !== false) {
+    for (const fn of functions.filter((f) => f.trigger.type.toLowerCase() === "queuetrigger")) {
+      listeners.push(
+        startQueueTrigger(fn, {
+          env: options.env ?? process.env,
+          log,
+          invoke: async (f, input, triggerMetadata) => {
+            await f.handler(input, invocationContext(f, log, triggerMetadata));
+          },
+        }),
+      );
+    }
+  }
+
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -248,6 +269,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     functions,
     close: async () => {
       for (const c of crons) c.stop();
+      await Promise.all(listeners.map((l) => l.stop()));
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

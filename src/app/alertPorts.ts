@@ -1,17 +1,21 @@
 import type { ConversationTarget } from "../core/conversation";
 import type { Incident, FailingObject } from "../core/alerts/incident";
-import type { AlertRule, Subscription } from "../core/alerts/subscriptions";
+import { ALL_RULES, type AlertRule, type Subscription } from "../core/alerts/subscriptions";
 import type { Thresholds } from "../core/alerts/rules";
 import type { Reply } from "./chat";
+export type { StructuredLog as AlertLog } from "./ports";
 
-/** What proactive alerts need from the outside world (Table Storage and the Bot Framework). */
-export interface SubscriptionStore {
-  get(conversationId: string): Promise<Subscription | null>;
-  /** Installed or messaged: store or refresh the target; keeps the subscription as it is. */
+/** What proactive alerts need from the outside world (Table Storage, a queue and the Bot Framework). */
+export interface ConversationStore {
+  /** Installed or messaged: store or refresh the target; keeps any subscription as it is. */
   touch(target: ConversationTarget, now: string): Promise<void>;
-  save(sub: Subscription): Promise<void>;
   /** Uninstalled, or the conversation is gone (403/404 on send). */
   remove(conversationId: string): Promise<void>;
+}
+
+export interface SubscriptionStore extends ConversationStore {
+  get(conversationId: string): Promise<Subscription | null>;
+  save(sub: Subscription): Promise<void>;
   /** Every conversation that has subscribed. */
   subscribed(): Promise<Subscription[]>;
 }
@@ -75,4 +79,30 @@ export type SendResult =
 export interface AlertSender {
   send(target: ConversationTarget, message: Reply): Promise<SendResult>;
   update(target: ConversationTarget, activityId: string, message: Reply): Promise<SendResult>;
+}
+
+/** An incident as named in the outbox: enough to read it again (the message may be older than the row). */
+export interface IncidentRef {
+  incidentId: string;
+  jobKey: string;
+  rule: AlertRule;
+  version: number;
+}
+
+export const refOf = (i: Incident): IncidentRef => ({ incidentId: i.id, jobKey: i.jobKey, rule: i.rule, version: i.version });
+
+/** A queue message as an IncidentRef, or null when it is not one (a message is data from outside). */
+export function parseIncidentRef(value: unknown): IncidentRef | null {
+  if (!value || typeof value !== "object") return null;
+  const v = value as Record<string, unknown>;
+  if (typeof v["incidentId"] !== "string" || typeof v["jobKey"] !== "string" || !ALL_RULES.includes(v["rule"] as AlertRule)) return null;
+  return { incidentId: v["incidentId"], jobKey: v["jobKey"], rule: v["rule"] as AlertRule, version: Number(v["version"]) || 0 };
+}
+
+/**
+ * The outbox: incidents whose cards need posting or updating. The incident rows are already
+ * stored when notify is called, so a lost notification only delays delivery until the timer.
+ */
+export interface AlertOutbox {
+  notify(refs: IncidentRef[]): Promise<void>;
 }

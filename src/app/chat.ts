@@ -27,17 +27,22 @@ export interface ChatHandler {
   onConversationEvent(event: ConversationEvent, target: ConversationTarget): Promise<Reply[]>;
 }
 
-/** The alert side of the conversation (implemented by AlertService). */
-export interface AlertCommands {
+/** Where to reach each conversation (ConversationRegistry): kept whether alerts are on or off. */
+export interface Conversations {
   installed(target: ConversationTarget): Promise<void>;
   /** A message arrived: refresh the target (cheaply). */
   seen(target: ConversationTarget): Promise<void>;
   uninstalled(target: ConversationTarget): Promise<void>;
+}
+
+/** The alert commands and card actions (AlertCommandHandler); absent when alerts are off. */
+export interface AlertCommands {
   command(cmd: AlertCommand, target: ConversationTarget): Promise<Answer>;
   action(data: Record<string, unknown>, target: ConversationTarget, from: ChatUser): Promise<Answer | null>;
 }
 
 export interface ChatDeps extends AnswerDeps {
+  conversations?: Conversations;
   alerts?: AlertCommands;
   log?: (message: string, err?: unknown) => void;
 }
@@ -55,9 +60,9 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
       const text = normaliseText(message.text || fromAction);
       const long = tooLong(text, deps.maxQuestionChars);
       if (long) return [card(long)];
+      // Every message refreshes where to reach this conversation; answering must not depend on it.
+      await deps.conversations?.seen(message.target).catch((err) => deps.log?.("could not refresh the conversation target", err));
       if (deps.alerts) {
-        // Every message refreshes where to reach this conversation; answering must not depend on it.
-        await deps.alerts.seen(message.target).catch((err) => deps.log?.("could not refresh the conversation target", err));
         const alert = message.value?.["alert"];
         if (alert && typeof alert === "object") {
           const answer = await deps.alerts.action(alert as Record<string, unknown>, message.target, message.from);
@@ -73,18 +78,19 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
       return [card(answer)];
     },
     async onConversationEvent(event, target) {
-      if (!deps.alerts) return [];
       if (event === "uninstalled") {
-        await deps.alerts.uninstalled(target);
+        await deps.conversations?.uninstalled(target);
         return [];
       }
-      await deps.alerts.installed(target);
+      await deps.conversations?.installed(target);
       const where = target.conversationType === "personal" ? "this chat" : target.conversationType === "channel" ? "this channel" : "this group chat";
+      const help = { title: "Help", data: { text: "help" } };
+      if (!deps.alerts) return [card(info("provbot is here", `Ask about Entra ID provisioning in plain English in ${where} (type "help").`, [], [help]))];
       return [
         card(
           info("provbot is here", `Ask about Entra ID provisioning in plain English (type "help"), or type "subscribe" to get alerts about failure spikes, bursts of disables/deletes and silent jobs in ${where}.`, [], [
             { title: "Subscribe to alerts", data: { text: "subscribe" } },
-            { title: "Help", data: { text: "help" } },
+            help,
           ]),
         ),
       ];

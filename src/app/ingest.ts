@@ -5,7 +5,7 @@ import { DeadLetterCollector, MAX_LISTED } from "./deadLetter";
 import { parsePayload, type PayloadFile, type PayloadItem } from "../core/ingest/payload";
 import { modifiedByChangeId, stepsByChangeId, type CsvTable } from "../core/ingest/csv";
 import { modified as normaliseModified, steps as normaliseSteps } from "../core/ingest/normalise";
-import { systemClock, type Clock, type CsvParts, type DeadLetterStore, type EventStore } from "./ports";
+import { systemClock, type Clock, type CsvParts, type DeadLetterStore, type EventStore, type StructuredLog } from "./ports";
 
 /**
  * Ingest use case, shared by POST /api/ingest, the CLI, the Event Hub trigger and the Graph
@@ -37,6 +37,8 @@ export interface IngestDeps {
   clock?: Clock;
   /** Called with the events that were new, after they are stored (alert evaluation hooks in here). */
   afterStore?: (events: ProvisioningEvent[]) => Promise<void>;
+  /** One `ingest.batch` line per stored batch (counts and duration). */
+  log?: StructuredLog;
 }
 
 export interface IngestOutcome extends IngestReport {
@@ -52,8 +54,10 @@ const emptyOutcome = (): IngestOutcome => ({ accepted: 0, duplicates: 0, ignored
  * `collector`, to the caller's row for the whole source).
  */
 export async function ingestItems(items: PayloadItem[], source: string, deps: IngestDeps, eventSource?: EventSource, collector?: DeadLetterCollector): Promise<IngestOutcome> {
+  const started = Date.now();
   const report = emptyOutcome();
   const dead = collector ?? new DeadLetterCollector(source);
+  const rejectedBefore = dead.batch.count;
   const nowMs = (deps.clock ?? systemClock).now().getTime();
   const good: ProvisioningEvent[] = [];
   const records = new Map<string, PayloadItem>();
@@ -88,7 +92,9 @@ export async function ingestItems(items: PayloadItem[], source: string, deps: In
     report.trimmed = [...unique.values()].filter((e) => e.trimmed?.length).length || undefined;
   }
   if (!collector) await flushDeadLetters(dead, report, deps);
+  const stored = Date.now();
   if (deps.afterStore && report.events.length > 0) await deps.afterStore(report.events);
+  deps.log?.({ event: "ingest.batch", source, records: items.length, accepted: report.accepted, duplicates: report.duplicates, ignored: report.ignored, rejected: dead.batch.count - rejectedBefore, storeMs: stored - started, alertMs: Date.now() - stored });
   return report;
 }
 

@@ -39,3 +39,11 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * One structured log line: an event name and object ids, rules, counts and durations, never
+ * names, UPNs or reasons (they are personal data or data from outside). The composition writes
+ * them through the Functions invocation logger, so Application Insights keeps them as traces.
+ */
+export type LogEntry = { event: string; [key: string]: string | number | boolean | null | undefined };
+export type StructuredLog = (entry: LogEntry) => void;

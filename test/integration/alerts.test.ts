@@ -6,7 +6,10 @@ import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
 import { TableEventStore } from "../../src/adapters/tables/eventStore";
 import { TableQueryStore } from "../../src/adapters/tables/queryStore";
 import { jobKey } from "../../src/adapters/tables/keys";
-import { AlertService } from "../../src/app/alerts";
+import { ConversationRegistry, createAlerts, type Alerts, type Delivered } from "../../src/app/alerts";
+import type { IncidentRef } from "../../src/app/alertPorts";
+import type { LogEntry } from "../../src/app/ports";
+import type { ProvisioningEvent } from "../../src/core/event";
 import { createChatHandler } from "../../src/app/chat";
 import { ingestItems } from "../../src/app/ingest";
 import { systemClock, type Clock } from "../../src/app/ports";
@@ -35,26 +38,37 @@ function stack(clock: Clock = systemClock, timeoutMs = 3_000) {
   const query = new TableQueryStore(store);
   const alertStore = new TableAlertStore(factory);
   const subs = new TableSubscriptionStore(factory);
-  const logs: string[] = [];
-  const service = () =>
-    new AlertService({
+  const logs: LogEntry[] = [];
+  const log = (e: LogEntry) => logs.push(e);
+  const conversations = new ConversationRegistry({ store: subs, clock, log });
+  /** What each outbox message led to (the queue trigger's work, run in-process here). */
+  const delivered: Delivered[] = [];
+  const notified: IncidentRef[] = [];
+  const service = () => {
+    const alerts: Alerts = createAlerts({
       subs,
       incidents: alertStore,
       thresholds: alertStore,
       query,
       sender: createAlertSender({ mode: "none" }, { startingDelayMs: 20, timeoutMs }),
+      // The outbox as the alertsSend function consumes it, without the queue in between (the
+      // queue itself is exercised end to end in test/e2e and test/faults).
+      outbox: { notify: async (refs) => void (notified.push(...refs), delivered.push(...(await alerts.delivery.deliverRefs(refs)))) },
+      conversations,
       clock,
       jobKeyOf: (e) => jobKey(e.jobId, e.servicePrincipal.id),
-      log: (m) => logs.push(m),
+      log,
     });
+    return alerts;
+  };
   const alerts = service();
   const errors: string[] = [];
-  const bot = createBotEndpoint({ mode: "none" }, createChatHandler({ version: "t", store: query, now: () => clock.now(), alerts }), { error: (m, e) => errors.push(`${m} ${String(e)}`) });
-  const deps = { store, deadLetters: new TableDeadLetterStore(factory, clock), afterStore: async (events: Parameters<AlertService["afterIngest"]>[0]) => void (await alerts.afterIngest(events)) };
+  const bot = createBotEndpoint({ mode: "none" }, createChatHandler({ version: "t", store: query, now: () => clock.now(), conversations, alerts: alerts.commands }), { error: (m, e) => errors.push(`${m} ${String(e)}`) });
+  const deps = { store, deadLetters: new TableDeadLetterStore(factory, clock), afterStore: async (events: ProvisioningEvent[]) => void (await alerts.afterIngest(events)) };
   const ingest = (records: Record<string, unknown>[]) => ingestItems(records.map((record, index) => ({ index, record })), "test", deps);
   /** Stores without evaluating alerts (history, or a batch for evaluators the test runs itself). */
   const storeOnly = (records: Record<string, unknown>[]) => ingestItems(records.map((record, index) => ({ index, record })), "test", { store, deadLetters: deps.deadLetters });
-  return { factory, store, query, alertStore, subs, alerts, service, bot, ingest, storeOnly, logs, errors, deps };
+  return { factory, store, query, alertStore, subs, alerts, service, bot, ingest, storeOnly, logs, errors, deps, delivered, notified };
 }
 
 type Stack = ReturnType<typeof stack>;
@@ -172,10 +186,10 @@ describe("a burst of disables", () => {
     await say(s, "subscribe", connector.url, "conv-race");
     // Store without evaluating, then run two independent evaluators (two workers) on the same batch.
     const { events } = await s.storeOnly(burst(30, { jobId, app, action: "delete", end: new Date() }));
-    const runs = await Promise.all([1, 2, 3, 4].map(() => s.service().afterIngest(events)));
+    await Promise.all([1, 2, 3, 4].map(() => s.service().afterIngest(events)));
     await new Promise((r) => setTimeout(r, 200));
     expect(alertCalls(connector, "conv-race", "Burst of disables/deletes")).toHaveLength(1);
-    const sent = runs.flatMap((r) => r.deliveries).filter((d) => d.action === "sent");
+    const sent = s.delivered.filter((d) => d.action === "sent");
     expect(sent).toHaveLength(1);
   });
 
@@ -190,7 +204,7 @@ describe("a burst of disables", () => {
     };
     expect(await s.alertStore.createSlot(incident)).toBe(true);
     const subs = await s.subs.subscribed();
-    const results = (await Promise.all([1, 2, 3, 4].map(() => s.service().deliver(incident, subs)))).flat();
+    const results = (await Promise.all([1, 2, 3, 4].map(() => s.service().delivery.deliver(incident, subs)))).flat();
     expect(results.filter((r) => r.action === "sent")).toHaveLength(1);
     expect(results.filter((r) => r.action === "skipped")).toHaveLength(3);
     await new Promise((r) => setTimeout(r, 100));
@@ -360,7 +374,11 @@ describe("sending", () => {
     await waitUntil("the healthy conversation's card", () => alertCalls(connector, "conv-ok", "Burst").length === 1);
     expect(await s.subs.get("conv-gone-403")).toBeNull();
     expect(await s.subs.get("conv-gone-404")).toBeNull();
-    expect(s.logs.join("\n")).toMatch(/conv-gone-40[34] is gone \(40[34]\)/);
+    // Structured logs: the send results with their status, and the retired conversations (ids only).
+    for (const [id, status] of [["conv-gone-403", 403], ["conv-gone-404", 404]] as const) {
+      expect(s.logs).toContainEqual(expect.objectContaining({ event: "alert.send", conversationId: id, result: "gone", status }));
+      expect(s.logs).toContainEqual({ event: "conversation.removed", conversationId: id });
+    }
   });
 
   it("429 waits for Retry-After, then delivers once", async () => {

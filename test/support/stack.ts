@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import WebSocket from "ws";
+import { inject } from "vitest";
 import { freePort, readyOrStopped, startChild, startPlayground, stopChild, toolPaths, waitUntil, type Child } from "../../scripts/processes";
 
 export const ROOT = join(__dirname, "..", "..");
@@ -15,14 +16,15 @@ export interface HostProcess {
 }
 
 /** Starts the built local host (dist/) under plain Node, as `npm start` does. */
-export async function startHostProcess(azuritePort: number, env: Record<string, string> = {}): Promise<HostProcess> {
+export async function startHostProcess(azuritePort: number, env: Record<string, string> = {}, queuePort = inject("azurite").queuePort): Promise<HostProcess> {
   const port = await freePort();
   const functionKey = `test-key-${port}`;
   const child = startChild({
     name: "host",
     command: process.execPath,
     args: ["-r", toolPaths(ROOT).childGuard, toolPaths(ROOT).localHost],
-    env: { PORT: String(port), AZURITE_TABLE_PORT: String(azuritePort), FUNCTION_KEY: functionKey, PROVBOT_TIMERS: "off", ...env },
+    // Each host its own alert queue, as each has its own table prefix.
+    env: { PORT: String(port), AZURITE_TABLE_PORT: String(azuritePort), AZURITE_QUEUE_PORT: String(queuePort), FUNCTION_KEY: functionKey, PROVBOT_TIMERS: "off", PROVBOT_ALERT_QUEUE: `alerts-${port}`, ...env },
     quiet: true,
   });
   let out = "";

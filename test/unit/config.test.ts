@@ -25,7 +25,7 @@ describe("configuration", () => {
 
   it("prefers PROVBOT_STORAGE_CONNECTION and maps UseDevelopmentStorage to Azurite", () => {
     const cfg = loadConfig({ PROVBOT_LOCAL_HOST: "1", PROVBOT_STORAGE_CONNECTION: "UseDevelopmentStorage=true", AzureWebJobsStorage: "other" });
-    expect(cfg.storage).toEqual({ kind: "connectionString", connectionString: AZURITE_CONNECTION_STRING(10002) });
+    expect(cfg.storage).toEqual({ kind: "connectionString", connectionString: AZURITE_CONNECTION_STRING(10002, 10001) });
   });
 
   it("uses managed identity when an account URL is given", () => {

@@ -15,3 +15,17 @@ export async function getOrNull<T extends object>(table: TableClient, partitionK
     throw err;
   }
 }
+
+/**
+ * The store could not be reached or answered a server error (connection refused or reset, a
+ * timeout, 5xx, 429 after the SDK's own retries): the caller may retry the same request unchanged.
+ * Nothing is half-stored either way (writes are ordered so that a retry completes them).
+ */
+export function isStorageUnavailable(err: unknown): boolean {
+  if (err instanceof RestError) {
+    if (err.statusCode === undefined || err.statusCode === 0) return true;
+    return err.statusCode >= 500 || err.statusCode === 429 || err.statusCode === 408;
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|UND_ERR_SOCKET)$/.test(code);
+}

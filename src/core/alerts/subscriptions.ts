@@ -180,3 +180,29 @@ export function applyThreshold(current: Thresholds, setting: ThresholdSetting, v
 export function thresholdsFor(app: string, perApp: Record<string, Partial<Thresholds>>, base: Thresholds = DEFAULT_THRESHOLDS): Thresholds {
   return { ...base, ...(perApp[normaliseName(app)] ?? {}) };
 }
+
+/** The subscription after "subscribe [apps] [rules]" (pure; the command resolves the app names). */
+export function subscribeTo(sub: Subscription, apps: string[], rules: AlertRule[] | null): Subscription {
+  const same = (a: string) => apps.some((x) => normaliseName(x) === normaliseName(a));
+  // No apps named, or already subscribed to every app: every app (minus nothing named here).
+  const everyApp = apps.length === 0 || (sub.subscribed && sub.apps.length === 0);
+  const nextApps = everyApp ? [] : [...new Set([...(sub.subscribed ? sub.apps : []), ...apps])];
+  const exceptApps = apps.length === 0 ? [] : sub.exceptApps.filter((a) => !same(a));
+  // Rules add to what a subscribed conversation has; a first subscribe gets the defaults unless it
+  // names rules, and "subscribe to digest" alone means the defaults plus the digest.
+  const start = sub.subscribed ? sub.rules : rules === null || (rules.length === 1 && rules[0] === "newFailures") ? DEFAULT_RULES : [];
+  return { ...sub, subscribed: true, apps: nextApps, exceptApps, rules: [...new Set([...start, ...(rules ?? [])])] };
+}
+
+/** The subscription after "unsubscribe [apps] [rules]". */
+export function unsubscribeFrom(sub: Subscription, apps: string[], rules: AlertRule[] | null): Subscription {
+  if (rules && apps.length === 0) {
+    const left = sub.rules.filter((r) => !rules.includes(r));
+    return { ...sub, rules: left, subscribed: sub.subscribed && left.length > 0 };
+  }
+  if (apps.length === 0) return { ...sub, subscribed: false };
+  const same = (a: string) => apps.some((x) => normaliseName(x) === normaliseName(a));
+  if (sub.apps.length === 0) return { ...sub, exceptApps: [...new Set([...sub.exceptApps, ...apps])] };
+  const left = sub.apps.filter((a) => !same(a));
+  return { ...sub, apps: left, subscribed: sub.subscribed && left.length > 0 };
+}

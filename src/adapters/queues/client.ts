@@ -1,0 +1,34 @@
+import { QueueClient, QueueServiceClient } from "@azure/storage-queue";
+import { DefaultAzureCredential } from "@azure/identity";
+import type { StorageConfig } from "../../config";
+
+/**
+ * Storage Queue clients from the same storage configuration as the tables (the queue lives in the
+ * same account). The only place that knows how queues authenticate.
+ */
+export function createQueueClient(storage: StorageConfig, name: string): QueueClient {
+  if (storage.kind === "connectionString") {
+    if (/DefaultEndpointsProtocol=http;/i.test(storage.connectionString) && !/QueueEndpoint=/i.test(storage.connectionString)) {
+      throw new Error("the storage connection string has no QueueEndpoint: the alert outbox needs the queue service (locally: Azurite's queue service, which npm start runs)");
+    }
+    return QueueServiceClient.fromConnectionString(storage.connectionString).getQueueClient(name);
+  }
+  // A managed identity reaches the account's queue endpoint beside its table endpoint.
+  const url = new URL(storage.accountUrl);
+  url.hostname = url.hostname.replace(".table.", ".queue.");
+  return new QueueServiceClient(url.origin, new DefaultAzureCredential()).getQueueClient(name);
+}
+
+/** The Functions host reads queue messages as base64 (host.json messageEncoding, the default). */
+export function encodeMessage(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), "utf8").toString("base64");
+}
+
+export function decodeMessage(text: string): unknown {
+  const raw = /^[A-Za-z0-9+/=\s]+$/.test(text) ? Buffer.from(text, "base64").toString("utf8") : text;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}

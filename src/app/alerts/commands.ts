@@ -1,0 +1,159 @@
+import { isRemoval, REMOVAL_ACTIONS } from "../../core/counts";
+import { minuteLabel } from "../../core/timeBuckets";
+import type { ChatUser, ConversationTarget } from "../../core/conversation";
+import { normaliseName } from "../../core/names";
+import type { Thresholds } from "../../core/alerts/rules";
+import { acknowledge, type Incident } from "../../core/alerts/incident";
+import { ALL_RULES, RULE_LABELS, applyThreshold, newSubscription, subscribeTo, thresholdsFor, unsubscribeFrom, type AlertCommand, type AlertRule, type Subscription } from "../../core/alerts/subscriptions";
+import { settingsView } from "../../core/alerts/views";
+import { eventList, info, type Answer } from "../../core/ask/views";
+import type { Clock } from "../ports";
+import type { EventRow, JobInfo, QueryStore } from "../queryPorts";
+import { matchApp } from "../resolve";
+import { refOf, type AlertLog, type AlertOutbox, type IncidentStore, type SubscriptionStore, type ThresholdStore } from "../alertPorts";
+import type { AlertEvaluator } from "./evaluate";
+import { isoPlus } from "./time";
+
+/**
+ * The alert commands of the chat (subscribe, unsubscribe, mute, unmute, thresholds, alerts) and
+ * the buttons on alert cards (acknowledge, mute, show affected). The subscription edits themselves
+ * are pure (core/alerts/subscriptions.ts); this resolves app names and stores the result.
+ */
+export interface CommandDeps {
+  subs: SubscriptionStore;
+  incidents: IncidentStore;
+  thresholds: ThresholdStore;
+  query: QueryStore;
+  evaluator: AlertEvaluator;
+  outbox: AlertOutbox;
+  clock: Clock;
+  log?: AlertLog;
+}
+
+export class AlertCommandHandler {
+  constructor(private readonly deps: CommandDeps) {}
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+
+  async command(cmd: AlertCommand, target: ConversationTarget): Promise<Answer> {
+    const now = this.now();
+    // save() merges the target in, so the row exists afterwards even if seen() skipped its write.
+    const sub = (await this.deps.subs.get(target.conversationId)) ?? newSubscription(target, now);
+    // Commands are rare and must see a job that started sending a moment ago.
+    const jobs = await this.deps.query.jobs(true);
+    switch (cmd.kind) {
+      case "invalid":
+        return info(`Could not ${cmd.command}`, cmd.reason);
+      case "alerts":
+        return this.settings(sub, jobs);
+      case "subscribe":
+      case "unsubscribe": {
+        const apps = resolveApps(cmd.apps, jobs);
+        if ("unknown" in apps) return info("Unknown app", apps.unknown);
+        const next = cmd.kind === "subscribe" ? subscribeTo(sub, apps.names, cmd.rules) : unsubscribeFrom(sub, apps.names, cmd.rules);
+        await this.deps.subs.save({ ...next, target, updatedAt: now });
+        return this.settings({ ...next, target }, jobs);
+      }
+      case "mute":
+      case "unmute": {
+        const apps = cmd.app ? resolveApps([cmd.app], jobs) : { names: ["*"] };
+        if ("unknown" in apps) return info("Unknown app", apps.unknown);
+        const key = apps.names[0] === "*" ? "*" : normaliseName(apps.names[0]!);
+        const mutes = { ...sub.mutes };
+        if (cmd.kind === "mute") mutes[key] = isoPlus(now, cmd.minutes * 60_000);
+        else if (cmd.app) delete mutes[key];
+        else for (const k of Object.keys(mutes)) delete mutes[k];
+        await this.deps.subs.save({ ...sub, target, mutes, updatedAt: now });
+        const label = apps.names[0] === "*" ? "All alerts" : `${apps.names[0]} alerts`;
+        if (cmd.kind === "unmute") return info("Unmuted", `${cmd.app ? label : "All alerts"} reach this conversation again.`);
+        return info("Muted", `${label} are muted in this conversation until ${minuteLabel(mutes[key]!)} UTC. Type "unmute${cmd.app ? ` ${apps.names[0]}` : ""}" to undo.`);
+      }
+      case "threshold": {
+        const apps = resolveApps([cmd.app], jobs);
+        if ("unknown" in apps) return info("Unknown app", apps.unknown);
+        const app = apps.names[0]!;
+        const perApp = await this.deps.thresholds.all();
+        const current = thresholdsFor(app, perApp, this.deps.evaluator.defaults);
+        const next = applyThreshold(current, cmd.setting, cmd.value);
+        if (typeof next === "string") return info("Threshold not changed", next);
+        const overrides = Object.fromEntries(Object.entries(next).filter(([k, v]) => this.deps.evaluator.defaults[k as keyof Thresholds] !== v)) as Partial<Thresholds>;
+        await this.deps.thresholds.set(app, overrides);
+        return this.settings(sub, jobs, [app]);
+      }
+    }
+  }
+
+  private async settings(sub: Subscription, jobs: JobInfo[], only?: string[]): Promise<Answer> {
+    const perApp = await this.deps.thresholds.all();
+    const apps = only ?? (sub.subscribed && sub.apps.length ? sub.apps : [...new Set(jobs.map((j) => j.app))].sort());
+    const vm = settingsView(sub, apps.map((app) => ({ app, t: thresholdsFor(app, perApp, this.deps.evaluator.defaults) })), this.now());
+    return { card: "info", viewModel: vm, text: [vm.title, vm.text, ...vm.facts.map((f) => `${f.title}: ${f.value}`)].join("\n") };
+  }
+
+  /** Acknowledge / Mute / Show affected, from the buttons on an alert card. */
+  async action(data: Record<string, unknown>, target: ConversationTarget, from: ChatUser): Promise<Answer | null> {
+    const ref = data as { action?: string; jobKey?: string; rule?: string; incident?: string; minutes?: number };
+    if (!ref.jobKey || !ref.rule || !ALL_RULES.includes(ref.rule as AlertRule)) return info("Unknown alert", "This button does not name an alert provbot knows.");
+    const now = this.now();
+    const rule = ref.rule as AlertRule;
+    const slot = await this.deps.incidents.slot(ref.jobKey, rule, ref.incident);
+    const incident = slot && slot.value.id === ref.incident ? slot : null;
+    switch (ref.action) {
+      case "ack": {
+        if (!incident) return info("Alert closed", "This alert has been replaced by a newer one for the same job; its card is no longer updated.");
+        const next = await this.deps.evaluator.update(ref.jobKey, rule, incident.value.id, (current) => acknowledge(current, from.name || from.id, now));
+        // The card itself changes, for everyone who has it (through the outbox, like every change);
+        // already acknowledged: the card says by whom.
+        if (next) {
+          this.deps.log?.({ event: "alert.acknowledged", incidentId: next.id, version: next.version, userObjectId: from.aadObjectId ?? "" });
+          await this.deps.outbox.notify([refOf(next)]);
+        }
+        return null;
+      }
+      case "mute": {
+        const app = slot?.value.app ?? "";
+        return this.command({ kind: "mute", app: app || null, minutes: Number(ref.minutes) > 0 ? Number(ref.minutes) : 60 }, target);
+      }
+      case "affected": {
+        const i = incident?.value ?? slot?.value;
+        if (!i) return info("Alert closed", "provbot no longer keeps this alert.");
+        return this.affected(i, target);
+      }
+      default:
+        return info("Unknown action", "This button is not one provbot knows.");
+    }
+  }
+
+  private async affected(i: Incident, target: ConversationTarget): Promise<Answer> {
+    const removal = i.rule === "removalBurst";
+    const { rows, more } = await this.deps.query.listEvents({
+      jobKeys: [i.jobKey],
+      from: i.since,
+      to: isoPlus(i.lastSeen, 1),
+      ...(removal ? { actions: REMOVAL_ACTIONS } : { status: "failure" as const }),
+      limit: 10,
+      offset: 0,
+    });
+    const items = rows
+      .filter((r) => !removal || isRemoval(r.action, r.status))
+      .map((r: EventRow) => ({ at: r.at, who: r.identityName || r.identity || "", app: i.app, action: r.action, status: r.status, errorCode: r.errorCode, changeId: r.changeId ?? "" }));
+    const personal = target.conversationType === "personal";
+    const subtitle = `${RULE_LABELS[i.rule]} · ${minuteLabel(i.since)} → ${minuteLabel(i.lastSeen)} UTC${more ? " · newest 10" : ""}${personal ? "" : " · select a row for details"}`;
+    return eventList(`Affected · ${i.app}`, subtitle, items, null, "No matching events are stored any more.");
+  }
+}
+function resolveApps(phrases: string[], jobs: JobInfo[]): { names: string[] } | { unknown: string } {
+  const names: string[] = [];
+  for (const p of phrases) {
+    const m = matchApp(p, jobs);
+    if (m.kind !== "jobs") {
+      const known = [...new Set(jobs.map((j) => j.app))].sort().join(", ");
+      const near = m.kind === "none" && m.near.length ? ` Did you mean ${m.near.join(" or ")}?` : "";
+      return { unknown: `No provisioning job for "${p}" has sent events yet.${near} Known apps: ${known || "none yet"}.` };
+    }
+    for (const j of m.jobs) if (!names.includes(j.app)) names.push(j.app);
+  }
+  return { names };
+}

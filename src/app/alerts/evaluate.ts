@@ -1,0 +1,281 @@
+import { randomUUID } from "node:crypto";
+import { isRemoval } from "../../core/counts";
+import { hourBucket, hourStart } from "../../core/timeBuckets";
+import { appName, type ProvisioningEvent } from "../../core/event";
+import { canonicalIdentityKey, upnOf } from "../../core/identityKeys";
+import {
+  DEFAULT_THRESHOLDS,
+  failureSpike,
+  removalBurst,
+  silentJob,
+  usualCycleMinutes,
+  type JobBaseline,
+  type Signal,
+  type Thresholds,
+  type WindowEvent,
+} from "../../core/alerts/rules";
+import { applySignal, digestStep, resolveIfQuiet, resolveSilence, type FailingObject, type Incident } from "../../core/alerts/incident";
+import { thresholdsFor, type AlertRule } from "../../core/alerts/subscriptions";
+import type { Clock } from "../ports";
+import type { EventRow, QueryStore } from "../queryPorts";
+import type { AlertLog, IncidentStore, ThresholdStore } from "../alertPorts";
+import { isoMinus, isoPlus, jitter } from "./time";
+
+/**
+ * Alert evaluation: the rules over the stored events and counts, after every stored batch and on
+ * the timer. It keeps one incident per (rule, job) in Table Storage under ETag concurrency and
+ * returns the incidents that changed; it never talks to Teams (delivery is the outbox's job).
+ */
+export interface EvaluatorDeps {
+  incidents: IncidentStore;
+  thresholds: ThresholdStore;
+  query: QueryStore;
+  clock: Clock;
+  /** The storage key of an event's job (the same key the query store uses). */
+  jobKeyOf: (e: ProvisioningEvent) => string;
+  log?: AlertLog;
+  /** Batches whose newest event is older than this are history, not news: no alert. */
+  maxAgeMinutes?: number;
+  /** Defaults for every app (per-app overrides come from the threshold store). */
+  defaults?: Thresholds;
+}
+
+const WINDOW_ROWS = 5_000;
+const BASELINE_DAYS = 7;
+const MIN_BASELINE_HOURS = 2;
+const RECENT_ACTIVITY_DAYS = 7;
+const DIGEST_OPEN_HOURS = 24;
+const BASELINE_CACHE_MS = 10 * 60_000;
+
+export class AlertEvaluator {
+  readonly defaults: Thresholds;
+  private readonly maxAgeMinutes: number;
+  private readonly baselines = new Map<string, { at: number; value: JobBaseline }>();
+  constructor(private readonly deps: EvaluatorDeps) {
+    this.defaults = deps.defaults ?? DEFAULT_THRESHOLDS;
+    this.maxAgeMinutes = deps.maxAgeMinutes ?? 360;
+  }
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+
+  private log(entry: Parameters<AlertLog>[0]): void {
+    this.deps.log?.(entry);
+  }
+
+  /** Runs right after a batch is stored, with the events that were new. */
+  async afterIngest(events: ProvisioningEvent[]): Promise<Incident[]> {
+    const now = this.now();
+    const byJob = new Map<string, ProvisioningEvent[]>();
+    for (const e of events) {
+      const key = this.deps.jobKeyOf(e);
+      if (!byJob.has(key)) byJob.set(key, []);
+      byJob.get(key)!.push(e);
+    }
+    const changed: Incident[] = [];
+    const perApp = await this.deps.thresholds.all();
+    for (const [jobKey, list] of byJob) {
+      const newest = list.reduce((a, e) => (e.activityDateTime > a ? e.activityDateTime : a), "");
+      const app = appName(list.find((e) => e.activityDateTime === newest)!);
+      // A silent job is over as soon as it produces anything.
+      const silent = await this.deps.incidents.slot(jobKey, "silentJob");
+      if (silent) {
+        const resolved = resolveSilence(silent.value, newest, now);
+        if (resolved && (await this.deps.incidents.replaceSlot(resolved, silent.etag))) changed.push(resolved);
+      }
+      if (Date.parse(now) - Date.parse(newest) > this.maxAgeMinutes * 60_000) continue;
+      const t = thresholdsFor(app, perApp, this.defaults);
+      const end = newest > now ? newest : now;
+      for (const signal of await this.signals(jobKey, end, t)) await this.raise(signal, jobKey, app, t, changed);
+      await this.digest(jobKey, app, list, changed);
+    }
+    return changed;
+  }
+
+  /**
+   * The timer: silent jobs and resolution of quiet incidents. Returns what changed and every
+   * active incident (delivery brings their cards up to date and retries what is pending).
+   */
+  async tick(): Promise<{ changed: Incident[]; active: Incident[] }> {
+    const now = this.now();
+    const changed: Incident[] = [];
+    const perApp = await this.deps.thresholds.all();
+    const jobs = await this.deps.query.jobs(true);
+    for (const job of jobs) {
+      const t = thresholdsFor(job.app, perApp, this.defaults);
+      const recent = job.lastAt > isoMinus(now, RECENT_ACTIVITY_DAYS * 1440) && job.cycleStarts.length >= 3;
+      const signal = silentJob(job.lastAt, now, { failuresPerWindow: 0, removalsPerWindow: 0, cycleMinutes: usualCycleMinutes(job.cycleStarts) }, recent, t);
+      if (signal) await this.raise(signal, job.jobKey, job.app, t, changed);
+    }
+    const active = await this.deps.incidents.activeSlots(isoMinus(now, 24 * 60));
+    for (const incident of active) {
+      if (incident.rule === "newFailures" && incident.status === "open" && incident.openedAt < isoMinus(now, DIGEST_OPEN_HOURS * 60)) {
+        const closed = await this.update(incident.jobKey, incident.rule, incident.id, (current) => {
+          const left = current.affected.filter((a) => !a.resolvedAt).length;
+          return { ...current, status: "resolved", resolvedAt: now, resolution: `Closed after ${DIGEST_OPEN_HOURS} hours; ${left} of the objects listed had not succeeded yet.`, version: current.version + 1 };
+        });
+        if (closed) changed.push(closed);
+        continue;
+      }
+      if (incident.status !== "open" || (incident.rule !== "failureSpike" && incident.rule !== "removalBurst")) continue;
+      const t = thresholdsFor(incident.app, perApp, this.defaults);
+      const firing = (await this.signals(incident.jobKey, now, t)).some((s) => s.rule === incident.rule);
+      const slot = await this.deps.incidents.slot(incident.jobKey, incident.rule);
+      if (!slot) continue;
+      const resolved = resolveIfQuiet(slot.value, firing, now);
+      if (resolved && (await this.deps.incidents.replaceSlot(resolved, slot.etag))) changed.push(resolved);
+    }
+    return { changed, active };
+  }
+
+  private async signals(jobKey: string, end: string, t: Thresholds): Promise<Signal[]> {
+    const from = isoMinus(end, t.windowMinutes);
+    const rows = await this.deps.query.windowEvents(jobKey, from, isoPlus(end, 1), WINDOW_ROWS);
+    const window = rows.map(windowEvent);
+    const baseline = await this.baseline(jobKey, from, t.windowMinutes);
+    return [failureSpike(window, baseline, t), removalBurst(window, baseline, t)].filter((s): s is Signal => s !== null);
+  }
+
+  /**
+   * Mean failures and removals per window over the trailing week, from the hourly counts. A week's
+   * mean barely moves within minutes, so it is kept for BASELINE_CACHE_MS per job and window size
+   * (every batch would otherwise re-read eight day partitions per job).
+   */
+  async baseline(jobKey: string, windowStart: string, windowMinutes: number): Promise<JobBaseline> {
+    const key = `${jobKey}|${windowMinutes}`;
+    const cached = this.baselines.get(key);
+    const nowMs = Date.parse(this.now());
+    if (cached && nowMs - cached.at < BASELINE_CACHE_MS) return cached.value;
+    const value = await this.readBaseline(jobKey, windowStart, windowMinutes);
+    this.baselines.set(key, { at: nowMs, value });
+    return value;
+  }
+
+  private async readBaseline(jobKey: string, windowStart: string, t: number): Promise<JobBaseline> {
+    const startHour = hourBucket(windowStart);
+    const rows = (await this.deps.query.counts([jobKey], isoMinus(windowStart, BASELINE_DAYS * 1440), windowStart)).filter((r) => r.hour < startHour);
+    if (rows.length === 0) return { failuresPerWindow: 0, removalsPerWindow: 0, cycleMinutes: 40 };
+    const first = rows.map((r) => r.hour).sort()[0]!;
+    const firstMs = Date.parse(hourStart(first));
+    // Only whole hours before the window's own hour are counted, so the span is measured to that
+    // hour's start (measuring to the window start would divide by a partial hour that was not counted).
+    const startHourMs = Date.parse(hourStart(startHour));
+    const hours = Math.max(MIN_BASELINE_HOURS, (startHourMs - firstMs) / 3_600_000);
+    let failures = 0;
+    let removals = 0;
+    for (const r of rows) {
+      for (const cell of r.cells) {
+        if (cell.status === "failure") failures += cell.n;
+        if (isRemoval(cell.action, cell.status)) removals += cell.n;
+      }
+    }
+    const windows = (hours * 60) / t;
+    return { failuresPerWindow: failures / windows, removalsPerWindow: removals / windows, cycleMinutes: 40 };
+  }
+
+  /** Opens or updates the (rule, job) incident for a signal, under ETag concurrency. */
+  private async raise(signal: Signal, jobKey: string, app: string, t: Thresholds, changed: Incident[]): Promise<void> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const current = await this.deps.incidents.slot(jobKey, signal.rule);
+      const { next, change } = applySignal(current?.value ?? null, signal, { jobKey, app, now: this.now(), windowMinutes: t.windowMinutes });
+      if (change === "none") return;
+      const ok = current ? await this.deps.incidents.replaceSlot(next, current.etag) : await this.deps.incidents.createSlot(next);
+      if (ok) {
+        changed.push(next);
+        this.log({ event: "alert.decision", rule: signal.rule, jobKey, incidentId: next.id, version: next.version, change, count: next.count });
+        return;
+      }
+      await jitter(attempt);
+    }
+    this.log({ event: "alert.contention", rule: signal.rule, jobKey });
+  }
+
+  /**
+   * Read-modify-write of one incident under its ETag; `change` returns null when nothing changes.
+   * Also used by the card actions (acknowledge).
+   */
+  async update(jobKey: string, rule: AlertRule, id: string, change: (current: Incident) => Incident | null): Promise<Incident | null> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const current = await this.deps.incidents.slot(jobKey, rule, id);
+      if (!current || current.value.id !== id) return null;
+      const next = change(current.value);
+      if (!next) return null;
+      if (await this.deps.incidents.replaceSlot(next, current.etag)) return next;
+      await jitter(attempt);
+    }
+    return null;
+  }
+
+  /** New failures digest: one card per app per evaluation that found newly failing objects. */
+  private async digest(jobKey: string, app: string, events: ProvisioningEvent[], changed: Incident[]): Promise<void> {
+    const digestEvents = events
+      .filter((e) => e.status === "failure" || e.status === "success")
+      .map((e) => ({ at: e.activityDateTime, identity: upnOf(e) ?? canonicalIdentityKey(e), name: e.sourceIdentity.displayName || e.targetIdentity.displayName || e.sourceIdentity.id, status: e.status, errorCode: e.error?.code ?? "" }));
+    if (digestEvents.length === 0) return;
+    const now = this.now();
+    // Unique per evaluation: redelivered events never reach here (they are not new), so no dedupe key is needed.
+    const incidentId = `newFailures|${jobKey}|${now}|${randomUUID().slice(0, 8)}`;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const state = await this.deps.incidents.digest(jobKey);
+      const step = digestStep(state?.value ?? {}, digestEvents, incidentId);
+      if (!(await this.deps.incidents.saveDigest(jobKey, step.open, state?.etag ?? null))) {
+        await jitter(attempt);
+        continue;
+      }
+      // Recurrences and resolutions update the cards that reported those objects.
+      const touched = new Map<string, FailingObject[]>();
+      for (const o of [...step.recurring, ...step.resolved]) touched.set(o.incidentId, [...(touched.get(o.incidentId) ?? []), o]);
+      for (const [id, objects] of touched) {
+        const next = await this.update(jobKey, "newFailures", id, (current) => {
+          const affected = current.affected.map((a) => {
+            const o = objects.find((x) => x.identity === a.identity);
+            return o ? { ...a, count: o.count, ...(o.resolvedAt ? { resolvedAt: o.resolvedAt } : {}) } : a;
+          });
+          if (JSON.stringify(affected) === JSON.stringify(current.affected)) return null;
+          const allResolved = affected.every((a) => a.resolvedAt);
+          return { ...current, affected, status: allResolved ? "resolved" : current.status, resolvedAt: allResolved ? now : current.resolvedAt, resolution: allResolved ? "Every object on this card has succeeded since." : current.resolution, version: current.version + 1 };
+        });
+        if (next) changed.push(next);
+      }
+      if (step.fresh.length > 0) {
+        const fresh = step.fresh.slice(0, 8);
+        const codes = new Map<string, number>();
+        for (const o of step.fresh) if (o.errorCode) codes.set(o.errorCode, (codes.get(o.errorCode) ?? 0) + 1);
+        const incident: Incident = {
+          id: incidentId,
+          rule: "newFailures",
+          jobKey,
+          app,
+          status: "open",
+          count: step.fresh.length,
+          baseline: 0,
+          since: step.fresh.map((o) => o.firstAt).sort()[0]!,
+          lastSeen: step.fresh.map((o) => o.lastAt).sort().pop()!,
+          topErrors: [...codes.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3),
+          affected: fresh.map((o) => ({ identity: o.identity, name: o.name, count: o.count, errorCode: o.errorCode })),
+          cycleId: null,
+          stagedDeletes: 0,
+          summary: `${step.fresh.length} object${step.fresh.length === 1 ? "" : "s"} started failing in ${app}.`,
+          windowMinutes: this.defaults.windowMinutes,
+          openedAt: now,
+          version: 1,
+          ackBy: null,
+          ackAt: null,
+          resolvedAt: null,
+          resolution: null,
+        };
+        // Each digest is its own card (and row), so later recurrences and successes can update it.
+        if (await this.deps.incidents.createSlot(incident)) {
+          changed.push(incident);
+          this.log({ event: "alert.decision", rule: "newFailures", jobKey, incidentId, version: 1, change: "opened", count: incident.count });
+        }
+      }
+      return;
+    }
+  }
+}
+
+function windowEvent(r: EventRow): WindowEvent {
+  return { at: r.at, action: r.action, status: r.status, cycleId: r.cycleId ?? "", errorCode: r.errorCode, identity: r.identity || r.targetId || r.changeId || "", name: r.identityName || r.identity || "" };
+}

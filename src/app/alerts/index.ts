@@ -1,0 +1,71 @@
+import type { ProvisioningEvent } from "../../core/event";
+import type { Incident } from "../../core/alerts/incident";
+import type { Thresholds } from "../../core/alerts/rules";
+import type { Clock } from "../ports";
+import type { QueryStore } from "../queryPorts";
+import { refOf, type AlertLog, type AlertOutbox, type AlertSender, type IncidentStore, type SubscriptionStore, type ThresholdStore } from "../alertPorts";
+import { AlertEvaluator } from "./evaluate";
+import { AlertDelivery, type Delivered } from "./deliver";
+import { AlertCommandHandler } from "./commands";
+import { ConversationRegistry } from "./conversations";
+
+export { AlertEvaluator, AlertDelivery, AlertCommandHandler, ConversationRegistry, type Delivered };
+
+/**
+ * Proactive alerts, by job: evaluate (rules -> incidents, after each stored batch and on the timer),
+ * the outbox (incidents whose cards are due), deliver (outbox -> Teams) and the commands. Ingestion
+ * only evaluates and notifies the outbox: it never waits for Teams.
+ */
+export interface AlertDeps {
+  subs: SubscriptionStore;
+  incidents: IncidentStore;
+  thresholds: ThresholdStore;
+  query: QueryStore;
+  sender: AlertSender;
+  outbox: AlertOutbox;
+  conversations: ConversationRegistry;
+  clock: Clock;
+  jobKeyOf: (e: ProvisioningEvent) => string;
+  log?: AlertLog;
+  maxAgeMinutes?: number;
+  defaults?: Thresholds;
+}
+
+export interface Alerts {
+  evaluator: AlertEvaluator;
+  delivery: AlertDelivery;
+  commands: AlertCommandHandler;
+  /** After a stored batch: evaluate, then hand what changed to the outbox. */
+  afterIngest(events: ProvisioningEvent[]): Promise<Incident[]>;
+  /** The timer: silence and resolution, then deliver every active incident (the outbox's safety net). */
+  tick(): Promise<{ changed: Incident[]; deliveries: Delivered[] }>;
+}
+
+export function createAlerts(deps: AlertDeps): Alerts {
+  const evaluator = new AlertEvaluator(deps);
+  const delivery = new AlertDelivery(deps);
+  const commands = new AlertCommandHandler({ ...deps, evaluator });
+  return {
+    evaluator,
+    delivery,
+    commands,
+    async afterIngest(events) {
+      const changed = await evaluator.afterIngest(events);
+      if (changed.length > 0) {
+        try {
+          await deps.outbox.notify(changed.map(refOf));
+        } catch (err) {
+          // The incidents are stored: the timer delivers them within a minute.
+          deps.log?.({ event: "alert.outbox.unavailable", incidents: changed.length, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+        }
+      }
+      return changed;
+    },
+    async tick() {
+      const { changed, active } = await evaluator.tick();
+      const byId = new Map(changed.map((i) => [i.id, i]));
+      for (const i of active) if (!byId.has(i.id)) byId.set(i.id, i);
+      return { changed, deliveries: await delivery.deliverAll([...byId.values()]) };
+    },
+  };
+}
