@@ -17,7 +17,7 @@ export async function alertsSend(message: unknown, context: InvocationContext): 
     services.log(context, { event: "alert.outbox.unreadable", dequeueCount: Number(context.triggerMetadata?.["dequeueCount"] ?? 0) });
     return;
   }
-  const deliveries = await services.invocation(context, () => alerts.delivery.deliverRefs([ref]));
+  const deliveries = await services.invocation(context, () => alerts.send([ref]));
   const sent = deliveries.filter((d) => d.action !== "skipped").length;
   services.log(context, { event: "alert.outbox.done", incidentId: ref.incidentId, version: ref.version, sent, skipped: deliveries.length - sent });
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { findPackageRoot } from "../../src/packageInfo";
-import { freePort, httpOk, startAzurite, startChild, stopChild, toolPaths, waitUntil } from "../processes";
+import { freePort, startAzuriteQueue, httpOk, startAzurite, startChild, stopChild, toolPaths, waitUntil } from "../processes";
 import { startLocalHost } from "../local-host/server";
 import { machineLine, ms, summarize, writeSection } from "./report";
 
@@ -37,6 +37,8 @@ function du(path: string): string {
 async function main(): Promise<void> {
   const azuritePort = await freePort();
   const azurite = await startAzurite({ root, port: azuritePort, quiet: true });
+  const queuePort = await freePort();
+  const azuriteQueue = await startAzuriteQueue({ root, port: queuePort, quiet: true });
   try {
     // Cold start, 5 runs.
     const cold: number[] = [];
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
         name: "host",
         command: process.execPath,
         args: ["-r", toolPaths(root).childGuard, toolPaths(root).localHost],
-        env: { PORT: String(port), AZURITE_TABLE_PORT: String(azuritePort), FUNCTION_KEY: "bench", PROVBOT_TIMERS: "off" },
+        env: { PORT: String(port), AZURITE_TABLE_PORT: String(azuritePort), AZURITE_QUEUE_PORT: String(queuePort), FUNCTION_KEY: "bench", PROVBOT_TIMERS: "off" },
         quiet: true,
       });
       await waitUntil("host", () => httpOk(`http://127.0.0.1:${port}/api/health`), { timeoutMs: 30_000, child });
@@ -104,6 +106,7 @@ async function main(): Promise<void> {
     console.log(lines.join("\n"));
   } finally {
     await stopChild(azurite);
+    await stopChild(azuriteQueue);
   }
 }
 

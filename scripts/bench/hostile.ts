@@ -196,7 +196,7 @@ async function main(): Promise<void> {
     "hostile",
     `## Hostile and oversized input (\`npm run bench:hostile\`)
 
-${machineLine()} · commit ${execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim()} · built local host on in-memory Azurite, \`PROVBOT_INGEST_MAX_BYTES\` = ${CAP / 2 ** 20} MiB (the default), alerts off.
+${machineLine()} · built local host on in-memory Azurite, \`PROVBOT_INGEST_MAX_BYTES\` = ${CAP / 2 ** 20} MiB (the default), alerts off.
 
 Each body is sent once to \`POST /api/ingest\` while \`/api/health\` is polled every 20 ms: the slowest health answer shows how long the event loop was held. Memory is the host's resident set before the call → its peak during it.
 

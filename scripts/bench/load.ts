@@ -6,7 +6,7 @@ import { AZURITE_CONNECTION_STRING } from "../../src/config";
 import { createTableFactory } from "../../src/adapters/tables/client";
 import { TableEventStore } from "../../src/adapters/tables/eventStore";
 import { generateDemo } from "../../src/core/demo/generator";
-import { freePort, httpOk, startAzurite, startChild, stopChild, toolPaths, waitUntil } from "../processes";
+import { freePort, startAzuriteQueue, httpOk, startAzurite, startChild, stopChild, toolPaths, waitUntil } from "../processes";
 import { machineLine, ms, summarize, writeSection } from "./report";
 
 /**
@@ -48,6 +48,8 @@ async function connector(): Promise<{ url: string; replies: () => number; close:
 async function main(): Promise<void> {
   const azuritePort = await freePort();
   const azurite = await startAzurite({ root, port: azuritePort, quiet: true, maxOldSpaceMiB: 8192 });
+  const queuePort = await freePort();
+  const azuriteQueue = await startAzuriteQueue({ root, port: queuePort, quiet: true });
   const port = await freePort();
   const key = "bench-load";
   const host = startChild({
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
     command: process.execPath,
     // BENCH_PROFILE_DIR: the host is profiled too (where an answer's time goes under load).
     args: [...(process.env["BENCH_PROFILE_DIR"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE_DIR"]}`, "--cpu-prof-name=host.cpuprofile"] : []), "-r", toolPaths(root).childGuard, toolPaths(root).localHost],
-    env: { PORT: String(port), AZURITE_TABLE_PORT: String(azuritePort), FUNCTION_KEY: key, PROVBOT_TIMERS: "off", PROVBOT_TABLE_PREFIX: "load" },
+    env: { PORT: String(port), AZURITE_TABLE_PORT: String(azuritePort), AZURITE_QUEUE_PORT: String(queuePort), FUNCTION_KEY: key, PROVBOT_TIMERS: "off", PROVBOT_TABLE_PREFIX: "load" },
     quiet: true,
   });
   const cap = await connector();
@@ -214,6 +216,7 @@ async function main(): Promise<void> {
     cap.close();
     await stopChild(host);
     await stopChild(azurite);
+    await stopChild(azuriteQueue);
   }
 }
 

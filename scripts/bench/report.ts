@@ -1,12 +1,22 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { findPackageRoot } from "../../src/packageInfo";
 
 /** Writes one benchmark's section into BENCHMARKS.md (between markers), leaving the others alone. */
+/** Machine, date and the commit measured (with "+changes" when the working tree differs from it). */
 export function machineLine(): string {
   const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
-  return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+  let commit = "no git";
+  try {
+    const root = findPackageRoot(__dirname);
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+    if (execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).trim()) commit += "+changes";
+  } catch {
+    // Not a git checkout: the line says so.
+  }
+  return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)} · commit ${commit}`;
 }
 
 export function writeSection(id: string, markdown: string): void {

@@ -3,23 +3,47 @@ import { decodeMessage } from "../../src/adapters/queues/client";
 import type { RegisteredFunction } from "./registry";
 
 /**
- * Storage Queue triggers, as the real host runs them (host.json extensions.queues defaults): poll
- * the queue, back off while it is empty (here 100 ms up to 2 s, the host's default maximum is 1
- * min), hand up to `batchSize` messages to the function at once, delete a message when the function
- * succeeds, let it reappear when it throws, and move it to `<queue>-poison` after 5 dequeues. A
- * queue service that cannot be reached is retried with the same backoff and reported once.
+ * Storage Queue triggers, as the real host runs them, with the settings of host.json
+ * `extensions.queues` (the same file Azure reads): poll the queue, back off while it is empty (from
+ * 100 ms up to `maxPollingInterval`), hand up to `batchSize` messages to the function at once,
+ * delete a message when the function succeeds, let it reappear when it throws, and move it to
+ * `<queue>-poison` after `maxDequeueCount` dequeues. A queue service that cannot be reached is
+ * retried with the same backoff and reported once.
  */
+export interface QueueSettings {
+  batchSize: number;
+  maxDequeueCount: number;
+  maxPollingIntervalMs: number;
+}
+
 export interface QueueTriggerOptions {
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
   invoke: (fn: RegisteredFunction, input: unknown, triggerMetadata: Record<string, unknown>) => Promise<void>;
+  settings: QueueSettings;
 }
 
-const BATCH_SIZE = 16;
-const MAX_DEQUEUE_COUNT = 5;
+/** The host's defaults (host.json reference), used for what host.json does not set. */
+export const DEFAULT_QUEUE_SETTINGS: QueueSettings = { batchSize: 16, maxDequeueCount: 5, maxPollingIntervalMs: 60_000 };
+
+/** host.json `extensions.queues`; `maxPollingInterval` is a TimeSpan ("00:00:02") or milliseconds. */
+export function queueSettings(hostJson: unknown): QueueSettings {
+  const q = ((hostJson as { extensions?: { queues?: Record<string, unknown> } })?.extensions?.queues ?? {}) as Record<string, unknown>;
+  const span = (v: unknown): number | null => {
+    if (typeof v === "number") return v;
+    const m = typeof v === "string" ? /^(\d+):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(v) : null;
+    return m ? ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 : null;
+  };
+  return {
+    batchSize: Number(q["batchSize"] ?? DEFAULT_QUEUE_SETTINGS.batchSize),
+    maxDequeueCount: Number(q["maxDequeueCount"] ?? DEFAULT_QUEUE_SETTINGS.maxDequeueCount),
+    maxPollingIntervalMs: span(q["maxPollingInterval"]) ?? DEFAULT_QUEUE_SETTINGS.maxPollingIntervalMs,
+  };
+}
+
+/** How long a message handed to the function stays invisible to other readers. */
 const VISIBILITY_TIMEOUT_S = 60;
 const MIN_POLL_MS = 100;
-const MAX_POLL_MS = 2_000;
 
 /** %Setting% in a binding is resolved from the app settings, like the real host does. */
 export function resolveSetting(value: string, env: NodeJS.ProcessEnv): string {
@@ -61,11 +85,11 @@ export function startQueueTrigger(fn: RegisteredFunction, options: QueueTriggerO
     });
 
   async function handle(q: QueueClient, poison: QueueClient, m: { messageId: string; popReceipt: string; messageText: string; dequeueCount: number; insertedOn?: Date }): Promise<void> {
-    if (m.dequeueCount > MAX_DEQUEUE_COUNT) {
+    if (m.dequeueCount > options.settings.maxDequeueCount) {
       await poison.createIfNotExists();
       await poison.sendMessage(m.messageText);
       await q.deleteMessage(m.messageId, m.popReceipt);
-      options.log(`[${fn.name}] message ${m.messageId} moved to ${queueName}-poison after ${MAX_DEQUEUE_COUNT} attempts`);
+      options.log(`[${fn.name}] message ${m.messageId} moved to ${queueName}-poison after ${options.settings.maxDequeueCount} attempts`);
       return;
     }
     try {
@@ -88,7 +112,7 @@ export function startQueueTrigger(fn: RegisteredFunction, options: QueueTriggerO
           await queue.createIfNotExists();
           created = true;
         }
-        const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: BATCH_SIZE, visibilityTimeout: VISIBILITY_TIMEOUT_S });
+        const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: options.settings.batchSize, visibilityTimeout: VISIBILITY_TIMEOUT_S });
         if (unreachable) options.log(`[${fn.name}] queue ${queueName} is reachable again`);
         unreachable = false;
         if (receivedMessageItems.length > 0) {
@@ -96,12 +120,12 @@ export function startQueueTrigger(fn: RegisteredFunction, options: QueueTriggerO
           await Promise.all(receivedMessageItems.map((m) => handle(queue, poison, m).catch((err: unknown) => options.log(`[${fn.name}] ${err instanceof Error ? err.message : String(err)}`))));
           continue;
         }
-        delay = Math.min(MAX_POLL_MS, delay * 2);
+        delay = Math.min(options.settings.maxPollingIntervalMs, delay * 2);
       } catch (err) {
         if (!unreachable) options.log(`[${fn.name}] queue ${queueName} cannot be read (${err instanceof Error ? err.message.split("\n")[0] : String(err)}); retrying`);
         unreachable = true;
         created = false;
-        delay = Math.min(MAX_POLL_MS, delay * 2);
+        delay = Math.min(options.settings.maxPollingIntervalMs, delay * 2);
       }
       await sleep(delay);
     }

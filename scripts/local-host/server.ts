@@ -5,7 +5,9 @@ import { Cron } from "croner";
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from "@azure/functions";
 import { compileRoute, type RouteMatcher } from "./routes";
 import { loadFunctionApp, type RegisteredFunction } from "./registry";
-import { startQueueTrigger, type QueueListener } from "./queues";
+import { queueSettings, startQueueTrigger, type QueueListener } from "./queues";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 
 /**
  * A small stand-in for the Azure Functions host (Core Tools cannot be installed here): serves the
@@ -248,11 +250,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   }
 
   const listeners: QueueListener[] = [];
+  const hostJson = join(options.root, "host.json");
+  const settings = queueSettings(existsSync(hostJson) ? JSON.parse(readFileSync(hostJson, "utf8")) : {});
   if (options.queues !== false) {
     for (const fn of functions.filter((f) => f.trigger.type.toLowerCase() === "queuetrigger")) {
       listeners.push(
         startQueueTrigger(fn, {
           env: options.env ?? process.env,
+          settings,
           log,
           invoke: async (f, input, triggerMetadata) => {
             await f.handler(input, invocationContext(f, log, triggerMetadata));

@@ -104,5 +104,6 @@ export function parseIncidentRef(value: unknown): IncidentRef | null {
  * stored when notify is called, so a lost notification only delays delivery until the timer.
  */
 export interface AlertOutbox {
-  notify(refs: IncidentRef[]): Promise<void>;
+  /** `delayMs`: not before then (a retry after a 429 or a 5xx). */
+  notify(refs: IncidentRef[], delayMs?: number): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { TableEventStore } from "../../src/adapters/tables/eventStore";
 import { TableQueryStore } from "../../src/adapters/tables/queryStore";
 import { jobKey } from "../../src/adapters/tables/keys";
 import { ConversationRegistry, createAlerts, type Alerts, type Delivered } from "../../src/app/alerts";
+import { STALE_CLAIM_MS } from "../../src/app/alerts/deliver";
 import type { IncidentRef } from "../../src/app/alertPorts";
 import type { LogEntry } from "../../src/app/ports";
 import type { ProvisioningEvent } from "../../src/core/event";
@@ -379,6 +380,53 @@ describe("sending", () => {
       expect(s.logs).toContainEqual(expect.objectContaining({ event: "alert.send", conversationId: id, result: "gone", status }));
       expect(s.logs).toContainEqual({ event: "conversation.removed", conversationId: id });
     }
+  });
+
+  it("a sender that died between claiming a delivery and posting: the claim goes stale and the timer posts the card once", async () => {
+    let now = Date.now();
+    const s = stack({ now: () => new Date(now) });
+    await say(s, "subscribe", connector.url, "conv-dead-sender");
+    const { jobId, app } = uniqueJob("Workday");
+    const iso = new Date(now).toISOString();
+    const incident = {
+      id: `removalBurst|${jobId}|dead`, rule: "removalBurst" as const, jobKey: jobId, app, status: "open" as const, count: 30, baseline: 0, since: iso, lastSeen: iso,
+      topErrors: [], affected: [], cycleId: null, stagedDeletes: 0, summary: "30 disables from a dead sender", windowMinutes: 30, openedAt: iso, version: 1, ackBy: null, ackAt: null, resolvedAt: null, resolution: null,
+    };
+    expect(await s.alertStore.createSlot(incident)).toBe(true);
+    // What a sender leaves behind when it is killed after its claim and before its post.
+    expect(await s.alertStore.createDelivery({ incidentId: incident.id, conversationId: "conv-dead-sender", state: "sending", activityId: null, version: 1, claimedAt: iso, attempts: 0, nextAttemptAt: null, lastResult: "" })).not.toBeNull();
+    await s.alerts.tick();
+    expect(alertCalls(connector, "conv-dead-sender", "dead sender")).toHaveLength(0);
+    now += STALE_CLAIM_MS + 1_000;
+    await s.alerts.tick();
+    await s.alerts.tick();
+    expect(alertCalls(connector, "conv-dead-sender", "dead sender")).toHaveLength(1);
+    expect((await s.alertStore.deliveries(incident.id))[0]!.value).toMatchObject({ state: "sent", activityId: expect.stringMatching(/^activity-/) });
+  });
+
+  it("a conversation whose Teams answers slowly does not hold up another's card", async () => {
+    const s = stack();
+    // Subscriptions are read in conversation id order: the slow one comes first.
+    await say(s, "subscribe", other.url, "conv-a-slow");
+    other.respondWith({ status: 200, body: { id: "slow-activity" }, delayMs: 2_000 });
+    const before = other.calls.length;
+    await storm(s, [[connector, "conv-z-fast"]]);
+    const slow = other.calls.slice(before).find((c) => cardJson(c).includes("Burst"));
+    const fast = alertCalls(connector, "conv-z-fast", "Burst")[0];
+    expect(slow && fast).toBeTruthy();
+    // Both posts left at once: the fast one did not wait for the slow answer (2 s).
+    expect(Math.abs(fast!.at - slow!.at)).toBeLessThan(1_500);
+  });
+
+  it("the same batch delivered twice at once: stored once, and one alert card", async () => {
+    const s = stack();
+    await say(s, "subscribe", connector.url, "conv-twice");
+    const { jobId, app } = uniqueJob("Salesforce");
+    const records = burst(25, { jobId, app, action: "disable", end: new Date() });
+    const [a, b] = await Promise.all([s.ingest(records), s.ingest(records)]);
+    expect(a.accepted + b.accepted).toBe(25);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alertCalls(connector, "conv-twice", "Burst of disables")).toHaveLength(1);
   });
 
   it("429 waits for Retry-After, then delivers once", async () => {

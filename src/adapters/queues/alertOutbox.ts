@@ -13,7 +13,7 @@ export class QueueAlertOutbox implements AlertOutbox {
   /** `connect` runs on first use: a misconfigured queue fails the notification, not the app. */
   constructor(private readonly connect: () => QueueClient) {}
 
-  async notify(refs: IncidentRef[]): Promise<void> {
+  async notify(refs: IncidentRef[], delayMs = 0): Promise<void> {
     this.ready ??= (async () => {
       const queue = this.connect();
       await queue.createIfNotExists();
@@ -23,6 +23,8 @@ export class QueueAlertOutbox implements AlertOutbox {
       throw err;
     });
     const queue = await this.ready;
-    await Promise.all(refs.map((ref) => queue.sendMessage(encodeMessage(ref))));
+    // A delayed message stays invisible until then (at most 7 days, the service's limit).
+    const visibilityTimeout = delayMs > 0 ? Math.min(7 * 86_400 - 60, Math.ceil(delayMs / 1000)) : undefined;
+    await Promise.all(refs.map((ref) => queue.sendMessage(encodeMessage(ref), visibilityTimeout ? { visibilityTimeout } : {})));
   }
 }

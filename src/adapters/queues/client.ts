@@ -1,4 +1,4 @@
-import { QueueClient, QueueServiceClient } from "@azure/storage-queue";
+import { QueueClient, QueueServiceClient, type StoragePipelineOptions } from "@azure/storage-queue";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { StorageConfig } from "../../config";
 
@@ -6,17 +6,23 @@ import type { StorageConfig } from "../../config";
  * Storage Queue clients from the same storage configuration as the tables (the queue lives in the
  * same account). The only place that knows how queues authenticate.
  */
+/**
+ * Few, short retries: an outbox notification that cannot be sent is not worth holding an ingest
+ * call for (the incident is stored, and the alerts timer delivers it within a minute).
+ */
+const OPTIONS: StoragePipelineOptions = { retryOptions: { maxTries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1_000, tryTimeoutInMs: 5_000 } };
+
 export function createQueueClient(storage: StorageConfig, name: string): QueueClient {
   if (storage.kind === "connectionString") {
     if (/DefaultEndpointsProtocol=http;/i.test(storage.connectionString) && !/QueueEndpoint=/i.test(storage.connectionString)) {
       throw new Error("the storage connection string has no QueueEndpoint: the alert outbox needs the queue service (locally: Azurite's queue service, which npm start runs)");
     }
-    return QueueServiceClient.fromConnectionString(storage.connectionString).getQueueClient(name);
+    return QueueServiceClient.fromConnectionString(storage.connectionString, OPTIONS).getQueueClient(name);
   }
   // A managed identity reaches the account's queue endpoint beside its table endpoint.
   const url = new URL(storage.accountUrl);
   url.hostname = url.hostname.replace(".table.", ".queue.");
-  return new QueueServiceClient(url.origin, new DefaultAzureCredential()).getQueueClient(name);
+  return new QueueServiceClient(url.origin, new DefaultAzureCredential(), OPTIONS).getQueueClient(name);
 }
 
 /** The Functions host reads queue messages as base64 (host.json messageEncoding, the default). */

@@ -27,7 +27,9 @@ export interface Delivered {
   incidentId: string;
   conversationId: string;
   action: "sent" | "updated" | "skipped";
-  result?: "ok" | "gone" | "throttled" | "transient" | "fatal" | "uncertain";
+  result?: "ok" | "gone" | "throttled" | "transient" | "fatal";
+  /** Set when the delivery is pending: when it may be tried again. */
+  retryAt?: string;
 }
 
 /** A claim older than this belongs to a sender that died: another may take it over. */
@@ -138,6 +140,6 @@ export class AlertDelivery {
         await this.deliverTo(latest.value, target, again);
       }
     }
-    return { ...base, action: activityId ? "updated" : "sent", result: result.kind };
+    return { ...base, action: activityId ? "updated" : "sent", result: result.kind, ...(next.state === "pending" && next.nextAttemptAt ? { retryAt: next.nextAttemptAt } : {}) };
   }
 }

@@ -3,7 +3,7 @@ import type { Incident } from "../../core/alerts/incident";
 import type { Thresholds } from "../../core/alerts/rules";
 import type { Clock } from "../ports";
 import type { QueryStore } from "../queryPorts";
-import { refOf, type AlertLog, type AlertOutbox, type AlertSender, type IncidentStore, type SubscriptionStore, type ThresholdStore } from "../alertPorts";
+import { refOf, type IncidentRef, type AlertLog, type AlertOutbox, type AlertSender, type IncidentStore, type SubscriptionStore, type ThresholdStore } from "../alertPorts";
 import { AlertEvaluator } from "./evaluate";
 import { AlertDelivery, type Delivered } from "./deliver";
 import { AlertCommandHandler } from "./commands";
@@ -35,6 +35,11 @@ export interface Alerts {
   evaluator: AlertEvaluator;
   delivery: AlertDelivery;
   commands: AlertCommandHandler;
+  /**
+   * The outbox's consumer (a queue message): deliver, and put a delivery that must wait (429, 5xx,
+   * a timeout) back in the outbox for when it is due. The timer retries it too, should that fail.
+   */
+  send(refs: IncidentRef[]): Promise<Delivered[]>;
   /** After a stored batch: evaluate, then hand what changed to the outbox. */
   afterIngest(events: ProvisioningEvent[]): Promise<Incident[]>;
   /** The timer: silence and resolution, then deliver every active incident (the outbox's safety net). */
@@ -60,6 +65,18 @@ export function createAlerts(deps: AlertDeps): Alerts {
         }
       }
       return changed;
+    },
+    async send(refs) {
+      const deliveries = await delivery.deliverRefs(refs);
+      const due = deliveries.flatMap((d) => (d.retryAt ? [Date.parse(d.retryAt)] : []));
+      if (due.length > 0) {
+        const delayMs = Math.max(0, Math.min(...due) - deps.clock.now().getTime());
+        const pending = refs.filter((r) => deliveries.some((d) => d.retryAt && d.incidentId === r.incidentId));
+        await deps.outbox.notify(pending, delayMs).catch((err: unknown) => {
+          deps.log?.({ event: "alert.outbox.unavailable", incidents: pending.length, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+        });
+      }
+      return deliveries;
     },
     async tick() {
       const { changed, active } = await evaluator.tick();
