@@ -12,7 +12,8 @@ export function machineLine(): string {
   try {
     const root = findPackageRoot(__dirname);
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-    if (execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).trim()) commit += "+changes";
+    // BENCHMARKS.md itself changes as sections are written.
+    if (execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md"], { cwd: root, encoding: "utf8" }).trim()) commit += "+changes";
   } catch {
     // Not a git checkout: the line says so.
   }
