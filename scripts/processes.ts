@@ -173,32 +173,32 @@ export interface AzuriteOptions {
   maxOldSpaceMiB?: number;
 }
 
-export async function startAzurite(options: AzuriteOptions): Promise<Child> {
+export function startAzurite(options: AzuriteOptions): Promise<Child> {
   const heap = options.maxOldSpaceMiB ? [`--max-old-space-size=${options.maxOldSpaceMiB}`] : [];
   // BENCH_PROFILE_DIR: benchmarks profile Azurite too (where the time goes on the storage side).
   const profile = process.env["BENCH_PROFILE_DIR"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE_DIR"]}`, "--cpu-prof-name=azurite.cpuprofile"] : [];
-  const args = [...heap, ...profile, "-r", toolPaths(options.root).childGuard, toolPaths(options.root).azurite, "--tableHost", "127.0.0.1", "--tablePort", String(options.port), "--disableTelemetry", "--skipApiVersionCheck", "--silent"];
-  if (options.location) {
-    mkdirSync(options.location, { recursive: true });
-    args.push("--location", options.location);
-  } else args.push("--inMemoryPersistence");
-  const child = startChild({ name: "azurite", command: process.execPath, args, logFile: options.logFile, quiet: options.quiet });
-  await readyOrStopped(child, () => waitUntil("Azurite", () => tcpOpen(options.port), { timeoutMs: 20_000, child }));
-  return child;
+  return startAzuriteService("table", options, [...heap, ...profile]);
 }
 
 /**
  * Azurite's queue service (the alert outbox), a process of its own beside the table service, so
  * either can be stopped alone (the fault tests do).
  */
-export async function startAzuriteQueue(options: Omit<AzuriteOptions, "maxOldSpaceMiB">): Promise<Child> {
-  const args = ["-r", toolPaths(options.root).childGuard, toolPaths(options.root).azuriteQueue, "--queueHost", "127.0.0.1", "--queuePort", String(options.port), "--disableTelemetry", "--skipApiVersionCheck", "--silent", "--loose"];
+export function startAzuriteQueue(options: Omit<AzuriteOptions, "maxOldSpaceMiB">): Promise<Child> {
+  return startAzuriteService("queue", options, []);
+}
+
+async function startAzuriteService(service: "table" | "queue", options: AzuriteOptions, nodeArgs: string[]): Promise<Child> {
+  const paths = toolPaths(options.root);
+  const args = [...nodeArgs, "-r", paths.childGuard, service === "table" ? paths.azurite : paths.azuriteQueue, `--${service}Host`, "127.0.0.1", `--${service}Port`, String(options.port), "--disableTelemetry", "--skipApiVersionCheck", "--silent"];
+  if (service === "queue") args.push("--loose");
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
     args.push("--location", options.location);
   } else args.push("--inMemoryPersistence");
-  const child = startChild({ name: "azurite-queue", command: process.execPath, args, logFile: options.logFile, quiet: options.quiet });
-  await readyOrStopped(child, () => waitUntil("Azurite queue service", () => tcpOpen(options.port), { timeoutMs: 20_000, child }));
+  const name = service === "table" ? "Azurite" : "Azurite queue service";
+  const child = startChild({ name: service === "table" ? "azurite" : "azurite-queue", command: process.execPath, args, logFile: options.logFile, quiet: options.quiet });
+  await readyOrStopped(child, () => waitUntil(name, () => tcpOpen(options.port), { timeoutMs: 20_000, child }));
   return child;
 }
 

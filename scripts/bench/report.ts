@@ -59,5 +59,6 @@ export const ms = (v: number) => `${v.toFixed(2)} ms`;
  * people) and so do the changes per cycle.
  */
 export function demoShape(scale: number): { perCycle: number; users: number } {
-  return { perCycle: Math.max(1, Math.round(scale / (scale > 200_000 ? 2500 : 4200))), users: Math.max(2000, scale / 100) };
+  // Rounded up: the generator must produce at least `scale` events (the benchmarks stop at scale).
+  return { perCycle: Math.max(1, Math.ceil(scale / (scale > 200_000 ? 2500 : 4200))), users: Math.max(2000, scale / 100) };
 }

@@ -8,9 +8,10 @@ import type { TableFactory } from "./client";
 
 /**
  * refs<yyyyMM>: point lookups by id, one table per UTC month of the event.
- * - change markers: PK c|hash(changeId), RK changeId -> the event's id and keys. Its insert, after
- *   every other row of the event, is the de-duplication marker. A second event with the same
- *   changeId (rare) gets RK changeId|id, and the first marker is flagged `shared`.
+ * - change markers: PK c|hash(changeId), RK changeId -> the event's id and keys, inserted before the
+ *   event row; a marker found for the same id under other keys is the same event stored from another
+ *   format. A second event with the same changeId (rare) gets RK changeId|id, and the first marker
+ *   is flagged `shared`.
  * - cycle refs: PK y|hash(cycleId), RK cycleId -> the job and time, so a cycle's events are one
  *   key range.
  * A pasted changeId is one point read in the newest month, a second in the month before (the
