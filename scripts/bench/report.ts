@@ -60,5 +60,5 @@ export const ms = (v: number) => `${v.toFixed(2)} ms`;
  */
 export function demoShape(scale: number): { perCycle: number; users: number } {
   // Rounded up: the generator must produce at least `scale` events (the benchmarks stop at scale).
-  return { perCycle: Math.max(1, Math.ceil(scale / (scale > 200_000 ? 2500 : 4200))), users: Math.max(2000, scale / 100) };
+  return { perCycle: Math.max(1, Math.ceil(scale / (scale > 200_000 ? 2500 : 3700))), users: Math.max(2000, scale / 100) };
 }
