@@ -18,6 +18,7 @@ import { createQueueClient } from "./adapters/queues/client";
 import { QueueAlertOutbox } from "./adapters/queues/alertOutbox";
 import { structuredLog, withInvocation, type InvocationLogger } from "./adapters/observability/log";
 import type { LogEntry } from "./app/ports";
+import { tenantList } from "./core/access";
 import { createAlertSender } from "./adapters/botframework/sender";
 import { jobKey } from "./adapters/tables/keys";
 
@@ -73,7 +74,12 @@ export function getServices(): Services {
         maxAgeMinutes: config.alerts.maxAgeMinutes,
       })
     : null;
-  const chat = createChatHandler({ version: config.version, store: query, now: () => new Date(), maxQuestionChars: config.limits.questionMaxChars, conversations, ...(alerts ? { alerts: alerts.commands } : {}), log: (m, err) => console.error(`[provbot] ${m}`, err) });
+  const tenants = tenantList(config.allowedTenants);
+  const chat = createChatHandler({
+    tenants,
+    refused: (e) => structuredLog({ event: "access.refused", ...e }),
+    version: config.version,
+    store: query, now: () => new Date(), maxQuestionChars: config.limits.questionMaxChars, conversations, ...(alerts ? { alerts: alerts.commands } : {}), log: (m, err) => console.error(`[provbot] ${m}`, err) });
   const bot = createBotEndpoint(config.bot, chat, {
     error: (message, err) => console.error(`[provbot] ${message}`, err),
   });
@@ -87,7 +93,7 @@ export function getServices(): Services {
     query,
     deadLetters,
     alertStore,
-    ingest: { store, deadLetters, clock: systemClock, log: structuredLog, ...(alerts ? { afterStore: alertHook(alerts) } : {}) },
+    ingest: { store, deadLetters, clock: systemClock, log: structuredLog, tenants, ...(alerts ? { afterStore: alertHook(alerts) } : {}) },
     watermarks: new TableWatermarkStore(tables),
     graph,
     alerts,

@@ -69,6 +69,13 @@ const envSchema = z.object({
   PROVBOT_LOCAL_HOST: boolish,
   PROVBOT_RETENTION_DAYS: positiveInt(30),
   PROVBOT_ALERTS: z.enum(["on", "off"], { message: 'expected "on" or "off"' }).default("on"),
+  /** Comma-separated tenant ids that may use the bot and whose records are ingested. */
+  PROVBOT_ALLOWED_TENANTS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\s*[0-9a-fA-F-]{36}\s*(,\s*[0-9a-fA-F-]{36}\s*)*$/, "a comma-separated list of tenant ids (GUIDs)")
+      .optional(),
+  ),
   /** The alert outbox (a Storage Queue in the same account); the alertsSend function reads it. */
   PROVBOT_ALERT_QUEUE: z
     .string()
@@ -121,6 +128,11 @@ export interface AppConfig {
   graph: GraphConfig | null;
   /** Proactive alerts; maxAgeMinutes: batches older than this are history and never alert. */
   alerts: { enabled: boolean; maxAgeMinutes: number; queue: string };
+  /**
+   * Tenants that may talk to the bot and whose records are stored: PROVBOT_ALLOWED_TENANTS, else
+   * the bot registration's tenant; null (every tenant) only on the unauthenticated local host.
+   */
+  allowedTenants: string[] | null;
   /** Caps on the work one request may cause. */
   limits: { ingestMaxBytes: number; questionMaxChars: number };
   version: string;
@@ -198,6 +210,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push("PROVBOT_GRAPH_BASE_URL: must be https (plain http is allowed only on loopback, for tests).");
   }
 
+  const allowedTenants = e.PROVBOT_ALLOWED_TENANTS
+    ? e.PROVBOT_ALLOWED_TENANTS.split(",").map((t) => t.trim().toLowerCase())
+    : bot.mode !== "none" && bot.tenantId
+      ? [bot.tenantId.toLowerCase()]
+      : null;
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
-  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, version };
+  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, allowedTenants, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, version };
 }

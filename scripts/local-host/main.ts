@@ -10,7 +10,10 @@ async function main(): Promise<void> {
   const { file } = applyLocalSettings(root);
   process.env["PROVBOT_LOCAL_HOST"] = "true";
   try {
-    loadConfig(process.env);
+    const config = loadConfig(process.env);
+    if (config.allowedTenants === null) {
+      console.warn("[provbot] warning: bot authentication is off and PROVBOT_ALLOWED_TENANTS is not set: any tenant may talk to this bot and every tenant's records are stored (the local demo). Set PROVBOT_ALLOWED_TENANTS to apply the tenant rule.");
+    }
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);

@@ -2,6 +2,7 @@ import type { ChatUser, ConversationTarget } from "../core/conversation";
 import type { Answer, CardName } from "../core/ask/views";
 import { parseAlertCommand, type AlertCommand } from "../core/alerts/subscriptions";
 import { info } from "../core/ask/views";
+import { REFUSED_TEXT, REFUSED_TITLE, tenantAllowed, type TenantList } from "../core/access";
 import { answerQuestion, answerStoredEvent, tooLong, type AnswerDeps } from "./answer";
 
 /**
@@ -37,11 +38,15 @@ export interface Conversations {
 
 /** The alert commands and card actions (AlertCommandHandler); absent when alerts are off. */
 export interface AlertCommands {
-  command(cmd: AlertCommand, target: ConversationTarget): Promise<Answer>;
+  command(cmd: AlertCommand, target: ConversationTarget, from: ChatUser): Promise<Answer>;
   action(data: Record<string, unknown>, target: ConversationTarget, from: ChatUser): Promise<Answer | null>;
 }
 
 export interface ChatDeps extends AnswerDeps {
+  /** Tenants that may use the bot (null: every tenant, the local demo only). */
+  tenants?: TenantList;
+  /** A refusal, logged with object ids and the reason only. */
+  refused?: (entry: { tenantId: string; userObjectId: string; reason: string }) => void;
   conversations?: Conversations;
   alerts?: AlertCommands;
   log?: (message: string, err?: unknown) => void;
@@ -54,8 +59,16 @@ export function normaliseText(text: string): string {
 const card = (a: Answer): Reply => ({ kind: "card", card: a.card, viewModel: a.viewModel });
 
 export function createChatHandler(deps: ChatDeps): ChatHandler {
+  const refusal = card(info(REFUSED_TITLE, REFUSED_TEXT));
+  const outsider = (target: ConversationTarget, userObjectId: string): boolean => {
+    if (tenantAllowed(deps.tenants ?? null, target.tenantId)) return false;
+    deps.refused?.({ tenantId: target.tenantId, userObjectId, reason: "tenant not allowed (PROVBOT_ALLOWED_TENANTS)" });
+    return true;
+  };
   return {
     async onMessage(message) {
+      // Before anything is read or stored: another organisation gets the refusal and nothing else.
+      if (outsider(message.target, message.from.aadObjectId ?? "")) return [refusal];
       const fromAction = typeof message.value?.["text"] === "string" ? (message.value["text"] as string) : "";
       const text = normaliseText(message.text || fromAction);
       const long = tooLong(text, deps.maxQuestionChars);
@@ -69,7 +82,7 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
           return answer ? [card(answer)] : [];
         }
         const cmd = parseAlertCommand(text);
-        if (cmd) return [card(await deps.alerts.command(cmd, message.target))];
+        if (cmd) return [card(await deps.alerts.command(cmd, message.target, message.from))];
       }
       const open = message.value?.["open"] as { pk?: unknown; rk?: unknown } | undefined;
       if (open && typeof open === "object" && typeof open.pk === "string" && typeof open.rk === "string") return [card(await answerStoredEvent(open.pk, open.rk, deps))];
@@ -78,6 +91,7 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
       return [card(answer)];
     },
     async onConversationEvent(event, target) {
+      if (event === "installed" && outsider(target, "")) return [refusal];
       if (event === "uninstalled") {
         await deps.conversations?.uninstalled(target);
         return [];

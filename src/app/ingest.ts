@@ -1,6 +1,7 @@
 import type { EventSource, ProvisioningEvent } from "../core/event";
 import { normaliseRecord, type NormaliseResult } from "../core/ingest/normalise";
 import { fitEvent } from "../core/ingest/limits";
+import { tenantAllowed, type TenantList } from "../core/access";
 import { DeadLetterCollector, MAX_LISTED } from "./deadLetter";
 import { parsePayload, type PayloadFile, type PayloadItem } from "../core/ingest/payload";
 import { modifiedByChangeId, stepsByChangeId, type CsvTable } from "../core/ingest/csv";
@@ -39,6 +40,8 @@ export interface IngestDeps {
   afterStore?: (events: ProvisioningEvent[]) => Promise<void>;
   /** One `ingest.batch` line per stored batch (counts and duration). */
   log?: StructuredLog;
+  /** Records of other tenants are rejected (null: every tenant, the local demo only). */
+  tenants?: TenantList;
 }
 
 export interface IngestOutcome extends IngestReport {
@@ -74,6 +77,11 @@ export async function ingestItems(items: PayloadItem[], source: string, deps: In
     const fitted = result.kind === "event" ? fitEvent(result.event, nowMs) : result;
     if (fitted.kind === "rejected") {
       dead.add(item.index, fitted.reason, item.record);
+      continue;
+    }
+    // A record without a tenant id (some downloads) is the deployment's own.
+    if (fitted.event.tenantId && !tenantAllowed(deps.tenants ?? null, fitted.event.tenantId)) {
+      dead.add(item.index, `tenantId ${fitted.event.tenantId.slice(0, 64)} is not a tenant provbot serves (PROVBOT_ALLOWED_TENANTS)`, item.record);
       continue;
     }
     good.push(fitted.event);

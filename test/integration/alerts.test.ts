@@ -146,8 +146,10 @@ describe("subscriptions", () => {
     expect(replies[2]).toMatch(/alerts are muted in this conversation until \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     expect(replies[3]).toContain("failures ≥ 25");
     expect(replies[4]).toMatch(/Muted.*until/);
+    // The subscription records who changed it last, and "alerts" says so.
+    expect(replies[4]).toMatch(/Last changed.*by Ada Admin on \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     const sub = await s.subs.get("conv-cmd");
-    expect(sub).toMatchObject({ subscribed: true, apps: [app], rules: ["failureSpike"] });
+    expect(sub).toMatchObject({ subscribed: true, apps: [app], rules: ["failureSpike"], changedBy: { name: "Ada Admin", aadObjectId: "aad-user-1" } });
   });
 });
 
@@ -305,6 +307,33 @@ describe("card actions", () => {
     expect(cardJson(connector.calls[before + 1]!)).toContain(`${app} alerts are muted`);
     const sub = await s.subs.get("conv-ack-1");
     expect(Date.parse(Object.values(sub!.mutes)[0]!) - Date.now()).toBeGreaterThan(23 * 3_600_000);
+  });
+});
+
+describe("card actions from a conversation that was not shown the card", () => {
+  it("a guessed incident id sent from another chat acknowledges nothing and reveals nothing", async () => {
+    const s = stack();
+    const { jobId, app } = uniqueJob("Okta");
+    await say(s, "subscribe", connector.url, "19:admins@thread.tacv2", "channel");
+    await s.ingest(burst(22, { jobId, app, action: "disable", end: new Date() }));
+    await waitUntil("the admins' card", () => alertCalls(connector, "19:admins@thread.tacv2", "Burst").length === 1);
+    const card = JSON.parse(cardJson(alertCalls(connector, "19:admins@thread.tacv2", "Burst")[0]!)) as { actions: { title: string; data: Record<string, unknown> }[] };
+    const before = connector.calls.length;
+    // Mallory, in a personal chat that never subscribed, replays every button of the admins' card.
+    for (const title of ["Acknowledge", "Show affected", "Mute 24h"]) {
+      await say(s, title, connector.url, "conv-mallory", "personal", { value: card.actions.find((a) => a.title === title)!.data, from: { id: "mallory", name: "Mallory Attacker", aadObjectId: "aad-mallory" } });
+    }
+    const answers = connector.calls.slice(before).filter((c) => c.path.includes("conv-mallory")).map(cardJson);
+    expect(answers).toHaveLength(3);
+    for (const a of answers) {
+      expect(a).toContain("Unknown alert");
+      expect(a).not.toContain(app);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(alertCalls(connector, "19:admins@thread.tacv2", "Acknowledged by")).toHaveLength(0);
+    const [slot] = (await s.alertStore.activeSlots("2000-01-01")).filter((i) => i.jobKey.includes(jobId));
+    expect(slot?.ackBy).toBeNull();
+    expect(s.logs.filter((e) => e.event === "alert.action.refused" && e["userObjectId"] === "aad-mallory")).toHaveLength(3);
   });
 });
 

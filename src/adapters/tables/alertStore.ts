@@ -59,6 +59,7 @@ export class TableSubscriptionStore extends Lazy implements SubscriptionStore {
       rules: parse<AlertRule[]>(e["rules"], []).filter((r) => ALL_RULES.includes(r)),
       mutes: parse<Record<string, string>>(e["mutes"], {}),
       updatedAt: s("updatedAt"),
+      changedBy: parse<Subscription["changedBy"]>(e["changedBy"], null),
     };
   }
 
@@ -91,6 +92,7 @@ export class TableSubscriptionStore extends Lazy implements SubscriptionStore {
         rules: JSON.stringify(sub.rules),
         mutes: JSON.stringify(sub.mutes),
         updatedAt: sub.updatedAt,
+        changedBy: JSON.stringify(sub.changedBy),
       },
       "Merge",
     );

@@ -37,8 +37,9 @@ export class AlertCommandHandler {
     return this.deps.clock.now().toISOString();
   }
 
-  async command(cmd: AlertCommand, target: ConversationTarget): Promise<Answer> {
+  async command(cmd: AlertCommand, target: ConversationTarget, from: ChatUser): Promise<Answer> {
     const now = this.now();
+    const changedBy = { name: from.name || from.id, aadObjectId: from.aadObjectId ?? "", at: now };
     // save() merges the target in, so the row exists afterwards even if seen() skipped its write.
     const sub = (await this.deps.subs.get(target.conversationId)) ?? newSubscription(target, now);
     // Commands are rare and must see a job that started sending a moment ago.
@@ -53,8 +54,9 @@ export class AlertCommandHandler {
         const apps = resolveApps(cmd.apps, jobs);
         if ("unknown" in apps) return info("Unknown app", apps.unknown);
         const next = cmd.kind === "subscribe" ? subscribeTo(sub, apps.names, cmd.rules) : unsubscribeFrom(sub, apps.names, cmd.rules);
-        await this.deps.subs.save({ ...next, target, updatedAt: now });
-        return this.settings({ ...next, target }, jobs);
+        await this.deps.subs.save({ ...next, target, updatedAt: now, changedBy });
+        this.deps.log?.({ event: "alert.subscription", conversationId: target.conversationId, userObjectId: changedBy.aadObjectId, command: cmd.kind });
+        return this.settings({ ...next, target, changedBy }, jobs);
       }
       case "mute":
       case "unmute": {
@@ -65,7 +67,7 @@ export class AlertCommandHandler {
         if (cmd.kind === "mute") mutes[key] = isoPlus(now, cmd.minutes * 60_000);
         else if (cmd.app) delete mutes[key];
         else for (const k of Object.keys(mutes)) delete mutes[k];
-        await this.deps.subs.save({ ...sub, target, mutes, updatedAt: now });
+        await this.deps.subs.save({ ...sub, target, mutes, updatedAt: now, changedBy });
         const label = apps.names[0] === "*" ? "All alerts" : `${apps.names[0]} alerts`;
         if (cmd.kind === "unmute") return info("Unmuted", `${cmd.app ? label : "All alerts"} reach this conversation again.`);
         return info("Muted", `${label} are muted in this conversation until ${minuteLabel(mutes[key]!)} UTC. Type "unmute${cmd.app ? ` ${apps.names[0]}` : ""}" to undo.`);
@@ -93,9 +95,20 @@ export class AlertCommandHandler {
   }
 
   /** Acknowledge / Mute / Show affected, from the buttons on an alert card. */
+  /**
+   * A card action is data the client sends back: it is never trusted because a card was shown. It
+   * acts only on an alert whose card was posted in this very conversation (its delivery row), and
+   * anything else gets the same answer as an alert that does not exist.
+   */
   async action(data: Record<string, unknown>, target: ConversationTarget, from: ChatUser): Promise<Answer | null> {
     const ref = data as { action?: string; jobKey?: string; rule?: string; incident?: string; minutes?: number };
-    if (!ref.jobKey || !ref.rule || !ALL_RULES.includes(ref.rule as AlertRule)) return info("Unknown alert", "This button does not name an alert provbot knows.");
+    const unknown = info("Unknown alert", "This button does not name an alert provbot knows.");
+    if (!ref.jobKey || !ref.rule || !ALL_RULES.includes(ref.rule as AlertRule) || typeof ref.incident !== "string") return unknown;
+    const deliveries = await this.deps.incidents.deliveries(ref.incident);
+    if (!deliveries.some((d) => d.value.conversationId === target.conversationId && d.value.activityId)) {
+      this.deps.log?.({ event: "alert.action.refused", conversationId: target.conversationId, userObjectId: from.aadObjectId ?? "", action: String(ref.action ?? ""), reason: "the alert was not shown in this conversation" });
+      return unknown;
+    }
     const now = this.now();
     const rule = ref.rule as AlertRule;
     const slot = await this.deps.incidents.slot(ref.jobKey, rule, ref.incident);
@@ -114,7 +127,7 @@ export class AlertCommandHandler {
       }
       case "mute": {
         const app = slot?.value.app ?? "";
-        return this.command({ kind: "mute", app: app || null, minutes: Number(ref.minutes) > 0 ? Number(ref.minutes) : 60 }, target);
+        return this.command({ kind: "mute", app: app || null, minutes: Number(ref.minutes) > 0 ? Number(ref.minutes) : 60 }, target, from);
       }
       case "affected": {
         const i = incident?.value ?? slot?.value;

@@ -31,10 +31,12 @@ export interface Subscription {
   /** Normalised app name ("*" for every app) -> muted until (ISO). */
   mutes: Record<string, string>;
   updatedAt: string;
+  /** Who last subscribed, unsubscribed or muted here (shown by "alerts"); null before anyone did. */
+  changedBy: { name: string; aadObjectId: string; at: string } | null;
 }
 
 export function newSubscription(target: ConversationTarget, now: string): Subscription {
-  return { target, subscribed: false, apps: [], exceptApps: [], rules: [...DEFAULT_RULES], mutes: {}, updatedAt: now };
+  return { target, subscribed: false, apps: [], exceptApps: [], rules: [...DEFAULT_RULES], mutes: {}, updatedAt: now, changedBy: null };
 }
 
 const same = (a: string, b: string) => normaliseName(a) === normaliseName(b);

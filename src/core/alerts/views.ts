@@ -113,6 +113,7 @@ export function settingsView(sub: Subscription | null, thresholds: { app: string
     const mutes = Object.entries(sub.mutes).filter(([, until]) => until > now);
     if (mutes.length) facts.push({ title: "Muted", value: mutes.map(([app, until]) => `${app === "*" ? "everything" : app} until ${when(until)}`).join("; ") });
   }
+  if (sub?.changedBy) facts.push({ title: "Last changed", value: `by ${sub.changedBy.name} on ${when(sub.changedBy.at)}` });
   // Apps with the same thresholds share one line ("every app" when they all do).
   const byText = new Map<string, string[]>();
   for (const { app, t } of thresholds) {
