@@ -19,6 +19,7 @@ import { QueueAlertOutbox } from "./adapters/queues/alertOutbox";
 import { structuredLog, withInvocation, type InvocationLogger } from "./adapters/observability/log";
 import type { LogEntry } from "./app/ports";
 import { tenantList } from "./core/access";
+import { ScopedQueryStore } from "./app/scope";
 import { createAlertSender } from "./adapters/botframework/sender";
 import { jobKey } from "./adapters/tables/keys";
 
@@ -57,6 +58,12 @@ export function getServices(): Services {
   const store = new TableEventStore(tables, { retentionDays: config.retentionDays });
   const query = new TableQueryStore(store);
   const alertStore = new TableAlertStore(tables);
+  // Tenant scoping: whenever there is a tenant rule (PROVBOT_ALLOWED_TENANTS, or bot authentication),
+  // a conversation reads only its own tenant's events; only the local demo with neither sees all.
+  const tenants = tenantList(config.allowedTenants);
+  const scoping = tenants !== null;
+  const scope = scoping ? (tenantId: string) => new ScopedQueryStore(query, tenantList([tenantId])) : undefined;
+  const jobTenant = scoping ? async (jobKey: string) => (await query.jobs()).find((j) => j.jobKey === jobKey)?.tenantId ?? "" : undefined;
   const subs = new TableSubscriptionStore(tables);
   const conversations = new ConversationRegistry({ store: subs, clock: systemClock, log: structuredLog });
   const alerts = config.alerts.enabled
@@ -72,11 +79,12 @@ export function getServices(): Services {
         jobKeyOf: (e) => jobKey(e.jobId, e.servicePrincipal.id),
         log: structuredLog,
         maxAgeMinutes: config.alerts.maxAgeMinutes,
+        ...(scope && jobTenant ? { scope, jobTenant } : {}),
       })
     : null;
-  const tenants = tenantList(config.allowedTenants);
   const chat = createChatHandler({
     tenants,
+    ...(scope ? { scope } : {}),
     refused: (e) => structuredLog({ event: "access.refused", ...e }),
     version: config.version,
     store: query, now: () => new Date(), maxQuestionChars: config.limits.questionMaxChars, conversations, ...(alerts ? { alerts: alerts.commands } : {}), log: (m, err) => console.error(`[provbot] ${m}`, err) });

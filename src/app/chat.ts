@@ -3,6 +3,7 @@ import type { Answer, CardName } from "../core/ask/views";
 import { parseAlertCommand, type AlertCommand } from "../core/alerts/subscriptions";
 import { info } from "../core/ask/views";
 import { REFUSED_TEXT, REFUSED_TITLE, tenantAllowed, type TenantList } from "../core/access";
+import type { QueryStore } from "./queryPorts";
 import { answerQuestion, answerStoredEvent, tooLong, type AnswerDeps } from "./answer";
 
 /**
@@ -48,6 +49,8 @@ export interface ChatDeps extends AnswerDeps {
   /** A refusal, logged with object ids and the reason only. */
   refused?: (entry: { tenantId: string; userObjectId: string; reason: string }) => void;
   conversations?: Conversations;
+  /** With tenant scoping on: what a conversation of this tenant may see (src/app/scope.ts). */
+  scope?: (tenantId: string) => QueryStore;
   alerts?: AlertCommands;
   log?: (message: string, err?: unknown) => void;
 }
@@ -84,10 +87,11 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
         const cmd = parseAlertCommand(text);
         if (cmd) return [card(await deps.alerts.command(cmd, message.target, message.from))];
       }
+      const answering = deps.scope ? { ...deps, store: deps.scope(message.target.tenantId) } : deps;
       const open = message.value?.["open"] as { pk?: unknown; rk?: unknown } | undefined;
-      if (open && typeof open === "object" && typeof open.pk === "string" && typeof open.rk === "string") return [card(await answerStoredEvent(open.pk, open.rk, deps))];
+      if (open && typeof open === "object" && typeof open.pk === "string" && typeof open.rk === "string") return [card(await answerStoredEvent(open.pk, open.rk, answering))];
       const page = Number(message.value?.["page"] ?? 1);
-      const answer = await answerQuestion(text, deps, { page: Number.isInteger(page) && page > 0 ? page : 1 });
+      const answer = await answerQuestion(text, answering, { page: Number.isInteger(page) && page > 0 ? page : 1 });
       return [card(answer)];
     },
     async onConversationEvent(event, target) {

@@ -11,6 +11,8 @@ export interface IdentityCandidate {
   identity: string;
   identityType: string;
   matchedBy: string;
+  /** The tenant whose events named this identity (absent: unknown, the deployment's own). */
+  tenantId?: string;
 }
 
 export interface JobInfo {
@@ -28,6 +30,8 @@ export interface JobInfo {
   lastCycleId: string;
   /** First-seen times of the job's most recent cycles, oldest first (for its usual interval). */
   cycleStarts: string[];
+  /** The tenant the job runs in ("" when its events carried none). */
+  tenantId?: string;
 }
 
 /** One event as a list row (from an index row or the event's summary columns). */

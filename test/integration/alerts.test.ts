@@ -33,7 +33,7 @@ afterAll(async () => {
   await other?.close();
 });
 
-function stack(clock: Clock = systemClock, timeoutMs = 3_000) {
+function stack(clock: Clock = systemClock, timeoutMs = 3_000, scoped = false) {
   const { factory } = testTables();
   const store = new TableEventStore(factory);
   const query = new TableQueryStore(store);
@@ -59,6 +59,8 @@ function stack(clock: Clock = systemClock, timeoutMs = 3_000) {
       clock,
       jobKeyOf: (e) => jobKey(e.jobId, e.servicePrincipal.id),
       log,
+      // Tenant scoping, as the composition turns it on whenever there is a tenant rule.
+      ...(scoped ? { jobTenant: async (key: string) => (await query.jobs(true)).find((j) => j.jobKey === key)?.tenantId ?? "" } : {}),
     });
     return alerts;
   };
@@ -334,6 +336,20 @@ describe("card actions from a conversation that was not shown the card", () => {
     const [slot] = (await s.alertStore.activeSlots("2000-01-01")).filter((i) => i.jobKey.includes(jobId));
     expect(slot?.ackBy).toBeNull();
     expect(s.logs.filter((e) => e.event === "alert.action.refused" && e["userObjectId"] === "aad-mallory")).toHaveLength(3);
+  });
+});
+
+describe("alerts and tenants", () => {
+  it("with tenant scoping, a conversation of another tenant never gets a job's card", async () => {
+    const s = stack(systemClock, 3_000, true);
+    const { jobId, app } = uniqueJob("Dropbox");
+    await say(s, "subscribe", connector.url, "conv-tenant-1");
+    await say(s, "subscribe", connector.url, "conv-tenant-2", "personal", { conversation: { id: "conv-tenant-2", conversationType: "personal", tenantId: "tenant-2" } });
+    // The records are tenant-1's (test/support/records.ts).
+    await s.ingest(burst(22, { jobId, app, action: "disable", end: new Date() }));
+    await waitUntil("tenant 1's card", () => alertCalls(connector, "conv-tenant-1", "Burst").length === 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(alertCalls(connector, "conv-tenant-2", "Burst")).toHaveLength(0);
   });
 });
 

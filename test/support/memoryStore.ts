@@ -47,7 +47,7 @@ export class MemoryStore implements EventStore, QueryStore {
       for (const a of identityKey ? identityAliases(e) : []) {
         let m = this.aliases.get(a.value);
         if (!m) this.aliases.set(a.value, (m = new Map()));
-        m.set(`${a.kind}|${identityKey}`, { identityKey, displayName: row.identityName ?? "", identity: row.identity ?? "", identityType: row.identityType ?? "", matchedBy: a.kind });
+        m.set(`${a.kind}|${identityKey}`, { identityKey, displayName: row.identityName ?? "", identity: row.identity ?? "", identityType: row.identityType ?? "", matchedBy: a.kind, ...(e.tenantId ? { tenantId: e.tenantId } : {}) });
       }
       if (known || fresh.some((f) => f.id === e.id)) continue;
       newIds.add(e.id);
@@ -111,6 +111,7 @@ export class MemoryStore implements EventStore, QueryStore {
       lastAt: String(j["lastAt"] ?? ""),
       lastCycleId: String(j["lastCycleId"] ?? ""),
       cycleStarts: (JSON.parse(String(j["cycles"] ?? "[]")) as [string, string][]).map((c) => c[1]).sort(),
+      tenantId: String(j["tenantId"] ?? ""),
     }));
   }
 

@@ -26,6 +26,8 @@ export interface AliasEntry {
   displayName: string;
   identity: string;
   identityType: string;
+  /** The tenant of the event that named it (absent in entries written before tenants were kept). */
+  tenantId?: string;
 }
 
 export function aliasKey(kind: AliasKind, value: string): { partitionKey: string; rowKey: string } {
@@ -49,7 +51,7 @@ function entries(row: Record<string, unknown>): AliasEntry[] {
   return out;
 }
 
-const candidate = (e: AliasEntry, matchedBy: string): IdentityCandidate => ({ identityKey: e.identityKey, displayName: e.displayName, identity: e.identity, identityType: e.identityType, matchedBy });
+const candidate = (e: AliasEntry, matchedBy: string): IdentityCandidate => ({ identityKey: e.identityKey, displayName: e.displayName, identity: e.identity, identityType: e.identityType, matchedBy, ...(e.tenantId ? { tenantId: e.tenantId } : {}) });
 
 export class DirectoryTable {
   readonly table: TableClient;

@@ -231,7 +231,7 @@ export class TableEventStore implements EventStore, RetentionStore {
       const identityKey = canonicalIdentityKey(e);
       const identity = identityKey ? { ...identityKeyOf(identityKey, e.activityDateTime, e.id), ...indexRow(entity), identity: entity["identity"], identityName: entity["identityName"], identityType: entity["identityType"], cycleId: e.cycleId, identityKey, at: e.activityDateTime } : null;
       const aliases: AliasEntry[] = identityKey
-        ? identityAliases(e).map((alias) => ({ ...alias, identityKey, displayName: String(entity["identityName"] ?? ""), identity: String(entity["identity"] ?? ""), identityType: String(entity["identityType"] ?? "") }))
+        ? identityAliases(e).map((alias) => ({ ...alias, identityKey, displayName: String(entity["identityName"] ?? ""), identity: String(entity["identity"] ?? ""), identityType: String(entity["identityType"] ?? ""), ...(e.tenantId ? { tenantId: e.tenantId } : {}) }))
         : [];
       const cycleRef = e.cycleId ? { ...cycleRefKey(e.cycleId), jobKey: job, at: e.activityDateTime } : null;
       const marker = { ...changeMarkerKey(e.changeId), changeId: e.changeId, id: e.id, epk: k.partitionKey, erk: k.rowKey, at: e.activityDateTime };

@@ -115,6 +115,7 @@ export class JobsTable {
         lastAt: j["lastAt"] ?? "",
         lastCycleId: j["lastCycleId"] ?? "",
         cycleStarts: parseCycles(j["cycles"]),
+        tenantId: j["tenantId"] ?? "",
       });
     }
     return out;

@@ -28,10 +28,16 @@ export interface CommandDeps {
   outbox: AlertOutbox;
   clock: Clock;
   log?: AlertLog;
+  /** With tenant scoping on: what one conversation's tenant may see (src/app/scope.ts). */
+  scope?: (tenantId: string) => QueryStore;
 }
 
 export class AlertCommandHandler {
   constructor(private readonly deps: CommandDeps) {}
+
+  private queryFor(target: ConversationTarget): QueryStore {
+    return this.deps.scope ? this.deps.scope(target.tenantId) : this.deps.query;
+  }
 
   private now(): string {
     return this.deps.clock.now().toISOString();
@@ -42,8 +48,8 @@ export class AlertCommandHandler {
     const changedBy = { name: from.name || from.id, aadObjectId: from.aadObjectId ?? "", at: now };
     // save() merges the target in, so the row exists afterwards even if seen() skipped its write.
     const sub = (await this.deps.subs.get(target.conversationId)) ?? newSubscription(target, now);
-    // Commands are rare and must see a job that started sending a moment ago.
-    const jobs = await this.deps.query.jobs(true);
+    // Commands are rare and must see a job that started sending a moment ago; only this tenant's.
+    const jobs = await this.queryFor(target).jobs(true);
     switch (cmd.kind) {
       case "invalid":
         return info(`Could not ${cmd.command}`, cmd.reason);
@@ -141,7 +147,7 @@ export class AlertCommandHandler {
 
   private async affected(i: Incident, target: ConversationTarget): Promise<Answer> {
     const removal = i.rule === "removalBurst";
-    const { rows, more } = await this.deps.query.listEvents({
+    const { rows, more } = await this.queryFor(target).listEvents({
       jobKeys: [i.jobKey],
       from: i.since,
       to: isoPlus(i.lastSeen, 1),

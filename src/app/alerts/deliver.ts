@@ -21,6 +21,11 @@ export interface DeliveryDeps {
   conversations: ConversationRegistry;
   clock: Clock;
   log?: AlertLog;
+  /**
+   * With tenant scoping on: the tenant a job runs in. A conversation gets an incident's card only
+   * when the job is of its own tenant (or carried no tenant id).
+   */
+  jobTenant?: (jobKey: string) => Promise<string>;
 }
 
 export interface Delivered {
@@ -75,7 +80,9 @@ export class AlertDelivery {
     const now = this.now();
     const rows = new Map((await this.deps.incidents.deliveries(incident.id)).map((d) => [d.value.conversationId, d]));
     const targets = new Map<string, ConversationTarget>();
+    const tenant = this.deps.jobTenant ? (await this.deps.jobTenant(incident.jobKey)).toLowerCase() : "";
     for (const s of subs) {
+      if (tenant && s.target.tenantId.toLowerCase() !== tenant) continue;
       const wanted = incident.status === "open" && wants(s, incident.app, incident.rule, now);
       if (wanted || rows.has(s.target.conversationId)) targets.set(s.target.conversationId, s.target);
     }

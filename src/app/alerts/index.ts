@@ -29,6 +29,9 @@ export interface AlertDeps {
   log?: AlertLog;
   maxAgeMinutes?: number;
   defaults?: Thresholds;
+  /** Tenant scoping (on whenever PROVBOT_ALLOWED_TENANTS applies): see deliver.ts and commands.ts. */
+  scope?: (tenantId: string) => QueryStore;
+  jobTenant?: (jobKey: string) => Promise<string>;
 }
 
 export interface Alerts {
