@@ -19,7 +19,8 @@ import { QueueAlertOutbox } from "./adapters/queues/alertOutbox";
 import { structuredLog, withInvocation, type InvocationLogger } from "./adapters/observability/log";
 import type { LogEntry } from "./app/ports";
 import { tenantList } from "./core/access";
-import { ScopedQueryStore } from "./app/scope";
+import { AccessControl } from "./app/access";
+import { GraphDirectory } from "./adapters/graph/directory";
 import { createAlertSender } from "./adapters/botframework/sender";
 import { jobKey } from "./adapters/tables/keys";
 
@@ -62,7 +63,6 @@ export function getServices(): Services {
   // a conversation reads only its own tenant's events; only the local demo with neither sees all.
   const tenants = tenantList(config.allowedTenants);
   const scoping = tenants !== null;
-  const scope = scoping ? (tenantId: string) => new ScopedQueryStore(query, tenantList([tenantId])) : undefined;
   const jobTenant = scoping ? async (jobKey: string) => (await query.jobs()).find((j) => j.jobKey === jobKey)?.tenantId ?? "" : undefined;
   const subs = new TableSubscriptionStore(tables);
   const conversations = new ConversationRegistry({ store: subs, clock: systemClock, log: structuredLog });
@@ -79,12 +79,22 @@ export function getServices(): Services {
         jobKeyOf: (e) => jobKey(e.jobId, e.servicePrincipal.id),
         log: structuredLog,
         maxAgeMinutes: config.alerts.maxAgeMinutes,
-        ...(scope && jobTenant ? { scope, jobTenant } : {}),
+        ...(jobTenant ? { tenantScoped: true, jobTenant } : {}),
       })
     : null;
+  const access =
+    config.access.mode === "tenant" || !config.graph
+      ? new AccessControl({ mode: "tenant", directory: null, principals: new Set(), clock: systemClock })
+      : new AccessControl({
+          mode: config.access.mode,
+          directory: new GraphDirectory({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl, maxRetries: 2, timeoutMs: 5_000 }),
+          principals: new Set(config.access.principals),
+          clock: systemClock,
+        });
   const chat = createChatHandler({
     tenants,
-    ...(scope ? { scope } : {}),
+    tenantScoped: scoping,
+    access,
     refused: (e) => structuredLog({ event: "access.refused", ...e }),
     version: config.version,
     store: query, now: () => new Date(), maxQuestionChars: config.limits.questionMaxChars, conversations, ...(alerts ? { alerts: alerts.commands } : {}), log: (m, err) => console.error(`[provbot] ${m}`, err) });

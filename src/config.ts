@@ -69,6 +69,15 @@ const envSchema = z.object({
   PROVBOT_LOCAL_HOST: boolish,
   PROVBOT_RETENTION_DAYS: positiveInt(30),
   PROVBOT_ALERTS: z.enum(["on", "off"], { message: 'expected "on" or "off"' }).default("on"),
+  /** Who may ask: roles (the portal's rule, through Graph), allowlist, or tenant (local host only). */
+  PROVBOT_ACCESS: z.enum(["roles", "allowlist", "tenant"], { message: 'expected "roles", "allowlist" or "tenant"' }).optional(),
+  /** Object ids of users and groups, for PROVBOT_ACCESS=allowlist. */
+  PROVBOT_ALLOWED_PRINCIPALS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\s*[0-9a-fA-F-]{36}\s*(,\s*[0-9a-fA-F-]{36}\s*)*$/, "a comma-separated list of object ids (GUIDs)")
+      .optional(),
+  ),
   /** Comma-separated tenant ids that may use the bot and whose records are ingested. */
   PROVBOT_ALLOWED_TENANTS: optionalString.pipe(
     z
@@ -133,6 +142,8 @@ export interface AppConfig {
    * the bot registration's tenant; null (every tenant) only on the unauthenticated local host.
    */
   allowedTenants: string[] | null;
+  /** PROVBOT_ACCESS (default: tenant on the local host, roles elsewhere) and its allow-list. */
+  access: { mode: "roles" | "allowlist" | "tenant"; principals: string[] };
   /** Caps on the work one request may cause. */
   limits: { ingestMaxBytes: number; questionMaxChars: number };
   version: string;
@@ -215,6 +226,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     : bot.mode !== "none" && bot.tenantId
       ? [bot.tenantId.toLowerCase()]
       : null;
+  const accessMode = e.PROVBOT_ACCESS ?? (localHost ? "tenant" : "roles");
+  if (accessMode === "tenant" && !localHost) problems.push('PROVBOT_ACCESS: "tenant" (anyone in the allowed tenants) is allowed only on the local development host; use "roles" or "allowlist".');
+  if (accessMode !== "tenant" && !graph) problems.push(`PROVBOT_ACCESS: "${accessMode}" reads the asker's roles or groups from Microsoft Graph: set PROVBOT_GRAPH_* (see the README's permission table).`);
+  const principals = (e.PROVBOT_ALLOWED_PRINCIPALS ?? "").split(",").map((p) => p.trim().toLowerCase()).filter(Boolean);
+  if (accessMode === "allowlist" && principals.length === 0) problems.push("PROVBOT_ALLOWED_PRINCIPALS: missing (PROVBOT_ACCESS=allowlist needs the object ids of the users and groups allowed).");
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
-  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, allowedTenants, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, version };
+  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, allowedTenants, access: { mode: accessMode, principals }, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, version };
 }

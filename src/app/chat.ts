@@ -2,8 +2,8 @@ import type { ChatUser, ConversationTarget } from "../core/conversation";
 import type { Answer, CardName } from "../core/ask/views";
 import { parseAlertCommand, type AlertCommand } from "../core/alerts/subscriptions";
 import { info } from "../core/ask/views";
-import { REFUSED_TEXT, REFUSED_TITLE, tenantAllowed, type TenantList } from "../core/access";
-import type { QueryStore } from "./queryPorts";
+import { CHECK_FAILED_TEXT, NO_ACCESS_TEXT, NO_ACCESS_TITLE, REFUSED_TEXT, REFUSED_TITLE, tenantAllowed, type Access, type TenantList } from "../core/access";
+import { storeFor } from "./scope";
 import { answerQuestion, answerStoredEvent, tooLong, type AnswerDeps } from "./answer";
 
 /**
@@ -39,8 +39,8 @@ export interface Conversations {
 
 /** The alert commands and card actions (AlertCommandHandler); absent when alerts are off. */
 export interface AlertCommands {
-  command(cmd: AlertCommand, target: ConversationTarget, from: ChatUser): Promise<Answer>;
-  action(data: Record<string, unknown>, target: ConversationTarget, from: ChatUser): Promise<Answer | null>;
+  command(cmd: AlertCommand, target: ConversationTarget, from: ChatUser, access?: Access): Promise<Answer>;
+  action(data: Record<string, unknown>, target: ConversationTarget, from: ChatUser, access?: Access): Promise<Answer | null>;
 }
 
 export interface ChatDeps extends AnswerDeps {
@@ -49,8 +49,10 @@ export interface ChatDeps extends AnswerDeps {
   /** A refusal, logged with object ids and the reason only. */
   refused?: (entry: { tenantId: string; userObjectId: string; reason: string }) => void;
   conversations?: Conversations;
-  /** With tenant scoping on: what a conversation of this tenant may see (src/app/scope.ts). */
-  scope?: (tenantId: string) => QueryStore;
+  /** A conversation reads only its own tenant's data (src/app/scope.ts). */
+  tenantScoped?: boolean;
+  /** Who may ask (src/app/access.ts); absent: everyone in the allowed tenants. */
+  access?: { decide(userObjectId: string): Promise<Access> };
   alerts?: AlertCommands;
   log?: (message: string, err?: unknown) => void;
 }
@@ -72,6 +74,13 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
     async onMessage(message) {
       // Before anything is read or stored: another organisation gets the refusal and nothing else.
       if (outsider(message.target, message.from.aadObjectId ?? "")) return [refusal];
+      // Then the person, for every way in: questions, commands and card actions alike (an action is
+      // checked again, never trusted because a card was shown).
+      const access: Access = deps.access ? await deps.access.decide(message.from.aadObjectId ?? "") : { kind: "all", thresholds: true, why: "no access rule" };
+      if (access.kind === "refused" || access.kind === "unavailable") {
+        deps.refused?.({ tenantId: message.target.tenantId, userObjectId: message.from.aadObjectId ?? "", reason: access.reason });
+        return [card(access.kind === "refused" ? info(NO_ACCESS_TITLE, NO_ACCESS_TEXT) : info("Access not checked", CHECK_FAILED_TEXT))];
+      }
       const fromAction = typeof message.value?.["text"] === "string" ? (message.value["text"] as string) : "";
       const text = normaliseText(message.text || fromAction);
       const long = tooLong(text, deps.maxQuestionChars);
@@ -81,13 +90,13 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
       if (deps.alerts) {
         const alert = message.value?.["alert"];
         if (alert && typeof alert === "object") {
-          const answer = await deps.alerts.action(alert as Record<string, unknown>, message.target, message.from);
+          const answer = await deps.alerts.action(alert as Record<string, unknown>, message.target, message.from, access);
           return answer ? [card(answer)] : [];
         }
         const cmd = parseAlertCommand(text);
-        if (cmd) return [card(await deps.alerts.command(cmd, message.target, message.from))];
+        if (cmd) return [card(await deps.alerts.command(cmd, message.target, message.from, access))];
       }
-      const answering = deps.scope ? { ...deps, store: deps.scope(message.target.tenantId) } : deps;
+      const answering = { ...deps, store: storeFor(deps.store, deps.tenantScoped === true, message.target.tenantId, access) };
       const open = message.value?.["open"] as { pk?: unknown; rk?: unknown } | undefined;
       if (open && typeof open === "object" && typeof open.pk === "string" && typeof open.rk === "string") return [card(await answerStoredEvent(open.pk, open.rk, answering))];
       const page = Number(message.value?.["page"] ?? 1);

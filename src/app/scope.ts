@@ -1,6 +1,16 @@
 import type { ProvisioningEvent } from "../core/event";
-import { tenantAllowed, type TenantList } from "../core/access";
+import { tenantAllowed, tenantList, type Access, type TenantList } from "../core/access";
 import type { CountRow, EventRow, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "./queryPorts";
+
+/**
+ * The store as one person in one conversation may read it: their tenant's data when tenant
+ * scoping is on (`tenantScoped`), and only their own apps when they are an application owner.
+ */
+export function storeFor(store: QueryStore, tenantScoped: boolean, tenantId: string, access: Access): QueryStore {
+  const owned = access.kind === "owner" ? new Set(access.servicePrincipalIds) : null;
+  if (!tenantScoped && !owned) return store;
+  return new ScopedQueryStore(store, tenantScoped ? tenantList([tenantId]) : null, owned);
+}
 
 /**
  * What one conversation may see: the events of its own tenant's jobs (and of jobs whose events
@@ -9,13 +19,19 @@ import type { CountRow, EventRow, IdentityCandidate, JobInfo, ListQuery, QuerySt
  * changeId is "not found", its people and apps are not suggested, its counts are not summed.
  */
 export class ScopedQueryStore implements QueryStore {
+  /** `servicePrincipalIds`: an application owner sees only the jobs of the apps they own. */
   constructor(
     private readonly inner: QueryStore,
     private readonly tenants: TenantList,
+    private readonly servicePrincipalIds: ReadonlySet<string> | null = null,
   ) {}
 
   private sees(tenantId: string | undefined): boolean {
     return !tenantId || tenantAllowed(this.tenants, tenantId);
+  }
+
+  private owns(job: JobInfo): boolean {
+    return this.servicePrincipalIds === null || this.servicePrincipalIds.has((job.servicePrincipalId ?? "").toLowerCase());
   }
 
   private async allowedJobs(fresh = false): Promise<Set<string>> {
@@ -27,11 +43,18 @@ export class ScopedQueryStore implements QueryStore {
   }
 
   async jobs(fresh?: boolean): Promise<JobInfo[]> {
-    return (await this.inner.jobs(fresh)).filter((j) => this.sees(j.tenantId));
+    return (await this.inner.jobs(fresh)).filter((j) => this.sees(j.tenantId) && this.owns(j));
   }
 
   async findIdentities(phrase: string): Promise<IdentityCandidate[]> {
     return (await this.inner.findIdentities(phrase)).filter((c) => this.sees(c.tenantId));
+  }
+
+  /** An event is visible when its job is (an owner's own apps), or by tenant when no job is known. */
+  private async eventVisible(e: ProvisioningEvent, jobKey?: string): Promise<boolean> {
+    if (!this.sees(e.tenantId)) return false;
+    if (this.servicePrincipalIds === null) return true;
+    return this.servicePrincipalIds.has(e.servicePrincipal.id.toLowerCase()) || (jobKey !== undefined && (await this.jobVisible(jobKey)));
   }
 
   async allNames(): Promise<IdentityCandidate[]> {
@@ -53,11 +76,13 @@ export class ScopedQueryStore implements QueryStore {
 
   async getEvent(epk: string, erk: string): Promise<ProvisioningEvent | null> {
     const e = await this.inner.getEvent(epk, erk);
-    return e && this.sees(e.tenantId) ? e : null;
+    return e && (await this.eventVisible(e)) ? e : null;
   }
 
   async getByChangeId(changeId: string): Promise<ProvisioningEvent[]> {
-    return (await this.inner.getByChangeId(changeId)).filter((e) => this.sees(e.tenantId));
+    const out: ProvisioningEvent[] = [];
+    for (const e of await this.inner.getByChangeId(changeId)) if (await this.eventVisible(e)) out.push(e);
+    return out;
   }
 
   async cycle(cycleId: string): Promise<{ jobKey: string; at: string } | null> {

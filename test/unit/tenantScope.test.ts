@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createChatHandler } from "../../src/app/chat";
 import { ingestItems } from "../../src/app/ingest";
-import { ScopedQueryStore } from "../../src/app/scope";
-import { tenantList } from "../../src/core/access";
 import type { ConversationTarget } from "../../src/core/conversation";
 import { MemoryStore } from "../support/memoryStore";
 import { provisioningRecord } from "../support/records";
@@ -35,7 +33,7 @@ const ask = async (chat: ReturnType<typeof createChatHandler>, tenantId: string,
 describe("tenant scoping of answers", () => {
   it("tenant A's conversation sees none of tenant B's people, apps, counts or changes; tenant B's does", async () => {
     const { store, secret } = await twoTenants();
-    const chat = createChatHandler({ version: "t", store, now: () => new Date(), scope: (tenantId) => new ScopedQueryStore(store, tenantList([tenantId])) });
+    const chat = createChatHandler({ version: "t", store, now: () => new Date(), tenantScoped: true });
     const leaks = /Alice Zhang|alice\.zhang|TenantB Secret App|SecretAppOnlyCode/;
 
     // Asked about tenant B's person: the same answer as for someone who does not exist (the

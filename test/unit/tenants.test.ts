@@ -12,7 +12,7 @@ import { provisioningRecord } from "../support/records";
 const storage = { AzureWebJobsStorage: AZURITE_CONNECTION_STRING(10002) };
 const A = "11111111-1111-1111-1111-111111111111";
 const B = "22222222-2222-2222-2222-222222222222";
-const bot = { MicrosoftAppId: "app", MicrosoftAppType: "SingleTenant", MicrosoftAppTenantId: A.toUpperCase(), MicrosoftAppPassword: "pw" };
+const bot = { MicrosoftAppId: "app", MicrosoftAppType: "SingleTenant", MicrosoftAppTenantId: A.toUpperCase(), MicrosoftAppPassword: "pw", PROVBOT_GRAPH_MANAGED_IDENTITY: "true" };
 
 describe("the allowed tenants", () => {
   it("default to the bot registration's tenant, can be listed, and are every tenant only on the unauthenticated local host", () => {

@@ -64,12 +64,17 @@ export function isLoopbackHttp(url: string): boolean {
   return u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
 }
 
-export class GraphProvisioningClient implements GraphSource {
+/**
+ * Microsoft Graph over one retrying, authenticated pipeline: GET a URL, or every page of a
+ * collection (following @odata.nextLink). Shared by the provisioning-log reader and the directory
+ * look-ups of access control.
+ */
+export class GraphHttp {
   private readonly pipeline: Pipeline;
   private readonly httpClient: HttpClient;
-  private readonly baseUrl: string;
+  protected readonly baseUrl: string;
 
-  constructor(private readonly options: GraphClientOptions) {
+  constructor(protected readonly options: GraphClientOptions) {
     this.baseUrl = (options.baseUrl ?? "https://graph.microsoft.com/v1.0").replace(/\/+$/, "");
     if (!this.baseUrl.startsWith("https://") && !isLoopbackHttp(this.baseUrl)) {
       throw new Error(`Graph base URL must be https (plain http is allowed only on loopback): ${this.baseUrl}`);
@@ -83,27 +88,45 @@ export class GraphProvisioningClient implements GraphSource {
     this.httpClient = options.httpClient ?? createDefaultHttpClient();
   }
 
+  /** One page: its items and the next page's URL. */
+  protected async page(url: string, headers: Record<string, string> = {}): Promise<{ value: unknown[]; next: string | null }> {
+    const request = createPipelineRequest({
+      url,
+      method: "GET",
+      timeout: this.options.timeoutMs ?? 60_000,
+      headers: createHttpHeaders({ accept: "application/json", ...headers }),
+      allowInsecureConnection: isLoopbackHttp(this.baseUrl),
+    });
+    const response = await this.pipeline.sendRequest(this.httpClient, request);
+    if (response.status !== 200) {
+      throw new RestError(`Microsoft Graph answered ${response.status}: ${(response.bodyAsText ?? "").slice(0, 500)}`, { statusCode: response.status, request, response });
+    }
+    const body = JSON.parse(response.bodyAsText ?? "{}") as { value?: unknown[]; "@odata.nextLink"?: string };
+    return { value: Array.isArray(body.value) ? body.value : [], next: body["@odata.nextLink"] ?? null };
+  }
+
+  /** Every item of a collection, page after page. */
+  protected async all(url: string, headers: Record<string, string> = {}): Promise<unknown[]> {
+    const out: unknown[] = [];
+    let next: string | null = url;
+    while (next) {
+      const p = await this.page(next, headers);
+      out.push(...p.value);
+      next = p.next;
+    }
+    return out;
+  }
+}
+
+export class GraphProvisioningClient extends GraphHttp implements GraphSource {
   /** Events with activityDateTime strictly after `sinceIso` (the endpoint supports gt/lt only). */
   async *pages(sinceIso: string, untilIso?: string): AsyncGenerator<GraphPage> {
     const filter = `activityDateTime gt ${sinceIso}${untilIso ? ` and activityDateTime lt ${untilIso}` : ""}`;
-    let url: string | undefined = `${this.baseUrl}/auditLogs/provisioning?$filter=${encodeURIComponent(filter)}&$top=${this.options.pageSize ?? 500}`;
-    const allowInsecureConnection = isLoopbackHttp(this.baseUrl);
+    let url: string | null = `${this.baseUrl}/auditLogs/provisioning?$filter=${encodeURIComponent(filter)}&$top=${this.options.pageSize ?? 500}`;
     while (url) {
-      const request = createPipelineRequest({
-        url,
-        method: "GET",
-        timeout: this.options.timeoutMs ?? 60_000,
-        headers: createHttpHeaders({ accept: "application/json" }),
-        allowInsecureConnection,
-      });
-      const response = await this.pipeline.sendRequest(this.httpClient, request);
-      if (response.status !== 200) {
-        throw new RestError(`Microsoft Graph answered ${response.status}: ${(response.bodyAsText ?? "").slice(0, 500)}`, { statusCode: response.status, request, response });
-      }
-      const body = JSON.parse(response.bodyAsText ?? "{}") as { value?: unknown[]; "@odata.nextLink"?: string };
-      const next: string | undefined = body["@odata.nextLink"];
-      yield { records: Array.isArray(body.value) ? body.value : [], nextLink: next ?? null };
-      url = next;
+      const p = await this.page(url);
+      yield { records: p.value, nextLink: p.next };
+      url = p.next;
     }
   }
 }

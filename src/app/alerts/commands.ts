@@ -13,6 +13,11 @@ import { matchApp } from "../resolve";
 import { refOf, type AlertLog, type AlertOutbox, type IncidentStore, type SubscriptionStore, type ThresholdStore } from "../alertPorts";
 import type { AlertEvaluator } from "./evaluate";
 import { isoPlus } from "./time";
+import { storeFor } from "../scope";
+import { PROVISIONING_LOG_ROLES, THRESHOLD_ROLES, type Access } from "../../core/access";
+
+/** Without an access rule (tests, the local demo): everyone may do everything. */
+const EVERYONE: Access = { kind: "all", thresholds: true, why: "no access rule" };
 
 /**
  * The alert commands of the chat (subscribe, unsubscribe, mute, unmute, thresholds, alerts) and
@@ -28,28 +33,28 @@ export interface CommandDeps {
   outbox: AlertOutbox;
   clock: Clock;
   log?: AlertLog;
-  /** With tenant scoping on: what one conversation's tenant may see (src/app/scope.ts). */
-  scope?: (tenantId: string) => QueryStore;
+  /** A conversation reads only its own tenant's data (src/app/scope.ts). */
+  tenantScoped?: boolean;
 }
 
 export class AlertCommandHandler {
   constructor(private readonly deps: CommandDeps) {}
 
-  private queryFor(target: ConversationTarget): QueryStore {
-    return this.deps.scope ? this.deps.scope(target.tenantId) : this.deps.query;
+  private queryFor(target: ConversationTarget, access: Access): QueryStore {
+    return storeFor(this.deps.query, this.deps.tenantScoped === true, target.tenantId, access);
   }
 
   private now(): string {
     return this.deps.clock.now().toISOString();
   }
 
-  async command(cmd: AlertCommand, target: ConversationTarget, from: ChatUser): Promise<Answer> {
+  async command(cmd: AlertCommand, target: ConversationTarget, from: ChatUser, access: Access = EVERYONE): Promise<Answer> {
     const now = this.now();
     const changedBy = { name: from.name || from.id, aadObjectId: from.aadObjectId ?? "", at: now };
     // save() merges the target in, so the row exists afterwards even if seen() skipped its write.
     const sub = (await this.deps.subs.get(target.conversationId)) ?? newSubscription(target, now);
     // Commands are rare and must see a job that started sending a moment ago; only this tenant's.
-    const jobs = await this.queryFor(target).jobs(true);
+    const jobs = await this.queryFor(target, access).jobs(true);
     switch (cmd.kind) {
       case "invalid":
         return info(`Could not ${cmd.command}`, cmd.reason);
@@ -57,7 +62,10 @@ export class AlertCommandHandler {
         return this.settings(sub, jobs);
       case "subscribe":
       case "unsubscribe": {
-        const apps = resolveApps(cmd.apps, jobs);
+        // An application owner subscribes to their own apps, never to "every app".
+        const named = access.kind === "owner" && cmd.kind === "subscribe" && cmd.apps.length === 0 ? [...new Set(jobs.map((j) => j.app))] : cmd.apps;
+        if (access.kind === "owner" && cmd.kind === "subscribe" && named.length === 0) return info("Nothing to subscribe to", "None of the applications you own has sent provisioning events yet.");
+        const apps = resolveApps(named, jobs);
         if ("unknown" in apps) return info("Unknown app", apps.unknown);
         const next = cmd.kind === "subscribe" ? subscribeTo(sub, apps.names, cmd.rules) : unsubscribeFrom(sub, apps.names, cmd.rules);
         await this.deps.subs.save({ ...next, target, updatedAt: now, changedBy });
@@ -79,6 +87,11 @@ export class AlertCommandHandler {
         return info("Muted", `${label} are muted in this conversation until ${minuteLabel(mutes[key]!)} UTC. Type "unmute${cmd.app ? ` ${apps.names[0]}` : ""}" to undo.`);
       }
       case "threshold": {
+        // Thresholds are tenant-wide: only the roles that administer apps or security change them.
+        if (access.kind !== "all" || !access.thresholds) {
+          this.deps.log?.({ event: "access.refused", tenantId: target.tenantId, userObjectId: from.aadObjectId ?? "", reason: "thresholds need an administrator role" });
+          return info("Threshold not changed", `Thresholds apply to every conversation in the tenant, so changing them needs one of these roles: ${[...THRESHOLD_ROLES].map((r) => PROVISIONING_LOG_ROLES[r]).join(", ")}.`);
+        }
         const apps = resolveApps([cmd.app], jobs);
         if ("unknown" in apps) return info("Unknown app", apps.unknown);
         const app = apps.names[0]!;
@@ -106,12 +119,13 @@ export class AlertCommandHandler {
    * acts only on an alert whose card was posted in this very conversation (its delivery row), and
    * anything else gets the same answer as an alert that does not exist.
    */
-  async action(data: Record<string, unknown>, target: ConversationTarget, from: ChatUser): Promise<Answer | null> {
+  async action(data: Record<string, unknown>, target: ConversationTarget, from: ChatUser, access: Access = EVERYONE): Promise<Answer | null> {
     const ref = data as { action?: string; jobKey?: string; rule?: string; incident?: string; minutes?: number };
     const unknown = info("Unknown alert", "This button does not name an alert provbot knows.");
     if (!ref.jobKey || !ref.rule || !ALL_RULES.includes(ref.rule as AlertRule) || typeof ref.incident !== "string") return unknown;
     const deliveries = await this.deps.incidents.deliveries(ref.incident);
-    if (!deliveries.some((d) => d.value.conversationId === target.conversationId && d.value.activityId)) {
+    const ownsIt = access.kind !== "owner" || (await this.queryFor(target, access).jobs()).some((j) => j.jobKey === ref.jobKey);
+    if (!ownsIt || !deliveries.some((d) => d.value.conversationId === target.conversationId && d.value.activityId)) {
       this.deps.log?.({ event: "alert.action.refused", conversationId: target.conversationId, userObjectId: from.aadObjectId ?? "", action: String(ref.action ?? ""), reason: "the alert was not shown in this conversation" });
       return unknown;
     }
@@ -133,21 +147,21 @@ export class AlertCommandHandler {
       }
       case "mute": {
         const app = slot?.value.app ?? "";
-        return this.command({ kind: "mute", app: app || null, minutes: Number(ref.minutes) > 0 ? Number(ref.minutes) : 60 }, target, from);
+        return this.command({ kind: "mute", app: app || null, minutes: Number(ref.minutes) > 0 ? Number(ref.minutes) : 60 }, target, from, access);
       }
       case "affected": {
         const i = incident?.value ?? slot?.value;
         if (!i) return info("Alert closed", "provbot no longer keeps this alert.");
-        return this.affected(i, target);
+        return this.affected(i, target, access);
       }
       default:
         return info("Unknown action", "This button is not one provbot knows.");
     }
   }
 
-  private async affected(i: Incident, target: ConversationTarget): Promise<Answer> {
+  private async affected(i: Incident, target: ConversationTarget, access: Access): Promise<Answer> {
     const removal = i.rule === "removalBurst";
-    const { rows, more } = await this.queryFor(target).listEvents({
+    const { rows, more } = await this.queryFor(target, access).listEvents({
       jobKeys: [i.jobKey],
       from: i.since,
       to: isoPlus(i.lastSeen, 1),

@@ -30,7 +30,7 @@ export interface AlertDeps {
   maxAgeMinutes?: number;
   defaults?: Thresholds;
   /** Tenant scoping (on whenever PROVBOT_ALLOWED_TENANTS applies): see deliver.ts and commands.ts. */
-  scope?: (tenantId: string) => QueryStore;
+  tenantScoped?: boolean;
   jobTenant?: (jobKey: string) => Promise<string>;
 }
 

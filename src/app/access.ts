@@ -1,0 +1,68 @@
+import { decideAccess, type Access, type AccessMode, type DirectoryFacts } from "../core/access";
+import type { Clock } from "./ports";
+
+/**
+ * Who may ask, decided the way the Microsoft Entra admin center decides who may read provisioning
+ * logs (src/core/access.ts has the rule), from what Microsoft Graph says about the person. A
+ * decision is cached for `cacheMs` (5 minutes by default): a role removed in Entra takes effect in
+ * provbot within that time. A directory that cannot be read refuses for now and is not cached.
+ */
+export interface DirectoryLookup {
+  /** Directory role template ids, transitively (roles assigned through groups count). */
+  roleTemplateIds(userObjectId: string): Promise<string[]>;
+  /** A custom role assigned to the user allows reading provisioning logs. */
+  customRoleAllows(userObjectId: string): Promise<boolean>;
+  ownedServicePrincipalIds(userObjectId: string): Promise<string[]>;
+  /** Group ids, transitively. */
+  groupIds(userObjectId: string): Promise<string[]>;
+}
+
+export interface AccessDeps {
+  mode: AccessMode;
+  directory: DirectoryLookup | null;
+  /** PROVBOT_ALLOWED_PRINCIPALS: user and group object ids, lowercase. */
+  principals: ReadonlySet<string>;
+  clock: Clock;
+  cacheMs?: number;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class AccessControl {
+  private readonly cache = new Map<string, { at: number; access: Access }>();
+  constructor(private readonly deps: AccessDeps) {}
+
+  get mode(): AccessMode {
+    return this.deps.mode;
+  }
+
+  async decide(userObjectId: string): Promise<Access> {
+    if (this.deps.mode === "tenant") return decideAccess("tenant", userObjectId, null, this.deps.principals);
+    const id = userObjectId.trim().toLowerCase();
+    // An object id reaches Graph in a path: only a GUID is looked up.
+    if (!GUID.test(id)) return { kind: "refused", reason: "the message carries no Entra object id" };
+    const now = this.deps.clock.now().getTime();
+    const cached = this.cache.get(id);
+    if (cached && now - cached.at < (this.deps.cacheMs ?? 5 * 60_000)) return cached.access;
+    let facts: DirectoryFacts | null = null;
+    try {
+      facts = await this.facts(id);
+    } catch {
+      facts = null;
+    }
+    const access = decideAccess(this.deps.mode, id, facts, this.deps.principals);
+    if (access.kind !== "unavailable") this.cache.set(id, { at: now, access });
+    return access;
+  }
+
+  private async facts(id: string): Promise<DirectoryFacts> {
+    const d = this.deps.directory;
+    if (!d) throw new Error("no directory configured");
+    if (this.deps.mode === "allowlist") {
+      if (this.deps.principals.has(id)) return { roleTemplateIds: [], customRoleAllows: false, ownedServicePrincipalIds: [], groupIds: [] };
+      return { roleTemplateIds: [], customRoleAllows: false, ownedServicePrincipalIds: [], groupIds: await d.groupIds(id) };
+    }
+    const [roleTemplateIds, customRoleAllows, ownedServicePrincipalIds] = await Promise.all([d.roleTemplateIds(id), d.customRoleAllows(id), d.ownedServicePrincipalIds(id)]);
+    return { roleTemplateIds, customRoleAllows, ownedServicePrincipalIds, groupIds: [] };
+  }
+}
