@@ -100,6 +100,7 @@ export function getServices(): Services {
     store: query, now: () => new Date(), maxQuestionChars: config.limits.questionMaxChars, conversations, ...(alerts ? { alerts: alerts.commands } : {}), log: (m, err) => console.error(`[provbot] ${m}`, err) });
   const bot = createBotEndpoint(config.bot, chat, {
     error: (message, err) => console.error(`[provbot] ${message}`, err),
+    refused: (status, reason) => structuredLog({ event: "bot.auth.refused", status, reason }),
   });
   const deadLetters = new TableDeadLetterStore(tables, systemClock);
   const graph = config.graph ? new GraphProvisioningClient({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl }) : null;

@@ -6,8 +6,10 @@ import {
   TurnContext,
   type Activity,
   type ConfigurationBotFrameworkAuthenticationOptions,
-  type Response as BotResponseWriter,
 } from "botbuilder";
+
+/** What botbuilder's authentication returns (its type lives in a package botbuilder depends on). */
+type AuthenticateRequestResult = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication["authenticateRequest"]>>;
 import type { BotAuth } from "../../config";
 import type { ChatHandler, Reply } from "../../app/chat";
 import { conversationTypeFrom, type ConversationTarget } from "../../core/conversation";
@@ -33,9 +35,25 @@ export type BotEndpoint = (req: BotHttpRequest) => Promise<BotHttpResponse>;
 
 export interface BotLogger {
   error(message: string, err?: unknown): void;
+  /** A refused or unverifiable request: the reason, never the token. */
+  refused?(status: 401 | 503, reason: string): void;
 }
 
-export function authOptions(auth: BotAuth): ConfigurationBotFrameworkAuthenticationOptions {
+/**
+ * Where the channel's signing keys are published. Production uses botbuilder's defaults (the
+ * Bot Framework's); tests point it at a loopback issuer with keys of its own (loopback only).
+ */
+export interface TokenIssuerOverride {
+  openIdMetadataUrl: string;
+  issuer: string;
+}
+
+export function authOptions(auth: BotAuth, issuer?: TokenIssuerOverride): ConfigurationBotFrameworkAuthenticationOptions {
+  const override = issuer ? { ToBotFromChannelOpenIdMetadataUrl: issuer.openIdMetadataUrl, ToBotFromChannelTokenIssuer: issuer.issuer } : {};
+  return { ...authOptionsOf(auth), ...override } as ConfigurationBotFrameworkAuthenticationOptions;
+}
+
+function authOptionsOf(auth: BotAuth): ConfigurationBotFrameworkAuthenticationOptions {
   switch (auth.mode) {
     case "none":
       return {};
@@ -99,31 +117,26 @@ export function lifecycleEvent(activity: Partial<Activity>): "installed" | "unin
   return null;
 }
 
-/** Collects what CloudAdapter writes into a plain response value. */
-class ResponseCollector implements BotResponseWriter {
-  socket: unknown = null;
-  statusCode = 200;
-  headers: Record<string, string> = {};
-  body: unknown = undefined;
-  status(code: number): unknown {
-    this.statusCode = code;
-    return this;
-  }
-  header(name: string, value: unknown): unknown {
-    this.headers[name.toLowerCase()] = String(value);
-    return this;
-  }
-  send(body?: unknown): unknown {
-    if (body !== undefined) this.body = body;
-    return this;
-  }
-  end(): unknown {
-    return this;
+/** CloudAdapter, with its turn entry point reachable once the request is authenticated here. */
+class EndpointAdapter extends CloudAdapter {
+  run(auth: AuthenticateRequestResult, activity: Activity, logic: (context: TurnContext) => Promise<void>) {
+    return this.processActivity(auth, activity, logic);
   }
 }
 
-export function createBotEndpoint(auth: BotAuth, handler: ChatHandler, logger: BotLogger): BotEndpoint {
-  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(authOptions(auth)));
+/** Every authentication failure answers the same: nothing about why reaches the caller. */
+export const UNAUTHORIZED = { error: "unauthorized" } as const;
+
+/** The keys could not be fetched (the issuer's metadata or key set is unreachable): try again later. */
+function isMetadataFailure(err: unknown): boolean {
+  const text = `${(err as Error)?.message ?? ""} ${(err as { cause?: Error })?.cause?.message ?? ""}`;
+  return /openid|metadata|failed to load (keys|openid)|fetch failed|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|socket hang up|EAI_AGAIN/i.test(text);
+}
+
+export function createBotEndpoint(auth: BotAuth, handler: ChatHandler, logger: BotLogger, options: { issuer?: TokenIssuerOverride } = {}): BotEndpoint {
+  if (options.issuer && (!isLoopbackUrl(options.issuer.openIdMetadataUrl) || !isLoopbackUrl(options.issuer.issuer))) throw new Error("a token issuer override is for tests on loopback only");
+  const botAuth = new ConfigurationBotFrameworkAuthentication(authOptions(auth, options.issuer));
+  const adapter = new EndpointAdapter(botAuth);
   adapter.onTurnError = async (context, error) => {
     logger.error(`turn failed for conversation ${context.activity.conversation?.id ?? "?"}`, error);
     try {
@@ -175,7 +188,7 @@ export function createBotEndpoint(auth: BotAuth, handler: ChatHandler, logger: B
     }
   }
 
-  return async (req) => {
+  return async (req): Promise<BotHttpResponse> => {
     if (req.method.toUpperCase() !== "POST") return { status: 405, headers: { allow: "POST" } };
     const body = req.body as Partial<Activity> | undefined;
     if (!body || typeof body !== "object" || typeof body.type !== "string") {
@@ -185,8 +198,22 @@ export function createBotEndpoint(auth: BotAuth, handler: ChatHandler, logger: B
       // Without authentication the bot would post to any serviceUrl it is given: allow only loopback.
       return { status: 403, headers: {}, body: { error: "authentication is off (local host); only loopback serviceUrl values are accepted" } };
     }
-    const res = new ResponseCollector();
-    await adapter.process({ method: "POST", headers: req.headers, body: body as Record<string, unknown> }, res, logic);
-    return { status: res.statusCode, headers: res.headers, body: res.body };
+    // Authenticate before anything else, and answer failures without detail: a fixed 401, or 503
+    // when the keys could not be fetched (logged, so that an outage is seen).
+    const header = req.headers["authorization"] ?? req.headers["Authorization"] ?? "";
+    let identity: AuthenticateRequestResult;
+    try {
+      identity = await botAuth.authenticateRequest(body as Activity, header);
+    } catch (err) {
+      if (isMetadataFailure(err)) {
+        logger.refused?.(503, "the token issuer's keys could not be fetched");
+        logger.error("bot authentication could not fetch the token issuer's keys", err);
+        return { status: 503, headers: { "retry-after": "5" }, body: { error: "authentication is unavailable; try again" } };
+      }
+      logger.refused?.(401, err instanceof Error ? err.message.split("\n")[0]!.slice(0, 120) : "unauthorized");
+      return { status: 401, headers: {}, body: UNAUTHORIZED };
+    }
+    const invoke = await adapter.run(identity, body as Activity, logic);
+    return invoke ? { status: invoke.status, headers: {}, body: invoke.body } : { status: 200, headers: {} };
   };
 }
