@@ -1,4 +1,5 @@
 import { DEFAULT_QUESTION_MAX_CHARS, parseQuestion, type ListFilters, type Question } from "../core/ask/question";
+import type { Audience } from "../core/privacy";
 import { sumCells } from "../core/counts";
 import { dayLabel, minuteLabel } from "../core/timeBuckets";
 import { rangeText, type TimeRange } from "../core/ask/timeRange";
@@ -23,6 +24,8 @@ export interface AnswerDeps {
   version: string;
   /** Questions longer than this are answered with the limit, not parsed (default 500). */
   maxQuestionChars?: number;
+  /** Shared conversations (channels, group chats) see no UPNs, ids, values or raw reasons (src/core/privacy.ts). */
+  audience?: Audience;
 }
 
 
@@ -112,7 +115,7 @@ async function answerChanges(identityPhrase: string, appPhrase: string | null, r
   const rows = (await personEvents(deps.store, who, range.from, range.to, 200)).filter((r) => (!appJobs || appJobs.some((j) => j.jobKey === r.jobKey)) && (r.action === "update" || r.action === "create") && r.status !== "skipped");
   for (const row of rows.slice(0, 10)) {
     const event = await deps.store.getEvent(row.epk, row.erk);
-    if (event && event.modifiedProperties.length > 0) return eventDetail(event, `The latest change to ${who.displayName}${appPhrase ? ` in ${jobName(row.jobKey, jobs)}` : ""}: ${plural(event.modifiedProperties.length, "property", "properties")} (old → new) below.`);
+    if (event && event.modifiedProperties.length > 0) return eventDetail(event, `The latest change to ${who.displayName}${appPhrase ? ` in ${jobName(row.jobKey, jobs)}` : ""}: ${plural(event.modifiedProperties.length, "property", "properties")} (old → new) below.`, deps.audience);
   }
   return info(`No changes to ${who.displayName}`, `No update with modified properties for ${who.displayName}${appPhrase ? ` in ${appPhrase}` : ""} in the ${range.label}.`, [], [ask(`History of ${who.displayName}`, `what happened to ${who.identity || who.displayName}`)]);
 }
@@ -150,7 +153,7 @@ async function answerUnresolvedMembers(appPhrase: string | null, range: TimeRang
 export async function answerStoredEvent(pk: string, rk: string, deps: AnswerDeps): Promise<Answer> {
   const event = pk && rk ? await deps.store.getEvent(pk, rk) : null;
   if (!event) return info("The event was not found", "It is no longer stored (the retention period has passed), or the card is older than the data.", []);
-  return eventDetail(event);
+  return eventDetail(event, "", deps.audience);
 }
 
 async function answerParsed(q: Question, text: string, deps: AnswerDeps, ctx: AnswerContext, now: string): Promise<Answer> {
@@ -328,7 +331,7 @@ async function answerWhy(q: Extract<Question, { kind: "why" }>, deps: AnswerDeps
   const note = otherFailures.length
     ? otherFailuresNote(who.displayName, otherFailures.map((r) => jobName(r.jobKey, jobs)), q.outcome, where, q.range.label)
     : "";
-  return eventDetail(event, note);
+  return eventDetail(event, note, deps.audience);
 }
 
 /** "23 events · 11–20 shown, newest first": the total and the exact rows a page shows. */
@@ -425,7 +428,7 @@ async function answerId(id: string, hint: "change" | "cycle" | "job" | null, dep
     // Change IDs are GUIDs in practice: a pasted one may have changed case on the way.
     let events = await deps.store.getByChangeId(id);
     if (events.length === 0 && id !== id.toLowerCase()) events = await deps.store.getByChangeId(id.toLowerCase());
-    if (events[0]) return eventDetail(events[0], events.length > 1 ? `${events.length} events carry this change ID; this is the first.` : "");
+    if (events[0]) return eventDetail(events[0], events.length > 1 ? `${events.length} events carry this change ID; this is the first.` : "", deps.audience);
   }
   if (hint !== "change") {
     const cycle = await deps.store.cycle(id);

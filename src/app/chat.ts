@@ -4,6 +4,7 @@ import { parseAlertCommand, type AlertCommand } from "../core/alerts/subscriptio
 import { info } from "../core/ask/views";
 import { CHECK_FAILED_TEXT, NO_ACCESS_TEXT, NO_ACCESS_TITLE, REFUSED_TEXT, REFUSED_TITLE, tenantAllowed, type Access, type TenantList } from "../core/access";
 import { storeFor } from "./scope";
+import { forShared } from "../core/privacy";
 import { answerQuestion, answerStoredEvent, tooLong, type AnswerDeps } from "./answer";
 
 /**
@@ -62,6 +63,8 @@ export function normaliseText(text: string): string {
 }
 
 const card = (a: Answer): Reply => ({ kind: "card", card: a.card, viewModel: a.viewModel });
+/** In a channel or group chat every member sees the card: no UPNs in it (src/core/privacy.ts). */
+const cardFor = (target: ConversationTarget, a: Answer): Reply => (target.conversationType === "personal" ? card(a) : card({ ...a, viewModel: forShared(a.viewModel) }));
 
 export function createChatHandler(deps: ChatDeps): ChatHandler {
   const refusal = card(info(REFUSED_TITLE, REFUSED_TEXT));
@@ -96,12 +99,12 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
         const cmd = parseAlertCommand(text);
         if (cmd) return [card(await deps.alerts.command(cmd, message.target, message.from, access))];
       }
-      const answering = { ...deps, store: storeFor(deps.store, deps.tenantScoped === true, message.target.tenantId, access) };
+      const answering = { ...deps, store: storeFor(deps.store, deps.tenantScoped === true, message.target.tenantId, access), audience: message.target.conversationType === "personal" ? ("personal" as const) : ("shared" as const) };
       const open = message.value?.["open"] as { pk?: unknown; rk?: unknown } | undefined;
-      if (open && typeof open === "object" && typeof open.pk === "string" && typeof open.rk === "string") return [card(await answerStoredEvent(open.pk, open.rk, answering))];
+      if (open && typeof open === "object" && typeof open.pk === "string" && typeof open.rk === "string") return [cardFor(message.target, await answerStoredEvent(open.pk, open.rk, answering))];
       const page = Number(message.value?.["page"] ?? 1);
       const answer = await answerQuestion(text, answering, { page: Number.isInteger(page) && page > 0 ? page : 1 });
-      return [card(answer)];
+      return [cardFor(message.target, answer)];
     },
     async onConversationEvent(event, target) {
       if (event === "installed" && outsider(target, "")) return [refusal];

@@ -1,4 +1,5 @@
 import { appName, identityKind, identityLabel, skipReason, type ProvisioningEvent, type ProvisioningStep } from "../event";
+import { SHARED_NOTE, scrubIds, type Audience } from "../privacy";
 import { remedyFor, retryText } from "../remediation";
 import { clipText } from "../text";
 import { eventPortalUrl } from "../portalLinks";
@@ -95,17 +96,17 @@ export function trimmedNote(e: Pick<ProvisioningEvent, "trimmed">): string {
   return `Some values were too long to keep whole and were trimmed when stored: ${shown}${list.length > 4 ? `; and ${list.length - 4} more` : ""}.`;
 }
 
-export function eventDetail(e: ProvisioningEvent, extraNote = ""): Answer {
-  const note = [extraNote, trimmedNote(e)].filter(Boolean).join(" ");
+export function eventDetail(e: ProvisioningEvent, extraNote = "", audience: Audience = "personal"): Answer {
+  const shared = audience === "shared";
+  const note = [extraNote, trimmedNote(e), shared ? SHARED_NOTE : ""].filter(Boolean).join(" ");
   const app = appName(e);
   const who = identityLabel(e);
   const name = e.sourceIdentity.displayName || e.targetIdentity.displayName || who;
   const kind = identityKind(e.sourceIdentity.identityType || e.targetIdentity.identityType);
   const failing = e.steps.findIndex((s) => s.status === "failure");
   const summary: Fact[] = [
-    { title: "Identity", value: clip(`${name}${who !== name ? ` (${who})` : ""} · ${kind}`, 300) },
-    { title: "Source ID", value: e.sourceIdentity.id || "—" },
-    { title: "Target ID", value: e.targetIdentity.id || "—" },
+    { title: "Identity", value: clip(`${name}${who !== name && !shared ? ` (${who})` : ""} · ${kind}`, 300) },
+    ...(shared ? [] : [{ title: "Source ID", value: e.sourceIdentity.id || "—" }, { title: "Target ID", value: e.targetIdentity.id || "—" }]),
     { title: "App", value: app },
     { title: "Systems", value: `${e.sourceSystem.displayName || "?"} → ${e.targetSystem.displayName || "?"}` },
     { title: "Action", value: actionWord(e.action) },
@@ -120,7 +121,7 @@ export function eventDetail(e: ProvisioningEvent, extraNote = ""): Answer {
   const shown = e.steps.map((s, i) => ({ s, i })).filter(({ i }) => i < MAX_STEPS || i === failing);
   const stepRows = shown.map(({ s, i }: { s: ProvisioningStep; i: number }) => ({
     label: `Step ${i + 1} · ${s.type} · ${s.name} · ${statusWord(s.status)}`,
-    description: clip(s.description, 300),
+    description: clip(shared ? scrubIds(s.description) : s.description, 300),
     color: statusColor(s.status),
     weight: i === failing ? "Bolder" : "Default",
   }));
@@ -145,17 +146,17 @@ export function eventDetail(e: ProvisioningEvent, extraNote = ""): Answer {
     steps: stepRows,
     hasError: errorFacts.length > 0,
     error: errorFacts,
-    errorReason: err?.reason ? readableReason(err.reason) : "",
+    errorReason: err?.reason && !shared ? readableReason(err.reason) : "",
     hasExplanation: Boolean(explanation),
     explanation: explanation ?? "",
     hasModified: e.modifiedProperties.length > 0,
-    modified: e.modifiedProperties.slice(0, 40).map((m) => ({ title: clip(m.displayName, 100), value: `${clip(m.oldValue ?? "∅", 200)} → ${clip(m.newValue ?? "∅", 200)}` })),
+    modified: e.modifiedProperties.slice(0, 40).map((m) => ({ title: clip(m.displayName, 100), value: shared ? "changed (values in a personal chat)" : `${clip(m.oldValue ?? "∅", 200)} → ${clip(m.newValue ?? "∅", 200)}` })),
     note: clip(note, 800),
     hasNote: Boolean(note),
     portalUrl: portal ?? "",
     hasPortalUrl: portal !== null,
     actions: [
-      { title: `History of ${name}`.slice(0, 60), data: { text: `what happened to ${who}` } },
+      { title: `History of ${name}`.slice(0, 60), data: { text: `what happened to ${shared ? name : who}` } },
       ...(err?.code ? [{ title: "Similar failures", data: { text: `failures with ${err.code} in ${app}` } }] : []),
     ],
   };
