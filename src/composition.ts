@@ -91,7 +91,9 @@ export function getServices(): Services {
           principals: new Set(config.access.principals),
           clock: systemClock,
         });
+  const personalSender = createAlertSender(config.bot);
   const chat = createChatHandler({
+    personal: async (userId, target, reply) => (await personalSender.sendPersonal!(userId, target, reply)).kind === "ok",
     tenants,
     tenantScoped: scoping,
     access,

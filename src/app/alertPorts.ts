@@ -79,6 +79,8 @@ export type SendResult =
 export interface AlertSender {
   send(target: ConversationTarget, message: Reply): Promise<SendResult>;
   update(target: ConversationTarget, activityId: string, message: Reply): Promise<SendResult>;
+  /** Opens (or reuses) the bot's personal chat with a user of the target's tenant and posts there. */
+  sendPersonal?(userId: string, target: ConversationTarget, message: Reply): Promise<SendResult>;
 }
 
 /** An incident as named in the outbox: enough to read it again (the message may be older than the row). */

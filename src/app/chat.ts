@@ -52,6 +52,8 @@ export interface ChatDeps extends AnswerDeps {
   conversations?: Conversations;
   /** A conversation reads only its own tenant's data (src/app/scope.ts). */
   tenantScoped?: boolean;
+  /** Posts to a user's personal chat with the bot (the Details button of shared cards). */
+  personal?: (userId: string, target: ConversationTarget, reply: Reply) => Promise<boolean>;
   /** Who may ask (src/app/access.ts); absent: everyone in the allowed tenants. */
   access?: { decide(userObjectId: string): Promise<Access> };
   alerts?: AlertCommands;
@@ -100,6 +102,14 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
         if (cmd) return [card(await deps.alerts.command(cmd, message.target, message.from, access))];
       }
       const answering = { ...deps, store: storeFor(deps.store, deps.tenantScoped === true, message.target.tenantId, access), audience: message.target.conversationType === "personal" ? ("personal" as const) : ("shared" as const) };
+      const details = message.value?.["details"];
+      if (typeof details === "string" && details) {
+        // The full card, checked for this person (the access check above), to their personal chat only.
+        const full = await answerQuestion(details, { ...answering, audience: "personal" });
+        const sent = message.target.conversationType !== "personal" && deps.personal ? await deps.personal(message.from.id, message.target, card(full)).catch(() => false) : false;
+        if (message.target.conversationType === "personal") return [card(full)];
+        return [card(sent ? info("Sent to your personal chat", "provbot sent you the full details in your personal chat.") : info("Not sent", "provbot could not open a personal chat with you: add provbot for yourself, then paste the change ID there."))];
+      }
       const open = message.value?.["open"] as { pk?: unknown; rk?: unknown } | undefined;
       if (open && typeof open === "object" && typeof open.pk === "string" && typeof open.rk === "string") return [cardFor(message.target, await answerStoredEvent(open.pk, open.rk, answering))];
       const page = Number(message.value?.["page"] ?? 1);

@@ -1,4 +1,4 @@
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, MessageFactory, type ConversationReference, type TurnContext } from "botbuilder";
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication, MessageFactory, type ConversationParameters, type ConversationReference, type TurnContext } from "botbuilder";
 import type { BotAuth } from "../../config";
 import type { ConversationTarget } from "../../core/conversation";
 import { SlidingWindowLimiter, TEAMS_BOT_LIMITS, TEAMS_CONVERSATION_LIMITS } from "../../core/alerts/rateLimit";
@@ -148,7 +148,28 @@ export function createAlertSender(auth: BotAuth, options: SenderOptions = {}): A
 
   const retrying = (fn: () => Promise<SendResult>) => withSendRetries(fn, { attempts: options.attempts, startingDelayMs: options.startingDelayMs });
 
+  /** The Bot Framework creates the 1:1 conversation (or returns the existing one) and we post in it. */
+  async function personal(userId: string, target: ConversationTarget, message: Reply): Promise<SendResult> {
+    try {
+      let id = "";
+      const parameters = {
+        isGroup: false,
+        bot: { id: appId ? `28:${appId}` : "provbot", name: "provbot" },
+        members: [{ id: userId, name: "" }],
+        tenantId: target.tenantId,
+        channelData: { tenant: { id: target.tenantId } },
+      } as unknown as ConversationParameters;
+      await adapter.createConversationAsync(appId, "msteams", target.serviceUrl, "https://api.botframework.com", parameters, async (context) => {
+        id = (await context.sendActivity(activityOf(message)))?.id ?? "";
+      });
+      return { kind: "ok", activityId: id };
+    } catch (err) {
+      return classify(err);
+    }
+  }
+
   return {
+    sendPersonal: personal,
     send: (target, message) => retrying(() => once(target, async (context) => (await context.sendActivity(activityOf(message)))?.id ?? "")),
     update: (target, activityId, message) =>
       retrying(() =>

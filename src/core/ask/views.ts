@@ -23,7 +23,8 @@ export interface Fact {
 
 export interface CardAction {
   title: string;
-  data: { text: string; page?: number; open?: { pk: string; rk: string } };
+  /** `details`: a changeId whose full card goes to the presser's personal chat (shared conversations). */
+  data: { text: string; page?: number; open?: { pk: string; rk: string }; details?: string };
 }
 
 const MAX_STEPS = 20;
@@ -156,6 +157,8 @@ export function eventDetail(e: ProvisioningEvent, extraNote = "", audience: Audi
     portalUrl: portal ?? "",
     hasPortalUrl: portal !== null,
     actions: [
+      // Shared: the full card goes to the presser's personal chat, after their rights are checked.
+      ...(shared ? [{ title: "Details (in my personal chat)", data: { text: "details", details: e.changeId } }] : []),
       { title: `History of ${name}`.slice(0, 60), data: { text: `what happened to ${shared ? name : who}` } },
       ...(err?.code ? [{ title: "Similar failures", data: { text: `failures with ${err.code} in ${app}` } }] : []),
     ],
