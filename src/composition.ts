@@ -61,7 +61,9 @@ export function getServices(): Services {
   const alertStore = new TableAlertStore(tables);
   // Tenant scoping: whenever there is a tenant rule (PROVBOT_ALLOWED_TENANTS, or bot authentication),
   // a conversation reads only its own tenant's events; only the local demo with neither sees all.
-  const tenants = tenantList(config.allowedTenants);
+  // Records of the allowed tenants, and of the tenants granted to them, are stored.
+  const tenants = tenantList(config.allowedTenants ? [...config.allowedTenants, ...Object.values(config.tenantGrants).flat()] : null);
+  const talkers = tenantList(config.allowedTenants);
   const scoping = tenants !== null;
   const jobTenant = scoping ? async (jobKey: string) => (await query.jobs()).find((j) => j.jobKey === jobKey)?.tenantId ?? "" : undefined;
   const subs = new TableSubscriptionStore(tables);
@@ -79,7 +81,7 @@ export function getServices(): Services {
         jobKeyOf: (e) => jobKey(e.jobId, e.servicePrincipal.id),
         log: structuredLog,
         maxAgeMinutes: config.alerts.maxAgeMinutes,
-        ...(jobTenant ? { tenantScoped: true, jobTenant } : {}),
+        ...(jobTenant ? { tenantScoped: true, jobTenant, tenantGrants: config.tenantGrants } : {}),
       })
     : null;
   const access =
@@ -94,8 +96,9 @@ export function getServices(): Services {
   const personalSender = createAlertSender(config.bot);
   const chat = createChatHandler({
     personal: async (userId, target, reply) => (await personalSender.sendPersonal!(userId, target, reply)).kind === "ok",
-    tenants,
+    tenants: talkers,
     tenantScoped: scoping,
+    tenantGrants: config.tenantGrants,
     access,
     refused: (e) => structuredLog({ event: "access.refused", ...e }),
     version: config.version,

@@ -78,6 +78,16 @@ const envSchema = z.object({
       .regex(/^\s*[0-9a-fA-F-]{36}\s*(,\s*[0-9a-fA-F-]{36}\s*)*$/, "a comma-separated list of object ids (GUIDs)")
       .optional(),
   ),
+  /**
+   * A provider that watches customer tenants: "<conversation tenant>=<data tenant>|<data tenant>;..."
+   * lets conversations of the first tenant read the data of the others (and their records be stored).
+   */
+  PROVBOT_TENANT_GRANTS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\s*[0-9a-fA-F-]{36}\s*=\s*[0-9a-fA-F-]{36}(\s*\|\s*[0-9a-fA-F-]{36})*\s*(;\s*[0-9a-fA-F-]{36}\s*=\s*[0-9a-fA-F-]{36}(\s*\|\s*[0-9a-fA-F-]{36})*\s*)*;?\s*$/, "tenant=tenant|tenant;... (tenant ids)")
+      .optional(),
+  ),
   /** Comma-separated tenant ids that may use the bot and whose records are ingested. */
   PROVBOT_ALLOWED_TENANTS: optionalString.pipe(
     z
@@ -144,6 +154,8 @@ export interface AppConfig {
   allowedTenants: string[] | null;
   /** PROVBOT_ACCESS (default: tenant on the local host, roles elsewhere) and its allow-list. */
   access: { mode: "roles" | "allowlist" | "tenant"; principals: string[] };
+  /** Conversation tenant -> the other tenants whose data it may read (PROVBOT_TENANT_GRANTS). */
+  tenantGrants: Record<string, string[]>;
   /** Caps on the work one request may cause. */
   limits: { ingestMaxBytes: number; questionMaxChars: number };
   version: string;
@@ -226,11 +238,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     : bot.mode !== "none" && bot.tenantId
       ? [bot.tenantId.toLowerCase()]
       : null;
+  const tenantGrants: Record<string, string[]> = {};
+  for (const part of (e.PROVBOT_TENANT_GRANTS ?? "").split(";").map((p) => p.trim()).filter(Boolean)) {
+    const [who, data] = part.split("=");
+    tenantGrants[who!.trim().toLowerCase()] = data!.split("|").map((t) => t.trim().toLowerCase());
+  }
   const accessMode = e.PROVBOT_ACCESS ?? (localHost ? "tenant" : "roles");
   if (accessMode === "tenant" && !localHost) problems.push('PROVBOT_ACCESS: "tenant" (anyone in the allowed tenants) is allowed only on the local development host; use "roles" or "allowlist".');
   if (accessMode !== "tenant" && !graph) problems.push(`PROVBOT_ACCESS: "${accessMode}" reads the asker's roles or groups from Microsoft Graph: set PROVBOT_GRAPH_* (see the README's permission table).`);
   const principals = (e.PROVBOT_ALLOWED_PRINCIPALS ?? "").split(",").map((p) => p.trim().toLowerCase()).filter(Boolean);
   if (accessMode === "allowlist" && principals.length === 0) problems.push("PROVBOT_ALLOWED_PRINCIPALS: missing (PROVBOT_ACCESS=allowlist needs the object ids of the users and groups allowed).");
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
-  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, allowedTenants, access: { mode: accessMode, principals }, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, version };
+  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, allowedTenants, access: { mode: accessMode, principals }, tenantGrants, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, version };
 }

@@ -50,8 +50,9 @@ export interface ChatDeps extends AnswerDeps {
   /** A refusal, logged with object ids and the reason only. */
   refused?: (entry: { tenantId: string; userObjectId: string; reason: string }) => void;
   conversations?: Conversations;
-  /** A conversation reads only its own tenant's data (src/app/scope.ts). */
+  /** A conversation reads only its own tenant's data, and any granted to it (src/app/scope.ts). */
   tenantScoped?: boolean;
+  tenantGrants?: Readonly<Record<string, string[]>>;
   /** Posts to a user's personal chat with the bot (the Details button of shared cards). */
   personal?: (userId: string, target: ConversationTarget, reply: Reply) => Promise<boolean>;
   /** Who may ask (src/app/access.ts); absent: everyone in the allowed tenants. */
@@ -101,7 +102,7 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
         const cmd = parseAlertCommand(text);
         if (cmd) return [card(await deps.alerts.command(cmd, message.target, message.from, access))];
       }
-      const answering = { ...deps, store: storeFor(deps.store, deps.tenantScoped === true, message.target.tenantId, access), audience: message.target.conversationType === "personal" ? ("personal" as const) : ("shared" as const) };
+      const answering = { ...deps, store: storeFor(deps.store, deps.tenantScoped === true, message.target.tenantId, access, deps.tenantGrants), audience: message.target.conversationType === "personal" ? ("personal" as const) : ("shared" as const) };
       const details = message.value?.["details"];
       if (typeof details === "string" && details) {
         // The full card, checked for this person (the access check above), to their personal chat only.

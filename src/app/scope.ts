@@ -6,10 +6,15 @@ import type { CountRow, EventRow, IdentityCandidate, JobInfo, ListQuery, QuerySt
  * The store as one person in one conversation may read it: their tenant's data when tenant
  * scoping is on (`tenantScoped`), and only their own apps when they are an application owner.
  */
-export function storeFor(store: QueryStore, tenantScoped: boolean, tenantId: string, access: Access): QueryStore {
+export function storeFor(store: QueryStore, tenantScoped: boolean, tenantId: string, access: Access, grants: Readonly<Record<string, string[]>> = {}): QueryStore {
   const owned = access.kind === "owner" ? new Set(access.servicePrincipalIds) : null;
   if (!tenantScoped && !owned) return store;
-  return new ScopedQueryStore(store, tenantScoped ? tenantList([tenantId]) : null, owned);
+  return new ScopedQueryStore(store, tenantScoped ? tenantList(dataTenantsOf(tenantId, grants)) : null, owned);
+}
+
+/** The tenants whose data a conversation of `tenantId` reads: its own, and any granted to it. */
+export function dataTenantsOf(tenantId: string, grants: Readonly<Record<string, string[]>>): string[] {
+  return [tenantId, ...(grants[tenantId.trim().toLowerCase()] ?? [])];
 }
 
 /**

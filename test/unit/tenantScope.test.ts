@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createChatHandler } from "../../src/app/chat";
+import { loadConfig } from "../../src/config";
 import { ingestItems } from "../../src/app/ingest";
 import type { ConversationTarget } from "../../src/core/conversation";
 import { MemoryStore } from "../support/memoryStore";
@@ -58,5 +59,16 @@ describe("tenant scoping of answers", () => {
     const { store, secret } = await twoTenants();
     const chat = createChatHandler({ version: "t", store, now: () => new Date() });
     expect(await ask(chat, A, String(secret["changeId"]))).toMatch(/Alice Zhang|alice\.zhang/);
+  });
+
+  it("a provider's conversation tenant reads the data tenants granted to it (PROVBOT_TENANT_GRANTS), and not the other way round", async () => {
+    const { store, secret } = await twoTenants();
+    const chat = createChatHandler({ version: "t", store, now: () => new Date(), tenantScoped: true, tenantGrants: { [A]: [B] } });
+    expect(await ask(chat, A, String(secret["changeId"]))).toMatch(/Alice Zhang|alice\.zhang/);
+    expect(await ask(chat, A, "how many failures today")).toMatch(/"title":"(About )?4: events · Failure"/);
+    expect(await ask(chat, B, "how many failures today")).toMatch(/"title":"(About )?1: events · Failure"/);
+    const cfg = loadConfig({ AzureWebJobsStorage: "UseDevelopmentStorage=true", PROVBOT_LOCAL_HOST: "1", PROVBOT_TENANT_GRANTS: `${A.toUpperCase()}=${B}` });
+    expect(cfg.tenantGrants).toEqual({ [A]: [B] });
+    expect(() => loadConfig({ AzureWebJobsStorage: "UseDevelopmentStorage=true", PROVBOT_LOCAL_HOST: "1", PROVBOT_TENANT_GRANTS: "contoso=fabrikam" })).toThrow();
   });
 });

@@ -33,15 +33,16 @@ export interface CommandDeps {
   outbox: AlertOutbox;
   clock: Clock;
   log?: AlertLog;
-  /** A conversation reads only its own tenant's data (src/app/scope.ts). */
+  /** A conversation reads only its own tenant's data, and any granted to it (src/app/scope.ts). */
   tenantScoped?: boolean;
+  tenantGrants?: Readonly<Record<string, string[]>>;
 }
 
 export class AlertCommandHandler {
   constructor(private readonly deps: CommandDeps) {}
 
   private queryFor(target: ConversationTarget, access: Access): QueryStore {
-    return storeFor(this.deps.query, this.deps.tenantScoped === true, target.tenantId, access);
+    return storeFor(this.deps.query, this.deps.tenantScoped === true, target.tenantId, access, this.deps.tenantGrants);
   }
 
   private now(): string {

@@ -6,6 +6,7 @@ import type { Clock } from "../ports";
 import type { AlertLog, AlertSender, Delivery, IncidentRef, IncidentStore, SubscriptionStore, Versioned } from "../alertPorts";
 import type { ConversationRegistry } from "./conversations";
 import { isoPlus } from "./time";
+import { dataTenantsOf } from "../scope";
 
 /**
  * Alert delivery: the outbox's consumer. Given incidents (from the queue, or every active one on
@@ -26,6 +27,8 @@ export interface DeliveryDeps {
    * when the job is of its own tenant (or carried no tenant id).
    */
   jobTenant?: (jobKey: string) => Promise<string>;
+  /** Conversation tenant -> other tenants whose alerts it receives (PROVBOT_TENANT_GRANTS). */
+  tenantGrants?: Readonly<Record<string, string[]>>;
 }
 
 export interface Delivered {
@@ -82,7 +85,7 @@ export class AlertDelivery {
     const targets = new Map<string, ConversationTarget>();
     const tenant = this.deps.jobTenant ? (await this.deps.jobTenant(incident.jobKey)).toLowerCase() : "";
     for (const s of subs) {
-      if (tenant && s.target.tenantId.toLowerCase() !== tenant) continue;
+      if (tenant && !dataTenantsOf(s.target.tenantId.toLowerCase(), this.deps.tenantGrants ?? {}).includes(tenant)) continue;
       const wanted = incident.status === "open" && wants(s, incident.app, incident.rule, now);
       if (wanted || rows.has(s.target.conversationId)) targets.set(s.target.conversationId, s.target);
     }

@@ -31,6 +31,7 @@ export interface AlertDeps {
   defaults?: Thresholds;
   /** Tenant scoping (on whenever PROVBOT_ALLOWED_TENANTS applies): see deliver.ts and commands.ts. */
   tenantScoped?: boolean;
+  tenantGrants?: Readonly<Record<string, string[]>>;
   jobTenant?: (jobKey: string) => Promise<string>;
 }
 
