@@ -11,6 +11,9 @@ async function main(): Promise<void> {
   process.env["PROVBOT_LOCAL_HOST"] = "true";
   try {
     const config = loadConfig(process.env);
+    if (config.access.mode === "tenant") {
+      console.warn("[provbot] warning: PROVBOT_ACCESS=tenant: anyone in the allowed tenants may ask, with no role check (allowed on the local host only; deployed, provbot checks Entra roles through Microsoft Graph).");
+    }
     if (config.allowedTenants === null) {
       console.warn("[provbot] warning: bot authentication is off and PROVBOT_ALLOWED_TENANTS is not set: any tenant may talk to this bot and every tenant's records are stored (the local demo). Set PROVBOT_ALLOWED_TENANTS to apply the tenant rule.");
     }
