@@ -104,7 +104,8 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
       }
       const answering = { ...deps, store: storeFor(deps.store, deps.tenantScoped === true, message.target.tenantId, access, deps.tenantGrants), audience: message.target.conversationType === "personal" ? ("personal" as const) : ("shared" as const) };
       const details = message.value?.["details"];
-      if (typeof details === "string" && details) {
+      // A button's payload is data from outside: a changeId is short; anything else is not a Details press.
+      if (typeof details === "string" && details && details.length <= 200) {
         // The full card, checked for this person (the access check above), to their personal chat only.
         const full = await answerQuestion(details, { ...answering, audience: "personal" });
         const sent = message.target.conversationType !== "personal" && deps.personal ? await deps.personal(message.from.id, message.target, card(full)).catch(() => false) : false;

@@ -4,7 +4,7 @@ import { eventKey, hourOfPartition } from "../../src/adapters/tables/eventsTable
 import { identityKeyOf, storedIdentityOf } from "../../src/adapters/tables/identityIndex";
 import { changeMarkerKey, cycleRefKey } from "../../src/adapters/tables/refsTable";
 import { aliasKey } from "../../src/adapters/tables/directoryTable";
-import { countKey, decodeCounts, mergeCounts } from "../../src/adapters/tables/countsTable";
+import { copyHours, countInputOf, countKey, decodeCounts, nextCounter, readCounter } from "../../src/adapters/tables/countsTable";
 import { stateKey } from "../../src/adapters/tables/stateTable";
 import { csvPartKey } from "../../src/adapters/tables/csvPartsTable";
 import { mergeCycles, nextJobRow } from "../../src/adapters/tables/jobsTable";
@@ -93,19 +93,25 @@ describe("shards", () => {
 });
 
 describe("row contents", () => {
-  it("counts rows round-trip into typed counts, groups apart, error codes that look like prototypes kept", () => {
+  it("hour counters copy into day rows as typed counts, groups apart, error codes that look like prototypes kept; a copy never replaces a newer version", () => {
     const base = sampleEvent();
     const failed = sampleEvent({ status: "failure", errorCode: "__proto__" });
     const failure = { ...failed, action: "create" as const };
     const group = { ...base, action: "update" as const, status: "success" as const, error: null, sourceIdentity: { ...base.sourceIdentity, identityType: "Group" } };
-    const later = { ...group, activityDateTime: "2026-11-21T23:59:00.000Z" };
-    const merged = mergeCounts(mergeCounts(undefined, [failure]), [failure, group, later]);
-    const [hour10, hour23, ...rest] = decodeCounts({ partitionKey: "m|202611", rowKey: "20261121|J", ...merged });
+    const first = nextCounter(null, "J", "2026112110", [failure].map(countInputOf));
+    const second = nextCounter(readCounter("J", "2026112110", first.properties), "J", "2026112110", [failure, group].map(countInputOf));
+    expect(second.snapshot.version).toBe(2);
+    const late = nextCounter(null, "J", "2026112123", [group].map(countInputOf));
+    const row = copyHours(undefined, [second.snapshot, late.snapshot])!;
+    const [hour10, hour23, ...rest] = decodeCounts({ partitionKey: "m|202611", rowKey: "20261121|J", ...row });
     expect(rest).toEqual([]);
     expect(hour10).toMatchObject({ hour: "2026112110", jobKey: "J", total: 3 });
     expect(hour10!.cells).toEqual(expect.arrayContaining([{ action: "create", status: "failure", n: 2, groups: 0 }, { action: "update", status: "success", n: 1, groups: 1 }]));
     expect(hour10!.errors["__proto__"]).toBe(2);
     expect(hour23).toMatchObject({ hour: "2026112123", total: 1, cells: [{ action: "update", status: "success", n: 1, groups: 1 }] });
+    // An older version (a slow writer, a replay) changes nothing; the same version again neither.
+    expect(copyHours(row, [first.snapshot])).toBeNull();
+    expect(copyHours(row, [second.snapshot])).toBeNull();
     // An unreadable row reads as empty, never as a crash.
     expect(decodeCounts({ partitionKey: "m|202611", rowKey: "20261121|J", chunks: 1, p0: new Uint8Array([1, 2, 3]) })).toEqual([]);
   });

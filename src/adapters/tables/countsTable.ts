@@ -157,16 +157,6 @@ export function copyHours(current: Record<string, unknown> | undefined, snapshot
   return changed ? writeDay(day) : null;
 }
 
-/** Adds events (of one job and day) to a day row's hours (the in-memory fake and tests). */
-export function mergeCounts(current: Record<string, unknown> | undefined, events: Countable[]): Record<string, unknown> {
-  const day = readDay(current);
-  for (const e of events) addTo((day[e.activityDateTime.slice(11, 13)] ??= emptyHour()), countInputOf(e));
-  for (const h of Object.values(day)) trimErrors(h);
-  return writeDay(day);
-}
-
-type Countable = Pick<ProvisioningEvent, "action" | "status" | "error" | "sourceIdentity" | "activityDateTime">;
-
 /** A stored row as typed counts, one per hour that has events. */
 export function decodeCounts(row: Record<string, unknown>): HourCounts[] {
   const rk = String(row["rowKey"]);
