@@ -6,7 +6,6 @@ import { createTableFactory, type TableFactory } from "./adapters/tables/client"
 import { TableEventStore } from "./adapters/tables/eventStore";
 import { TableQueryStore } from "./adapters/tables/queryStore";
 import { TableDeadLetterStore } from "./adapters/tables/deadLetters";
-import { systemClock } from "./app/ports";
 import type { IngestDeps } from "./app/ingest";
 import { TableWatermarkStore } from "./adapters/tables/watermarks";
 import { GraphProvisioningClient } from "./adapters/graph/client";
@@ -17,7 +16,7 @@ import { TableAlertStore, TableSubscriptionStore } from "./adapters/tables/alert
 import { createQueueClient } from "./adapters/queues/client";
 import { QueueAlertOutbox } from "./adapters/queues/alertOutbox";
 import { structuredLog, withInvocation, type InvocationLogger } from "./adapters/observability/log";
-import type { LogEntry } from "./app/ports";
+import { errorField, systemClock, type LogEntry } from "./app/ports";
 import { tenantList } from "./core/access";
 import { AccessControl } from "./app/access";
 import { GraphDirectory } from "./adapters/graph/directory";
@@ -84,9 +83,10 @@ export function getServices(): Services {
         ...(jobTenant ? { tenantScoped: true, jobTenant, tenantGrants: config.tenantGrants } : {}),
       })
     : null;
+  // PROVBOT_ACCESS=tenant (the local host) checks no roles: no access rule at all.
   const access =
     config.access.mode === "tenant" || !config.graph
-      ? new AccessControl({ mode: "tenant", directory: null, principals: new Set(), clock: systemClock })
+      ? undefined
       : new AccessControl({
           mode: config.access.mode,
           directory: new GraphDirectory({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl, maxRetries: 2, timeoutMs: 5_000 }),
@@ -99,7 +99,7 @@ export function getServices(): Services {
     tenants: talkers,
     tenantScoped: scoping,
     tenantGrants: config.tenantGrants,
-    access,
+    ...(access ? { access } : {}),
     refused: (e) => structuredLog({ event: "access.refused", ...e }),
     version: config.version,
     store: query, now: () => new Date(), maxQuestionChars: config.limits.questionMaxChars, conversations, ...(alerts ? { alerts: alerts.commands } : {}), log: (m, err) => console.error(`[provbot] ${m}`, err) });
@@ -140,7 +140,7 @@ function alertHook(alerts: Alerts) {
     try {
       await alerts.afterIngest(events);
     } catch (err) {
-      structuredLog({ event: "alert.evaluation.failed", events: events.length, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+      structuredLog({ event: "alert.evaluation.failed", events: events.length, error: errorField(err) });
     }
   };
 }

@@ -32,10 +32,6 @@ export class AccessControl {
   private readonly cache = new Map<string, { at: number; access: Access }>();
   constructor(private readonly deps: AccessDeps) {}
 
-  get mode(): AccessMode {
-    return this.deps.mode;
-  }
-
   async decide(userObjectId: string): Promise<Access> {
     if (this.deps.mode === "tenant") return decideAccess("tenant", userObjectId, null, this.deps.principals);
     const id = userObjectId.trim().toLowerCase();

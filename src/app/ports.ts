@@ -47,3 +47,8 @@ export const systemClock: Clock = { now: () => new Date() };
  */
 export type LogEntry = { event: string; [key: string]: string | number | boolean | null | undefined };
 export type StructuredLog = (entry: LogEntry) => void;
+
+/** An error as a log field: its message, first 200 characters. */
+export function errorField(err: unknown): string {
+  return err instanceof Error ? err.message.slice(0, 200) : String(err).slice(0, 200);
+}

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback";
 
 /**
  * A loopback stand-in for Microsoft Graph's GET /auditLogs/provisioning that speaks the documented
@@ -65,13 +65,9 @@ export async function startGraphServer(events: Record<string, unknown>[] = []): 
       }, fault.delayMs);
     } else respond();
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  state.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1.0`;
-  state.close = () =>
-    new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    });
+  const { origin, close } = await listenOnLoopback(server);
+  state.baseUrl = `${origin}/v1.0`;
+  state.close = close;
   return state;
 }
 

@@ -1,7 +1,7 @@
 import type { ProvisioningEvent } from "../../core/event";
 import type { Incident } from "../../core/alerts/incident";
 import type { Thresholds } from "../../core/alerts/rules";
-import type { Clock } from "../ports";
+import { errorField, type Clock } from "../ports";
 import type { QueryStore } from "../queryPorts";
 import { refOf, type IncidentRef, type AlertLog, type AlertOutbox, type AlertSender, type IncidentStore, type SubscriptionStore, type ThresholdStore } from "../alertPorts";
 import { AlertEvaluator } from "./evaluate";
@@ -54,20 +54,16 @@ export function createAlerts(deps: AlertDeps): Alerts {
   const evaluator = new AlertEvaluator(deps);
   const delivery = new AlertDelivery(deps);
   const commands = new AlertCommandHandler({ ...deps, evaluator });
+  /** The incidents are stored before this: a notification that fails only waits for the timer. */
+  const notify = (refs: IncidentRef[], delayMs = 0) =>
+    deps.outbox.notify(refs, delayMs).catch((err: unknown) => deps.log?.({ event: "alert.outbox.unavailable", incidents: refs.length, error: errorField(err) }));
   return {
     evaluator,
     delivery,
     commands,
     async afterIngest(events) {
       const changed = await evaluator.afterIngest(events);
-      if (changed.length > 0) {
-        try {
-          await deps.outbox.notify(changed.map(refOf));
-        } catch (err) {
-          // The incidents are stored: the timer delivers them within a minute.
-          deps.log?.({ event: "alert.outbox.unavailable", incidents: changed.length, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
-        }
-      }
+      if (changed.length > 0) await notify(changed.map(refOf));
       return changed;
     },
     async send(refs) {
@@ -76,9 +72,7 @@ export function createAlerts(deps: AlertDeps): Alerts {
       if (due.length > 0) {
         const delayMs = Math.max(0, Math.min(...due) - deps.clock.now().getTime());
         const pending = refs.filter((r) => deliveries.some((d) => d.retryAt && d.incidentId === r.incidentId));
-        await deps.outbox.notify(pending, delayMs).catch((err: unknown) => {
-          deps.log?.({ event: "alert.outbox.unavailable", incidents: pending.length, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
-        });
+        await notify(pending, delayMs);
       }
       return deliveries;
     },
