@@ -1,0 +1,139 @@
+/**
+ * Issue 14 (work in progress, not wired yet): a provisioning job's status as Microsoft Graph's
+ * synchronizationJob reports it (`GET /servicePrincipals/{id}/synchronization/jobs`), read from
+ * untrusted JSON into a typed value, with the quarantine reasons explained and the transitions the
+ * alerts will need. Pure.
+ */
+export const STATUS_CODES = ["NotConfigured", "NotRun", "Active", "Paused", "Quarantine"] as const;
+export type StatusCode = (typeof STATUS_CODES)[number];
+
+export interface Execution {
+  began: string | null;
+  ended: string | null;
+  state: string;
+  imported: number;
+  exported: number;
+  escrowed: number;
+  errorCode: string;
+  errorMessage: string;
+}
+
+export interface Quarantine {
+  reason: string;
+  currentBegan: string | null;
+  nextAttempt: string | null;
+  seriesBegan: string | null;
+  seriesCount: number;
+  errorCode: string;
+  errorMessage: string;
+}
+
+export interface JobStatus {
+  jobId: string;
+  templateId: string;
+  code: StatusCode | "Unknown";
+  /** ISO 8601 duration, e.g. PT40M. */
+  interval: string;
+  scheduleState: string;
+  lastExecution: Execution | null;
+  lastSuccessfulExecution: Execution | null;
+  /** Null while the initial cycle has not completed (Graph reports 0001-01-01T00:00:00Z). */
+  steadyStateFirstAchievedTime: string | null;
+  quarantine: Quarantine | null;
+  countSuccessiveCompleteFailures: number;
+  escrowsPruned: boolean;
+  /** Objects in scope by type, e.g. {"User": 1200, "Group": 40}. */
+  entriesByType: Record<string, number>;
+}
+
+const str = (v: unknown, max = 1000): string => (typeof v === "string" ? v.slice(0, max) : "");
+const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : 0);
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const time = (v: unknown): string | null => {
+  const s = str(v, 64);
+  if (!s || s.startsWith("0001-01-01")) return null;
+  return Number.isFinite(Date.parse(s)) ? new Date(Date.parse(s)).toISOString() : null;
+};
+
+function execution(v: unknown): Execution | null {
+  const e = obj(v);
+  if (Object.keys(e).length === 0) return null;
+  const error = obj(e["error"]);
+  return {
+    began: time(e["timeBegan"]),
+    ended: time(e["timeEnded"]),
+    state: str(e["state"], 64),
+    imported: num(e["countImported"]),
+    exported: num(e["countExported"]),
+    escrowed: num(e["countEscrowed"]),
+    errorCode: str(error["code"], 200),
+    errorMessage: str(error["message"], 2000),
+  };
+}
+
+/** A synchronizationJob from Graph, or null when it is not one (the value is data from outside). */
+export function parseJob(raw: unknown): JobStatus | null {
+  const j = obj(raw);
+  const jobId = str(j["id"], 1024);
+  if (!jobId) return null;
+  const status = obj(j["status"]);
+  const schedule = obj(j["schedule"]);
+  const code = str(status["code"], 64);
+  const q = obj(status["quarantine"]);
+  const qError = obj(q["error"]);
+  const entries: Record<string, number> = {};
+  for (const item of Array.isArray(status["synchronizedEntryCountByType"]) ? status["synchronizedEntryCountByType"] : []) {
+    const kv = obj(item);
+    const key = str(kv["key"], 200);
+    if (key) entries[key] = num(kv["value"]);
+  }
+  return {
+    jobId,
+    templateId: str(j["templateId"], 200),
+    code: (STATUS_CODES as readonly string[]).includes(code) ? (code as StatusCode) : "Unknown",
+    interval: str(schedule["interval"], 64),
+    scheduleState: str(schedule["state"], 64),
+    lastExecution: execution(status["lastExecution"]),
+    lastSuccessfulExecution: execution(status["lastSuccessfulExecution"]),
+    steadyStateFirstAchievedTime: time(status["steadyStateFirstAchievedTime"]),
+    quarantine: Object.keys(q).length
+      ? { reason: str(q["reason"], 100) || "Unknown", currentBegan: time(q["currentBegan"]), nextAttempt: time(q["nextAttempt"]), seriesBegan: time(q["seriesBegan"]), seriesCount: num(q["seriesCount"]), errorCode: str(qError["code"], 200), errorMessage: str(qError["message"], 2000) }
+      : null,
+    countSuccessiveCompleteFailures: num(status["countSuccessiveCompleteFailures"]),
+    escrowsPruned: status["escrowsPruned"] === true,
+    entriesByType: entries,
+  };
+}
+
+/** What each quarantine reason means, and what to do about it. */
+export const QUARANTINE_REASONS: Readonly<Record<string, { meaning: string; fix: string }>> = {
+  EncounteredQuarantineException: { meaning: "the job could not reach the app with its admin credentials", fix: "Test the connection in the app's Provisioning page and re-enter the admin credentials." },
+  EncounteredEscrowProportionThreshold: { meaning: "too large a share of the objects in scope are failing", fix: "Fix the most frequent error codes in the logs first, then restart provisioning." },
+  EncounteredBaseEscrowThreshold: { meaning: "too many objects are failing", fix: "Fix the most frequent error codes in the logs first, then restart provisioning." },
+  EncounteredTotalEscrowThreshold: { meaning: "the total of failing objects passed Entra's limit", fix: "Fix the most frequent error codes in the logs first, then restart provisioning." },
+  TooManyDeletes: { meaning: "the accidental-deletion threshold stopped a batch of deletes", fix: "Review the pending deletes in the provisioning logs, then allow them (or fix the scope that caused them)." },
+  QuarantinedOnDemand: { meaning: "an administrator quarantined the job", fix: "Restart provisioning when the reason is dealt with." },
+  QuarantineOnDemand: { meaning: "an administrator quarantined the job", fix: "Restart provisioning when the reason is dealt with." },
+  IngestionInterrupted: { meaning: "reading from the source was interrupted", fix: "Check the source system (HR app or directory) and restart provisioning." },
+  Unknown: { meaning: "Entra did not say why", fix: "Open the app's Provisioning page for details; restart provisioning once the cause is fixed." },
+};
+
+/** Entra retries a quarantined job less and less often and disables it after four weeks. */
+export function disableDate(q: Quarantine): string | null {
+  return q.seriesBegan ? new Date(Date.parse(q.seriesBegan) + 28 * 86_400_000).toISOString() : null;
+}
+
+export type Transition = "quarantined" | "reasonChanged" | "released" | "paused" | "resumed" | "initialCycleCompleted";
+
+/** What changed between two readings of one job (the alerts and the status history). */
+export function transitions(before: JobStatus | null, after: JobStatus): Transition[] {
+  const out: Transition[] = [];
+  const was = before?.code ?? "NotRun";
+  if (after.code === "Quarantine" && was !== "Quarantine") out.push("quarantined");
+  else if (after.code === "Quarantine" && before?.quarantine?.reason !== after.quarantine?.reason) out.push("reasonChanged");
+  if (was === "Quarantine" && after.code !== "Quarantine") out.push("released");
+  if (after.code === "Paused" && was !== "Paused") out.push("paused");
+  if (was === "Paused" && after.code === "Active") out.push("resumed");
+  if (before && !before.steadyStateFirstAchievedTime && after.steadyStateFirstAchievedTime) out.push("initialCycleCompleted");
+  return out;
+}
