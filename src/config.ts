@@ -111,6 +111,9 @@ const envSchema = z.object({
   PROVBOT_GRAPH_BASE_URL: optionalString.pipe(z.url().optional()),
   PROVBOT_GRAPH_LOOKBACK_MINUTES: positiveInt(60),
   PROVBOT_GRAPH_INITIAL_DAYS: positiveInt(7),
+  PROVBOT_GRAPH_ACCESS_TOKEN: optionalString,
+  PROVBOT_GRAPH_LATE_HOURS: positiveInt(3),
+  PROVBOT_GRAPH_LATE_EVERY_MINUTES: positiveInt(30),
   PROVBOT_INGEST_MAX_BYTES: positiveInt(DEFAULT_INGEST_MAX_BYTES),
   PROVBOT_QUESTION_MAX_CHARS: positiveInt(DEFAULT_QUESTION_MAX_CHARS),
 });
@@ -127,13 +130,18 @@ export type StorageConfig =
 export type GraphAuth =
   | { kind: "clientSecret"; tenantId: string; clientId: string; secret: string }
   | { kind: "certificate"; tenantId: string; clientId: string; certificatePath: string }
-  | { kind: "managedIdentity"; clientId?: string };
+  | { kind: "managedIdentity"; clientId?: string }
+  /** A bearer token used as it is (PROVBOT_GRAPH_ACCESS_TOKEN): quick local runs and loopback tests. */
+  | { kind: "accessToken"; token: string; tenantId: string };
 
 export interface GraphConfig {
   auth: GraphAuth;
   baseUrl: string;
   lookbackMinutes: number;
   initialDays: number;
+  /** The second, slower sweep for records that show up late: how far back, and how often. */
+  lateHours: number;
+  lateEveryMinutes: number;
 }
 
 export interface AppConfig {
@@ -216,8 +224,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     baseUrl: e.PROVBOT_GRAPH_BASE_URL ?? "https://graph.microsoft.com/v1.0",
     lookbackMinutes: e.PROVBOT_GRAPH_LOOKBACK_MINUTES,
     initialDays: e.PROVBOT_GRAPH_INITIAL_DAYS,
+    lateHours: e.PROVBOT_GRAPH_LATE_HOURS,
+    lateEveryMinutes: e.PROVBOT_GRAPH_LATE_EVERY_MINUTES,
   };
-  if (e.PROVBOT_GRAPH_MANAGED_IDENTITY) {
+  if (e.PROVBOT_GRAPH_ACCESS_TOKEN) {
+    graph = { ...graphBase, auth: { kind: "accessToken", token: e.PROVBOT_GRAPH_ACCESS_TOKEN, tenantId: e.PROVBOT_GRAPH_TENANT_ID ?? "" } };
+  } else if (e.PROVBOT_GRAPH_MANAGED_IDENTITY) {
     graph = { ...graphBase, auth: { kind: "managedIdentity", clientId: e.PROVBOT_GRAPH_CLIENT_ID } };
   } else if (e.PROVBOT_GRAPH_CLIENT_ID || e.PROVBOT_GRAPH_TENANT_ID || e.PROVBOT_GRAPH_CLIENT_SECRET || e.PROVBOT_GRAPH_CERTIFICATE_PATH) {
     if (!e.PROVBOT_GRAPH_TENANT_ID) problems.push("PROVBOT_GRAPH_TENANT_ID: missing (needed to poll Microsoft Graph with an app registration).");

@@ -1,49 +1,79 @@
-import { parseJob, transitions, type JobStatus, type Transition } from "../core/jobs/status";
+import { inScope, parseJob, transitions, type JobStatus, type Transition } from "../core/jobs/status";
+import type { JobStatusChange, JobStatusStore, StoredJobStatus } from "./jobHealthPorts";
 
 /**
- * Issue 14 (work in progress): read every provisioning job's status and keep what changed.
+ * Reads every provisioning job's status from Graph and keeps it, with the history of its changes.
  * Service principals come from the stored events and from listing them (a job quarantined for
- * credentials logs nothing); a service principal without synchronization jobs answers an empty list.
+ * credentials logs nothing); a service principal without synchronization jobs answers an empty
+ * list. One service principal that fails (deleted meanwhile, throttled for good) stops nothing.
  */
 export interface JobSource {
   servicePrincipals(): Promise<{ id: string; displayName: string }[]>;
   jobsOf(servicePrincipalId: string): Promise<unknown[]>;
 }
 
-export interface JobStatusStore {
-  latest(servicePrincipalId: string, jobId: string): Promise<JobStatus | null>;
-  save(servicePrincipalId: string, status: JobStatus, changes: Transition[], at: string): Promise<void>;
+export interface JobReading {
+  record: StoredJobStatus;
+  before: JobStatus | null;
+  transitions: Transition[];
 }
 
 export interface PollOutcome {
   servicePrincipals: number;
   jobs: number;
-  changes: { servicePrincipalId: string; jobId: string; transitions: Transition[] }[];
+  /** Every job read in this poll, with what changed. */
+  readings: JobReading[];
   failed: { servicePrincipalId: string; error: string }[];
 }
 
-export async function pollJobStatus(source: JobSource, store: JobStatusStore, knownIds: string[], now: string): Promise<PollOutcome> {
-  const ids = new Set(knownIds.filter(Boolean));
-  for (const sp of await source.servicePrincipals()) ids.add(sp.id);
-  const out: PollOutcome = { servicePrincipals: ids.size, jobs: 0, changes: [], failed: [] };
-  for (const id of ids) {
-    let raw: unknown[];
-    try {
-      raw = await source.jobsOf(id);
-    } catch (err) {
-      // One service principal failing (deleted meanwhile, throttled for good) never stops the others.
-      out.failed.push({ servicePrincipalId: id, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
-      continue;
+export interface JobPollDeps {
+  source: JobSource;
+  store: JobStatusStore;
+  /** The storage key of a job (the same as the events' jobs table). */
+  jobKeyOf: (jobId: string, servicePrincipalId: string) => string;
+  /** The tenant Graph is read for ("" when unknown). */
+  tenantId: string;
+  /** How many service principals are read at once. */
+  concurrency?: number;
+}
+
+/** The parts of a status that count as a change (not the moment it was read). */
+const fingerprint = (s: JobStatus) => JSON.stringify(s);
+
+export async function pollJobStatus(deps: JobPollDeps, known: { id: string; displayName: string }[], now: string): Promise<PollOutcome> {
+  const names = new Map<string, string>();
+  for (const k of known) if (k.id) names.set(k.id.toLowerCase(), k.displayName);
+  for (const sp of await deps.source.servicePrincipals()) names.set(sp.id.toLowerCase(), sp.displayName || names.get(sp.id.toLowerCase()) || "");
+  const stored = new Map((await deps.store.all()).map((r) => [r.jobKey, r]));
+  const out: PollOutcome = { servicePrincipals: names.size, jobs: 0, readings: [], failed: [] };
+  const ids = [...names.keys()];
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      let raw: unknown[];
+      try {
+        raw = await deps.source.jobsOf(id);
+      } catch (err) {
+        out.failed.push({ servicePrincipalId: id, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+        continue;
+      }
+      for (const r of raw) {
+        const status = parseJob(r);
+        if (!status) continue;
+        out.jobs++;
+        const jobKey = deps.jobKeyOf(status.jobId, id);
+        const prior = stored.get(jobKey) ?? null;
+        const before = prior?.status ?? null;
+        const changes = transitions(before, status);
+        const changed = !before || fingerprint(before) !== fingerprint(status);
+        const record: StoredJobStatus = { jobKey, jobId: status.jobId, servicePrincipalId: id, appName: names.get(id) || prior?.appName || "", tenantId: deps.tenantId || prior?.tenantId || "", status, checkedAt: now, changedAt: changed ? now : prior!.changedAt };
+        const change: JobStatusChange | null = changed ? { at: now, code: status.code, reason: status.quarantine?.reason ?? "", transitions: changes, failing: status.lastExecution?.escrowed ?? 0, inScope: inScope(status) } : null;
+        await deps.store.save(record, change);
+        out.readings.push({ record, before, transitions: changes });
+      }
     }
-    for (const r of raw) {
-      const status = parseJob(r);
-      if (!status) continue;
-      out.jobs++;
-      const before = await store.latest(id, status.jobId);
-      const changes = transitions(before, status);
-      if (!before || changes.length > 0 || JSON.stringify(before) !== JSON.stringify(status)) await store.save(id, status, changes, now);
-      if (changes.length > 0) out.changes.push({ servicePrincipalId: id, jobId: status.jobId, transitions: changes });
-    }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 4, ids.length) }, worker));
   return out;
 }

@@ -11,9 +11,10 @@ import {
 } from "@azure/core-rest-pipeline";
 import type { TokenCredential } from "@azure/core-auth";
 import type { GraphPage, GraphSource } from "../../app/graphPoll";
+import type { JobSource } from "../../app/jobStatusPoll";
 
 /**
- * Reads GET /auditLogs/provisioning page by page. Transport concerns come from
+ * Microsoft Graph, read page by page. Transport concerns come from
  * @azure/core-rest-pipeline: 429/503 wait for Retry-After (throttling policy), 5xx, 408 and
  * network errors back off exponentially; a timed-out request is turned into a retryable
  * system error. Anything else (400, 401, 403, ...) is thrown as a RestError.
@@ -118,15 +119,47 @@ export class GraphHttp {
   }
 }
 
-export class GraphProvisioningClient extends GraphHttp implements GraphSource {
+/**
+ * Every read provbot makes of Microsoft Graph for ingestion and job health, on one pipeline:
+ * provisioning logs, the provisioning audit trail, service principals and their provisioning jobs.
+ */
+export class GraphProvisioningClient extends GraphHttp implements GraphSource, JobSource {
   /** Events with activityDateTime strictly after `sinceIso` (the endpoint supports gt/lt only). */
-  async *pages(sinceIso: string, untilIso?: string): AsyncGenerator<GraphPage> {
-    const filter = `activityDateTime gt ${sinceIso}${untilIso ? ` and activityDateTime lt ${untilIso}` : ""}`;
-    let url: string | null = `${this.baseUrl}/auditLogs/provisioning?$filter=${encodeURIComponent(filter)}&$top=${this.options.pageSize ?? 500}`;
+  pages(sinceIso: string, untilIso?: string): AsyncGenerator<GraphPage> {
+    return this.windowed("/auditLogs/provisioning", "", sinceIso, untilIso);
+  }
+
+  /**
+   * The Account Provisioning service's audit records (category ProvisioningManagement) in the
+   * window. `category` is not a documented filter; `loggedByService` is.
+   */
+  auditPages(sinceIso: string, untilIso?: string): AsyncGenerator<GraphPage> {
+    return this.windowed("/auditLogs/directoryAudits", "loggedByService eq 'Account Provisioning' and ", sinceIso, untilIso);
+  }
+
+  private async *windowed(path: string, prefix: string, sinceIso: string, untilIso?: string): AsyncGenerator<GraphPage> {
+    const filter = `${prefix}activityDateTime gt ${sinceIso}${untilIso ? ` and activityDateTime lt ${untilIso}` : ""}`;
+    let url: string | null = `${this.baseUrl}${path}?$filter=${encodeURIComponent(filter)}&$top=${this.options.pageSize ?? 500}`;
     while (url) {
       const p = await this.page(url);
       yield { records: p.value, nextLink: p.next };
       url = p.next;
     }
+  }
+
+  /** Every service principal, paged (a job quarantined for credentials logs no event to find it by). */
+  async servicePrincipals(): Promise<{ id: string; displayName: string }[]> {
+    const all = await this.all(`${this.baseUrl}/servicePrincipals?$select=id,appId,displayName&$top=999`);
+    return all
+      .map((v) => {
+        const o = (v ?? {}) as Record<string, unknown>;
+        return { id: typeof o["id"] === "string" ? o["id"].slice(0, 100) : "", displayName: typeof o["displayName"] === "string" ? o["displayName"].slice(0, 300) : "" };
+      })
+      .filter((s) => s.id);
+  }
+
+  /** The raw synchronizationJob objects of one service principal (parsed by core/jobs/status.ts). */
+  async jobsOf(servicePrincipalId: string): Promise<unknown[]> {
+    return this.all(`${this.baseUrl}/servicePrincipals/${encodeURIComponent(servicePrincipalId)}/synchronization/jobs`);
   }
 }

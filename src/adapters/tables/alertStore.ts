@@ -124,8 +124,8 @@ export class TableAlertStore extends Lazy implements IncidentStore, ThresholdSto
   }
 
   private incidentEntity(i: Incident): Record<string, unknown> {
-    const { topErrors, affected, ...rest } = i;
-    return { ...this.slotKey(i.jobKey, i.rule, i.id), ...rest, cycleId: i.cycleId ?? "", ackBy: i.ackBy ?? "", ackAt: i.ackAt ?? "", resolvedAt: i.resolvedAt ?? "", resolution: i.resolution ?? "", topErrors: JSON.stringify(topErrors), affected: JSON.stringify(affected) };
+    const { topErrors, affected, notes, ...rest } = i;
+    return { ...this.slotKey(i.jobKey, i.rule, i.id), ...rest, cycleId: i.cycleId ?? "", ackBy: i.ackBy ?? "", ackAt: i.ackAt ?? "", resolvedAt: i.resolvedAt ?? "", resolution: i.resolution ?? "", topErrors: JSON.stringify(topErrors), affected: JSON.stringify(affected), notes: JSON.stringify(notes ?? []).slice(0, 30_000) };
   }
 
   private toIncident(e: Record<string, unknown>): Incident {
@@ -153,6 +153,7 @@ export class TableAlertStore extends Lazy implements IncidentStore, ThresholdSto
       ackAt: s("ackAt") || null,
       resolvedAt: s("resolvedAt") || null,
       resolution: s("resolution") || null,
+      notes: parse<NonNullable<Incident["notes"]>>(e["notes"], []),
     };
   }
 

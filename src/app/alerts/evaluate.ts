@@ -20,6 +20,11 @@ import type { Clock } from "../ports";
 import type { EventRow, QueryStore } from "../queryPorts";
 import type { AlertLog, IncidentStore, ThresholdStore } from "../alertPorts";
 import { isoMinus, isoPlus, jitter } from "./time";
+import { applyFinding, healthFindings, HEALTH_RULES } from "../../core/alerts/jobHealth";
+import { causeLine, CONFIG_KINDS } from "../../core/jobs/audit";
+import { intervalMinutes } from "../../core/jobs/status";
+import type { AuditStore, JobStatusStore } from "../jobHealthPorts";
+import type { JobReading } from "../jobStatusPoll";
 
 /**
  * Alert evaluation: the rules over the stored events and counts, after every stored batch and on
@@ -38,7 +43,16 @@ export interface EvaluatorDeps {
   maxAgeMinutes?: number;
   /** Defaults for every app (per-app overrides come from the threshold store). */
   defaults?: Thresholds;
+  /** Job status (the silent rule uses its schedule and state; the forecast its history). */
+  statuses?: JobStatusStore;
+  /** The provisioning audit trail: configuration changes shown on burst and spike cards. */
+  audits?: AuditStore;
 }
+
+/** How far back a burst or a spike card looks for configuration changes to the job. */
+const CAUSE_HOURS = 24;
+/** The forecast's trend compares with a reading at least this old (and at most a day). */
+const TREND_MIN_HOURS = 1;
 
 const WINDOW_ROWS = 5_000;
 const BASELINE_DAYS = 7;
@@ -102,14 +116,25 @@ export class AlertEvaluator {
     const changed: Incident[] = [];
     const perApp = await this.deps.thresholds.all();
     const jobs = await this.deps.query.jobs(true);
+    const statuses = new Map((this.deps.statuses ? await this.deps.statuses.all().catch(() => []) : []).map((s) => [s.jobKey, s.status]));
     for (const job of jobs) {
       const t = thresholdsFor(job.app, perApp, this.defaults);
+      const status = statuses.get(job.jobKey);
+      // A paused or quarantined job is not quiet: its own alert says what it is.
+      if (status && status.code !== "Active" && status.code !== "Unknown") continue;
       const recent = job.lastAt > isoMinus(now, RECENT_ACTIVITY_DAYS * 1440) && job.cycleStarts.length >= 3;
-      const signal = silentJob(job.lastAt, now, { failuresPerWindow: 0, removalsPerWindow: 0, cycleMinutes: usualCycleMinutes(job.cycleStarts) }, recent, t);
+      const interval = (status && intervalMinutes(status.interval)) || usualCycleMinutes(job.cycleStarts);
+      const signal = silentJob(job.lastAt, now, { failuresPerWindow: 0, removalsPerWindow: 0, cycleMinutes: interval }, recent, t);
       if (signal) await this.raise(signal, job.jobKey, job.app, t, changed);
     }
     const active = await this.deps.incidents.activeSlots(isoMinus(now, 24 * 60));
     for (const incident of active) {
+      if (incident.rule === "initialCycleCompleted" && incident.status === "open") {
+        const slot = await this.deps.incidents.slot(incident.jobKey, incident.rule);
+        const step = slot ? applyFinding(slot.value, null, { jobKey: incident.jobKey, app: incident.app, now, windowMinutes: incident.windowMinutes }, "initialCycleCompleted") : null;
+        if (slot && step?.next && (await this.deps.incidents.replaceSlot(step.next, slot.etag))) changed.push(step.next);
+        continue;
+      }
       if (incident.rule === "newFailures" && incident.status === "open" && incident.openedAt < isoMinus(now, DIGEST_OPEN_HOURS * 60)) {
         const closed = await this.update(incident.jobKey, incident.rule, incident.id, (current) => {
           const left = current.affected.filter((a) => !a.resolvedAt).length;
@@ -178,8 +203,14 @@ export class AlertEvaluator {
   private async raise(signal: Signal, jobKey: string, app: string, t: Thresholds, changed: Incident[]): Promise<void> {
     for (let attempt = 0; attempt < 8; attempt++) {
       const current = await this.deps.incidents.slot(jobKey, signal.rule);
-      const { next, change } = applySignal(current?.value ?? null, signal, { jobKey, app, now: this.now(), windowMinutes: t.windowMinutes });
+      const applied = applySignal(current?.value ?? null, signal, { jobKey, app, now: this.now(), windowMinutes: t.windowMinutes });
+      const { change } = applied;
       if (change === "none") return;
+      let next = applied.next;
+      if (change === "opened" && (signal.rule === "removalBurst" || signal.rule === "failureSpike")) {
+        const notes = await this.causes(jobKey, signal.since, signal.rule === "removalBurst" ? "the first disable or delete" : "the first failure");
+        if (notes.length) next = { ...next, notes };
+      }
       const ok = current ? await this.deps.incidents.replaceSlot(next, current.etag) : await this.deps.incidents.createSlot(next);
       if (ok) {
         changed.push(next);
@@ -189,6 +220,66 @@ export class AlertEvaluator {
       await jitter(attempt);
     }
     this.log({ event: "alert.contention", rule: signal.rule, jobKey });
+  }
+
+  /**
+   * Cause attribution: the configuration changes made to the job's app in the CAUSE_HOURS before
+   * an incident began ("attribute mappings or scope updated by bob@contoso.com 14 minutes before
+   * the first delete"). Best effort: an unreadable audit trail leaves the card without them.
+   */
+  private async causes(jobKey: string, since: string, what: string): Promise<{ title: string; value: string }[]> {
+    if (!this.deps.audits) return [];
+    try {
+      const job = (await this.deps.query.jobs()).find((j) => j.jobKey === jobKey);
+      if (!job?.servicePrincipalId) return [];
+      const audits = (await this.deps.audits.list(job.servicePrincipalId, isoMinus(since, CAUSE_HOURS * 60), isoPlus(since, 60_000), 20)).filter((a) => CONFIG_KINDS.has(a.kind));
+      if (audits.length === 0) return [];
+      return [{ title: `Configuration changes in the ${CAUSE_HOURS} h before`, value: audits.slice(0, 5).map((a) => causeLine(a, since, what)).join("\n") }];
+    } catch (err) {
+      this.log({ event: "alert.causes.unavailable", jobKey, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+      return [];
+    }
+  }
+
+  /**
+   * After a job-status poll: the job-health alerts (quarantine, paused, initial cycle completed,
+   * the forecast), each decided from the job's current status, under ETag concurrency.
+   */
+  async afterJobStatus(readings: JobReading[]): Promise<Incident[]> {
+    const now = this.now();
+    const changed: Incident[] = [];
+    for (const r of readings) {
+      const jobKey = r.record.jobKey;
+      const app = r.record.appName || r.record.jobId;
+      const earlier = await this.earlierFailing(jobKey, now);
+      const findings = healthFindings({ status: r.record.status, before: r.before, transitions: r.transitions, now, ...(earlier ? { earlier } : {}) });
+      for (const rule of HEALTH_RULES) {
+        const finding = findings.find((f) => f.rule === rule) ?? null;
+        for (let attempt = 0; attempt < 8; attempt++) {
+          const current = await this.deps.incidents.slot(jobKey, rule);
+          const { next, change } = applyFinding(current?.value ?? null, finding, { jobKey, app, now, windowMinutes: this.defaults.windowMinutes }, rule);
+          if (!next) break;
+          const ok = current ? await this.deps.incidents.replaceSlot(next, current.etag) : await this.deps.incidents.createSlot(next);
+          if (ok) {
+            changed.push(next);
+            this.log({ event: "alert.decision", rule, jobKey, incidentId: next.id, version: next.version, change, count: next.count });
+            break;
+          }
+          await jitter(attempt);
+        }
+      }
+    }
+    return changed;
+  }
+
+  /** The failing objects at the newest reading that is at least TREND_MIN_HOURS old (within a day). */
+  private async earlierFailing(jobKey: string, now: string): Promise<{ failing: number; hoursAgo: number } | undefined> {
+    if (!this.deps.statuses) return undefined;
+    const history = await this.deps.statuses.history(jobKey, 50);
+    const old = history.find((h) => Date.parse(now) - Date.parse(h.at) >= TREND_MIN_HOURS * 3_600_000);
+    if (!old) return undefined;
+    const hoursAgo = (Date.parse(now) - Date.parse(old.at)) / 3_600_000;
+    return hoursAgo <= 24 ? { failing: old.failing, hoursAgo } : undefined;
   }
 
   /**

@@ -8,6 +8,8 @@ import { AlertEvaluator } from "./evaluate";
 import { AlertDelivery, type Delivered } from "./deliver";
 import { AlertCommandHandler } from "./commands";
 import { ConversationRegistry } from "./conversations";
+import type { JobReading } from "../jobStatusPoll";
+import type { AuditStore, JobStatusStore } from "../jobHealthPorts";
 
 export { AlertEvaluator, AlertDelivery, AlertCommandHandler, ConversationRegistry, type Delivered };
 
@@ -33,6 +35,8 @@ export interface AlertDeps {
   tenantScoped?: boolean;
   tenantGrants?: Readonly<Record<string, string[]>>;
   jobTenant?: (jobKey: string) => Promise<string>;
+  statuses?: JobStatusStore;
+  audits?: AuditStore;
 }
 
 export interface Alerts {
@@ -46,6 +50,8 @@ export interface Alerts {
   send(refs: IncidentRef[]): Promise<Delivered[]>;
   /** After a stored batch: evaluate, then hand what changed to the outbox. */
   afterIngest(events: ProvisioningEvent[]): Promise<Incident[]>;
+  /** After a job-status poll: the job-health alerts, handed to the outbox. */
+  afterJobStatus(readings: JobReading[]): Promise<Incident[]>;
   /** The timer: silence and resolution, then deliver every active incident (the outbox's safety net). */
   tick(): Promise<{ changed: Incident[]; deliveries: Delivered[] }>;
 }
@@ -63,6 +69,11 @@ export function createAlerts(deps: AlertDeps): Alerts {
     commands,
     async afterIngest(events) {
       const changed = await evaluator.afterIngest(events);
+      if (changed.length > 0) await notify(changed.map(refOf));
+      return changed;
+    },
+    async afterJobStatus(readings) {
+      const changed = await evaluator.afterJobStatus(readings);
       if (changed.length > 0) await notify(changed.map(refOf));
       return changed;
     },

@@ -20,6 +20,11 @@ export interface Incident extends Omit<Signal, "rule"> {
   ackAt: string | null;
   resolvedAt: string | null;
   resolution: string | null;
+  /**
+   * Extra facts for the card: a quarantine's reason, fix and disable date; the configuration
+   * changes made to the job shortly before a burst or a spike.
+   */
+  notes?: { title: string; value: string }[];
 }
 
 export type Change = "opened" | "updated" | "reopened" | "none";

@@ -56,7 +56,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   silentCycles: 3,
 };
 
-export type RuleName = "failureSpike" | "removalBurst" | "silentJob" | "newFailures";
+export type RuleName = "failureSpike" | "removalBurst" | "silentJob" | "newFailures" | "jobQuarantined" | "jobPaused" | "initialCycleCompleted" | "quarantineForecast";
 
 export interface Signal {
   rule: RuleName;

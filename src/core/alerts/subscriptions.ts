@@ -10,14 +10,18 @@ import { DEFAULT_THRESHOLDS, type RuleName, type Thresholds } from "./rules";
 export type AlertRule = RuleName;
 
 /** The rules a plain `subscribe` turns on; the new-failures digest is opt-in. */
-export const DEFAULT_RULES: AlertRule[] = ["failureSpike", "removalBurst", "silentJob"];
-export const ALL_RULES: AlertRule[] = ["failureSpike", "removalBurst", "silentJob", "newFailures"];
+export const DEFAULT_RULES: AlertRule[] = ["failureSpike", "removalBurst", "silentJob", "jobQuarantined", "jobPaused", "initialCycleCompleted", "quarantineForecast"];
+export const ALL_RULES: AlertRule[] = ["failureSpike", "removalBurst", "silentJob", "newFailures", "jobQuarantined", "jobPaused", "initialCycleCompleted", "quarantineForecast"];
 
 export const RULE_LABELS: Record<AlertRule, string> = {
   failureSpike: "failure spikes",
   removalBurst: "bursts of disables/deletes",
   silentJob: "silent jobs",
   newFailures: "new failures digest",
+  jobQuarantined: "quarantined jobs",
+  jobPaused: "paused jobs",
+  initialCycleCompleted: "initial cycles completed",
+  quarantineForecast: "quarantine forecasts",
 };
 
 export interface Subscription {
@@ -72,6 +76,10 @@ const RULE_WORDS: [RegExp, AlertRule][] = [
   [/^(bursts?|removals?|disables?|deletes?|deletions?|disables?\/deletes?|disables and deletes)$/, "removalBurst"],
   [/^(silen(t|ce)( jobs?)?|quiet( jobs?)?|stalls?|stalled)$/, "silentJob"],
   [/^(digest|new failures?( digest)?|new failing objects?)$/, "newFailures"],
+  [/^(quarantines?|quarantined( jobs?)?)$/, "jobQuarantined"],
+  [/^(paused?( jobs?)?|pauses|disabled jobs?)$/, "jobPaused"],
+  [/^(initial cycles?( completed)?|initial sync)$/, "initialCycleCompleted"],
+  [/^(forecasts?|quarantine forecasts?)$/, "quarantineForecast"],
 ];
 
 const THRESHOLD_WORDS: [RegExp, ThresholdSetting][] = [
@@ -126,7 +134,7 @@ function subscription(kind: "subscribe" | "unsubscribe", rest: string): AlertCom
   }
   const { rules, unknown } = rulesFrom(list(rulesPart));
   if (unknown.length > 0) {
-    return { kind: "invalid", command: kind, reason: `I do not know the alert kind "${unknown[0]}". Use failures, removals, silence or digest.` };
+    return { kind: "invalid", command: kind, reason: `I do not know the alert kind "${unknown[0]}". Use failures, removals, silence, digest, quarantine, paused, initial cycle or forecast.` };
   }
   return { kind, apps: list(appsPart), rules };
 }

@@ -34,15 +34,24 @@ const HEADLINES: Record<AlertRule, string> = {
   removalBurst: "Burst of disables/deletes",
   silentJob: "Job gone quiet",
   newFailures: "New failures",
+  jobQuarantined: "Job in quarantine",
+  jobPaused: "Job paused",
+  initialCycleCompleted: "Initial cycle completed",
+  quarantineForecast: "Heading for quarantine",
 };
+
+/** Job-status alerts: their facts are their notes, and no events to show. */
+const HEALTH: ReadonlySet<AlertRule> = new Set(["jobQuarantined", "jobPaused", "initialCycleCompleted", "quarantineForecast"]);
 
 function statusLine(i: Incident): { status: string; statusColor: string } {
   if (i.status === "resolved") return { status: `Resolved ${when(i.resolvedAt)}: ${i.resolution ?? ""}`.trim(), statusColor: "Good" };
   if (i.ackBy) return { status: `Acknowledged by ${i.ackBy} at ${when(i.ackAt)}`, statusColor: "Accent" };
-  return { status: `Open since ${when(i.since)}`, statusColor: i.rule === "removalBurst" || i.rule === "failureSpike" ? "Attention" : "Warning" };
+  if (i.rule === "initialCycleCompleted") return { status: `For information · ${when(i.since)}`, statusColor: "Good" };
+  return { status: `Open since ${when(i.since)}`, statusColor: i.rule === "removalBurst" || i.rule === "failureSpike" || i.rule === "jobQuarantined" ? "Attention" : "Warning" };
 }
 
-function countFact(i: Incident): { title: string; value: string } {
+function countFact(i: Incident): { title: string; value: string } | null {
+  if (HEALTH.has(i.rule)) return null;
   switch (i.rule) {
     case "silentJob":
       return { title: "Usual cycle", value: `every ${Math.round(i.baseline)} minutes; nothing since ${when(i.lastSeen)}` };
@@ -67,15 +76,16 @@ export function alertCard(i: Incident, conversationType: ConversationType): Aler
   const facts = [
     { title: "App", value: i.app },
     { title: "Job", value: i.jobKey },
-    countFact(i),
-    ...(i.rule === "silentJob" ? [] : [{ title: "First / last", value: `${when(i.since)} → ${when(i.lastSeen)}` }]),
+    ...[countFact(i)].filter((f): f is { title: string; value: string } => f !== null),
+    ...(i.rule === "silentJob" || HEALTH.has(i.rule) ? [] : [{ title: "First / last", value: `${when(i.since)} → ${when(i.lastSeen)}` }]),
     ...(i.cycleId ? [{ title: "Cycle", value: i.cycleId }] : []),
+    ...(i.notes ?? []),
   ];
   const actions: AlertAction[] = [];
   if (i.status === "open" && !i.ackBy) actions.push({ title: "Acknowledge", data: { text: "Acknowledge", alert: { action: "ack", ...ref } } });
   actions.push({ title: "Mute 1h", data: { text: `Mute ${i.app} for 1h`, alert: { action: "mute", minutes: 60, ...ref } } });
   actions.push({ title: "Mute 24h", data: { text: `Mute ${i.app} for 24h`, alert: { action: "mute", minutes: 1440, ...ref } } });
-  if (i.rule !== "silentJob") actions.push({ title: "Show affected", data: { text: `Show affected in ${i.app}`, alert: { action: "affected", ...ref } } });
+  if (i.rule !== "silentJob" && !HEALTH.has(i.rule)) actions.push({ title: "Show affected", data: { text: `Show affected in ${i.app}`, alert: { action: "affected", ...ref } } });
   return {
     title: `${HEADLINES[i.rule]} · ${i.app}`,
     ...statusLine(i),

@@ -1,8 +1,8 @@
 /**
- * Issue 14 (work in progress, not wired yet): a provisioning job's status as Microsoft Graph's
- * synchronizationJob reports it (`GET /servicePrincipals/{id}/synchronization/jobs`), read from
+ * A provisioning job's status as Microsoft Graph's synchronizationJob reports it
+ * (`GET /servicePrincipals/{id}/synchronization/jobs`): the provisioning summary report. Read from
  * untrusted JSON into a typed value, with the quarantine reasons explained and the transitions the
- * alerts will need. Pure.
+ * alerts need. Pure.
  */
 export const STATUS_CODES = ["NotConfigured", "NotRun", "Active", "Paused", "Quarantine"] as const;
 export type StatusCode = (typeof STATUS_CODES)[number];
@@ -14,6 +14,7 @@ export interface Execution {
   imported: number;
   exported: number;
   escrowed: number;
+  entitled: number;
   errorCode: string;
   errorMessage: string;
 }
@@ -37,6 +38,7 @@ export interface JobStatus {
   scheduleState: string;
   lastExecution: Execution | null;
   lastSuccessfulExecution: Execution | null;
+  lastSuccessfulExecutionWithExports: Execution | null;
   /** Null while the initial cycle has not completed (Graph reports 0001-01-01T00:00:00Z). */
   steadyStateFirstAchievedTime: string | null;
   quarantine: Quarantine | null;
@@ -44,6 +46,10 @@ export interface JobStatus {
   escrowsPruned: boolean;
   /** Objects in scope by type, e.g. {"User": 1200, "Group": 40}. */
   entriesByType: Record<string, number>;
+  /** The initial cycle's progress, as Graph reports it (completed of total units, per step). */
+  progress: { completed: number; total: number; at: string | null }[];
+  /** The accidental-deletion threshold (QuarantineTooManyDeletesThreshold), null when unset. */
+  deleteThreshold: number | null;
 }
 
 const str = (v: unknown, max = 1000): string => (typeof v === "string" ? v.slice(0, max) : "");
@@ -66,6 +72,7 @@ function execution(v: unknown): Execution | null {
     imported: num(e["countImported"]),
     exported: num(e["countExported"]),
     escrowed: num(e["countEscrowed"]),
+    entitled: num(e["countEntitled"]),
     errorCode: str(error["code"], 200),
     errorMessage: str(error["message"], 2000),
   };
@@ -95,6 +102,7 @@ export function parseJob(raw: unknown): JobStatus | null {
     scheduleState: str(schedule["state"], 64),
     lastExecution: execution(status["lastExecution"]),
     lastSuccessfulExecution: execution(status["lastSuccessfulExecution"]),
+    lastSuccessfulExecutionWithExports: execution(status["lastSuccessfulExecutionWithExports"]),
     steadyStateFirstAchievedTime: time(status["steadyStateFirstAchievedTime"]),
     quarantine: Object.keys(q).length
       ? { reason: str(q["reason"], 100) || "Unknown", currentBegan: time(q["currentBegan"]), nextAttempt: time(q["nextAttempt"]), seriesBegan: time(q["seriesBegan"]), seriesCount: num(q["seriesCount"]), errorCode: str(qError["code"], 200), errorMessage: str(qError["message"], 2000) }
@@ -102,7 +110,35 @@ export function parseJob(raw: unknown): JobStatus | null {
     countSuccessiveCompleteFailures: num(status["countSuccessiveCompleteFailures"]),
     escrowsPruned: status["escrowsPruned"] === true,
     entriesByType: entries,
+    progress: (Array.isArray(status["progress"]) ? status["progress"] : []).slice(0, 20).map((p) => {
+      const o = obj(p);
+      return { completed: num(o["completedUnits"]), total: num(o["totalUnits"]), at: time(o["progressObservationDateTime"]) };
+    }),
+    deleteThreshold: setting(j["synchronizationJobSettings"], "QuarantineTooManyDeletesThreshold"),
   };
+}
+
+/** A numeric job setting ([{name, value}] in Graph), or null. */
+function setting(raw: unknown, name: string): number | null {
+  for (const item of Array.isArray(raw) ? raw : []) {
+    const kv = obj(item);
+    if (str(kv["name"], 200).toLowerCase() === name.toLowerCase() && /^\d+$/.test(str(kv["value"], 20))) return Number(kv["value"]);
+  }
+  return null;
+}
+
+/** Objects in scope: the sum over types. */
+export function inScope(s: JobStatus): number {
+  return Object.values(s.entriesByType).reduce((a, b) => a + b, 0);
+}
+
+/** Whole minutes of an ISO 8601 duration such as PT40M, P1D or PT1H30M; null when it is not one. */
+export function intervalMinutes(iso: string): number | null {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(iso);
+  if (!m || iso === "P" || iso === "PT") return null;
+  const [, d, h, min, sec] = m;
+  const total = Number(d ?? 0) * 1440 + Number(h ?? 0) * 60 + Number(min ?? 0) + Number(sec ?? 0) / 60;
+  return total > 0 ? total : null;
 }
 
 /** What each quarantine reason means, and what to do about it. */
