@@ -10,7 +10,7 @@ import type { IngestDeps } from "./app/ingest";
 import { TableWatermarkStore } from "./adapters/tables/watermarks";
 import { GraphProvisioningClient } from "./adapters/graph/client";
 import { graphCredential } from "./adapters/graph/credential";
-import type { GraphSource, WatermarkStore } from "./app/graphPoll";
+import type { WatermarkStore } from "./app/graphPoll";
 import { createAlerts, ConversationRegistry, type Alerts } from "./app/alerts";
 import { TableAlertStore, TableSubscriptionStore } from "./adapters/tables/alertStore";
 import { createQueueClient } from "./adapters/queues/client";
@@ -37,8 +37,10 @@ export interface Services {
   deadLetters: TableDeadLetterStore;
   alertStore: TableAlertStore;
   watermarks: WatermarkStore;
-  /** Null when Graph polling is not configured. */
-  graph: GraphSource | null;
+  /** Null when Graph polling is not configured. One client for logs, audits and job status. */
+  graph: GraphProvisioningClient | null;
+  /** The tenant Graph is read for ("" with a managed identity or a bare token: the deployment's own). */
+  graphTenant: string;
   /** Null when PROVBOT_ALERTS=off. */
   alerts: Alerts | null;
   conversations: ConversationRegistry;
@@ -80,6 +82,8 @@ export function getServices(): Services {
         jobKeyOf: (e) => jobKey(e.jobId, e.servicePrincipal.id),
         log: structuredLog,
         maxAgeMinutes: config.alerts.maxAgeMinutes,
+        statuses: store.statuses,
+        audits: store.audits,
         ...(jobTenant ? { tenantScoped: true, jobTenant, tenantGrants: config.tenantGrants } : {}),
       })
     : null;
@@ -108,7 +112,9 @@ export function getServices(): Services {
     refused: (status, reason) => structuredLog({ event: "bot.auth.refused", status, reason }),
   });
   const deadLetters = new TableDeadLetterStore(tables, systemClock);
-  const graph = config.graph ? new GraphProvisioningClient({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl }) : null;
+  // Per-call timeout of 30 s (the pipeline retries a timed-out call with back-off).
+  const graph = config.graph ? new GraphProvisioningClient({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl, timeoutMs: 30_000 }) : null;
+  const graphAuth = config.graph?.auth;
   const built: Services = {
     config,
     tables,
@@ -120,6 +126,7 @@ export function getServices(): Services {
     ingest: { store, deadLetters, clock: systemClock, log: structuredLog, tenants, ...(alerts ? { afterStore: alertHook(alerts) } : {}) },
     watermarks: new TableWatermarkStore(tables),
     graph,
+    graphTenant: graphAuth && graphAuth.kind !== "managedIdentity" ? graphAuth.tenantId.toLowerCase() : "",
     alerts,
     conversations,
     log: (context, entry) => withInvocation(context, async () => structuredLog(entry)),

@@ -12,6 +12,10 @@ import { plural } from "../core/text";
 import { appName } from "../core/event";
 import { provisioningPageUrl } from "../core/portalLinks";
 import { DEFAULT_THRESHOLDS, usualCycleMinutes } from "../core/alerts/rules";
+import { AUDIT_KIND_WORDS, CONFIG_KINDS, type ProvisioningAudit } from "../core/jobs/audit";
+import { initialCycleComplete, initialCycleText, inScopeText, lastCycleText, nextReach, quarantineText, scheduleText, severity, stateWord } from "../core/jobs/report";
+import { intervalMinutes } from "../core/jobs/status";
+import type { StoredJobStatus } from "./jobHealthPorts";
 
 /**
  * Answering a question: parse it, resolve the names against stored data, read what answers it
@@ -164,12 +168,7 @@ async function answerParsed(q: Question, text: string, deps: AnswerDeps, ctx: An
     case "unknown":
       return { card: "help", viewModel: helpViewModel(deps.version, q.text), text: `I did not understand "${q.text}". Type help for examples.` };
     case "limit":
-      return info(
-        "Role imports are not in the provisioning logs",
-        `How roles were imported${q.app ? ` from ${q.app}` : ""} is recorded in the Microsoft Entra audit logs (service "Account Provisioning", category ProvisioningManagement: the synchronization job's import and schema activities), not in the provisioning logs provbot reads. Look there, or ask about users and groups provisioned to the app.`,
-        [],
-        q.app ? [ask(`Activity in ${q.app}`, `how is ${q.app} doing`)] : [],
-      );
+      return answerRoleImports(q.app, deps, now);
     case "id":
       return answerId(q.id, q.hint, deps, now, ctx.page ?? 1);
     case "why":
@@ -194,6 +193,14 @@ async function answerParsed(q: Question, text: string, deps: AnswerDeps, ctx: An
       return answerChanges(q.identity, q.app, q.range, deps);
     case "unresolvedMembers":
       return answerUnresolvedMembers(q.app, q.range, deps);
+    case "jobs":
+      return answerJobs(q.filter, deps, now);
+    case "when":
+      return answerWhen(q.identity, q.app, deps, now);
+    case "configChanges":
+      return answerConfigChanges(q.app, q.range, deps);
+    case "quarantineHistory":
+      return answerQuarantineHistory(q.app, deps, now);
   }
 }
 
@@ -392,11 +399,12 @@ async function answerProvisioned(identityPhrase: string, appPhrase: string, deps
     test: async (c) => (await knownStates(c)).length > 0,
     describe: `has events in ${a.label}`,
   });
-  if (isAnswer(who)) return who;
+  const notReached = await notReachedNote(a.jobs, a.label, deps);
+  if (isAnswer(who)) return notReached && who.card === "info" ? withNote(who, notReached) : who;
   const states = await knownStates(who);
   const state = [...states].sort((x, y) => y.at.localeCompare(x.at))[0];
   if (!state) {
-    return info(`No: ${who.displayName} has never been provisioned to ${a.label}`, `provbot has no provisioning event for ${who.displayName} (${who.identity}) in ${a.label}. If they should be there, check their assignment to the app and the scoping filters.`, [], [ask(`History of ${who.displayName}`, `what happened to ${who.identity}`)]);
+    return info(`No: ${who.displayName} has never been provisioned to ${a.label}`, `provbot has no provisioning event for ${who.displayName} (${who.identity}) in ${a.label}. ${notReached ?? "If they should be there, check their assignment to the app and the scoping filters."}`, [], [ask(`History of ${who.displayName}`, `what happened to ${who.identity}`), ask(`When will ${who.displayName} be provisioned?`, `when will ${who.identity || who.displayName} be provisioned in ${appPhrase}`)]);
   }
   const at = `${minuteLabel(state.at)} UTC`;
   let verdict: string;
@@ -412,6 +420,17 @@ async function answerProvisioned(identityPhrase: string, appPhrase: string, deps
     { title: "Last event", value: `${actionWord(state.action)} · ${statusWord(state.status)} · ${at}` },
     { title: "Identity", value: who.identity },
   ], [ask("Show that event", `why did ${who.identity} ${state.status === "failure" ? "fail" : "get skipped"} in ${appPhrase}`), ask(`History of ${who.displayName}`, `what happened to ${who.identity}`)]);
+}
+
+/** Someone not found in an app whose initial cycle has not completed may simply not have been reached yet. */
+async function notReachedNote(jobs: JobInfo[], label: string, deps: AnswerDeps): Promise<string | null> {
+  const pending = (await statusesOf(jobs, deps)).find((x) => x.status.code === "Active" && !initialCycleComplete(x.status));
+  return pending ? `${label}'s initial cycle has not completed (${initialCycleText(pending.status)}): the person may simply not have been reached yet.` : null;
+}
+
+function withNote(a: Answer, note: string): Answer {
+  const vm = a.viewModel as { text?: string };
+  return { ...a, viewModel: { ...vm, text: `${vm.text ?? ""} ${note}`.trim() }, text: `${a.text} ${note}` };
 }
 
 /** A cycle's events read for its card (its pages); a larger cycle says so ("500+"). */
@@ -564,33 +583,211 @@ async function answerHealth(appPhrase: string, range: TimeRange, deps: AnswerDep
     }
     for (const [code, n] of Object.entries(c.errors)) errors.set(code, (errors.get(code) ?? 0) + n);
   }
+  const statuses = await statusesOf(s.jobs, deps);
+  const changes = (await auditsOf(s.jobs, new Date(Date.parse(now) - DAY_MS).toISOString(), now, deps, 10)).filter((a) => CONFIG_KINDS.has(a.kind));
   const lastAt = s.jobs.map((j) => j.lastAt).sort().at(-1) ?? "";
   const quietHours = lastAt ? (Date.parse(now) - Date.parse(lastAt)) / 3_600_000 : Infinity;
   // The same interval and silence rule as the silent-job alert, so both cards tell one story.
   const newestJob = [...s.jobs].sort((a, b) => b.lastAt.localeCompare(a.lastAt))[0];
-  const interval = usualCycleMinutes(newestJob?.cycleStarts ?? []);
+  const scheduled = statuses.map((x) => intervalMinutes(x.status.interval)).find((m): m is number => m !== null);
+  const interval = scheduled ?? usualCycleMinutes(newestJob?.cycleStarts ?? []);
   const silentAfterHours = (DEFAULT_THRESHOLDS.silentCycles * Math.max(20, interval)) / 60;
   const pct = (n: number) => (total ? `${((n / total) * 100).toFixed(1)} %` : "—");
   const top = [...errors.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3);
   const verdict =
-    quietHours >= silentAfterHours
+    statusVerdict(statuses) ??
+    (quietHours >= silentAfterHours
       ? `Quiet: ${Number.isFinite(quietHours) ? `no events since ${minuteLabel(lastAt)} UTC (${quietHours.toFixed(1)} hours)` : "no events in the whole window"}; cycles usually run every ${Math.round(interval)} minutes. Check the job's status (quarantine, credentials).`
       : failures / Math.max(total, 1) > 0.1
         ? `Unhealthy: ${pct(failures)} of events failed.`
-        : "Healthy: events are flowing and few fail.";
+        : "Healthy: events are flowing and few fail.");
   return stats(
     `How is ${s.label} doing? · ${range.label}`,
     verdict,
     ["Count", "Top error · what to do"],
     top.map(([code, n]) => [String(n), codeAndFix(code)]),
     [
-      { title: "Last event", value: lastAt ? `${minuteLabel(lastAt)} UTC` : "never" },
-      { title: "Events", value: String(total) },
-      { title: "Failure rate", value: pct(failures) },
-      { title: "Skipped share", value: `${pct(skipped)} (out-of-scope and already-in-sync objects; expected)` },
+      ...statusFacts(statuses, now),
+      ...(statuses.length === 0 ? [{ title: "Job status", value: "not read yet (provbot reads it from Microsoft Graph every 5 minutes when Graph polling is configured)" }] : []),
+      ...(changes.length ? [{ title: "Configuration changes, last 24 h · audit log", value: changes.slice(0, 5).map(auditLine).join("\n") }] : []),
+      { title: "Last event · logs", value: lastAt ? `${minuteLabel(lastAt)} UTC (${ago(lastAt, now)})` : "never" },
+      { title: "Events · logs", value: String(total) },
+      { title: "Failure rate · logs", value: pct(failures) },
+      { title: "Skipped share · logs", value: `${pct(skipped)} (out-of-scope and already-in-sync objects; expected)` },
       { title: "Jobs", value: s.jobs.map((j) => `${j.jobId || j.jobKey}`).join(", ").slice(0, 300) },
     ],
     "No failures in this window.",
     portalOf(s.jobs),
+  );
+}
+
+
+// ---- Job health: the provisioning summary report and the audit trail ---------------------------
+
+const DAY_MS = 86_400_000;
+
+/** "12 minutes ago", "3.2 hours ago": how fresh a figure is. */
+function ago(iso: string, now: string): string {
+  const minutes = Math.max(0, (Date.parse(now) - Date.parse(iso)) / 60_000);
+  return minutes < 90 ? `${Math.round(minutes)} min ago` : minutes < 2880 ? `${(minutes / 60).toFixed(1)} hours ago` : `${Math.round(minutes / 1440)} days ago`;
+}
+
+async function statusesOf(jobs: JobInfo[], deps: AnswerDeps): Promise<StoredJobStatus[]> {
+  const keys = new Set(jobs.map((j) => j.jobKey));
+  return (await deps.store.jobStatuses()).filter((s) => keys.has(s.jobKey));
+}
+
+const NO_STATUS = "provbot has not read any job status yet. It reads it every 5 minutes from Microsoft Graph when Graph polling is configured (PROVBOT_GRAPH_*, with Synchronization.Read.All and Application.Read.All).";
+
+/** "status of all apps", "which jobs are quarantined?", "what is paused?": one row per job, worst first. */
+async function answerJobs(filter: "all" | "quarantined" | "paused", deps: AnswerDeps, now: string): Promise<Answer> {
+  const all = await deps.store.jobStatuses();
+  if (all.length === 0) return info("No job status yet", NO_STATUS, [], [ask("Activity by day", "activity by day")]);
+  const wanted = all.filter((s) => filter === "all" || (filter === "quarantined" ? s.status.code === "Quarantine" : s.status.code === "Paused" || s.status.scheduleState === "Disabled"));
+  const sorted = [...wanted].sort((a, b) => severity(a.status) - severity(b.status) || a.appName.localeCompare(b.appName));
+  const checked = all.map((s) => s.checkedAt).sort().at(-1) ?? now;
+  const rows = sorted.slice(0, 25).map((s) => [s.appName || s.jobId, stateWord(s.status), s.status.lastExecution?.ended ? `${minuteLabel(s.status.lastExecution.ended)} UTC · ${s.status.lastExecution.state}` : "—", inScopeText(s.status), quarantineText(s.status) ?? (initialCycleComplete(s.status) ? scheduleText(s.status) : initialCycleText(s.status))]);
+  const title = filter === "all" ? "Provisioning jobs" : filter === "quarantined" ? "Jobs in quarantine" : "Paused jobs";
+  return stats(
+    `${title} · ${plural(wanted.length, "job")}`,
+    `From the job status (the provisioning summary report), read ${ago(checked, now)}; worst first${sorted.length > 25 ? " · the first 25" : ""}.`,
+    ["App", "Status", "Last cycle", "In scope", "Details · what to do"],
+    rows,
+    [],
+    filter === "quarantined" ? "No job is in quarantine." : filter === "paused" ? "No job is paused." : "No jobs.",
+  );
+}
+
+/** The job-status facts of the health card, each saying where it comes from and how fresh it is. */
+function statusFacts(list: StoredJobStatus[], now: string): { title: string; value: string }[] {
+  if (list.length === 0) return [];
+  const s = [...list].sort((a, b) => severity(a.status) - severity(b.status))[0]!;
+  const st = s.status;
+  const src = `job status, read ${ago(s.checkedAt, now)}`;
+  return [
+    { title: `Status · ${src}`, value: `${stateWord(st)}${list.length > 1 ? ` (worst of ${list.length} jobs)` : ""}` },
+    ...(quarantineText(st) ? [{ title: "Quarantine · job status", value: quarantineText(st)! }] : []),
+    { title: "Objects in scope · job status", value: inScopeText(st) },
+    { title: "Last cycle · job status", value: lastCycleText(st) },
+    { title: "Initial cycle · job status", value: initialCycleText(st) },
+    { title: "Schedule · job status", value: scheduleText(st) },
+    ...(st.deleteThreshold !== null ? [{ title: "Accidental-deletion threshold · job status", value: `${st.deleteThreshold.toLocaleString("en-US")} deletes per cycle` }] : []),
+  ];
+}
+
+/** Configuration changes of the apps' service principals in [from, to), newest first. */
+async function auditsOf(jobs: JobInfo[], from: string, to: string, deps: AnswerDeps, limit = 50): Promise<ProvisioningAudit[]> {
+  const sps = [...new Set(jobs.map((j) => j.servicePrincipalId ?? "").filter(Boolean))];
+  const lists = await Promise.all(sps.map((sp) => deps.store.audits(sp, from, to, limit)));
+  return lists.flat().sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);
+}
+
+function auditLine(a: ProvisioningAudit): string {
+  const what = a.changes.length ? `: ${a.changes.slice(0, 3).map((c) => c.name).join(", ")}${a.changes.length > 3 ? ", …" : ""}` : "";
+  return `${minuteLabel(a.at)} UTC · ${a.activity}${a.by ? ` by ${a.by}` : ""}${what}`;
+}
+
+/** The verdict when the job status explains more than the logs can. */
+function statusVerdict(list: StoredJobStatus[]): string | null {
+  const worst = [...list].sort((a, b) => severity(a.status) - severity(b.status))[0];
+  if (!worst) return null;
+  const st = worst.status;
+  if (st.code === "Quarantine") return `In quarantine: ${quarantineText(st)}`;
+  if (st.code === "Paused") return "Paused: provisioning is stopped until someone starts it again (the audit trail below says who paused it, when it holds that record).";
+  if (st.code === "NotRun" || st.code === "NotConfigured") return `${stateWord(st)}: provisioning has not started for this app.`;
+  if (!initialCycleComplete(st)) return `Initial cycle in progress: ${initialCycleText(st)}.`;
+  return null;
+}
+
+async function answerWhen(identityPhrase: string, appPhrase: string, deps: AnswerDeps, now: string): Promise<Answer> {
+  const jobs = await jobsFor(deps, appPhrase);
+  const a = await appOrAsk(appPhrase, jobs);
+  if (isAnswer(a)) return a;
+  const statuses = await statusesOf(a.jobs, deps);
+  const status = [...statuses].sort((x, y) => severity(x.status) - severity(y.status))[0];
+  const m = await matchIdentity(identityPhrase, deps.store);
+  const who = m.kind === "one" ? m.who : null;
+  if (m.kind === "many") return whoOrAsk(identityPhrase, deps, (w) => `when will ${w} be provisioned in ${appPhrase}`) as Promise<Answer>;
+  const state = who ? (await Promise.all(a.jobs.map((j) => personState(deps.store, who, j.jobKey, now)))).filter((x): x is EventRow => x !== null).sort((x, y) => y.at.localeCompare(x.at))[0] : undefined;
+  const name = who?.displayName ?? identityPhrase;
+  const facts: { title: string; value: string }[] = [];
+  if (state) facts.push({ title: "Last event · logs", value: `${actionWord(state.action)} · ${statusWord(state.status)} · ${minuteLabel(state.at)} UTC${state.errorCode ? ` · ${state.errorCode}` : ""}` });
+  if (status) facts.push(...statusFacts([status], now).filter((f) => /^(Status|Initial cycle|Schedule|Last cycle)/.test(f.title)));
+  if (state && state.status === "success" && (state.action === "create" || state.action === "update" || state.action === "other")) {
+    return info(`${name} is already provisioned in ${a.label}`, `The last ${actionWord(state.action).toLowerCase()} succeeded on ${minuteLabel(state.at)} UTC.`, facts, [ask(`History of ${name}`, `what happened to ${who?.identity || name}`)]);
+  }
+  if (!status) {
+    return info(`When will ${name} be provisioned in ${a.label}?`, `provbot has no job status for ${a.label} yet, so it cannot read the schedule. Cycles usually run every 20 to 40 minutes.${state ? "" : ` provbot has no event for ${name} there${who ? "" : " (nor anyone of that name)"}: check the assignment to the app and the scoping filters.`}`, facts);
+  }
+  const eta = nextReach(status.status, now);
+  const failing = state?.status === "failure" ? ` The last attempt failed (${state.errorCode || "no code"}): fix that first, or the next cycle fails the same way.` : "";
+  const scope = state?.status === "skipped" && state.action === "create" ? ` The last evaluation skipped ${name} as out of scope: assign them to the app or adjust the scoping filter, or no cycle will provision them.` : "";
+  const notReached = !state && !initialCycleComplete(status.status) ? ` provbot has no event for ${name} there yet: the initial cycle may simply not have reached them.` : !state ? ` provbot has no event for ${name} there: if they are assigned and in scope, the next cycle should reach them.` : "";
+  const text = eta.earliest
+    ? `Expected ${eta.latest && eta.latest !== eta.earliest ? `between ${minuteLabel(eta.earliest)} and ${minuteLabel(eta.latest)} UTC` : `around ${minuteLabel(eta.earliest)} UTC`}: ${eta.reason}.`
+    : `Not soon: ${eta.reason}.`;
+  return info(`When will ${name} be provisioned in ${a.label}?`, `${text}${notReached}${failing}${scope}`, facts, [ask(`How is ${a.label} doing?`, `how is ${appPhrase} doing`)]);
+}
+
+async function answerConfigChanges(appPhrase: string, range: TimeRange, deps: AnswerDeps): Promise<Answer> {
+  const jobs = await jobsFor(deps, appPhrase);
+  const a = await appOrAsk(appPhrase, jobs);
+  if (isAnswer(a)) return a;
+  const audits = await auditsOf(a.jobs, range.from, range.to, deps);
+  return stats(
+    `Provisioning configuration changes · ${a.label} · ${range.label}`,
+    "From the Microsoft Entra audit log (service Account Provisioning): who changed what, newest first.",
+    ["When (UTC)", "Change", "By", "What"],
+    audits.slice(0, 20).map((x) => [minuteLabel(x.at), `${x.activity}${x.result && x.result !== "success" ? ` (${x.result})` : ""}`, x.by || "the provisioning service", x.changes.length ? x.changes.slice(0, 4).map((c) => `${c.name}${c.old || c.new ? `: ${c.old.slice(0, 60)} → ${c.new.slice(0, 60)}` : ""}`).join("\n") : AUDIT_KIND_WORDS[x.kind]]),
+    [],
+    `No provisioning audit records for ${a.label} in this window (provbot reads the audit log every 5 minutes when Graph polling is configured, with AuditLog.Read.All).`,
+    portalOf(a.jobs),
+  );
+}
+
+async function answerQuarantineHistory(appPhrase: string, deps: AnswerDeps, now: string): Promise<Answer> {
+  const jobs = await jobsFor(deps, appPhrase);
+  const a = await appOrAsk(appPhrase, jobs);
+  if (isAnswer(a)) return a;
+  const histories = await Promise.all(a.jobs.map((j) => deps.store.statusHistory(j.jobKey, 200)));
+  const rows: string[][] = [];
+  for (const h of histories.flat()) {
+    const t = h.transitions.filter((x) => x === "quarantined" || x === "reasonChanged" || x === "released");
+    if (t.length) rows.push([h.at, t.map((x) => (x === "quarantined" ? "Quarantined" : x === "released" ? "Released" : "Reason changed")).join(", "), h.reason || "—"]);
+  }
+  const audits = (await auditsOf(a.jobs, new Date(Date.parse(now) - 90 * DAY_MS).toISOString(), now, deps, 100)).filter((x) => x.kind === "quarantine");
+  for (const x of audits) rows.push([x.at, `${x.activity} (audit log)`, x.resultReason || x.details.map((d) => `${d.key}: ${d.value}`).join("; ").slice(0, 200) || "—"]);
+  rows.sort((x, y) => y[0]!.localeCompare(x[0]!));
+  const current = (await statusesOf(a.jobs, deps)).find((s) => s.status.code === "Quarantine");
+  return stats(
+    `Quarantine history · ${a.label}`,
+    current ? `In quarantine now: ${quarantineText(current.status)}` : "Not in quarantine now (as of the last job-status read).",
+    ["When (UTC)", "Change", "Reason"],
+    rows.slice(0, 20).map((r) => [minuteLabel(r[0]!), r[1]!, r[2]!]),
+    [],
+    "No quarantine recorded: neither in the job-status history provbot keeps nor in the audit log of the last 90 days.",
+    portalOf(a.jobs),
+  );
+}
+
+/** "How were roles imported from AWS?": the import records of the audit log, when it holds them. */
+async function answerRoleImports(appPhrase: string | null, deps: AnswerDeps, now: string): Promise<Answer> {
+  const from = new Date(Date.parse(now) - 30 * DAY_MS).toISOString();
+  const selected = await appScope(appPhrase, deps);
+  if (isAnswer(selected)) return selected;
+  const imports = (await auditsOf(selected.jobs, from, now, deps, 100)).filter((x) => x.kind === "import" || /role/i.test(x.activity));
+  if (imports.length === 0) {
+    return info(
+      `No role-import records${appPhrase ? ` for ${selected.label}` : ""}`,
+      `The provisioning logs do not record role imports; the Microsoft Entra audit log does (service Account Provisioning, category ProvisioningManagement). provbot holds no such record${appPhrase ? ` for ${selected.label}` : ""} from the last 30 days: either no import ran, or provbot does not read the audit log (it needs Graph polling with AuditLog.Read.All).`,
+      [],
+      appPhrase ? [ask(`How is ${appPhrase} doing?`, `how is ${appPhrase} doing`)] : [],
+    );
+  }
+  return stats(
+    `Role and import records · ${selected.label} · last 30 days`,
+    "From the Microsoft Entra audit log (service Account Provisioning), newest first.",
+    ["When (UTC)", "Activity", "Result", "Details"],
+    imports.slice(0, 20).map((x) => [minuteLabel(x.at), x.activity, x.result || "—", [...x.details.map((d) => `${d.key}: ${d.value}`), ...x.changes.map((c) => `${c.name}: ${c.new}`)].join("\n").slice(0, 400) || "—"]),
   );
 }

@@ -1,5 +1,7 @@
 import type { ProvisioningAction, ProvisioningEvent, ProvisioningStatus } from "../core/event";
 import type { HourCounts } from "../core/counts";
+import type { ProvisioningAudit } from "../core/jobs/audit";
+import type { JobStatusChange, StoredJobStatus } from "./jobHealthPorts";
 
 /** What answering questions needs from storage (implemented in src/adapters/tables/queryStore.ts). */
 export interface IdentityCandidate {
@@ -32,6 +34,8 @@ export interface JobInfo {
   cycleStarts: string[];
   /** The tenant the job runs in ("" when its events carried none). */
   tenantId?: string;
+  /** Known only from its job status (no event stored yet: new, or quarantined before its first). */
+  statusOnly?: boolean;
 }
 
 /** One event as a list row (from an index row or the event's summary columns). */
@@ -87,4 +91,10 @@ export interface QueryStore {
   counts(jobKeys: string[] | null, from: string, to: string): Promise<CountRow[]>;
   /** How many events match (from the hourly counts; `exact` when the range is whole hours). */
   countEvents(query: Omit<ListQuery, "limit" | "offset">): Promise<{ total: number; exact: boolean }>;
+  /** Every job's latest status from the job-status poller (cached briefly; empty when it does not run). */
+  jobStatuses(): Promise<StoredJobStatus[]>;
+  /** One job's status changes, newest first. */
+  statusHistory(jobKey: string, limit: number): Promise<JobStatusChange[]>;
+  /** The provisioning audit trail of one service principal in [from, to), newest first. */
+  audits(servicePrincipalId: string, from: string, to: string, limit: number): Promise<ProvisioningAudit[]>;
 }

@@ -1,5 +1,7 @@
 import type { ProvisioningEvent } from "../core/event";
 import { tenantAllowed, tenantList, type Access, type TenantList } from "../core/access";
+import type { JobStatusChange, StoredJobStatus } from "./jobHealthPorts";
+import type { ProvisioningAudit } from "../core/jobs/audit";
 import type { CountRow, EventRow, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "./queryPorts";
 
 /**
@@ -110,6 +112,20 @@ export class ScopedQueryStore implements QueryStore {
     const allowed = await this.allowedJobs();
     const keys = (jobKeys ?? [...allowed]).filter((k) => allowed.has(k));
     return keys.length === 0 ? [] : this.inner.counts(keys, from, to);
+  }
+
+  async jobStatuses(): Promise<StoredJobStatus[]> {
+    return (await this.inner.jobStatuses()).filter((s) => this.sees(s.tenantId) && (this.servicePrincipalIds === null || this.servicePrincipalIds.has(s.servicePrincipalId.toLowerCase())));
+  }
+
+  async statusHistory(jobKey: string, limit: number): Promise<JobStatusChange[]> {
+    return (await this.jobVisible(jobKey)) ? this.inner.statusHistory(jobKey, limit) : [];
+  }
+
+  async audits(servicePrincipalId: string, from: string, to: string, limit: number): Promise<ProvisioningAudit[]> {
+    const sp = servicePrincipalId.toLowerCase();
+    const visible = (await this.jobs()).some((j) => (j.servicePrincipalId ?? "").toLowerCase() === sp);
+    return visible ? this.inner.audits(servicePrincipalId, from, to, limit) : [];
   }
 
   async countEvents(query: Omit<ListQuery, "limit" | "offset">): Promise<{ total: number; exact: boolean }> {

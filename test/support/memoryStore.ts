@@ -5,6 +5,8 @@ import { normaliseName } from "../../src/core/names";
 import { hourBucket } from "../../src/core/timeBuckets";
 import { hourCount, totalOf, type HourCounts } from "../../src/core/counts";
 import type { CsvParts, EventStore } from "../../src/app/ports";
+import type { JobStatusChange, StoredJobStatus } from "../../src/app/jobHealthPorts";
+import type { ProvisioningAudit } from "../../src/core/jobs/audit";
 import type { EventRow, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "../../src/app/queryPorts";
 import { jobKey } from "../../src/adapters/tables/keys";
 import { nextJobRow } from "../../src/adapters/tables/jobsTable";
@@ -166,5 +168,22 @@ export class MemoryStore implements EventStore, QueryStore {
 
   async countEvents(q: Omit<ListQuery, "limit" | "offset">): Promise<{ total: number; exact: boolean }> {
     return totalOf(await this.counts(q.jobKeys, q.from, q.to), q);
+  }
+
+  /** Job health, kept in memory by tests that set it. */
+  statuses: StoredJobStatus[] = [];
+  history = new Map<string, JobStatusChange[]>();
+  auditRows: ProvisioningAudit[] = [];
+
+  async jobStatuses(): Promise<StoredJobStatus[]> {
+    return this.statuses;
+  }
+
+  async statusHistory(jobKey: string, limit: number): Promise<JobStatusChange[]> {
+    return (this.history.get(jobKey) ?? []).slice(0, limit);
+  }
+
+  async audits(servicePrincipalId: string, from: string, to: string, limit: number): Promise<ProvisioningAudit[]> {
+    return this.auditRows.filter((a) => a.servicePrincipalId === servicePrincipalId && a.at >= from && a.at < to).sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);
   }
 }

@@ -14,6 +14,8 @@ import { countInputOf, CountsTable, snapshotCounts, type CountInput } from "./co
 import type { HourCounts } from "../../core/counts";
 import { JobsTable } from "./jobsTable";
 import { StateTable } from "./stateTable";
+import { JobStatusTable } from "./jobStatusTable";
+import { AuditTable } from "./auditTable";
 import { CsvPartsTable } from "./csvPartsTable";
 import { jobKey } from "./keys";
 import type { TableFactory } from "./client";
@@ -64,6 +66,9 @@ export class TableEventStore implements EventStore, RetentionStore {
   readonly jobs: JobsTable;
   readonly state: StateTable;
   readonly csvParts: CsvPartsTable;
+  /** Job health: the provisioning summary report per job, and the provisioning audit trail. */
+  readonly statuses: JobStatusTable;
+  readonly audits: AuditTable;
   private readonly concurrency: number;
   readonly retentionDays: number;
   private ready: Promise<void> | null = null;
@@ -79,6 +84,8 @@ export class TableEventStore implements EventStore, RetentionStore {
     this.jobs = new JobsTable(factory);
     this.state = new StateTable(factory);
     this.csvParts = new CsvPartsTable(factory);
+    this.statuses = new JobStatusTable(factory);
+    this.audits = new AuditTable(factory);
   }
 
   init(): Promise<void> {

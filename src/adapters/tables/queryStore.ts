@@ -4,6 +4,8 @@ import { hourCount, totalOf, type HourCounts } from "../../core/counts";
 import { hourStart } from "../../core/timeBuckets";
 import type { EventRow, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "../../app/queryPorts";
 import type { TableEventStore } from "./eventStore";
+import type { JobStatusChange, StoredJobStatus } from "../../app/jobHealthPorts";
+import type { ProvisioningAudit } from "../../core/jobs/audit";
 
 /**
  * The read side, over the table modules of the write side (never their clients). Every answer is
@@ -20,6 +22,7 @@ const CACHE_MS = 60_000;
 export class TableQueryStore implements QueryStore {
   private jobsCache: { at: number; value: JobInfo[] } | null = null;
   private namesCache: { at: number; value: IdentityCandidate[] } | null = null;
+  private statusCache: { at: number; value: StoredJobStatus[] } | null = null;
 
   constructor(
     private readonly store: TableEventStore,
@@ -37,10 +40,28 @@ export class TableQueryStore implements QueryStore {
     return this.namesCache.value;
   }
 
+  /** The jobs of stored events, and the jobs known only from their status (no event yet). */
   async jobs(fresh = false): Promise<JobInfo[]> {
     if (!fresh && this.jobsCache && this.now() - this.jobsCache.at < CACHE_MS) return this.jobsCache.value;
-    this.jobsCache = { at: this.now(), value: await this.store.jobs.list() };
+    const [jobs, statuses] = await Promise.all([this.store.jobs.list(), this.jobStatuses(fresh)]);
+    const known = new Set(jobs.map((j) => j.jobKey));
+    const only = statuses.filter((s) => !known.has(s.jobKey)).map((s): JobInfo => ({ jobKey: s.jobKey, jobId: s.jobId, servicePrincipalId: s.servicePrincipalId, appId: "", app: s.appName || s.jobId, sourceSystem: "", targetSystem: s.appName, firstAt: "", lastAt: "", lastCycleId: "", cycleStarts: [], tenantId: s.tenantId, statusOnly: true }));
+    this.jobsCache = { at: this.now(), value: [...jobs, ...only] };
     return this.jobsCache.value;
+  }
+
+  async jobStatuses(fresh = false): Promise<StoredJobStatus[]> {
+    if (!fresh && this.statusCache && this.now() - this.statusCache.at < CACHE_MS) return this.statusCache.value;
+    this.statusCache = { at: this.now(), value: await this.store.statuses.all() };
+    return this.statusCache.value;
+  }
+
+  statusHistory(jobKey: string, limit: number): Promise<JobStatusChange[]> {
+    return this.store.statuses.history(jobKey, limit);
+  }
+
+  audits(servicePrincipalId: string, from: string, to: string, limit: number): Promise<ProvisioningAudit[]> {
+    return this.store.audits.list(servicePrincipalId, from, to, limit);
   }
 
   async identityEvents(identityKey: string, from: string, to: string, limit: number): Promise<EventRow[]> {

@@ -33,6 +33,10 @@ export type Question =
   | { kind: "count"; filters: ListFilters; range: TimeRange }
   | { kind: "changes"; identity: string; app: string | null; range: TimeRange }
   | { kind: "unresolvedMembers"; app: string | null; range: TimeRange }
+  | { kind: "jobs"; filter: "all" | "quarantined" | "paused" }
+  | { kind: "when"; identity: string; app: string }
+  | { kind: "configChanges"; app: string; range: TimeRange }
+  | { kind: "quarantineHistory"; app: string }
   | { kind: "unknown"; text: string };
 
 export const DEFAULT_LIST_DAYS = 7;
@@ -144,6 +148,21 @@ export function parseQuestion(raw: string, nowIso: string): Question {
   // "what does SalesforceDuplicateTargetEntries mean?", "explain InvalidAnchor"
   const explain = /^(?:what\s+(?:does|is)\s+(?:the\s+)?(?:error\s+(?:code\s+)?)?|explain\s+(?:the\s+)?(?:error\s+(?:code\s+)?)?|meaning\s+of\s+)([A-Z][A-Za-z0-9]{4,})(?:\s+(?:error|code))?(?:\s+mean)?$/i.exec(t);
   if (explain && /[A-Z]/.test(explain[1]!.slice(1))) return { kind: "explain", code: explain[1]! };
+
+  // Job status (the provisioning summary report): every job, or the quarantined or paused ones.
+  if (/^(?:(?:what(?:'s| is)?\s+the\s+)?(?:status|health|state)\s+of\s+(?:all|every|each)\s+(?:the\s+)?(?:apps?|jobs?|applications?)|(?:all|every)\s+(?:apps?|jobs?)(?:'?\s+(?:status|health))?|job\s+status(?:es)?|(?:apps?|jobs?)\s+(?:status|health)|how\s+are\s+(?:all\s+)?(?:the\s+)?(?:apps?|jobs?)\s+doing)$/i.test(t)) return { kind: "jobs", filter: "all" };
+  if (/^(?:which|what|are\s+(?:any|there)(?:\s+any)?|any|list|show(?:\s+me)?)\b.*\b(?:quarantin\w*)\b/i.test(t) && !/\bhistory\b/i.test(t)) return { kind: "jobs", filter: "quarantined" };
+  if (/^(?:which|what|are\s+(?:any|there)(?:\s+any)?|any|list|show(?:\s+me)?)\b.*\bpaused\b/i.test(t) || /^what(?:'s| is)\s+paused$/i.test(t)) return { kind: "jobs", filter: "paused" };
+  const quarantineHistory = /^(?:quarantine\s+history|history\s+of\s+(?:the\s+)?quarantines?)\s+(?:of|for|in)\s+(.+)$/i.exec(t) ?? /^(?:when\s+was|was|has)\s+(.+?)\s+(?:been\s+)?(?:in\s+)?quarantined?(?:\s+before)?$/i.exec(t);
+  if (quarantineHistory) return { kind: "quarantineHistory", app: cleanName(quarantineHistory[1]!) };
+  const config =
+    /^(?:what|who)\s+(?:changed|was\s+changed|modified|updated)\s+(?:in\s+|on\s+)?(?:the\s+)?(.+?)(?:'s)?\s+(?:provisioning\s+)?(?:configuration|config|settings|mappings|attribute\s+mappings|scope)$/i.exec(t) ??
+    /^(?:configuration|config|settings)\s+changes\s+(?:in|to|of|for)\s+(?:the\s+)?(.+?)(?:\s+provisioning)?$/i.exec(t) ??
+    /^who\s+(?:changed|paused|stopped|restarted|started|configured)\s+(?:the\s+)?(?:provisioning\s+(?:of|for|in)\s+)?(.+?)(?:\s+provisioning)?$/i.exec(t) ??
+    /^audit\s+(?:log|trail)\s+(?:of|for)\s+(.+)$/i.exec(t);
+  if (config) return { kind: "configChanges", app: cleanName(config[1]!), range: range(DEFAULT_WHY_DAYS) };
+  const whenWill = /^when\s+(?:will|would|does|is)\s+(.+?)\s+(?:be\s+|get\s+)?(?:provisioned|created|synced|set up|added)\s+(?:in|to|into|on)\s+(.+)$/i.exec(t);
+  if (whenWill) return { kind: "when", identity: cleanName(whenWill[1]!), app: cleanName(whenWill[2]!) };
 
   // "what changed for alice in ServiceNow?": the modified properties of the latest update.
   const changed = /^what\s+(?:changed|was\s+changed|was\s+updated|got\s+updated)\s+(?:for|on|about)\s+(.+?)(?:\s+(?:in|on|to)\s+(.+))?$/i.exec(t);
