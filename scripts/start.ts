@@ -3,7 +3,11 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { rmSync } from "node:fs";
 import { findPackageRoot } from "../src/packageInfo";
-import { loadConfig } from "../src/config";
+import { graphWatermarkName, loadConfig } from "../src/config";
+import { generateDemo } from "../src/core/demo/generator";
+import { demoGraph } from "../src/core/demo/health";
+import { TENANT_ID } from "../src/core/demo/tenant";
+import { startGraphEmulator, type GraphState } from "./graph-emulator";
 import { createTableFactory } from "../src/adapters/tables/client";
 import { TableEventStore } from "../src/adapters/tables/eventStore";
 import { TableWatermarkStore } from "../src/adapters/tables/watermarks";
@@ -90,12 +94,19 @@ async function main(): Promise<void> {
     if (values.fresh) rmSync(join(root, ".azurite"), { recursive: true, force: true });
     children.push(await startAzurite({ root, port: azuritePort, location: join(root, ".azurite"), logFile: join(stateDir, "azurite.log") }));
     children.push(await startAzuriteQueue({ root, port: queuePort, location: join(root, ".azurite"), logFile: join(stateDir, "azurite-queue.log") }));
+    // The demo tenant's Microsoft Graph, on loopback: the real pollers read its logs, audit trail
+    // and job status (unless Graph settings of your own are configured).
+    const demoNow = values["no-demo"] ? null : await demoTime(root, azuritePort);
+    const emulator = demoNow && !graphConfigured(root) ? await startDemoGraph(demoNow) : null;
+    const graphEnv: Record<string, string> = emulator
+      ? { PROVBOT_GRAPH_BASE_URL: emulator.baseUrl, PROVBOT_GRAPH_ACCESS_TOKEN: "demo-emulator-token", PROVBOT_GRAPH_TENANT_ID: TENANT_ID, PROVBOT_GRAPH_INITIAL_DAYS: "8" }
+      : {};
     const startHost = () =>
       startChild({
         name: "host",
         command: process.execPath,
         args: ["-r", toolPaths(root).childGuard, toolPaths(root).localHost],
-        env: { PORT: String(hostPort), AZURITE_TABLE_PORT: String(azuritePort), AZURITE_QUEUE_PORT: String(queuePort), FUNCTION_KEY: functionKey },
+        env: { PORT: String(hostPort), AZURITE_TABLE_PORT: String(azuritePort), AZURITE_QUEUE_PORT: String(queuePort), FUNCTION_KEY: functionKey, ...graphEnv },
       });
     let host = startHost();
     children.push(host);
@@ -123,7 +134,8 @@ async function main(): Promise<void> {
     await waitUntil("local Functions host", () => httpOk(`${hostUrl}/api/health`), { timeoutMs: 30_000, child: host });
 
     let demo = "skipped (--no-demo)";
-    if (!values["no-demo"]) demo = await loadDemo(root, azuritePort, hostUrl, functionKey);
+    if (demoNow && emulator) demo = await pollDemo(root, azuritePort, hostUrl, functionKey, demoNow);
+    else if (demoNow) demo = await loadDemo(root, azuritePort, hostUrl, functionKey, demoNow);
 
     let playgroundUrl: string | null = null;
     if (!values["no-playground"]) {
@@ -147,6 +159,7 @@ async function main(): Promise<void> {
       `  Health             ${hostUrl}/api/health`,
       `  Table Storage      Azurite on 127.0.0.1:${azuritePort} (data in .azurite/)`,
       `  Alert outbox       Azurite queue service on 127.0.0.1:${queuePort} (queue provbot-alerts)`,
+      emulator ? `  Microsoft Graph    loopback emulator ${emulator.baseUrl} (the demo tenant's logs, audit trail and job status)` : `  Microsoft Graph    ${values["no-demo"] ? "not used (--no-demo)" : "your PROVBOT_GRAPH_* settings"}`,
       `  Function key       ${functionKey}   (x-functions-key for function-level routes and /admin/functions/<name>)`,
       `  Demo data          ${demo}`,
       `  Logs               .provbot/`,
@@ -161,27 +174,73 @@ async function main(): Promise<void> {
 
 const queuePortOf = () => Number(process.env["AZURITE_QUEUE_PORT"] ?? DEFAULT_AZURITE_QUEUE_PORT);
 
-/** Loads the demo tenant once per local store (it is kept in .azurite/); --fresh reloads it. */
-async function loadDemo(root: string, azuritePort: number, hostUrl: string, functionKey: string): Promise<string> {
+function storeFor(root: string, azuritePort: number) {
   const env: NodeJS.ProcessEnv = { ...process.env, AZURITE_TABLE_PORT: String(azuritePort), AZURITE_QUEUE_PORT: String(queuePortOf()) };
   applyLocalSettings(root, env);
   const config = loadConfig({ ...env, PROVBOT_LOCAL_HOST: "true" });
   const factory = createTableFactory(config.storage, config.tablePrefix);
-  const watermarks = new TableWatermarkStore(factory);
-  let loaded = await watermarks.get("demo");
-  // A store written by the layout before time shards: its tables are not read. The demo is loaded
-  // into the current layout; the old tables stay until --fresh (they may hold your own imports).
-  const store = new TableEventStore(factory);
+  return { factory, watermarks: new TableWatermarkStore(factory), store: new TableEventStore(factory) };
+}
+
+/** Whether local.settings.json or the environment configures Graph: then the emulator is not used. */
+function graphConfigured(root: string): boolean {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  applyLocalSettings(root, env);
+  return Object.keys(env).some((k) => k.startsWith("PROVBOT_GRAPH_") && env[k]);
+}
+
+/**
+ * The demo tenant's time: when it was first loaded into this local store (kept in .azurite/), or
+ * now. A store of the layout before time shards is reported; the demo is loaded anew beside it.
+ */
+async function demoTime(root: string, azuritePort: number): Promise<Date> {
+  const { watermarks, store } = storeFor(root, azuritePort);
+  const loaded = await watermarks.get("demo");
   const legacy = await store.legacyTables();
   if (legacy.length > 0) {
     console.log(`\n.azurite/ holds tables of an earlier storage layout (${legacy.join(", ")}); provbot does not read them. \`npm start -- --fresh\` removes them; re-ingest any files of your own.`);
-    if ((await store.events.shards.existing()).length === 0) loaded = null;
+    if ((await store.events.shards.existing()).length === 0) return new Date();
   }
+  return loaded ? new Date(loaded) : new Date();
+}
+
+async function startDemoGraph(demoNow: Date): Promise<GraphState> {
+  const graph = demoGraph(demoNow);
+  // A busy tenant's Graph: service principals in pages of 5, and a 429 (Retry-After: 1) now and then.
+  return startGraphEmulator({ events: [...generateDemo({ now: demoNow })], audits: graph.audits, servicePrincipals: graph.servicePrincipals, jobs: graph.jobs, throttleEvery: 40, servicePrincipalPage: 5 });
+}
+
+/**
+ * The demo through the product's own Graph pollers: job status first, then graphPoll (the audit
+ * trail, then the provisioning logs), waiting until the poller's watermark moves.
+ */
+async function pollDemo(root: string, azuritePort: number, hostUrl: string, functionKey: string, demoNow: Date): Promise<string> {
+  const { watermarks } = storeFor(root, azuritePort);
+  const name = graphWatermarkName({ kind: "accessToken", token: "", tenantId: TENANT_ID });
+  const before = await watermarks.get(name);
+  const started = performance.now();
+  process.stdout.write("reading the demo tenant from the loopback Graph (job status, audit trail, provisioning logs) ... ");
+  for (const fn of ["jobStatusPoll", "graphPoll"]) {
+    const res = await fetch(`${hostUrl}/admin/functions/${fn}`, { method: "POST", headers: { "x-functions-key": functionKey } });
+    if (res.status !== 202) throw new Error(`POST /admin/functions/${fn} answered ${res.status}: ${await res.text()}`);
+  }
+  await waitUntil("the Graph poller's first run", async () => {
+    const now = await watermarks.get(name);
+    return now !== null && now !== before;
+  }, { timeoutMs: 300_000 });
+  await watermarks.set("demo", demoNow.toISOString());
+  process.stdout.write("done\n");
+  return `demo tenant of ${demoNow.toISOString()} read by the Graph pollers in ${((performance.now() - started) / 1000).toFixed(1)} s (kept in .azurite/; \`npm start -- --fresh\` starts it anew)`;
+}
+
+/** Loads the demo tenant through POST /api/ingest once per local store (when your own Graph is configured). */
+async function loadDemo(root: string, azuritePort: number, hostUrl: string, functionKey: string, demoNow: Date): Promise<string> {
+  const { watermarks } = storeFor(root, azuritePort);
+  const loaded = await watermarks.get("demo");
   if (loaded) return `demo tenant loaded at ${loaded} (kept in .azurite/; \`npm start -- --fresh\` reloads it around now)`;
-  const now = new Date();
   process.stdout.write("loading the demo tenant through POST /api/ingest ... ");
-  const result = await postDemo(hostUrl, functionKey, { now });
-  await watermarks.set("demo", now.toISOString());
+  const result = await postDemo(hostUrl, functionKey, { now: demoNow });
+  await watermarks.set("demo", demoNow.toISOString());
   process.stdout.write("done\n");
   return `${result.accepted} events (${result.rejected} rejected) in ${(result.ms / 1000).toFixed(1)} s`;
 }

@@ -134,6 +134,11 @@ export type GraphAuth =
   /** A bearer token used as it is (PROVBOT_GRAPH_ACCESS_TOKEN): quick local runs and loopback tests. */
   | { kind: "accessToken"; token: string; tenantId: string };
 
+/** The Graph pollers' watermark name: one per tenant (or per managed identity / bare token). */
+export function graphWatermarkName(auth: GraphAuth): string {
+  return `graph:${auth.kind === "managedIdentity" ? "mi" : auth.tenantId || "token"}`;
+}
+
 export interface GraphConfig {
   auth: GraphAuth;
   baseUrl: string;

@@ -4,7 +4,7 @@ import { GraphProvisioningClient } from "../../src/adapters/graph/client";
 import { TableEventStore } from "../../src/adapters/tables/eventStore";
 import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
 import { TableWatermarkStore } from "../../src/adapters/tables/watermarks";
-import { pollGraph } from "../../src/app/graphPoll";
+import { pollAudits, pollGraph } from "../../src/app/graphPoll";
 import { graphRecord, startGraphServer, type GraphServer } from "../support/graphServer";
 import { countShardRows, testTables } from "../support/tables";
 
@@ -84,6 +84,66 @@ describe("Graph poller", () => {
     const report = await pollGraph(client(server.baseUrl), s.watermarks, s.deps, clock, options);
     expect(report.accepted).toBe(1);
     expect(await s.store.getByChangeId("graph-chg-399")).toHaveLength(1);
+  });
+
+  it("stores a record Graph publishes two hours late, once, through the late sweep (and the regular window alone would miss it)", async () => {
+    const A = T0 + 24 * 3_600_000; // the late record's activity time
+    let t = A + 5 * 60_000;
+    const moving = { now: () => new Date(t) };
+    const late = { ...graphRecord(500, new Date(A).toISOString()), visibleAt: new Date(A + 2 * 3_600_000).toISOString() };
+    const steady = (minutes: number) => graphRecord(600 + minutes, new Date(A + minutes * 60_000).toISOString());
+    const run = async (withLate: boolean) => {
+      server = await startGraphServer([late], { now: () => t });
+      const s = setup();
+      const opts = { ...options, ...(withLate ? { late: { hours: 3, everyMinutes: 30 } } : {}) };
+      const reports = [];
+      // Polls every 5 minutes for three hours, with a steady trickle of timely records.
+      for (t = A + 5 * 60_000; t <= A + 3 * 3_600_000; t += 5 * 60_000) {
+        server.events.push(steady((t - A) / 60_000 - 1));
+        reports.push(await pollGraph(client(server.baseUrl), s.watermarks, s.deps, moving, opts));
+      }
+      const stored = await s.store.getByChangeId("graph-chg-500");
+      await server.close();
+      return { reports, stored };
+    };
+    const without = await run(false);
+    expect(without.stored).toHaveLength(0);
+    const withSweep = await run(true);
+    expect(withSweep.stored).toHaveLength(1);
+    const sweeps = withSweep.reports.filter((r) => r.late !== null);
+    // Every 30 minutes, not on every poll: 36 polls, 6 sweeps.
+    expect(sweeps.length).toBe(6);
+    expect(sweeps.reduce((n, r) => n + r.late!.accepted, 0)).toBe(1);
+    // The sweeps after the one that stored it found it again, as a duplicate.
+    expect(sweeps.reduce((n, r) => n + r.late!.duplicates, 0)).toBeGreaterThanOrEqual(1);
+    // Every steady record is stored once too.
+    expect(withSweep.reports.reduce((n, r) => n + r.accepted + (r.late?.accepted ?? 0), 0)).toBe(36 + 1);
+  }, 120_000);
+
+  it("reads the provisioning audit trail with its own watermark, filtered on the Account Provisioning service, and stores each record once", async () => {
+    const audit = (i: number, minutes: number, service = "Account Provisioning") => ({
+      id: `audit-${i}`,
+      activityDateTime: at(minutes),
+      loggedByService: service,
+      category: "ProvisioningManagement",
+      activityDisplayName: i % 2 ? "Update attribute mappings or scope" : "Disable/pause provisioning",
+      result: "success",
+      initiatedBy: { user: { userPrincipalName: "bob@contoso.com" } },
+      targetResources: [{ id: "SP-SNOW", displayName: "ServiceNow", type: "ServicePrincipal", modifiedProperties: [{ displayName: "Scope", oldValue: "\"assigned\"", newValue: "\"all\"" }] }],
+    });
+    server = await startGraphServer([], { audits: [...Array.from({ length: 23 }, (_, i) => audit(i, i)), audit(99, 5, "Core Directory"), { junk: true }] });
+    const s = setup();
+    const report = await pollAudits(client(server.baseUrl), s.watermarks, s.store.audits, clock, options);
+    expect(report).toMatchObject({ pages: 3, accepted: 23, rejected: 0 });
+    expect(new URL(server.requests[0]!.url).searchParams.get("$filter")).toBe("loggedByService eq 'Account Provisioning' and activityDateTime gt 2026-11-20T07:00:00.000Z");
+    expect(await s.watermarks.get("graph:test:audits")).toBe(at(22).replace("Z", "").slice(0, 19) + ".000Z");
+    // Overlapping polls store nothing twice.
+    await s.watermarks.set("graph:test:audits", at(0));
+    await pollAudits(client(server.baseUrl), s.watermarks, s.store.audits, clock, options);
+    const stored = await s.store.audits.list("sp-snow", at(-1), at(30), 100);
+    expect(stored).toHaveLength(23);
+    expect(stored[0]).toMatchObject({ id: "audit-22", by: "bob@contoso.com", kind: "pause", appName: "ServiceNow", servicePrincipalId: "sp-snow" });
+    expect(stored.find((a) => a.id === "audit-1")).toMatchObject({ kind: "mappings", changes: [{ name: "Scope", old: '"assigned"', new: '"all"' }] });
   });
 
   it("gives up on a persistent 401 with the status in the error", async () => {

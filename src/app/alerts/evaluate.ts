@@ -230,7 +230,9 @@ export class AlertEvaluator {
   private async causes(jobKey: string, since: string, what: string): Promise<{ title: string; value: string }[]> {
     if (!this.deps.audits) return [];
     try {
-      const job = (await this.deps.query.jobs()).find((j) => j.jobKey === jobKey);
+      // The cached job list may predate this job's first events: read it again when it is missing.
+      const find = async (fresh: boolean) => (await this.deps.query.jobs(fresh)).find((j) => j.jobKey === jobKey && j.servicePrincipalId);
+      const job = (await find(false)) ?? (await find(true));
       if (!job?.servicePrincipalId) return [];
       const audits = (await this.deps.audits.list(job.servicePrincipalId, isoMinus(since, CAUSE_HOURS * 60), isoPlus(since, 60_000), 20)).filter((a) => CONFIG_KINDS.has(a.kind));
       if (audits.length === 0) return [];

@@ -147,14 +147,20 @@ function record(job: DemoJob, cycleId: string, at: Date, who: Who, outcome: Outc
   };
 }
 
-export function* generateDemo(options: DemoOptions): Generator<Record<string, unknown>> {
+/** The demo tenant's people, groups and jobs (and the random source after them), for a seed. */
+export function demoCast(options: Pick<DemoOptions, "seed" | "users"> = {}): { rand: () => number; users: DemoUser[]; groups: DemoGroup[]; jobs: DemoJob[] } {
   const rand = seededRandom(options.seed ?? 20261122);
-  const now = options.now.getTime();
-  const days = options.days ?? 7;
-  const perCycle = options.perCycle ?? 3;
   const users = demoUsers(options.users ?? 400, rand);
   const groups = demoGroups(rand);
   const jobs = demoJobs(rand);
+  return { rand, users, groups, jobs };
+}
+
+export function* generateDemo(options: DemoOptions): Generator<Record<string, unknown>> {
+  const { rand, users, groups, jobs } = demoCast(options);
+  const now = options.now.getTime();
+  const days = options.days ?? 7;
+  const perCycle = options.perCycle ?? 3;
   const byKey = new Map(jobs.map((j) => [j.key, j]));
   const [alice, bob, carol, aliceMartin] = users as [DemoUser, DemoUser, DemoUser, DemoUser];
   const inScope = (job: DemoJob, user: DemoUser) => {
@@ -247,10 +253,11 @@ export function* generateDemo(options: DemoOptions): Generator<Record<string, un
     const action = stateOf(servicenow, who) === "absent" ? "create" : "update";
     yield emit(servicenow, spikeCycle, new Date(now - 80 * MINUTE + i * 2 * MINUTE), who, { kind: "failure", error: servicenow.errors[i % 3 === 0 ? 0 : 1]!, action });
   }
-  // A disable storm in Adobe: one cycle 50 minutes ago disables 48 active users.
+  // A disable storm in Adobe: one cycle 20 minutes ago disables 48 active users (its scope was
+  // changed 14 minutes before: see demo/health.ts).
   const stormCycle = deterministicId(rand);
   const adobeActive = activeIn(adobe);
-  for (let i = 0; i < Math.min(48, adobeActive.length); i++) yield emit(adobe, stormCycle, new Date(now - 50 * MINUTE + i * 7000), user(adobeActive[(i + 11) % adobeActive.length]!), { kind: "disable" });
+  for (let i = 0; i < Math.min(48, adobeActive.length); i++) yield emit(adobe, stormCycle, new Date(now - 20 * MINUTE + i * 7000), user(adobeActive[(i + 11) % adobeActive.length]!), { kind: "disable" });
   // Dropbox held back deletions three hours ago (accidental-deletion threshold).
   const stagedCycle = deterministicId(rand);
   const dropboxActive = activeIn(dropbox);

@@ -47,7 +47,7 @@ export function quarantineForecast(input: ForecastInput): Forecast | null {
   if (!near && !soon) return null;
   const where =
     line === "share"
-      ? `${n(failing)} of ${n(input.inScope)} objects in scope are failing (${pct(share ?? 0)}); Entra quarantines the job above ${pct(ESCROW_SHARE_LIMIT)}`
+      ? `${n(failing)} of ${n(input.inScope)} objects in scope are failing (${pct(share ?? 0)}); Entra quarantines a job above ${pct(ESCROW_SHARE_LIMIT)} once ${n(ESCROW_EVALUATION_START)} or more fail (here at ${n(lineAt)})`
       : `${n(failing)} objects are failing; Entra quarantines the job at ${n(ESCROW_TOTAL_LIMIT)}`;
   const trend = hoursToLine !== null ? `, which the current trend (+${n(perHour)} an hour) reaches in about ${hoursToLine < 1 ? "less than an hour" : `${Math.round(hoursToLine)} hours`}` : "";
   return { failing, share, line, hoursToLine, summary: `${where}${trend}. Fix the most frequent errors first to keep the job running.` };
