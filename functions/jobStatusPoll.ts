@@ -21,6 +21,8 @@ export async function jobStatusPoll(_timer: Timer, context: InvocationContext): 
     // for credentials logs no event to find it by).
     const known = (await services.query.jobs(true)).filter((j) => !j.statusOnly && j.servicePrincipalId).map((j) => ({ id: j.servicePrincipalId!, displayName: j.app }));
     const result = await pollJobStatus({ source: graph, store: services.store.statuses, jobKeyOf: jobKey, tenantId: services.graphTenant }, known, new Date().toISOString());
+    // This instance's answers see the new status at once (other instances within their cache minute).
+    await services.query.jobs(true);
     if (services.alerts) await services.alerts.afterJobStatus(result.readings);
     return result;
   });

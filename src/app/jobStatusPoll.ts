@@ -41,11 +41,14 @@ export interface JobPollDeps {
 const fingerprint = (s: JobStatus) => JSON.stringify(s);
 
 export async function pollJobStatus(deps: JobPollDeps, known: { id: string; displayName: string }[], now: string): Promise<PollOutcome> {
-  const names = new Map<string, string>();
-  for (const k of known) if (k.id) names.set(k.id.toLowerCase(), k.displayName);
-  for (const sp of await deps.source.servicePrincipals()) names.set(sp.id.toLowerCase(), sp.displayName || names.get(sp.id.toLowerCase()) || "");
+  // Object ids compare without case (one service principal, known from events and listed by
+  // Graph, is read once); requests use the id as Graph gave it.
+  const principals = new Map<string, { id: string; name: string }>();
+  for (const k of known) if (k.id) principals.set(k.id.toLowerCase(), { id: k.id, name: k.displayName });
+  for (const sp of await deps.source.servicePrincipals()) principals.set(sp.id.toLowerCase(), { id: sp.id, name: sp.displayName || principals.get(sp.id.toLowerCase())?.name || "" });
+  const names = new Map([...principals.values()].map((p) => [p.id, p.name]));
   const stored = new Map((await deps.store.all()).map((r) => [r.jobKey, r]));
-  const out: PollOutcome = { servicePrincipals: names.size, jobs: 0, readings: [], failed: [] };
+  const out: PollOutcome = { servicePrincipals: principals.size, jobs: 0, readings: [], failed: [] };
   const ids = [...names.keys()];
   let next = 0;
   const worker = async () => {

@@ -10,7 +10,8 @@ import type { TableFactory } from "./client";
  * id: one key-range read answers "what changed in Salesforce in the last week", newest first. The
  * record id in the key makes a re-read (overlapping polls) an upsert of the same row.
  */
-const pk = (servicePrincipalId: string) => `sp|${keyPart(servicePrincipalId || "none", 200)}`;
+/** Object ids compare without case: the events and the audit log may spell one differently. */
+const pk = (servicePrincipalId: string) => `sp|${keyPart((servicePrincipalId || "none").toLowerCase(), 200)}`;
 const rk = (a: Pick<ProvisioningAudit, "at" | "id">) => `${reverseTicks(a.at)}|${keyPart(a.id, 300)}`;
 const json = (v: unknown, max: number) => {
   const s = JSON.stringify(v);
