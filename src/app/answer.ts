@@ -773,8 +773,9 @@ async function answerQuarantineHistory(appPhrase: string, deps: AnswerDeps, now:
 /** "How were roles imported from AWS?": the import records of the audit log, when it holds them. */
 async function answerRoleImports(appPhrase: string | null, deps: AnswerDeps, now: string): Promise<Answer> {
   const from = new Date(Date.parse(now) - 30 * DAY_MS).toISOString();
-  const selected = await appScope(appPhrase, deps);
-  if (isAnswer(selected)) return selected;
+  const scope = await appScope(appPhrase, deps);
+  // An app provbot has no events for may still have audit records: say plainly what is known.
+  const selected = isAnswer(scope) ? { jobs: [] as JobInfo[], label: appPhrase ?? "all apps" } : scope;
   const imports = (await auditsOf(selected.jobs, from, now, deps, 100)).filter((x) => x.kind === "import" || /role/i.test(x.activity));
   if (imports.length === 0) {
     return info(

@@ -5,6 +5,7 @@ import { TableAlertStore, TableSubscriptionStore } from "../../src/adapters/tabl
 import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
 import { TableEventStore } from "../../src/adapters/tables/eventStore";
 import { TableQueryStore } from "../../src/adapters/tables/queryStore";
+import { parseJob } from "../../src/core/jobs/status";
 import { jobKey } from "../../src/adapters/tables/keys";
 import { ConversationRegistry, createAlerts, type Alerts, type Delivered } from "../../src/app/alerts";
 import { STALE_CLAIM_MS } from "../../src/app/alerts/deliver";
@@ -59,6 +60,8 @@ function stack(clock: Clock = systemClock, timeoutMs = 3_000, scoped = false) {
       clock,
       jobKeyOf: (e) => jobKey(e.jobId, e.servicePrincipal.id),
       log,
+      statuses: store.statuses,
+      audits: store.audits,
       // Tenant scoping, as the composition turns it on whenever there is a tenant rule.
       ...(scoped ? { jobTenant: async (key: string) => (await query.jobs(true)).find((j) => j.jobKey === key)?.tenantId ?? "" } : {}),
     });
@@ -373,6 +376,30 @@ describe("the timer", () => {
     await s.ingest([provisioningRecord({ jobId, app, at: new Date(now), cycleId: "cyc-next" })]);
     await waitUntil("the resolution", () => alertCalls(connector, "conv-silent", "Events resumed").length === 1);
     expect(alertCalls(connector, "conv-silent", "Events resumed")[0]!.method).toBe("PUT");
+  });
+
+  it("a paused job is not quiet, and a job's own schedule sets when it is", async () => {
+    let now = Date.now();
+    const clock = { now: () => new Date(now) };
+    const s = stack(clock);
+    const { jobId, app } = uniqueJob("Zoom");
+    await say(s, "subscribe to silence", connector.url, "conv-schedule");
+    const start = now - 200 * 60_000;
+    await s.storeOnly(Array.from({ length: 9 }, (_, i) => provisioningRecord({ jobId, app, at: new Date(start + i * 20 * 60_000), cycleId: `cyc-${i}`, user: i })));
+    const status = (code: string, interval: string) =>
+      s.store.statuses.save({ jobKey: jobKey(jobId, `sp-${jobId}`), jobId, servicePrincipalId: `sp-${jobId}`, appName: app, tenantId: "", status: parseJob({ id: jobId, schedule: { interval, state: "Active" }, status: { code } })!, checkedAt: new Date(now).toISOString(), changedAt: new Date(now).toISOString() }, null);
+    await status("Paused", "PT20M");
+    now += 30 * 60_000; // 70 minutes without events, more than 3 of its 20-minute cycles: but it is paused.
+    await s.alerts.tick();
+    expect(alertCalls(connector, "conv-schedule", "Job gone quiet")).toHaveLength(0);
+    // Running again, on a 60-minute schedule: quiet only after 3 hours.
+    await status("Active", "PT1H");
+    await s.alerts.tick();
+    expect(alertCalls(connector, "conv-schedule", "Job gone quiet")).toHaveLength(0);
+    now += 120 * 60_000;
+    await s.alerts.tick();
+    await waitUntil("the silence card", () => alertCalls(connector, "conv-schedule", "Job gone quiet").length === 1);
+    expect(cardJson(alertCalls(connector, "conv-schedule", "Job gone quiet")[0]!)).toContain("every 60 minutes");
   });
 
   it("resolves a burst once a window passes quietly", async () => {

@@ -18,7 +18,7 @@ const job = (status: Record<string, unknown>) => ({
   },
 });
 
-describe("a provisioning job's status (issue 14, not wired yet)", () => {
+describe("a provisioning job's status", () => {
   it("reads Graph's synchronizationJob: status, schedule, last cycle, objects in scope, the initial cycle", () => {
     const s = parseJob(job({}))!;
     expect(s).toMatchObject({ code: "Active", interval: "PT40M", scheduleState: "Active", steadyStateFirstAchievedTime: null, entriesByType: { User: 1200, Group: 40 }, quarantine: null });

@@ -128,3 +128,34 @@ describe("help and the unknown", () => {
     expect(q(text).kind).toBe("unknown");
   });
 });
+
+describe("job status and the audit trail", () => {
+  it.each([
+    ["status of all apps", { kind: "jobs", filter: "all" }],
+    ["what's the status of all jobs?", { kind: "jobs", filter: "all" }],
+    ["job status", { kind: "jobs", filter: "all" }],
+    ["how are all the apps doing?", { kind: "jobs", filter: "all" }],
+    ["which jobs are quarantined?", { kind: "jobs", filter: "quarantined" }],
+    ["are any jobs in quarantine?", { kind: "jobs", filter: "quarantined" }],
+    ["what is paused?", { kind: "jobs", filter: "paused" }],
+    ["which apps are paused", { kind: "jobs", filter: "paused" }],
+    ["when will alice be provisioned in Box?", { kind: "when", identity: "alice", app: "Box" }],
+    ["when will Bob Li get created in the Zoom app", { kind: "when", identity: "Bob Li", app: "Zoom" }],
+    ["what changed in the Salesforce provisioning configuration?", { kind: "configChanges", app: "Salesforce" }],
+    ["who changed the Adobe provisioning settings", { kind: "configChanges", app: "Adobe" }],
+    ["configuration changes in ServiceNow", { kind: "configChanges", app: "ServiceNow" }],
+    ["who paused Fabrikam?", { kind: "configChanges", app: "Fabrikam" }],
+    ["quarantine history of Salesforce", { kind: "quarantineHistory", app: "Salesforce" }],
+    ["was Box quarantined before?", { kind: "quarantineHistory", app: "Box" }],
+    ["how were roles imported from AWS?", { kind: "limit", topic: "roleImports", app: "AWS" }],
+  ])("%s", (text, expected) => {
+    expect(q(text)).toMatchObject(expected);
+  });
+
+  it("leaves the questions that were there before as they were", () => {
+    expect(q("how is Salesforce doing?")).toMatchObject({ kind: "health", app: "Salesforce" });
+    expect(q("status of Salesforce")).toMatchObject({ kind: "health", app: "Salesforce" });
+    expect(q("what changed for alice in ServiceNow?")).toMatchObject({ kind: "changes", identity: "alice", app: "ServiceNow" });
+    expect(q("is bob provisioned in Box?")).toMatchObject({ kind: "provisioned", identity: "bob", app: "Box" });
+  });
+});

@@ -26,13 +26,15 @@ export interface ProvisioningAudit {
   details: { key: string; value: string }[];
 }
 
-const str = (v: unknown, max = 500): string => (typeof v === "string" ? v.slice(0, max) : typeof v === "number" || typeof v === "boolean" ? String(v) : "");
+/** A string from outside, capped and well-formed (a lone surrogate would fail a Table Storage write). */
+const str = (v: unknown, max = 500): string => (typeof v === "string" ? v.slice(0, max).toWellFormed() : typeof v === "number" || typeof v === "boolean" ? String(v) : "");
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 const KINDS: [RegExp, AuditKind][] = [
   [/quarantin/i, "quarantine"],
   [/attribute mapping|scope|schema|scoping/i, "mappings"],
+  [/setting/i, "settings"],
   [/credential|secret|token|connection/i, "credentials"],
   [/restart|clear state/i, "restart"],
   [/disable|pause|stop/i, "pause"],
@@ -40,7 +42,7 @@ const KINDS: [RegExp, AuditKind][] = [
   [/^add|create/i, "add"],
   [/^delete|remove/i, "delete"],
   [/import|export|synchroniz|escrow/i, "import"],
-  [/setting|update/i, "settings"],
+  [/update/i, "settings"],
 ];
 
 /** What an activity name is about ("Update attribute mappings or scope" -> mappings). */
@@ -52,7 +54,7 @@ export function auditKind(activity: string): AuditKind {
 /** Human words for a kind, for cards. */
 export const AUDIT_KIND_WORDS: Record<AuditKind, string> = {
   mappings: "attribute mappings or scope updated",
-  settings: "provisioning settings updated",
+  settings: "provisioning settings or credentials updated",
   credentials: "admin credentials updated",
   start: "provisioning started",
   pause: "provisioning paused or disabled",

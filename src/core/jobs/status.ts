@@ -52,7 +52,8 @@ export interface JobStatus {
   deleteThreshold: number | null;
 }
 
-const str = (v: unknown, max = 1000): string => (typeof v === "string" ? v.slice(0, max) : "");
+/** A string from outside, capped and well-formed (a lone surrogate would fail a Table Storage write). */
+const str = (v: unknown, max = 1000): string => (typeof v === "string" ? v.slice(0, max).toWellFormed() : "");
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : 0);
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 const time = (v: unknown): string | null => {
