@@ -37,8 +37,12 @@ export const HELP_SECTIONS: HelpSection[] = [
     examples: ["top errors in ServiceNow this week", "activity by action per day", "how is Salesforce doing?"],
   },
   {
+    title: "Job status and the audit trail",
+    examples: ["status of all apps", "which jobs are quarantined?", "when will alice be provisioned in Box?", "what changed in the Salesforce provisioning configuration?", "quarantine history of Salesforce"],
+  },
+  {
     title: "Alerts in this chat or channel",
-    examples: ["subscribe", "subscribe ServiceNow, Adobe to failures and removals", "subscribe to digest", "alerts", "mute Adobe for 2h", "unmute", "threshold ServiceNow failures 25", "unsubscribe"],
+    examples: ["subscribe", "subscribe ServiceNow, Adobe to failures and removals", "subscribe to digest", "subscribe to quarantine", "alerts", "mute Adobe for 2h", "unmute", "threshold ServiceNow failures 25", "unsubscribe"],
   },
 ];
 

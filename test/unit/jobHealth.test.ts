@@ -6,6 +6,7 @@ import { auditKind, causeLine, parseAudit } from "../../src/core/jobs/audit";
 import { nextReach } from "../../src/core/jobs/report";
 import { applyFinding, healthFindings, HEALTH_RULES, type HealthRule } from "../../src/core/alerts/jobHealth";
 import type { Incident } from "../../src/core/alerts/incident";
+import { newSubscription, parseAlertCommand, subscribeTo } from "../../src/core/alerts/subscriptions";
 
 const NOW = "2026-12-01T12:00:00.000Z";
 const job = (status: Record<string, unknown>, schedule: Record<string, unknown> = { interval: "PT40M", state: "Active" }): JobStatus =>
@@ -164,5 +165,18 @@ describe("schedules and when an object is reached", () => {
     expect(initial.latest).toBe("2026-12-01T12:20:00.000Z");
     const steady = nextReach(job({ lastExecution: { timeBegan: "2026-12-01T11:30:00Z", timeEnded: "2026-12-01T11:35:00Z", state: "Succeeded" } }), NOW);
     expect(steady.earliest).toBe("2026-12-01T12:10:00.000Z");
+  });
+});
+
+describe("subscriptions and the job-health kinds", () => {
+  it("a new subscribe gets them; an old subscription gets them from a plain subscribe, not from naming one kind", () => {
+    const target = { conversationId: "c", serviceUrl: "http://127.0.0.1/", tenantId: "t", conversationType: "personal" as const };
+    const fresh = subscribeTo(newSubscription(target, NOW), [], null);
+    expect(fresh.rules).toEqual(expect.arrayContaining(["jobQuarantined", "jobPaused", "initialCycleCompleted", "quarantineForecast"]));
+    const old = { ...fresh, rules: ["failureSpike", "removalBurst", "silentJob"] as typeof fresh.rules };
+    expect(subscribeTo(old, [], ["newFailures"]).rules).not.toContain("jobQuarantined");
+    expect(subscribeTo(old, [], null).rules).toEqual(expect.arrayContaining(["jobQuarantined", "quarantineForecast"]));
+    expect(parseAlertCommand("subscribe to quarantine")).toMatchObject({ kind: "subscribe", rules: ["jobQuarantined"] });
+    expect(parseAlertCommand("subscribe Box to paused and forecast")).toMatchObject({ kind: "subscribe", apps: ["Box"], rules: ["jobPaused", "quarantineForecast"] });
   });
 });

@@ -200,7 +200,9 @@ export function subscribeTo(sub: Subscription, apps: string[], rules: AlertRule[
   const exceptApps = apps.length === 0 ? [] : sub.exceptApps.filter((a) => !same(a));
   // Rules add to what a subscribed conversation has; a first subscribe gets the defaults unless it
   // names rules, and "subscribe to digest" alone means the defaults plus the digest.
-  const start = sub.subscribed ? sub.rules : rules === null || (rules.length === 1 && rules[0] === "newFailures") ? DEFAULT_RULES : [];
+  // A plain "subscribe" on a subscribed conversation adds the default kinds it lacks (kinds added
+  // to provbot since it subscribed, or one it turned off).
+  const start = sub.subscribed ? (rules === null ? [...sub.rules, ...DEFAULT_RULES] : sub.rules) : rules === null || (rules.length === 1 && rules[0] === "newFailures") ? DEFAULT_RULES : [];
   return { ...sub, subscribed: true, apps: nextApps, exceptApps, rules: [...new Set([...start, ...(rules ?? [])])] };
 }
 
