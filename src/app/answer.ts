@@ -14,7 +14,7 @@ import { provisioningPageUrl } from "../core/portalLinks";
 import { DEFAULT_THRESHOLDS, usualCycleMinutes } from "../core/alerts/rules";
 import { AUDIT_KIND_WORDS, CONFIG_KINDS, type ProvisioningAudit } from "../core/jobs/audit";
 import { initialCycleComplete, initialCycleText, inScopeText, lastCycleText, nextReach, quarantineText, scheduleText, severity, stateWord } from "../core/jobs/report";
-import { intervalMinutes } from "../core/jobs/status";
+import { disableDate, intervalMinutes, quarantineAdvice } from "../core/jobs/status";
 import type { StoredJobStatus } from "./jobHealthPorts";
 
 /**
@@ -597,7 +597,7 @@ async function answerHealth(appPhrase: string, range: TimeRange, deps: AnswerDep
   const verdict =
     statusVerdict(statuses) ??
     (quietHours >= silentAfterHours
-      ? `Quiet: ${Number.isFinite(quietHours) ? `no events since ${minuteLabel(lastAt)} UTC (${quietHours.toFixed(1)} hours)` : "no events in the whole window"}; cycles usually run every ${Math.round(interval)} minutes. Check the job's status (quarantine, credentials).`
+      ? `Quiet: ${Number.isFinite(quietHours) ? `no events since ${minuteLabel(lastAt)} UTC (${quietHours.toFixed(1)} hours)` : "no events in the whole window"}; cycles ${scheduled ? "are scheduled" : "usually run"} every ${Math.round(interval)} minutes. ${statuses.length ? "The job status says it is running: the cycles find nothing to do, or the logs are late." : "Check the job's status (quarantine, credentials)."}`
       : failures / Math.max(total, 1) > 0.1
         ? `Unhealthy: ${pct(failures)} of events failed.`
         : "Healthy: events are flowing and few fail.");
@@ -692,7 +692,10 @@ function statusVerdict(list: StoredJobStatus[]): string | null {
   const worst = [...list].sort((a, b) => severity(a.status) - severity(b.status))[0];
   if (!worst) return null;
   const st = worst.status;
-  if (st.code === "Quarantine") return `In quarantine: ${quarantineText(st)}`;
+  if (st.code === "Quarantine") {
+    const disable = st.quarantine ? disableDate(st.quarantine) : null;
+    return `In quarantine (${st.quarantine?.reason ?? "Unknown"}): ${quarantineAdvice(st.quarantine?.reason ?? "Unknown").meaning}.${disable ? ` Entra disables the job on ${minuteLabel(disable)} UTC unless it is fixed;` : ""} what to do is below.`;
+  }
   if (st.code === "Paused") return "Paused: provisioning is stopped until someone starts it again (the audit trail below says who paused it, when it holds that record).";
   if (st.code === "NotRun" || st.code === "NotConfigured") return `${stateWord(st)}: provisioning has not started for this app.`;
   if (!initialCycleComplete(st)) return `Initial cycle in progress: ${initialCycleText(st)}.`;

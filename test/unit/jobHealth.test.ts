@@ -55,6 +55,11 @@ describe("job-health alerts", () => {
     // A reason Entra adds later is explained as Unknown, not dropped.
     const unknown = healthFindings({ status: quarantined("SomethingNew"), before: null, transitions: [], now: NOW }).find((x) => x.rule === "jobQuarantined")!;
     expect(unknown.summary).toContain("SomethingNew");
+    // A reason named like an Object.prototype member is an unknown reason too.
+    for (const reason of ["constructor", "toString", "__proto__"]) {
+      const f = healthFindings({ status: quarantined(reason), before: null, transitions: [], now: NOW }).find((x) => x.rule === "jobQuarantined")!;
+      expect(f.summary).toContain("Entra did not say why");
+    }
   });
 
   it("paused opens and resuming resolves; an initial cycle completing posts once and closes itself after a day", () => {

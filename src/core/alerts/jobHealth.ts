@@ -1,5 +1,5 @@
 import { minuteLabel } from "../timeBuckets";
-import { disableDate, inScope, QUARANTINE_REASONS, type JobStatus, type Transition } from "../jobs/status";
+import { disableDate, inScope, quarantineAdvice, type JobStatus, type Transition } from "../jobs/status";
 import { quarantineForecast } from "../jobs/forecast";
 import type { Incident, Change } from "./incident";
 
@@ -30,11 +30,6 @@ export interface HealthFinding {
 }
 
 const when = (iso: string | null) => (iso ? `${minuteLabel(iso)} UTC` : "unknown");
-
-/** What Entra says a quarantine reason means and what to do (Unknown for a reason not listed). */
-export function quarantineAdvice(reason: string): { meaning: string; fix: string } {
-  return QUARANTINE_REASONS[reason] ?? QUARANTINE_REASONS["Unknown"]!;
-}
 
 export interface HealthInput {
   status: JobStatus;

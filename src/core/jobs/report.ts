@@ -1,6 +1,6 @@
 import { minuteLabel } from "../timeBuckets";
 import { plural } from "../text";
-import { disableDate, inScope, intervalMinutes, QUARANTINE_REASONS, type JobStatus } from "./status";
+import { disableDate, inScope, intervalMinutes, quarantineAdvice, type JobStatus } from "./status";
 
 /**
  * The provisioning summary report in words, pure: what the job-health card, the list of jobs and
@@ -73,7 +73,7 @@ export function initialCycleText(s: JobStatus): string {
 export function quarantineText(s: JobStatus): string | null {
   const q = s.quarantine;
   if (s.code !== "Quarantine" || !q) return null;
-  const advice = QUARANTINE_REASONS[q.reason] ?? QUARANTINE_REASONS["Unknown"]!;
+  const advice = quarantineAdvice(q.reason);
   const disable = disableDate(q);
   return `${q.reason}: ${advice.meaning}. ${advice.fix} Since ${when(q.seriesBegan ?? q.currentBegan)}; next attempt ${when(q.nextAttempt)}; Entra disables the job on ${when(disable)} unless it is fixed.`;
 }

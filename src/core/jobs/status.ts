@@ -155,6 +155,12 @@ export const QUARANTINE_REASONS: Readonly<Record<string, { meaning: string; fix:
   Unknown: { meaning: "Entra did not say why", fix: "Open the app's Provisioning page for details; restart provisioning once the cause is fixed." },
 };
 
+/** What a quarantine reason means and what to do (Unknown's advice for a reason not listed). */
+export function quarantineAdvice(reason: string): { meaning: string; fix: string } {
+  // Own keys only: a reason such as "constructor" from outside must not reach Object.prototype.
+  return Object.hasOwn(QUARANTINE_REASONS, reason) ? QUARANTINE_REASONS[reason]! : QUARANTINE_REASONS["Unknown"]!;
+}
+
 /** Entra retries a quarantined job less and less often and disables it after four weeks. */
 export function disableDate(q: Quarantine): string | null {
   return q.seriesBegan ? new Date(Date.parse(q.seriesBegan) + 28 * 86_400_000).toISOString() : null;
