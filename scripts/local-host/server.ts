@@ -150,9 +150,23 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     });
     const result = (await route.fn.handler(request, invocationContext(route.fn, log))) as HttpResponseInit | HttpResponse | undefined;
     const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
-    const payload = Buffer.from(await response.arrayBuffer());
     const outHeaders: Record<string, string> = {};
     response.headers.forEach((value, name) => (outHeaders[name] = value));
+    // A body given as a stream (a download) is written as it is produced, as the real host does
+    // with HTTP streaming on; any other body is sent whole with its length.
+    const streamed = !(result instanceof HttpResponse) && result?.body !== undefined && result.body !== null && typeof (result.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === "function";
+    if (streamed && response.body) {
+      res.writeHead(response.status, outHeaders);
+      try {
+        for await (const chunk of response.body) if (!res.write(chunk)) await new Promise((r) => res.once("drain", r));
+        res.end();
+      } catch (err) {
+        log(`[${route.fn.name}] the streamed response failed midway: ${err instanceof Error ? err.message : String(err)}`);
+        res.destroy(err instanceof Error ? err : undefined);
+      }
+      return;
+    }
+    const payload = Buffer.from(await response.arrayBuffer());
     outHeaders["content-length"] = String(payload.length);
     res.writeHead(response.status, outHeaders);
     res.end(payload);

@@ -71,6 +71,9 @@ export interface ListQuery {
   offset: number;
 }
 
+/** What a download holds: the list's filters, and a cycle. */
+export type ExportQuery = Omit<ListQuery, "limit" | "offset"> & { cycleId?: string };
+
 export interface QueryStore {
   /** Exact alias matches: display name, first name, UPN, its local part, nickname, any id. */
   findIdentities(phrase: string): Promise<IdentityCandidate[]>;
@@ -91,6 +94,8 @@ export interface QueryStore {
   counts(jobKeys: string[] | null, from: string, to: string): Promise<CountRow[]>;
   /** How many events match (from the hourly counts; `exact` when the range is whole hours). */
   countEvents(query: Omit<ListQuery, "limit" | "offset">): Promise<{ total: number; exact: boolean }>;
+  /** Every matching event, whole, for a download (streamed: one page in memory at a time). */
+  exportEvents(query: ExportQuery): AsyncIterable<ProvisioningEvent>;
   /** Every job's latest status from the job-status poller (cached briefly; empty when it does not run). */
   jobStatuses(): Promise<StoredJobStatus[]>;
   /** One job's status changes, newest first. */

@@ -2,7 +2,7 @@ import type { ProvisioningEvent } from "../core/event";
 import { tenantAllowed, tenantList, type Access, type TenantList } from "../core/access";
 import type { JobStatusChange, StoredJobStatus } from "./jobHealthPorts";
 import type { ProvisioningAudit } from "../core/jobs/audit";
-import type { CountRow, EventRow, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "./queryPorts";
+import type { ExportQuery, CountRow, EventRow, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "./queryPorts";
 
 /**
  * The store as one person in one conversation may read it: their tenant's data when tenant
@@ -112,6 +112,13 @@ export class ScopedQueryStore implements QueryStore {
     const allowed = await this.allowedJobs();
     const keys = (jobKeys ?? [...allowed]).filter((k) => allowed.has(k));
     return keys.length === 0 ? [] : this.inner.counts(keys, from, to);
+  }
+
+  async *exportEvents(query: ExportQuery): AsyncIterable<ProvisioningEvent> {
+    const allowed = await this.allowedJobs();
+    const jobKeys = query.jobKeys.filter((k) => allowed.has(k));
+    if (jobKeys.length === 0) return;
+    for await (const e of this.inner.exportEvents({ ...query, jobKeys })) if (await this.eventVisible(e)) yield e;
   }
 
   async jobStatuses(): Promise<StoredJobStatus[]> {

@@ -7,7 +7,7 @@ import { hourCount, totalOf, type HourCounts } from "../../src/core/counts";
 import type { CsvParts, EventStore } from "../../src/app/ports";
 import type { JobStatusChange, StoredJobStatus } from "../../src/app/jobHealthPorts";
 import type { ProvisioningAudit } from "../../src/core/jobs/audit";
-import type { EventRow, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "../../src/app/queryPorts";
+import type { ExportQuery, EventRow, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "../../src/app/queryPorts";
 import { jobKey } from "../../src/adapters/tables/keys";
 import { nextJobRow } from "../../src/adapters/tables/jobsTable";
 
@@ -168,6 +168,14 @@ export class MemoryStore implements EventStore, QueryStore {
 
   async countEvents(q: Omit<ListQuery, "limit" | "offset">): Promise<{ total: number; exact: boolean }> {
     return totalOf(await this.counts(q.jobKeys, q.from, q.to), q);
+  }
+
+  async *exportEvents(q: ExportQuery): AsyncIterable<ProvisioningEvent> {
+    const rows = await this.listEvents({ ...q, limit: Number.MAX_SAFE_INTEGER, offset: 0 });
+    for (const r of rows.rows) {
+      const e = await this.getEvent(r.epk, r.erk);
+      if (e && (!q.cycleId || e.cycleId === q.cycleId)) yield e;
+    }
   }
 
   /** Job health, kept in memory by tests that set it. */

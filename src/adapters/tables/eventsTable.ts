@@ -242,21 +242,9 @@ export class EventsTable {
   async range(jobKeys: string[] | null, fromIso: string, toIso: string, filter: EventFilter, enough: (rows: EventRow[]) => boolean = () => false): Promise<EventRow[]> {
     const out: EventRow[] = [];
     if (jobKeys && jobKeys.length === 0) return out;
-    const fromHour = hourBucket(fromIso);
-    const toHour = hourBucket(toIso);
+    const where = rangeFilter(jobKeys, fromIso, toIso, filter);
+    const wanted = jobKeys ? new Set(jobKeys) : null;
     for (const shard of await this.shards.forRangeStored(fromIso, toIso)) {
-      let where = odata`at ge ${fromIso} and at lt ${toIso}`;
-      if (jobKeys) {
-        const sorted = [...jobKeys].sort();
-        const span = (lo: string, hi: string) => odata`PartitionKey ge ${`${lo}|${fromHour}`} and PartitionKey le ${`${hi}|${toHour}`}`;
-        where += sorted.length <= OR_JOBS ? ` and (${sorted.map((j) => `(${span(j, j)})`).join(" or ")})` : ` and ${span(sorted[0]!, sorted[sorted.length - 1]!)}`;
-      }
-      if (filter.status) where += ` and ${odata`status eq ${filter.status}`}`;
-      if (filter.actions) where += ` and (${filter.actions.map((a) => odata`action eq ${a}`).join(" or ")})`;
-      if (filter.identityType) where += ` and ${odata`identityType eq ${filter.identityType}`}`;
-      if (filter.errorCode) where += ` and ${odata`errorCode eq ${filter.errorCode}`}`;
-      if (filter.cycleId) where += ` and ${odata`cycleId eq ${filter.cycleId}`}`;
-      const wanted = jobKeys ? new Set(jobKeys) : null;
       const rows = await readShard(async () => {
         const found: EventRow[] = [];
         for await (const e of shard.listEntities<Record<string, unknown>>({ queryOptions: { filter: where, select: SUMMARY_COLUMNS } })) {
@@ -270,6 +258,44 @@ export class EventsTable {
     }
     return out;
   }
+
+  /**
+   * The same events as `range`, whole, one at a time: day shards newest first, and within a shard
+   * page by page as the service returns them (a download of any size holds one page in memory).
+   */
+  async *stream(jobKeys: string[] | null, fromIso: string, toIso: string, filter: EventFilter): AsyncGenerator<ProvisioningEvent> {
+    if (jobKeys && jobKeys.length === 0) return;
+    const where = rangeFilter(jobKeys, fromIso, toIso, filter);
+    const wanted = jobKeys ? new Set(jobKeys) : null;
+    for (const shard of await this.shards.forRangeStored(fromIso, toIso)) {
+      try {
+        for await (const e of shard.listEntities<Record<string, unknown>>({ queryOptions: { filter: where } })) {
+          if (e["rowKey"] === COUNTER_RK || (wanted && !wanted.has(String(e["jobKey"] ?? "")))) continue;
+          yield fromEventEntity(e as EventEntity);
+        }
+      } catch (err) {
+        if (!isNotFound(err)) throw err; // a shard dropped by retention meanwhile holds nothing
+      }
+    }
+  }
+}
+
+/** The OData filter of a time range, some jobs and the list filters (one place for `range` and `stream`). */
+function rangeFilter(jobKeys: string[] | null, fromIso: string, toIso: string, filter: EventFilter): string {
+  const fromHour = hourBucket(fromIso);
+  const toHour = hourBucket(toIso);
+  let where = odata`at ge ${fromIso} and at lt ${toIso}`;
+  if (jobKeys) {
+    const sorted = [...jobKeys].sort();
+    const span = (lo: string, hi: string) => odata`PartitionKey ge ${`${lo}|${fromHour}`} and PartitionKey le ${`${hi}|${toHour}`}`;
+    where += sorted.length <= OR_JOBS ? ` and (${sorted.map((j) => `(${span(j, j)})`).join(" or ")})` : ` and ${span(sorted[0]!, sorted[sorted.length - 1]!)}`;
+  }
+  if (filter.status) where += ` and ${odata`status eq ${filter.status}`}`;
+  if (filter.actions) where += ` and (${filter.actions.map((a) => odata`action eq ${a}`).join(" or ")})`;
+  if (filter.identityType) where += ` and ${odata`identityType eq ${filter.identityType}`}`;
+  if (filter.errorCode) where += ` and ${odata`errorCode eq ${filter.errorCode}`}`;
+  if (filter.cycleId) where += ` and ${odata`cycleId eq ${filter.cycleId}`}`;
+  return where;
 }
 
 

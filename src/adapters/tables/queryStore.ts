@@ -2,7 +2,7 @@ import type { ProvisioningEvent } from "../../core/event";
 import { normaliseName } from "../../core/names";
 import { hourCount, totalOf, type HourCounts } from "../../core/counts";
 import { hourStart } from "../../core/timeBuckets";
-import type { EventRow, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "../../app/queryPorts";
+import type { EventRow, ExportQuery, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "../../app/queryPorts";
 import type { TableEventStore } from "./eventStore";
 import type { JobStatusChange, StoredJobStatus } from "../../app/jobHealthPorts";
 import type { ProvisioningAudit } from "../../core/jobs/audit";
@@ -127,6 +127,10 @@ export class TableQueryStore implements QueryStore {
   async windowEvents(jobKey: string, from: string, to: string, limit: number): Promise<EventRow[]> {
     const rows = await this.store.events.range([jobKey], from, to, {}, (found) => found.length >= limit);
     return rows.slice(0, limit);
+  }
+
+  exportEvents(q: ExportQuery): AsyncIterable<ProvisioningEvent> {
+    return this.store.events.stream(q.jobKeys, q.from, q.to, q);
   }
 
   counts(jobKeys: string[] | null, from: string, to: string): Promise<HourCounts[]> {
