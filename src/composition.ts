@@ -22,6 +22,8 @@ import { AccessControl } from "./app/access";
 import { GraphDirectory } from "./adapters/graph/directory";
 import { createAlertSender } from "./adapters/botframework/sender";
 import { jobKey } from "./adapters/tables/keys";
+import { createTeamsSsoVerifier } from "./adapters/http/teamsSso";
+import type { TabGateDeps } from "./app/tabGate";
 
 /**
  * Composition root: the one place that reads configuration and wires adapters to use cases.
@@ -46,6 +48,8 @@ export interface Services {
   conversations: ConversationRegistry;
   /** One structured line through this invocation's logger (see adapters/observability/log.ts). */
   log(context: InvocationLogger, entry: LogEntry): void;
+  /** The tab's data and downloads: who may read them (src/app/tabGate.ts). */
+  tabGate: TabGateDeps;
   /** Runs a handler's work so that the use cases underneath log through its invocation. */
   invocation<T>(context: InvocationLogger, fn: () => Promise<T>): Promise<T>;
   startedAt: number;
@@ -129,6 +133,16 @@ export function getServices(): Services {
     graphTenant: graphAuth && graphAuth.kind !== "managedIdentity" ? graphAuth.tenantId.toLowerCase() : "",
     alerts,
     conversations,
+    tabGate: {
+      store: query,
+      verifier: config.tab ? createTeamsSsoVerifier({ clientId: config.tab.clientId, appIdUri: config.tab.appIdUri, jwksUrl: config.tab.jwksUrl }) : null,
+      openLocally: config.localHost && config.bot.mode === "none",
+      tenants: talkers,
+      tenantScoped: scoping,
+      tenantGrants: config.tenantGrants,
+      ...(access ? { access } : {}),
+      refused: (e) => structuredLog({ event: "access.refused", via: "tab", ...e }),
+    },
     log: (context, entry) => withInvocation(context, async () => structuredLog(entry)),
     invocation: withInvocation,
     startedAt: Date.now(),

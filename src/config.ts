@@ -116,6 +116,10 @@ const envSchema = z.object({
   PROVBOT_GRAPH_LATE_EVERY_MINUTES: positiveInt(30),
   PROVBOT_INGEST_MAX_BYTES: positiveInt(DEFAULT_INGEST_MAX_BYTES),
   PROVBOT_QUESTION_MAX_CHARS: positiveInt(DEFAULT_QUESTION_MAX_CHARS),
+  PROVBOT_TAB_CLIENT_ID: optionalString,
+  PROVBOT_TAB_APP_ID_URI: optionalString,
+  PROVBOT_TAB_JWKS_URL: optionalString,
+  PROVBOT_TAB_DOMAIN: optionalString,
 });
 
 export type BotAuth =
@@ -171,6 +175,11 @@ export interface AppConfig {
   tenantGrants: Record<string, string[]>;
   /** Caps on the work one request may cause. */
   limits: { ingestMaxBytes: number; questionMaxChars: number };
+  /**
+   * The Teams tab's sign-in (Teams SSO): the app registration whose `access_as_user` scope the
+   * page's token carries. Null: the tab's data is open on the unauthenticated local host only.
+   */
+  tab: { clientId: string; appIdUri: string | null; jwksUrl: string | null; domain: string | null } | null;
   version: string;
 }
 
@@ -260,11 +269,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const [who, data] = part.split("=");
     tenantGrants[who!.trim().toLowerCase()] = data!.split("|").map((t) => t.trim().toLowerCase());
   }
+  const tab = e.PROVBOT_TAB_CLIENT_ID ? { clientId: e.PROVBOT_TAB_CLIENT_ID, appIdUri: e.PROVBOT_TAB_APP_ID_URI ?? null, jwksUrl: e.PROVBOT_TAB_JWKS_URL ?? null, domain: e.PROVBOT_TAB_DOMAIN ?? null } : null;
+  if (e.PROVBOT_TAB_JWKS_URL && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(e.PROVBOT_TAB_JWKS_URL)) problems.push("PROVBOT_TAB_JWKS_URL: for tests on loopback only (in Azure the keys come from Microsoft Entra).");
   const accessMode = e.PROVBOT_ACCESS ?? (localHost ? "tenant" : "roles");
   if (accessMode === "tenant" && !localHost) problems.push('PROVBOT_ACCESS: "tenant" (anyone in the allowed tenants) is allowed only on the local development host; use "roles" or "allowlist".');
   if (accessMode !== "tenant" && !graph) problems.push(`PROVBOT_ACCESS: "${accessMode}" reads the asker's roles or groups from Microsoft Graph: set PROVBOT_GRAPH_* (see the README's permission table).`);
   const principals = (e.PROVBOT_ALLOWED_PRINCIPALS ?? "").split(",").map((p) => p.trim().toLowerCase()).filter(Boolean);
   if (accessMode === "allowlist" && principals.length === 0) problems.push("PROVBOT_ALLOWED_PRINCIPALS: missing (PROVBOT_ACCESS=allowlist needs the object ids of the users and groups allowed).");
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
-  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, allowedTenants, access: { mode: accessMode, principals }, tenantGrants, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, version };
+  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, allowedTenants, access: { mode: accessMode, principals }, tenantGrants, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, tab, version };
 }

@@ -1,0 +1,190 @@
+import { isRemoval } from "../core/counts";
+import { dayLabel, hourStart } from "../core/timeBuckets";
+import { remedyFor } from "../core/remediation";
+import { provisioningPageUrl, appIds } from "../core/portalLinks";
+import { appName, type ProvisioningEvent } from "../core/event";
+import { inScopeText, lastCycleText, quarantineText, severity, stateWord } from "../core/jobs/report";
+import type { CountRow, EventRow, JobInfo, QueryStore } from "./queryPorts";
+import { listRequest } from "./listRequest";
+import { matchIdentity } from "./resolve";
+
+/**
+ * The tab's data (`GET /api/dashboard/<view>`): the same query layer as the bot's answers, as JSON
+ * for the page to draw. Each view reads only the time range and filters chosen.
+ */
+export const MAX_DASHBOARD_DAYS = 31;
+const PAGE = 25;
+
+export type DashboardResult = { status: 200; body: unknown } | { status: 400 | 404; body: { error: string } };
+
+const failed = (status: 400 | 404, error: string): DashboardResult => ({ status, body: { error } });
+
+interface Tally {
+  events: number;
+  failures: number;
+  skipped: number;
+  removals: number;
+}
+
+function tally(rows: CountRow[]): Tally {
+  const t = { events: 0, failures: 0, skipped: 0, removals: 0 };
+  for (const r of rows) {
+    t.events += r.total;
+    for (const c of r.cells) {
+      if (c.status === "failure") t.failures += c.n;
+      if (c.status === "skipped") t.skipped += c.n;
+      if (isRemoval(c.action, c.status)) t.removals += c.n;
+    }
+  }
+  return t;
+}
+
+const share = (n: number, of: number) => (of > 0 ? n / of : 0);
+
+/** Overview: tiles, events over time by action and by status, top errors, and a row per app. */
+export async function overview(params: Record<string, string>, store: QueryStore, now: Date): Promise<DashboardResult> {
+  const r = await listRequest(params, store, now, MAX_DASHBOARD_DAYS);
+  if (!r.ok) return failed(r.status, r.error);
+  const { from, to } = r.query;
+  const span = Date.parse(to) - Date.parse(from);
+  const before = new Date(Date.parse(from) - span).toISOString();
+  const [counts, previous, statuses] = await Promise.all([store.counts(r.query.jobKeys, from, to), store.counts(r.query.jobKeys, before, from), store.jobStatuses()]);
+  const totals = tally(counts);
+  // Buckets: hours for up to two days, else days.
+  const hourly = span <= 2 * 86_400_000;
+  const buckets = new Map<string, { byAction: Record<string, number>; byStatus: Record<string, number> }>();
+  for (const c of counts) {
+    const key = hourly ? hourStart(c.hour) : dayLabel(c.hour);
+    const b = buckets.get(key) ?? { byAction: {}, byStatus: {} };
+    for (const cell of c.cells) {
+      b.byAction[cell.action] = (b.byAction[cell.action] ?? 0) + cell.n;
+      b.byStatus[cell.status] = (b.byStatus[cell.status] ?? 0) + cell.n;
+    }
+    buckets.set(key, b);
+  }
+  const errors = new Map<string, { count: number; lastHour: string; apps: Set<string> }>();
+  const name = (k: string) => r.jobs.find((j) => j.jobKey === k)?.app ?? k;
+  for (const c of counts) {
+    for (const [code, n] of Object.entries(c.errors)) {
+      const e = errors.get(code) ?? { count: 0, lastHour: "", apps: new Set<string>() };
+      e.count += n;
+      if (c.hour > e.lastHour) e.lastHour = c.hour;
+      e.apps.add(name(c.jobKey));
+      errors.set(code, e);
+    }
+  }
+  const apps = r.jobs.map((j) => {
+    const mine = counts.filter((c) => c.jobKey === j.jobKey);
+    const t = tally(mine);
+    const p = tally(previous.filter((c) => c.jobKey === j.jobKey));
+    const s = statuses.find((x) => x.jobKey === j.jobKey);
+    return {
+      app: j.app,
+      jobKey: j.jobKey,
+      jobId: j.jobId,
+      status: s ? stateWord(s.status) : null,
+      severity: s ? severity(s.status) : 5,
+      quarantine: s ? quarantineText(s.status) : null,
+      lastCycle: s ? lastCycleText(s.status) : null,
+      inScope: s ? inScopeText(s.status) : null,
+      statusCheckedAt: s?.checkedAt ?? null,
+      lastEventAt: j.lastAt || null,
+      events: t.events,
+      failureRate: share(t.failures, t.events),
+      skippedShare: share(t.skipped, t.events),
+      previousFailureRate: p.events ? share(p.failures, p.events) : null,
+      portalUrl: provisioningPageUrl(j.servicePrincipalId ?? "", j.appId ?? ""),
+    };
+  });
+  // Worst first: the job status's severity, then the failure rate.
+  apps.sort((a, b) => a.severity - b.severity || b.failureRate - a.failureRate || a.app.localeCompare(b.app));
+  return {
+    status: 200,
+    body: {
+      from,
+      to,
+      bucket: hourly ? "hour" : "day",
+      tiles: { events: totals.events, failures: totals.failures, failureRate: share(totals.failures, totals.events), skippedShare: share(totals.skipped, totals.events), removals: totals.removals, successRate: share(totals.events - totals.failures - totals.skipped, totals.events - totals.skipped) },
+      series: [...buckets.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([at, b]) => ({ at, ...b })),
+      topErrors: [...errors.entries()]
+        .sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0]))
+        .slice(0, 10)
+        .map(([code, e]) => ({ code, count: e.count, lastSeen: hourStart(e.lastHour), apps: [...e.apps], fix: remedyFor(code, null, null).fix })),
+      apps,
+    },
+  };
+}
+
+function row(r: EventRow, jobs: JobInfo[]) {
+  return { at: r.at, app: jobs.find((j) => j.jobKey === r.jobKey)?.app ?? r.jobKey, jobKey: r.jobKey, action: r.action, status: r.status, errorCode: r.errorCode, identity: r.identity ?? "", name: r.identityName ?? "", identityType: r.identityType ?? "", changeId: r.changeId ?? "", cycleId: r.cycleId ?? "", ref: { pk: r.epk, rk: r.erk } };
+}
+
+/** Events: a page of the list with the portal's filters, or one person's events (`identity`). */
+export async function events(params: Record<string, string>, store: QueryStore, now: Date): Promise<DashboardResult> {
+  const r = await listRequest(params, store, now, MAX_DASHBOARD_DAYS);
+  if (!r.ok) return failed(r.status, r.error);
+  const page = Math.max(1, Math.min(1000, Number(params["page"] ?? 1) || 1));
+  const identity = (params["identity"] ?? "").trim().slice(0, 300);
+  if (identity) {
+    const m = await matchIdentity(identity, store);
+    if (m.kind !== "one") return { status: 200, body: { page, total: 0, rows: [], candidates: m.kind === "many" ? m.candidates.map((c) => ({ name: c.displayName, identity: c.identity })) : [], near: m.kind === "none" ? m.near.map((c) => c.displayName) : [] } };
+    const keys = [m.who.identityKey, ...(m.who.otherKeys ?? [])];
+    const wanted = new Set(r.query.jobKeys);
+    const rows = (await Promise.all(keys.map((k) => store.identityEvents(k, r.query.from, r.query.to, 500))))
+      .flat()
+      .filter((x) => wanted.has(x.jobKey) && (!r.query.status || x.status === r.query.status) && (!r.query.actions || r.query.actions.includes(x.action)) && (!r.query.cycleId || x.cycleId === r.query.cycleId) && (!r.query.errorCode || x.errorCode === r.query.errorCode))
+      .sort((a, b) => b.at.localeCompare(a.at));
+    return { status: 200, body: { page, total: rows.length, exact: true, person: { name: m.who.displayName, identity: m.who.identity }, rows: rows.slice((page - 1) * PAGE, page * PAGE).map((x) => row(x, r.jobs)) } };
+  }
+  if (r.query.cycleId) {
+    const rows: EventRow[] = [];
+    for (const k of r.query.jobKeys) rows.push(...(await store.windowEvents(k, r.query.from, r.query.to, 5_000)).filter((x) => x.cycleId === r.query.cycleId));
+    const filtered = rows.filter((x) => (!r.query.status || x.status === r.query.status) && (!r.query.actions || r.query.actions.includes(x.action))).sort((a, b) => b.at.localeCompare(a.at));
+    return { status: 200, body: { page, total: filtered.length, exact: true, rows: filtered.slice((page - 1) * PAGE, page * PAGE).map((x) => row(x, r.jobs)) } };
+  }
+  const list = await store.listEvents({ ...r.query, limit: PAGE, offset: (page - 1) * PAGE });
+  return { status: 200, body: { page, total: list.total, exact: list.exact, more: list.more, rows: list.rows.map((x) => row(x, r.jobs)) } };
+}
+
+/** One event with the portal's four sections, the remedy and the app's provisioning page. */
+export async function event(params: Record<string, string>, store: QueryStore): Promise<DashboardResult> {
+  const changeId = (params["changeId"] ?? "").slice(0, 300);
+  let e: ProvisioningEvent | null = null;
+  if (changeId) e = (await store.getByChangeId(changeId))[0] ?? null;
+  else if (params["pk"] && params["rk"]) e = await store.getEvent(params["pk"].slice(0, 1000), params["rk"].slice(0, 1000));
+  else return failed(400, "changeId, or pk and rk, is needed");
+  if (!e) return failed(404, "no such event is stored (the retention period may have passed)");
+  const ids = appIds(e);
+  const remedy = e.error ? remedyFor(e.error.code, e.error.category, e.error.httpStatus) : null;
+  return {
+    status: 200,
+    body: {
+      summary: { at: e.activityDateTime, app: appName(e), action: e.action, status: e.status, changeId: e.changeId, cycleId: e.cycleId, jobId: e.jobId, durationMs: e.durationMs, initiatedBy: e.initiatedBy.displayName, source: e.sourceIdentity, target: e.targetIdentity, sourceSystem: e.sourceSystem.displayName, targetSystem: e.targetSystem.displayName },
+      steps: e.steps,
+      troubleshooting: e.error ? { code: e.error.code, category: e.error.category, reason: e.error.reason, recommendedAction: e.error.recommendedAction, cause: remedy?.cause ?? "", fix: remedy?.fix ?? "", retry: remedy?.retry ?? null } : null,
+      modifiedProperties: e.modifiedProperties,
+      portalUrl: provisioningPageUrl(ids.servicePrincipalId, ids.appId),
+    },
+  };
+}
+
+/** Cycles of the selected jobs: time, counts by action and status, newest first. */
+export async function cycles(params: Record<string, string>, store: QueryStore, now: Date): Promise<DashboardResult> {
+  const r = await listRequest(params, store, now, MAX_DASHBOARD_DAYS);
+  if (!r.ok) return failed(r.status, r.error);
+  const out = new Map<string, { cycleId: string; app: string; jobKey: string; first: string; last: string; events: number; byAction: Record<string, number>; byStatus: Record<string, number> }>();
+  for (const j of r.jobs.slice(0, 20)) {
+    for (const e of await store.windowEvents(j.jobKey, r.query.from, r.query.to, 5_000)) {
+      if (!e.cycleId) continue;
+      const key = `${j.jobKey}|${e.cycleId}`;
+      const c = out.get(key) ?? { cycleId: e.cycleId, app: j.app, jobKey: j.jobKey, first: e.at, last: e.at, events: 0, byAction: {}, byStatus: {} };
+      c.events++;
+      if (e.at < c.first) c.first = e.at;
+      if (e.at > c.last) c.last = e.at;
+      c.byAction[e.action] = (c.byAction[e.action] ?? 0) + 1;
+      c.byStatus[e.status] = (c.byStatus[e.status] ?? 0) + 1;
+      out.set(key, c);
+    }
+  }
+  return { status: 200, body: { cycles: [...out.values()].sort((a, b) => b.first.localeCompare(a.first)).slice(0, 200) } };
+}
