@@ -1,5 +1,5 @@
 import { isRemoval } from "../core/counts";
-import { dayLabel, hourStart } from "../core/timeBuckets";
+import { dayLabel, hourBucket, hourStart } from "../core/timeBuckets";
 import { remedyFor } from "../core/remediation";
 import { provisioningPageUrl, appIds } from "../core/portalLinks";
 import { appName, type ProvisioningEvent } from "../core/event";
@@ -13,6 +13,7 @@ import { matchIdentity } from "./resolve";
  * for the page to draw. Each view reads only the time range and filters chosen.
  */
 export const MAX_DASHBOARD_DAYS = 31;
+const MIN_TREND_EVENTS = 20;
 const PAGE = 25;
 
 export type DashboardResult = { status: 200; body: unknown } | { status: 400 | 404; body: { error: string } };
@@ -48,7 +49,10 @@ export async function overview(params: Record<string, string>, store: QueryStore
   const { from, to } = r.query;
   const span = Date.parse(to) - Date.parse(from);
   const before = new Date(Date.parse(from) - span).toISOString();
-  const [counts, previous, statuses] = await Promise.all([store.counts(r.query.jobKeys, from, to), store.counts(r.query.jobKeys, before, from), store.jobStatuses()]);
+  const [counts, earlier, statuses] = await Promise.all([store.counts(r.query.jobKeys, from, to), store.counts(r.query.jobKeys, before, from), store.jobStatuses()]);
+  // The previous period of the same length, for the trend: its own hours only (counts are hourly).
+  const firstHour = hourBucket(from);
+  const previous = earlier.filter((c) => c.hour < firstHour);
   const totals = tally(counts);
   // Buckets: hours for up to two days, else days.
   const hourly = span <= 2 * 86_400_000;
@@ -82,7 +86,7 @@ export async function overview(params: Record<string, string>, store: QueryStore
       app: j.app,
       jobKey: j.jobKey,
       jobId: j.jobId,
-      status: s ? stateWord(s.status) : null,
+      status: s ? stateWord(s.status).replace(/ \(.*\)$/, "") : null,
       severity: s ? severity(s.status) : 5,
       quarantine: s ? quarantineText(s.status) : null,
       lastCycle: s ? lastCycleText(s.status) : null,
@@ -92,7 +96,8 @@ export async function overview(params: Record<string, string>, store: QueryStore
       events: t.events,
       failureRate: share(t.failures, t.events),
       skippedShare: share(t.skipped, t.events),
-      previousFailureRate: p.events ? share(p.failures, p.events) : null,
+      // A trend needs a sample: fewer than 20 events before is no trend.
+      previousFailureRate: p.events >= MIN_TREND_EVENTS ? share(p.failures, p.events) : null,
       portalUrl: provisioningPageUrl(j.servicePrincipalId ?? "", j.appId ?? ""),
     };
   });

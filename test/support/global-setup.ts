@@ -23,6 +23,8 @@ export async function setup(project: TestProject): Promise<void> {
   // A clean build: a module left behind by a rename would still load from dist/.
   rmSync(join(root, "dist"), { recursive: true, force: true });
   execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.json")], { stdio: "inherit" });
+  // The Teams tab's page, as `npm run build` builds it (esbuild).
+  execFileSync(process.execPath, [join(root, "dist", "scripts", "build-tab.js")], { stdio: "inherit" });
   const port = await freePort();
   const queuePort = await freePort();
   [azurite, azuriteQueue] = await Promise.all([startAzurite({ root, port, quiet: true }), startAzuriteQueue({ root, port: queuePort, quiet: true })]);

@@ -1,0 +1,489 @@
+import { StrictMode, useCallback, useEffect, useMemo, useState } from "react";
+import { createRoot } from "react-dom/client";
+import {
+  Badge,
+  Button,
+  Card,
+  Dialog,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
+  FluentProvider,
+  Input,
+  Link,
+  Menu,
+  MenuItemCheckbox,
+  MenuList,
+  MenuPopover,
+  MenuTrigger,
+  MessageBar,
+  MessageBarBody,
+  Select,
+  Spinner,
+  Tab,
+  TabList,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+  Title3,
+  teamsDarkTheme,
+  teamsHighContrastTheme,
+  teamsLightTheme,
+  tokens,
+} from "@fluentui/react-components";
+import { download, get, useToken, type Cycles, type EventDetail, type EventsPage, type Filters, type Overview, type Row } from "./api";
+import { connect, type Host, type ThemeName } from "./teams";
+import { StackedBars } from "./charts";
+
+/**
+ * provbot's Teams tab: provisioning health at a glance (overview, events with the portal's
+ * filters, event detail, cycles, one person across apps) and downloads. Data comes from
+ * /api/dashboard/<view>; every view reads only the range and filters chosen.
+ */
+type View = "overview" | "events" | "cycles";
+const THEMES = { default: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };
+const PRESETS: Record<string, number> = { "24h": 1, "7d": 7, "30d": 30 };
+const ACTIONS = ["create", "update", "disable", "delete", "stagedDelete", "other"];
+const STATUSES = ["success", "failure", "skipped", "warning"];
+const COLUMNS = ["Date (UTC)", "Identity", "Type", "App", "Action", "Status", "Error code", "Change ID", "Cycle ID"] as const;
+type Column = (typeof COLUMNS)[number];
+const DEFAULT_COLUMNS: Column[] = ["Date (UTC)", "Identity", "App", "Action", "Status", "Error code"];
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+const when = (iso: string) => iso.replace("T", " ").slice(0, 16);
+
+interface Range {
+  preset: string;
+  from: string;
+  to: string;
+}
+
+function rangeOf(r: Range): { from: string; to: string } {
+  if (r.preset === "custom") return { from: r.from ? new Date(r.from + "Z").toISOString() : "", to: r.to ? new Date(r.to + "Z").toISOString() : "" };
+  const to = new Date();
+  return { from: new Date(to.getTime() - (PRESETS[r.preset] ?? 7) * 86_400_000).toISOString(), to: to.toISOString() };
+}
+
+function useData<T>(load: () => Promise<T>, deps: unknown[]): { data: T | null; error: string | null; loading: boolean } {
+  const [state, setState] = useState<{ data: T | null; error: string | null; loading: boolean }>({ data: null, error: null, loading: true });
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => live && setState({ data, error: null, loading: false }),
+      (err: unknown) => live && setState({ data: null, error: err instanceof Error ? err.message : String(err), loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+  return state;
+}
+
+function Problem(props: { text: string }) {
+  return (
+    <MessageBar intent="error" data-testid="problem">
+      <MessageBarBody>{props.text}</MessageBarBody>
+    </MessageBar>
+  );
+}
+
+function Tile(props: { id: string; label: string; value: string; onClick?: () => void }) {
+  return (
+    <Card data-testid={`tile-${props.id}`} onClick={props.onClick} style={{ minWidth: 140, cursor: props.onClick ? "pointer" : "default" }} aria-label={`${props.label}: ${props.value}`}>
+      <Text size={200}>{props.label}</Text>
+      <Text size={600} weight="semibold">
+        {props.value}
+      </Text>
+    </Card>
+  );
+}
+
+function OverviewView(props: { filters: Filters; open: (f: Filters) => void; foreground: string; onApps: (apps: string[]) => void }) {
+  const { data, error, loading } = useData(() => get<Overview>("overview", props.filters), [JSON.stringify(props.filters)]);
+  useEffect(() => {
+    if (data) props.onApps(data.apps.map((a) => a.app));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [data]);
+  const labels = useMemo(() => (data ? data.series.map((s) => (data.bucket === "hour" ? s.at.slice(5, 13).replace("T", " ") + "h" : s.at)) : []), [data]);
+  const byAction = useMemo(() => (data ? ACTIONS.map((a) => ({ key: a, label: a, values: data.series.map((s) => s.byAction[a] ?? 0) })) : []), [data]);
+  const byStatus = useMemo(() => (data ? STATUSES.map((a) => ({ key: a, label: a, values: data.series.map((s) => s.byStatus[a] ?? 0) })) : []), [data]);
+  if (error) return <Problem text={error} />;
+  if (!data) return <Spinner label="Loading the overview" />;
+  const bucketRange = (i: number) => {
+    const at = data.series[i]!.at;
+    const start = at.includes("T") ? Date.parse(at) : Date.parse(`${at}T00:00:00Z`);
+    return { from: new Date(start).toISOString(), to: new Date(start + (data.bucket === "hour" ? 3_600_000 : 86_400_000)).toISOString() };
+  };
+  return (
+    <div style={{ display: "grid", gap: 16, opacity: loading ? 0.6 : 1 }} data-testid="overview" data-loaded={loading ? "no" : "yes"}>
+      <div style={{ display: "flex", gap: 12, flexWrap: "wrap" }}>
+        <Tile id="events" label="Events" value={data.tiles.events.toLocaleString()} onClick={() => props.open({})} />
+        <Tile id="failures" label="Failures" value={data.tiles.failures.toLocaleString()} onClick={() => props.open({ status: "failure" })} />
+        <Tile id="failure-rate" label="Failure rate" value={pct(data.tiles.failureRate)} onClick={() => props.open({ status: "failure" })} />
+        <Tile id="success-rate" label="Success rate (not skipped)" value={pct(data.tiles.successRate)} onClick={() => props.open({ status: "success" })} />
+        <Tile id="skipped" label="Skipped share" value={pct(data.tiles.skippedShare)} onClick={() => props.open({ status: "skipped" })} />
+        <Tile id="removals" label="Disables and deletes" value={data.tiles.removals.toLocaleString()} onClick={() => props.open({ action: "disable,delete,stagedDelete" })} />
+      </div>
+      <div style={{ display: "grid", gridTemplateColumns: "repeat(auto-fit, minmax(360px, 1fr))", gap: 16 }}>
+        <div>
+          <Text weight="semibold">Events by action</Text>
+          <StackedBars id="chart-actions" title="Events over time by action" labels={labels} series={byAction} foreground={props.foreground} onPick={(i, key) => props.open({ ...bucketRange(i), action: key })} />
+        </div>
+        <div>
+          <Text weight="semibold">Events by status</Text>
+          <StackedBars id="chart-statuses" title="Events over time by status" labels={labels} series={byStatus} foreground={props.foreground} onPick={(i, key) => props.open({ ...bucketRange(i), status: key })} />
+        </div>
+      </div>
+      <div>
+        <Text weight="semibold">Apps, worst first</Text>
+        <Table size="small" aria-label="Apps" data-testid="apps">
+          <TableHeader>
+            <TableRow>
+              {["App", "Job status", "Last cycle", "Events", "Failure rate", "Trend", "Skipped share", ""].map((h) => (
+                <TableHeaderCell key={h}>{h}</TableHeaderCell>
+              ))}
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {data.apps.map((a) => (
+              <TableRow key={a.jobKey}>
+                <TableCell>
+                  <Link onClick={() => props.open({ app: a.app })}>{a.app}</Link>
+                </TableCell>
+                <TableCell>
+                  {a.status ? <Badge appearance="tint" color={/quarantine/i.test(a.status) ? "danger" : /paused|never|initial/i.test(a.status) ? "warning" : "success"}>{a.status}</Badge> : <Text size={200}>not read</Text>}
+                  {a.quarantine ? <Text size={200} block>{a.quarantine}</Text> : null}
+                </TableCell>
+                <TableCell>
+                  <Text size={200}>{a.lastCycle ?? (a.lastEventAt ? `last event ${when(a.lastEventAt)}` : "—")}</Text>
+                </TableCell>
+                <TableCell>{a.events.toLocaleString()}</TableCell>
+                <TableCell>{pct(a.failureRate)}</TableCell>
+                <TableCell>{a.previousFailureRate === null ? "—" : a.failureRate > a.previousFailureRate + 0.01 ? "▲ worse" : a.failureRate < a.previousFailureRate - 0.01 ? "▼ better" : "="}</TableCell>
+                <TableCell>{pct(a.skippedShare)}</TableCell>
+                <TableCell>{a.portalUrl ? <Link href={a.portalUrl} target="_blank" rel="noreferrer">Provisioning page</Link> : null}</TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      </div>
+      <div>
+        <Text weight="semibold">Top error codes</Text>
+        <Table size="small" aria-label="Top error codes" data-testid="errors">
+          <TableHeader>
+            <TableRow>
+              {["Error code", "Count", "Last seen (UTC)", "Apps", "What to do"].map((h) => (
+                <TableHeaderCell key={h}>{h}</TableHeaderCell>
+              ))}
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {data.topErrors.map((e) => (
+              <TableRow key={e.code}>
+                <TableCell>
+                  <Link onClick={() => props.open({ status: "failure", errorCode: e.code })}>{e.code}</Link>
+                </TableCell>
+                <TableCell>{e.count}</TableCell>
+                <TableCell>{when(e.lastSeen)}</TableCell>
+                <TableCell>{e.apps.join(", ")}</TableCell>
+                <TableCell>
+                  <Text size={200}>{e.fix}</Text>
+                </TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      </div>
+    </div>
+  );
+}
+
+function cell(r: Row, c: Column): string {
+  switch (c) {
+    case "Date (UTC)":
+      return when(r.at);
+    case "Identity":
+      return r.name || r.identity;
+    case "Type":
+      return r.identityType;
+    case "App":
+      return r.app;
+    case "Action":
+      return r.action;
+    case "Status":
+      return r.status;
+    case "Error code":
+      return r.errorCode;
+    case "Change ID":
+      return r.changeId;
+    case "Cycle ID":
+      return r.cycleId;
+  }
+}
+
+function Detail(props: { row: Row; close: () => void }) {
+  const { data, error } = useData(() => get<EventDetail>("event", props.row.changeId ? { changeId: props.row.changeId } : { pk: props.row.ref.pk, rk: props.row.ref.rk }), [props.row.changeId, props.row.ref.pk]);
+  return (
+    <Dialog open onOpenChange={(_, d) => !d.open && props.close()}>
+      <DialogSurface style={{ maxWidth: 900 }} data-testid="detail">
+        <DialogBody>
+          <DialogTitle action={<Button appearance="subtle" onClick={props.close} aria-label="Close">✕</Button>}>{props.row.name || props.row.identity} · {props.row.app}</DialogTitle>
+          <DialogContent>
+            {error ? <Problem text={error} /> : !data ? <Spinner /> : (
+              <div style={{ display: "grid", gap: 12 }}>
+                <section data-testid="section-summary">
+                  <Title3>Summary</Title3>
+                  <Text block>{when(data.summary.at)} UTC · {data.summary.action} · {data.summary.status}</Text>
+                  <Text block size={200}>Source: {data.summary.source.displayName} ({data.summary.source.id}) · Target: {data.summary.target.displayName || "—"}</Text>
+                  <Text block size={200}>Change ID {data.summary.changeId} · Cycle ID {data.summary.cycleId} · Job ID {data.summary.jobId}</Text>
+                  {data.portalUrl ? <Link href={data.portalUrl} target="_blank" rel="noreferrer">Open the app's provisioning page in the Entra admin center</Link> : null}
+                </section>
+                <section data-testid="section-steps">
+                  <Title3>Steps</Title3>
+                  <ol>
+                    {data.steps.map((s, i) => (
+                      <li key={i}>
+                        <Text weight={s.status === "failure" ? "bold" : "regular"}>{s.name} · {s.status}</Text>
+                        <Text block size={200}>{s.description}</Text>
+                      </li>
+                    ))}
+                  </ol>
+                </section>
+                <section data-testid="section-troubleshooting">
+                  <Title3>Troubleshooting and recommendations</Title3>
+                  {data.troubleshooting ? (
+                    <>
+                      <Text block weight="semibold">{data.troubleshooting.code}</Text>
+                      <Text block size={200}>{data.troubleshooting.reason}</Text>
+                      <Text block>Cause: {data.troubleshooting.cause}</Text>
+                      <Text block>What to do: {data.troubleshooting.fix}</Text>
+                    </>
+                  ) : (
+                    <Text>No error on this event.</Text>
+                  )}
+                </section>
+                <section data-testid="section-modified">
+                  <Title3>Modified properties</Title3>
+                  {data.modifiedProperties.length === 0 ? <Text>None.</Text> : (
+                    <Table size="extra-small">
+                      <TableBody>
+                        {data.modifiedProperties.map((m, i) => (
+                          <TableRow key={i}>
+                            <TableCell>{m.displayName}</TableCell>
+                            <TableCell>{m.oldValue ?? ""}</TableCell>
+                            <TableCell>{m.newValue ?? ""}</TableCell>
+                          </TableRow>
+                        ))}
+                      </TableBody>
+                    </Table>
+                  )}
+                </section>
+              </div>
+            )}
+          </DialogContent>
+        </DialogBody>
+      </DialogSurface>
+    </Dialog>
+  );
+}
+
+function EventsView(props: { filters: Filters; setFilter: (f: Filters) => void }) {
+  const [page, setPage] = useState(1);
+  const [columns, setColumns] = useState<Column[]>(DEFAULT_COLUMNS);
+  const [open, setOpen] = useState<Row | null>(null);
+  const [who, setWho] = useState(props.filters["identity"] ?? "");
+  const [busy, setBusy] = useState<string | null>(null);
+  const key = JSON.stringify(props.filters);
+  useEffect(() => setPage(1), [key]);
+  const { data, error, loading } = useData(() => get<EventsPage>("events", { ...props.filters, page: String(page) }), [key, page]);
+  const save = async (format: "json" | "csv") => {
+    setBusy(format);
+    try {
+      await download(format, props.filters);
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <div style={{ display: "grid", gap: 12 }} data-testid="events" data-loaded={loading ? "no" : "yes"}>
+      <div style={{ display: "flex", gap: 8, flexWrap: "wrap", alignItems: "end" }}>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            props.setFilter({ identity: who.trim() });
+          }}
+        >
+          <Input aria-label="Identity (name, UPN or id)" placeholder="Identity: name, UPN or id" value={who} onChange={(_, d) => setWho(d.value)} data-testid="identity" />
+          <Button type="submit">Search</Button>
+        </form>
+        <Menu>
+          <MenuTrigger disableButtonEnhancement>
+            <Button>Columns</Button>
+          </MenuTrigger>
+          <MenuPopover>
+            <MenuList checkedValues={{ columns }} onCheckedValueChange={(_, d) => setColumns(COLUMNS.filter((c) => d.checkedItems.includes(c)))}>
+              {COLUMNS.map((c) => (
+                <MenuItemCheckbox key={c} name="columns" value={c}>
+                  {c}
+                </MenuItemCheckbox>
+              ))}
+            </MenuList>
+          </MenuPopover>
+        </Menu>
+        <Button onClick={() => void save("json")} disabled={busy !== null} data-testid="download-json">Download JSON</Button>
+        <Button onClick={() => void save("csv")} disabled={busy !== null} data-testid="download-csv">Download CSV (zip)</Button>
+      </div>
+      {error ? <Problem text={error} /> : !data ? <Spinner label="Loading events" /> : (
+        <>
+          {data.person ? <Text>Every app, newest first: {data.person.name} ({data.person.identity})</Text> : null}
+          {data.candidates && data.candidates.length > 0 ? <Text>Several people match: {data.candidates.map((c) => `${c.name} (${c.identity})`).join(", ")}</Text> : null}
+          <Text data-testid="total">{data.total.toLocaleString()} events{data.exact === false ? " (about)" : ""}</Text>
+          <Table size="small" aria-label="Events" data-testid="events-table">
+            <TableHeader>
+              <TableRow>
+                {columns.map((c) => (
+                  <TableHeaderCell key={c}>{c}</TableHeaderCell>
+                ))}
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {data.rows.map((r) => (
+                <TableRow key={`${r.ref.pk}|${r.ref.rk}`} onClick={() => setOpen(r)} style={{ cursor: "pointer" }} data-testid="event-row" data-status={r.status} data-action={r.action} data-app={r.app}>
+                  {columns.map((c) => (
+                    <TableCell key={c}>{cell(r, c)}</TableCell>
+                  ))}
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+          <div style={{ display: "flex", gap: 8 }}>
+            <Button disabled={page <= 1} onClick={() => setPage(page - 1)}>Previous</Button>
+            <Text>Page {page}</Text>
+            <Button disabled={data.rows.length < 25} onClick={() => setPage(page + 1)}>Next</Button>
+          </div>
+        </>
+      )}
+      {open ? <Detail row={open} close={() => setOpen(null)} /> : null}
+    </div>
+  );
+}
+
+function CyclesView(props: { filters: Filters; open: (f: Filters) => void }) {
+  const { data, error } = useData(() => get<Cycles>("cycles", props.filters), [JSON.stringify(props.filters)]);
+  if (error) return <Problem text={error} />;
+  if (!data) return <Spinner label="Loading cycles" />;
+  return (
+    <Table size="small" aria-label="Cycles" data-testid="cycles">
+      <TableHeader>
+        <TableRow>
+          {["Began (UTC)", "App", "Events", "Created", "Updated", "Disabled / deleted", "Failures", "Skipped"].map((h) => (
+            <TableHeaderCell key={h}>{h}</TableHeaderCell>
+          ))}
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {data.cycles.map((c) => (
+          <TableRow key={`${c.jobKey}|${c.cycleId}`} onClick={() => props.open({ cycleId: c.cycleId, job: c.jobKey, from: "", to: "" })} style={{ cursor: "pointer" }} data-testid="cycle-row">
+            <TableCell>{when(c.first)}</TableCell>
+            <TableCell>{c.app}</TableCell>
+            <TableCell>{c.events}</TableCell>
+            <TableCell>{c.byAction["create"] ?? 0}</TableCell>
+            <TableCell>{c.byAction["update"] ?? 0}</TableCell>
+            <TableCell>{(c.byAction["disable"] ?? 0) + (c.byAction["delete"] ?? 0)}</TableCell>
+            <TableCell>{c.byStatus["failure"] ?? 0}</TableCell>
+            <TableCell>{c.byStatus["skipped"] ?? 0}</TableCell>
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
+  );
+}
+
+function App(props: { host: Host }) {
+  const [theme, setTheme] = useState<ThemeName>(props.host.theme);
+  useEffect(() => props.host.onTheme(setTheme), [props.host]);
+  const [view, setView] = useState<View>("overview");
+  const [range, setRange] = useState<Range>({ preset: "7d", from: "", to: "" });
+  const [filters, setFilters] = useState<Filters>({});
+  const [apps, setApps] = useState<string[]>([]);
+  const [stamp, setStamp] = useState(0);
+  const all = useMemo((): Filters => {
+    const r = rangeOf(range);
+    return { ...Object.fromEntries(Object.entries(filters).filter(([k, v]) => k !== "from" && k !== "to" && v !== undefined)), from: filters["from"] || r.from, to: filters["to"] || r.to };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [range, filters, stamp]);
+  const open = useCallback((f: Filters) => {
+    setFilters((cur) => ({ ...cur, ...f }));
+    setView("events");
+  }, []);
+  const set = (k: string, v: string) => setFilters((cur) => ({ ...cur, [k]: v }));
+  const foreground = THEMES[theme].colorNeutralForeground1;
+  return (
+    <FluentProvider theme={THEMES[theme]} style={{ minHeight: "100vh", padding: 16, boxSizing: "border-box" }} data-theme={theme}>
+      <div style={{ display: "grid", gap: 12 }}>
+        <div style={{ display: "flex", gap: 8, flexWrap: "wrap", alignItems: "end" }}>
+          <Title3 style={{ marginRight: 16 }}>Provisioning health</Title3>
+          <Select aria-label="Time range" value={range.preset} onChange={(_, d) => (setRange({ ...range, preset: d.value }), setFilters(({ from: _f, to: _t, ...rest }) => rest))} data-testid="range">
+            <option value="24h">Last 24 hours</option>
+            <option value="7d">Last 7 days</option>
+            <option value="30d">Last 30 days</option>
+            <option value="custom">Custom range</option>
+          </Select>
+          {range.preset === "custom" ? (
+            <>
+              <Input type="datetime-local" aria-label="From (UTC)" value={range.from} onChange={(_, d) => setRange({ ...range, from: d.value })} />
+              <Input type="datetime-local" aria-label="To (UTC)" value={range.to} onChange={(_, d) => setRange({ ...range, to: d.value })} />
+            </>
+          ) : null}
+          <Select aria-label="App" value={filters["app"] ?? ""} onChange={(_, d) => set("app", d.value)} data-testid="filter-app">
+            <option value="">All apps</option>
+            {apps.map((a) => (
+              <option key={a} value={a}>{a}</option>
+            ))}
+          </Select>
+          <Select aria-label="Status" value={filters["status"] ?? ""} onChange={(_, d) => set("status", d.value)} data-testid="filter-status">
+            <option value="">All statuses</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>{s}</option>
+            ))}
+          </Select>
+          <Select aria-label="Action" value={filters["action"] ?? ""} onChange={(_, d) => set("action", d.value)} data-testid="filter-action">
+            <option value="">All actions</option>
+            {ACTIONS.map((s) => (
+              <option key={s} value={s}>{s === "other" ? "Other" : s}</option>
+            ))}
+          </Select>
+          <Button onClick={() => (setFilters({}), setStamp(stamp + 1))} data-testid="clear">Clear filters</Button>
+        </div>
+        <TabList selectedValue={view} onTabSelect={(_, d) => setView(d.value as View)}>
+          <Tab value="overview">Overview</Tab>
+          <Tab value="events">Events</Tab>
+          <Tab value="cycles">Cycles</Tab>
+        </TabList>
+        <div style={{ color: tokens.colorNeutralForeground1 }}>
+          {view === "overview" ? <OverviewView filters={{ from: all["from"] ?? "", to: all["to"] ?? "", app: all["app"] ?? "" }} open={open} foreground={foreground} onApps={(a) => apps.length === 0 && setApps(a)} /> : null}
+          {view === "events" ? <EventsView filters={all} setFilter={(f) => setFilters((c) => ({ ...c, ...f }))} /> : null}
+          {view === "cycles" ? <CyclesView filters={{ from: all["from"] ?? "", to: all["to"] ?? "", app: all["app"] ?? "" }} open={open} /> : null}
+        </div>
+      </div>
+    </FluentProvider>
+  );
+}
+
+async function start(): Promise<void> {
+  const host = await connect();
+  useToken(() => host.token());
+  createRoot(document.getElementById("root")!).render(
+    <StrictMode>
+      <App host={host} />
+    </StrictMode>,
+  );
+}
+
+void start();

@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { unzipSync, strFromU8 } from "fflate";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { ROOT, startHostProcess, type HostProcess } from "../support/stack";
+import { postDemo } from "../../scripts/demo";
+import { startBotIssuer, type BotIssuer } from "../support/botIssuer";
+
+/**
+ * The Teams tab in headless Debian Chromium, on the demo tenant, as an admin uses it: the page
+ * loads with no console message in light and dark; the charts have data; a filter narrows the
+ * list; a click on a chart bar opens the events behind it; an event opens with the portal's four
+ * sections; both downloads re-ingest as duplicates. A host with the tab's sign-in configured gives
+ * nothing to a request without a valid token. Screenshots go to test-results/tab/.
+ */
+const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+const SHOTS = join(ROOT, "test-results", "tab");
+let host: HostProcess;
+let browser: Browser;
+let stored = 0;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is needed at ${CHROMIUM} (Debian package "chromium"; .ci/run installs it)`);
+  mkdirSync(SHOTS, { recursive: true });
+  host = await startHostProcess(inject("azurite").port, { PROVBOT_TABLE_PREFIX: `tb${Date.now().toString(36)}` });
+  stored = (await postDemo(host.url, host.functionKey, { now: new Date(), days: 2, perCycle: 2 })).accepted;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.stop();
+});
+
+/** A page of the tab with every console message and page error recorded, and every request outside the host. */
+async function openTab(colorScheme: "light" | "dark" = "light"): Promise<{ page: Page; messages: string[]; outside: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, colorScheme, acceptDownloads: true });
+  const messages: string[] = [];
+  const outside: string[] = [];
+  page.on("console", (m) => messages.push(`${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => messages.push(`pageerror: ${e.message}`));
+  page.on("request", (r) => !r.url().startsWith(host.url) && outside.push(r.url()));
+  await page.goto(`${host.url}/api/tab`);
+  await page.locator('[data-testid="overview"][data-loaded="yes"]').waitFor({ timeout: 30_000 });
+  return { page, messages, outside };
+}
+
+const ingest = async (body: string | FormData, contentType?: string) => {
+  const res = await fetch(`${host.url}/api/ingest`, { method: "POST", headers: { "x-functions-key": host.functionKey, ...(contentType ? { "content-type": contentType } : {}) }, body });
+  return (await res.json()) as { accepted: number; duplicates: number; rejectedCount: number };
+};
+
+describe("the Teams tab in Chromium", () => {
+  it.each(["light", "dark"] as const)("loads in the %s theme with no console message and nothing fetched from elsewhere, and its charts have data", async (scheme) => {
+    const { page, messages, outside } = await openTab(scheme);
+    expect(await page.locator("[data-theme]").getAttribute("data-theme")).toBe(scheme === "dark" ? "dark" : "default");
+    expect(Number(await page.getByTestId("chart-actions").getAttribute("data-points"))).toBeGreaterThan(0);
+    expect(Number(await page.getByTestId("chart-statuses").getAttribute("data-points"))).toBeGreaterThan(0);
+    expect(await page.getByTestId("tile-events").textContent()).toContain(stored.toLocaleString("en-US"));
+    await page.screenshot({ path: join(SHOTS, `overview-${scheme}.png`) });
+    expect(messages).toEqual([]);
+    expect(outside).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it("a filter narrows the list, and an event opens with the portal's four sections", async () => {
+    const { page, messages } = await openTab();
+    await page.getByRole("tab", { name: "Events" }).click();
+    await page.locator('[data-testid="events"][data-loaded="yes"]').waitFor();
+    const all = Number((await page.getByTestId("total").textContent())!.replace(/\D/g, ""));
+    expect(all).toBe(stored);
+    await page.getByTestId("filter-status").selectOption("failure");
+    await page.waitForFunction(`Number(document.querySelector('[data-testid="total"]')?.textContent?.replace(/\\D/g, "")) < ${all}`);
+    await page.locator('[data-testid="events"][data-loaded="yes"]').waitFor();
+    const statuses = await page.getByTestId("event-row").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-status")));
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(new Set(statuses)).toEqual(new Set(["failure"]));
+    await page.getByTestId("event-row").first().click();
+    for (const s of ["summary", "steps", "troubleshooting", "modified"]) await page.getByTestId(`section-${s}`).waitFor();
+    expect(await page.getByTestId("section-troubleshooting").textContent()).toMatch(/What to do: \S/);
+    await page.screenshot({ path: join(SHOTS, "event-detail.png") });
+    expect(messages).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it("a click on a chart bar opens the events behind it", async () => {
+    const { page, messages } = await openTab();
+    const chart = page.getByTestId("chart-statuses");
+    const bars = JSON.parse((await chart.getAttribute("data-bars"))!) as { series: string; x: number; y: number }[];
+    const failure = bars.find((b) => b.series === "failure")!;
+    await chart.click({ position: { x: failure.x, y: failure.y } });
+    await page.locator('[data-testid="events"][data-loaded="yes"]').waitFor();
+    await page.getByTestId("event-row").first().waitFor();
+    const statuses = await page.getByTestId("event-row").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-status")));
+    expect(new Set(statuses)).toEqual(new Set(["failure"]));
+    expect(await page.getByTestId("filter-status").inputValue()).toBe("failure");
+    expect(messages).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it("both downloads save what the list shows, and each re-ingests as duplicates only", async () => {
+    const { page } = await openTab();
+    await page.getByRole("tab", { name: "Events" }).click();
+    await page.getByTestId("filter-app").selectOption("ServiceNow");
+    await page.locator('[data-testid="events"][data-loaded="yes"]').waitFor();
+    const shown = Number((await page.getByTestId("total").textContent())!.replace(/\D/g, ""));
+    expect(shown).toBeGreaterThan(0);
+    const [json] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-json").click()]);
+    const text = readFileSync((await json.path())!, "utf8");
+    expect(JSON.parse(text)).toHaveLength(shown);
+    expect(await ingest(text, "application/json")).toMatchObject({ accepted: 0, duplicates: shown, rejectedCount: 0 });
+    const [csv] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-csv").click()]);
+    expect(csv.suggestedFilename()).toMatch(/\.zip$/);
+    const files = unzipSync(new Uint8Array(readFileSync((await csv.path())!)));
+    const form = new FormData();
+    for (const [name, bytes] of Object.entries(files)) form.append(name, new Blob([strFromU8(bytes)], { type: "text/csv" }), name);
+    expect(await ingest(form)).toMatchObject({ accepted: 0, duplicates: shown, rejectedCount: 0 });
+    await page.close();
+  }, 60_000);
+});
+
+describe("the tab's data behind its sign-in", () => {
+  let signed: HostProcess;
+  let issuer: BotIssuer;
+  const CLIENT = "99999999-8888-4777-8666-555555555555";
+  beforeAll(async () => {
+    issuer = await startBotIssuer(CLIENT, "http://127.0.0.1/");
+    signed = await startHostProcess(inject("azurite").port, { PROVBOT_TABLE_PREFIX: `tb${Date.now().toString(36)}s`, PROVBOT_TAB_CLIENT_ID: CLIENT, PROVBOT_TAB_JWKS_URL: issuer.metadataUrl.replace("/.well-known/openidconfiguration", "/keys") });
+  }, 60_000);
+  afterAll(async () => {
+    await signed?.stop();
+    await issuer?.close();
+  });
+
+  it("gives nothing without a valid Teams token, and answers one", async () => {
+    const tid = "11111111-2222-4333-8444-555555555555";
+    const token = (claims: Record<string, unknown> = {}) => issuer.token({ iss: `https://login.microsoftonline.com/${tid}/v2.0`, aud: CLIENT, tid, oid: "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", scp: "access_as_user", ...claims });
+    for (const path of ["dashboard/overview", "dashboard/events", "export?format=json"]) {
+      expect((await fetch(`${signed.url}/api/${path}`)).status).toBe(401);
+      expect((await fetch(`${signed.url}/api/${path}`, { headers: { authorization: `Bearer ${token({ aud: "another-app" })}` } })).status).toBe(401);
+      expect((await fetch(`${signed.url}/api/${path}`, { headers: { authorization: `Bearer ${token({ scp: "User.Read" })}` } })).status).toBe(401);
+    }
+    const ok = await fetch(`${signed.url}/api/dashboard/overview`, { headers: { authorization: `Bearer ${token()}` } });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { tiles: { events: number } }).tiles.events).toBe(0);
+    // The page itself is public (it holds no data); opened outside Teams it says what is missing.
+    const page = await browser.newPage();
+    const messages: string[] = [];
+    page.on("pageerror", (e) => messages.push(e.message));
+    await page.goto(`${signed.url}/api/tab`);
+    await page.getByTestId("problem").waitFor();
+    expect(await page.getByTestId("problem").textContent()).toMatch(/sign-in token/);
+    expect(messages).toEqual([]);
+    await page.close();
+  }, 60_000);
+});
