@@ -155,6 +155,7 @@ async function main(): Promise<void> {
       "",
       `provbot is running (ready in ${((performance.now() - t0) / 1000).toFixed(1)} s). Ctrl-C stops everything.`,
       playgroundUrl ? `  Agents Playground  ${playgroundUrl}   <- open this and type "help"` : "  Agents Playground  not started (--no-playground)",
+      `  Teams tab          ${hostUrl}/api/tab   <- provisioning health in a browser (in Teams once sideloaded)`,
       `  Bot endpoint       ${hostUrl}/api/messages`,
       `  Health             ${hostUrl}/api/health`,
       `  Table Storage      Azurite on 127.0.0.1:${azuritePort} (data in .azurite/)`,

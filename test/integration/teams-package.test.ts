@@ -41,6 +41,23 @@ describe("Teams app package", () => {
     expect(ok).toBe(true);
   });
 
+  it("with a tab domain, adds the personal and configurable tabs, the domain and Teams SSO, and the schema accepts it", async () => {
+    await run(process.execPath, [join(ROOT, "dist", "scripts", "teams-package.js"), "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"], {
+      env: { ...process.env, PROVBOT_TAB_DOMAIN: "https://provbot-contoso.azurewebsites.net/", PROVBOT_TAB_CLIENT_ID: "00000000-0000-0000-0000-000000000003" },
+    });
+    const manifest = JSON.parse(new AdmZip(join(ROOT, "dist", "appPackage", "provbot.zip")).readAsText("manifest.json")) as Record<string, unknown> & { staticTabs: { contentUrl?: string }[]; configurableTabs: { configurationUrl: string }[] };
+    expect(manifest.staticTabs[0]!.contentUrl).toBe("https://provbot-contoso.azurewebsites.net/api/tab");
+    expect(manifest.configurableTabs[0]!.configurationUrl).toBe("https://provbot-contoso.azurewebsites.net/api/tab/config.html");
+    expect(manifest["validDomains"]).toEqual(["provbot-contoso.azurewebsites.net"]);
+    expect(manifest["webApplicationInfo"]).toEqual({ id: "00000000-0000-0000-0000-000000000003", resource: "api://provbot-contoso.azurewebsites.net/00000000-0000-0000-0000-000000000003" });
+    const schema = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "teams", "MicrosoftTeams.v1.19.schema.json"), "utf8")) as object;
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+    validate(manifest);
+    expect(validate.errors ?? [], JSON.stringify(validate.errors)).toEqual([]);
+  });
+
   it("the schema check can fail: a 33-character command title is refused", async () => {
     await run(process.execPath, [join(ROOT, "dist", "scripts", "teams-package.js"), "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"]);
     const schema = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "teams", "MicrosoftTeams.v1.19.schema.json"), "utf8")) as object;
