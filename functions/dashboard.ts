@@ -1,11 +1,11 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import { getServices } from "../src/composition";
-import { cycles, event, events, overview, type DashboardResult } from "../src/app/dashboard";
+import { cycles, event, events, objects, overview, type DashboardResult } from "../src/app/dashboard";
 import { openTabStore } from "../src/app/tabGate";
 import type { QueryStore } from "../src/app/queryPorts";
 
 /**
- * GET /api/dashboard/{view}: the Teams tab's data (overview, events, event, cycles), read through
+ * GET /api/dashboard/{view}: the Teams tab's data (overview, objects, events, event, cycles), read through
  * the same query layer as the bot's answers, for the person the Teams SSO token names and as the
  * bot's access rule allows (src/app/tabGate.ts).
  */
@@ -14,6 +14,7 @@ const VIEWS: Record<string, (params: Record<string, string>, store: QueryStore, 
   events,
   event: (params, store) => event(params, store),
   cycles,
+  objects,
 };
 
 export async function dashboard(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

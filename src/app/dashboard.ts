@@ -139,7 +139,23 @@ export async function events(params: Record<string, string>, store: QueryStore, 
       .flat()
       .filter((x) => wanted.has(x.jobKey) && (!r.query.status || x.status === r.query.status) && (!r.query.actions || r.query.actions.includes(x.action)) && (!r.query.cycleId || x.cycleId === r.query.cycleId) && (!r.query.errorCode || x.errorCode === r.query.errorCode))
       .sort((a, b) => b.at.localeCompare(a.at));
-    return { status: 200, body: { page, total: rows.length, exact: true, person: { name: m.who.displayName, identity: m.who.identity }, rows: rows.slice((page - 1) * PAGE, page * PAGE).map((x) => row(x, r.jobs)) } };
+    // The last known state per app, kept past retention (the state table), as the bot's "is X provisioned" reads it.
+    const states = (
+      await Promise.all(
+        r.jobs.slice(0, 30).map(async (j) => {
+          const found = (await Promise.all(keys.map((k) => store.lastKnownState(k, j.jobKey, r.query.to)))).filter((x): x is EventRow => x !== null).sort((a, b) => b.at.localeCompare(a.at))[0];
+          return found ? { app: j.app, action: found.action, status: found.status, at: found.at, errorCode: found.errorCode } : null;
+        }),
+      )
+    ).filter((x) => x !== null);
+    return { status: 200, body: { page, total: rows.length, exact: true, person: { name: m.who.displayName, identity: m.who.identity }, states, rows: rows.slice((page - 1) * PAGE, page * PAGE).map((x) => row(x, r.jobs)) } };
+  }
+  const changeId = (params["changeId"] ?? "").trim().slice(0, 300);
+  if (changeId) {
+    const wanted = new Set(r.query.jobKeys);
+    const found = (await store.getByChangeId(changeId)).filter((e) => wanted.has(jobKeyOf(e, r.jobs)));
+    const rows = found.map((e) => ({ at: e.activityDateTime, app: appName(e), jobKey: jobKeyOf(e, r.jobs), action: e.action, status: e.status, errorCode: e.error?.code ?? "", identity: e.sourceIdentity.details["UserPrincipalName"] ?? e.sourceIdentity.id, name: e.sourceIdentity.displayName, identityType: e.sourceIdentity.identityType, changeId: e.changeId, cycleId: e.cycleId, ref: { pk: "", rk: "" } }));
+    return { status: 200, body: { page: 1, total: rows.length, exact: true, rows } };
   }
   if (r.query.cycleId) {
     const rows: EventRow[] = [];
@@ -151,12 +167,34 @@ export async function events(params: Record<string, string>, store: QueryStore, 
   return { status: 200, body: { page, total: list.total, exact: list.exact, more: list.more, rows: list.rows.map((x) => row(x, r.jobs)) } };
 }
 
+/** The stored job key of an event (the jobs list knows it by job id and service principal). */
+function jobKeyOf(e: ProvisioningEvent, jobs: JobInfo[]): string {
+  return jobs.find((j) => j.jobId === e.jobId && (!j.servicePrincipalId || j.servicePrincipalId === e.servicePrincipal.id))?.jobKey ?? jobs.find((j) => j.jobId === e.jobId)?.jobKey ?? "";
+}
+
+/**
+ * Objects touched in the range: distinct people and groups, counted from the events' summary
+ * rows. Loaded apart from the overview (it reads every event of the range), and only up to
+ * OBJECTS_LIMIT events: beyond that the tile says so rather than guess.
+ */
+export const OBJECTS_LIMIT = 20_000;
+
+export async function objects(params: Record<string, string>, store: QueryStore, now: Date): Promise<DashboardResult> {
+  const r = await listRequest(params, store, now, MAX_DASHBOARD_DAYS);
+  if (!r.ok) return failed(r.status, r.error);
+  const { total } = await store.countEvents(r.query);
+  if (total > OBJECTS_LIMIT) return { status: 200, body: { objects: null, events: total, limit: OBJECTS_LIMIT } };
+  const seen = new Set<string>();
+  for (const k of r.query.jobKeys) for (const e of await store.windowEvents(k, r.query.from, r.query.to, OBJECTS_LIMIT)) seen.add(e.identity || e.targetId || e.changeId || e.erk);
+  return { status: 200, body: { objects: seen.size, events: total, limit: OBJECTS_LIMIT } };
+}
+
 /** One event with the portal's four sections, the remedy and the app's provisioning page. */
 export async function event(params: Record<string, string>, store: QueryStore): Promise<DashboardResult> {
   const changeId = (params["changeId"] ?? "").slice(0, 300);
   let e: ProvisioningEvent | null = null;
-  if (changeId) e = (await store.getByChangeId(changeId))[0] ?? null;
-  else if (params["pk"] && params["rk"]) e = await store.getEvent(params["pk"].slice(0, 1000), params["rk"].slice(0, 1000));
+  if (params["pk"] && params["rk"]) e = await store.getEvent(params["pk"].slice(0, 1000), params["rk"].slice(0, 1000));
+  else if (changeId) e = (await store.getByChangeId(changeId))[0] ?? null;
   else return failed(400, "changeId, or pk and rk, is needed");
   if (!e) return failed(404, "no such event is stored (the retention period may have passed)");
   const ids = appIds(e);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ACTIONS, STATUSES } from "../core/event";
 import type { ExportQuery, JobInfo, QueryStore } from "./queryPorts";
 import { matchApp } from "./resolve";
+import { normaliseName } from "../core/names";
 
 /**
  * The list filters of the tab and of downloads, from a query string (the portal's filters): a
@@ -42,6 +43,9 @@ export const listParams = z.object({
   identityType: z.enum(["User", "Group"]).optional(),
   errorCode: text,
   cycleId: text,
+  /** The job's source and target systems ("Workday", "Active Directory"), as the portal filters them. */
+  sourceSystem: text,
+  targetSystem: text,
 });
 
 export type ListRequest = { ok: true; query: ExportQuery; jobs: JobInfo[] } | { ok: false; status: 400 | 404; error: string };
@@ -61,6 +65,9 @@ export async function listRequest(params: Record<string, string>, store: QuerySt
     if (m.kind === "none") return { ok: false, status: 404, error: `no app called "${p.app}"` };
     jobs = m.kind === "jobs" ? m.jobs : jobs.filter((j) => /entra|azure active directory/i.test(j.targetSystem));
   }
+  const has = (value: string, phrase: string) => normaliseName(value).includes(normaliseName(phrase));
+  if (p.sourceSystem) jobs = jobs.filter((j) => has(j.sourceSystem, p.sourceSystem!));
+  if (p.targetSystem) jobs = jobs.filter((j) => has(j.targetSystem, p.targetSystem!) || has(j.app, p.targetSystem!));
   if (p.job) {
     const wanted = new Set(p.job.split(",").map((j) => j.trim().toLowerCase()));
     jobs = jobs.filter((j) => wanted.has(j.jobId.toLowerCase()) || wanted.has(j.jobKey.toLowerCase()));

@@ -78,6 +78,7 @@ export interface EventsPage {
   more?: boolean;
   rows: Row[];
   person?: { name: string; identity: string };
+  states?: { app: string; action: string; status: string; at: string; errorCode: string }[];
   candidates?: { name: string; identity: string }[];
   near?: string[];
 }

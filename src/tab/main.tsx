@@ -106,6 +106,8 @@ function Tile(props: { id: string; label: string; value: string; onClick?: () =>
 
 function OverviewView(props: { filters: Filters; open: (f: Filters) => void; foreground: string; onApps: (apps: string[]) => void }) {
   const { data, error, loading } = useData(() => get<Overview>("overview", props.filters), [JSON.stringify(props.filters)]);
+  // Objects touched reads every event of the range: loaded after the rest, so it never holds up the page.
+  const touched = useData(() => get<{ objects: number | null; limit: number }>("objects", props.filters), [JSON.stringify(props.filters)]);
   useEffect(() => {
     if (data) props.onApps(data.apps.map((a) => a.app));
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -129,6 +131,7 @@ function OverviewView(props: { filters: Filters; open: (f: Filters) => void; for
         <Tile id="success-rate" label="Success rate (not skipped)" value={pct(data.tiles.successRate)} onClick={() => props.open({ status: "success" })} />
         <Tile id="skipped" label="Skipped share" value={pct(data.tiles.skippedShare)} onClick={() => props.open({ status: "skipped" })} />
         <Tile id="removals" label="Disables and deletes" value={data.tiles.removals.toLocaleString()} onClick={() => props.open({ action: "disable,delete,stagedDelete" })} />
+        <Tile id="objects" label="Objects touched" value={touched.data ? (touched.data.objects === null ? `over ${touched.data.limit.toLocaleString()} events: not counted` : touched.data.objects.toLocaleString()) : touched.error ? "—" : "…"} />
       </div>
       <div style={{ display: "grid", gridTemplateColumns: "repeat(auto-fit, minmax(360px, 1fr))", gap: 16 }}>
         <div>
@@ -342,6 +345,26 @@ function EventsView(props: { filters: Filters; setFilter: (f: Filters) => void }
       {error ? <Problem text={error} /> : !data ? <Spinner label="Loading events" /> : (
         <>
           {data.person ? <Text>Every app, newest first: {data.person.name} ({data.person.identity})</Text> : null}
+          {data.states && data.states.length > 0 ? (
+            <Table size="extra-small" aria-label="Last known state per app" data-testid="states">
+              <TableHeader>
+                <TableRow>
+                  {["App", "Last known state", "When (UTC)"].map((h) => (
+                    <TableHeaderCell key={h}>{h}</TableHeaderCell>
+                  ))}
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {data.states.map((st) => (
+                  <TableRow key={st.app}>
+                    <TableCell>{st.app}</TableCell>
+                    <TableCell>{st.action} · {st.status}{st.errorCode ? ` · ${st.errorCode}` : ""}</TableCell>
+                    <TableCell>{when(st.at)}</TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          ) : null}
           {data.candidates && data.candidates.length > 0 ? <Text>Several people match: {data.candidates.map((c) => `${c.name} (${c.identity})`).join(", ")}</Text> : null}
           <Text data-testid="total">{data.total.toLocaleString()} events{data.exact === false ? " (about)" : ""}</Text>
           <Table size="small" aria-label="Events" data-testid="events-table">
@@ -354,7 +377,7 @@ function EventsView(props: { filters: Filters; setFilter: (f: Filters) => void }
             </TableHeader>
             <TableBody>
               {data.rows.map((r) => (
-                <TableRow key={`${r.ref.pk}|${r.ref.rk}`} onClick={() => setOpen(r)} style={{ cursor: "pointer" }} data-testid="event-row" data-status={r.status} data-action={r.action} data-app={r.app}>
+                <TableRow key={`${r.ref.pk}|${r.ref.rk}`} onClick={() => setOpen(r)} style={{ cursor: "pointer" }} data-testid="event-row" data-status={r.status} data-action={r.action} data-app={r.app} data-change={r.changeId}>
                   {columns.map((c) => (
                     <TableCell key={c}>{cell(r, c)}</TableCell>
                   ))}
@@ -413,6 +436,7 @@ function App(props: { host: Host }) {
   const [filters, setFilters] = useState<Filters>({});
   const [apps, setApps] = useState<string[]>([]);
   const [stamp, setStamp] = useState(0);
+  const [more, setMore] = useState(false);
   const all = useMemo((): Filters => {
     const r = rangeOf(range);
     return { ...Object.fromEntries(Object.entries(filters).filter(([k, v]) => k !== "from" && k !== "to" && v !== undefined)), from: filters["from"] || r.from, to: filters["to"] || r.to };
@@ -460,7 +484,22 @@ function App(props: { host: Host }) {
             ))}
           </Select>
           <Button onClick={() => (setFilters({}), setStamp(stamp + 1))} data-testid="clear">Clear filters</Button>
+          <Button appearance="subtle" onClick={() => setMore(!more)} aria-expanded={more}>{more ? "Fewer filters" : "More filters"}</Button>
         </div>
+        {more ? (
+          <div style={{ display: "flex", gap: 8, flexWrap: "wrap" }} data-testid="more-filters">
+            {([
+              ["changeId", "Change ID"],
+              ["job", "Job ID"],
+              ["cycleId", "Cycle ID"],
+              ["errorCode", "Error code"],
+              ["sourceSystem", "Source system"],
+              ["targetSystem", "Target system"],
+            ] as const).map(([k, label]) => (
+              <Input key={k} aria-label={label} placeholder={label} value={filters[k] ?? ""} onChange={(_, d) => set(k, d.value)} data-testid={`filter-${k}`} />
+            ))}
+          </div>
+        ) : null}
         <TabList selectedValue={view} onTabSelect={(_, d) => setView(d.value as View)}>
           <Tab value="overview">Overview</Tab>
           <Tab value="events">Events</Tab>
