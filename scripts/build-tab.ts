@@ -13,7 +13,7 @@ export async function buildTab(root = findPackageRoot(__dirname)): Promise<{ fil
   const out = join(root, "dist", "tab");
   mkdirSync(out, { recursive: true });
   await build({
-    entryPoints: { app: join(root, "src/tab/main.tsx"), config: join(root, "src/tab/config.ts") },
+    entryPoints: { boot: join(root, "src/tab/boot.ts"), app: join(root, "src/tab/main.tsx"), config: join(root, "src/tab/config.ts") },
     outdir: out,
     bundle: true,
     minify: true,

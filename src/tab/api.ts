@@ -25,8 +25,24 @@ export class ApiError extends Error {
   }
 }
 
+/** Requests started before the page asks for them (the first overview), used once. */
+const early = new Map<string, Promise<Response>>();
+
+/** A request boot.ts started for this URL (before the bundle ran). */
+export function adopt(url: string, response: Promise<Response>): void {
+  early.set(url, response);
+}
+
+export function prefetch(view: string, f: Filters): void {
+  const url = `/api/dashboard/${view}?${query(f)}`;
+  early.set(url, headers().then((h) => fetch(url, { headers: h })));
+}
+
 export async function get<T>(view: string, f: Filters): Promise<T> {
-  const res = await fetch(`/api/dashboard/${view}?${query(f)}`, { headers: await headers() });
+  const url = `/api/dashboard/${view}?${query(f)}`;
+  const pending = early.get(url);
+  early.delete(url);
+  const res = await (pending ?? fetch(url, { headers: await headers() }));
   const body = (await res.json().catch(() => ({}))) as { error?: string };
   if (!res.ok) throw new ApiError(res.status, body.error ?? `the server answered ${res.status}`);
   return body as T;

@@ -36,7 +36,8 @@ import {
   teamsLightTheme,
   tokens,
 } from "@fluentui/react-components";
-import { download, get, useToken, type Cycles, type EventDetail, type EventsPage, type Filters, type Overview, type Row } from "./api";
+import { presetRange, DEFAULT_DAYS } from "./first";
+import { adopt, download, get, prefetch, useToken, type Cycles, type EventDetail, type EventsPage, type Filters, type Overview, type Row } from "./api";
 import { connect, type Host, type ThemeName } from "./teams";
 import { StackedBars } from "./charts";
 
@@ -64,8 +65,8 @@ interface Range {
 
 function rangeOf(r: Range): { from: string; to: string } {
   if (r.preset === "custom") return { from: r.from ? new Date(r.from + "Z").toISOString() : "", to: r.to ? new Date(r.to + "Z").toISOString() : "" };
-  const to = new Date();
-  return { from: new Date(to.getTime() - (PRESETS[r.preset] ?? 7) * 86_400_000).toISOString(), to: to.toISOString() };
+  // To the next whole minute (first.ts): boot.ts can ask for the first overview before the page is drawn.
+  return presetRange(PRESETS[r.preset] ?? DEFAULT_DAYS, Date.now());
 }
 
 function useData<T>(load: () => Promise<T>, deps: unknown[]): { data: T | null; error: string | null; loading: boolean } {
@@ -107,7 +108,8 @@ function Tile(props: { id: string; label: string; value: string; onClick?: () =>
 function OverviewView(props: { filters: Filters; open: (f: Filters) => void; foreground: string; onApps: (apps: string[]) => void }) {
   const { data, error, loading } = useData(() => get<Overview>("overview", props.filters), [JSON.stringify(props.filters)]);
   // Objects touched reads every event of the range: loaded after the rest, so it never holds up the page.
-  const touched = useData(() => get<{ objects: number | null; limit: number }>("objects", props.filters), [JSON.stringify(props.filters)]);
+  const ready = data !== null && !loading;
+  const touched = useData(() => (ready ? get<{ objects: number | null; limit: number }>("objects", props.filters) : new Promise<never>(() => undefined)), [JSON.stringify(props.filters), ready]);
   useEffect(() => {
     if (data) props.onApps(data.apps.map((a) => a.app));
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -518,6 +520,14 @@ function App(props: { host: Host }) {
 async function start(): Promise<void> {
   const host = await connect();
   useToken(() => host.token());
+  // The overview's data is asked for before React draws anything: by boot.ts outside Teams, here
+  // (with the token) inside Teams.
+  const booted = (window as unknown as { provbotFirst?: { url: string; response: Promise<Response> } }).provbotFirst;
+  if (booted) adopt(booted.url, booted.response);
+  else {
+    const first = rangeOf({ preset: "7d", from: "", to: "" });
+    prefetch("overview", { from: first.from, to: first.to, app: "" });
+  }
   createRoot(document.getElementById("root")!).render(
     <StrictMode>
       <App host={host} />
