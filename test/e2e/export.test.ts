@@ -71,3 +71,23 @@ describe("downloads", () => {
     expect((await get(`app=NoSuchApp`)).status).toBe(404);
   }, 60_000);
 });
+
+describe("the tab's data API with keys from outside", () => {
+  it.each([
+    ["pk=a%2Fb%23c%3Fd&rk=%00%01", 404],
+    ["pk=" + "x".repeat(5000) + "&rk=y", 404],
+    ["changeId=%F0%9F%98%80%ED%A0%80", 404],
+    ["", 400],
+  ])("event?%s answers %i, never 500", async (query, status) => {
+    const res = await fetch(`${host.url}/api/dashboard/event?${query}`);
+    expect(res.status).toBe(status);
+  });
+
+  it("refuses unknown views and bad filters with the reason", async () => {
+    expect((await fetch(`${host.url}/api/dashboard/__proto__`)).status).toBe(404);
+    const bad = await fetch(`${host.url}/api/dashboard/events?status=nope`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/status/);
+    expect((await fetch(`${host.url}/api/dashboard/events?page=-5&identity=${"a".repeat(2000)}`)).status).toBe(200);
+  });
+});
