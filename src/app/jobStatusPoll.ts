@@ -45,10 +45,18 @@ export async function pollJobStatus(deps: JobPollDeps, known: { id: string; disp
   // Graph, is read once); requests use the id as Graph gave it.
   const principals = new Map<string, { id: string; name: string }>();
   for (const k of known) if (k.id) principals.set(k.id.toLowerCase(), { id: k.id, name: k.displayName });
-  for (const sp of await deps.source.servicePrincipals()) principals.set(sp.id.toLowerCase(), { id: sp.id, name: sp.displayName || principals.get(sp.id.toLowerCase())?.name || "" });
+  let listed: { id: string; displayName: string }[] = [];
+  const failedList: PollOutcome["failed"] = [];
+  try {
+    listed = await deps.source.servicePrincipals();
+  } catch (err) {
+    // Without the list (Application.Read.All missing, Graph down) the known service principals are still read.
+    failedList.push({ servicePrincipalId: "*", error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+  }
+  for (const sp of listed) principals.set(sp.id.toLowerCase(), { id: sp.id, name: sp.displayName || principals.get(sp.id.toLowerCase())?.name || "" });
   const names = new Map([...principals.values()].map((p) => [p.id, p.name]));
   const stored = new Map((await deps.store.all()).map((r) => [r.jobKey, r]));
-  const out: PollOutcome = { servicePrincipals: principals.size, jobs: 0, readings: [], failed: [] };
+  const out: PollOutcome = { servicePrincipals: principals.size, jobs: 0, readings: [], failed: failedList };
   const ids = [...names.keys()];
   let next = 0;
   const worker = async () => {

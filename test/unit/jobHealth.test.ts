@@ -63,8 +63,11 @@ describe("job-health alerts", () => {
   });
 
   it("paused opens and resuming resolves; an initial cycle completing posts once and closes itself after a day", () => {
-    const paused = replay([job({}), job({ code: "Paused" }), job({ code: "Paused" }), job({})]).filter((l) => l.rule === "jobPaused");
-    expect(paused.map((l) => l.change)).toEqual(["opened", "resolved"]);
+    const paused = replay([job({}), job({ code: "Paused" }), job({ code: "Paused" }), job({}), job({ code: "Paused" })]).filter((l) => l.rule === "jobPaused");
+    expect(paused.map((l) => l.change)).toEqual(["opened", "resolved", "opened"]);
+    // A later pause is a new card, not an update of the old one far up the conversation.
+    expect(paused[2]!.id).not.toBe(paused[0]!.id);
+    expect(paused[1]!.id).toBe(paused[0]!.id);
     const initial = job({ steadyStateFirstAchievedTime: "0001-01-01T00:00:00Z" });
     const done = job({ steadyStateFirstAchievedTime: "2026-12-01T12:04:00Z" });
     const log = replay([initial, initial, done, done, done]).filter((l) => l.rule === "initialCycleCompleted");

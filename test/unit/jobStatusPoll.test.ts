@@ -49,4 +49,18 @@ describe("polling job status", () => {
     code = "Active";
     expect((await pollJobStatus(deps, [], "2026-12-01T10:15:00Z")).readings[0]!.transitions).toEqual(["released"]);
   });
+
+  it("reads the service principals known from events when the list cannot be read, and says so", async () => {
+    const { store, latest } = memoryStore();
+    const source = {
+      servicePrincipals: async () => {
+        throw new Error("403 Authorization_RequestDenied");
+      },
+      jobsOf: async () => [job("Active")],
+    };
+    const out = await pollJobStatus({ source, store, jobKeyOf: (j: string, sp: string) => `${j}@${sp}`, tenantId: "" }, [{ id: "sp-known", displayName: "Known" }], "2026-12-01T10:00:00Z");
+    expect(out.failed).toEqual([{ servicePrincipalId: "*", error: "403 Authorization_RequestDenied" }]);
+    expect(out.jobs).toBe(1);
+    expect(latest.get("Job1@sp-known")).toMatchObject({ appName: "Known" });
+  });
 });

@@ -17,11 +17,16 @@ export interface Note {
   value: string;
 }
 
+export const EPISODE = "episode";
+
 export interface HealthFinding {
   rule: HealthRule;
   /** True: the condition holds (open or update the card); false: it is over (resolve an open card). */
   open: boolean;
-  /** What makes it a new incident rather than the same one (a new quarantine series). */
+  /**
+   * What makes it a new incident rather than the same one: a new quarantine series; or EPISODE,
+   * which continues the open incident and starts a new one (a new card) once it was resolved.
+   */
   key: string;
   since: string;
   count: number;
@@ -70,7 +75,7 @@ export function healthFindings(input: HealthInput): HealthFinding[] {
     out.push({
       rule: "jobPaused",
       open: true,
-      key: "paused",
+      key: EPISODE,
       since: now,
       count: 0,
       summary: s.code === "Paused" ? "Provisioning is paused: no cycle runs until someone starts it again." : "The job's schedule is disabled: no cycle runs.",
@@ -100,7 +105,7 @@ export function healthFindings(input: HealthInput): HealthFinding[] {
     out.push({
       rule: "quarantineForecast",
       open: true,
-      key: "forecast",
+      key: EPISODE,
       since: now,
       count: forecast.failing,
       summary: forecast.summary,
@@ -134,7 +139,7 @@ export function applyFinding(current: Incident | null, f: HealthFinding | null, 
     if (!current || current.status !== "open" || rule === "initialCycleCompleted") return { next: null, change: "none" };
     return { next: { ...current, status: "resolved", resolvedAt: ctx.now, resolution: f.summary, lastSeen: ctx.now, version: current.version + 1 }, change: "resolved" };
   }
-  const id = `${rule}|${ctx.jobKey}|${f.key}`;
+  const id = f.key === EPISODE ? (current?.status === "open" ? current.id : `${rule}|${ctx.jobKey}|${ctx.now}`) : `${rule}|${ctx.jobKey}|${f.key}`;
   if (current && current.id === id && current.status === "open") {
     const same = current.summary === f.summary && JSON.stringify(current.notes ?? []) === JSON.stringify(f.notes) && current.count === f.count;
     if (same) return { next: null, change: "none" };
