@@ -67,6 +67,19 @@ describe("the Teams tab in Chromium", () => {
     await page.close();
   }, 60_000);
 
+  it("draws in the high-contrast theme too (the page's theme override, as Teams would set it)", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, reducedMotion: "reduce" });
+    const messages: string[] = [];
+    page.on("console", (m) => messages.push(`${m.type()}: ${m.text()}`));
+    page.on("pageerror", (e) => messages.push(`pageerror: ${e.message}`));
+    await page.goto(`${host.url}/api/tab?theme=contrast`);
+    await page.locator('[data-testid="overview"][data-loaded="yes"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator("[data-theme]").getAttribute("data-theme")).toBe("contrast");
+    await page.screenshot({ path: join(SHOTS, "overview-contrast.png") });
+    expect(messages).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   it("a filter narrows the list, and an event opens with the portal's four sections", async () => {
     const { page, messages } = await openTab();
     await page.getByRole("tab", { name: "Events" }).click();
