@@ -19,8 +19,10 @@ const VIEWS: Record<string, (params: Record<string, string>, store: QueryStore, 
 
 export async function dashboard(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const services = getServices();
-  const view = VIEWS[request.params["view"] ?? ""];
-  if (!view || !Object.hasOwn(VIEWS, request.params["view"] ?? "")) return { status: 404, jsonBody: { error: `no view "${String(request.params["view"]).slice(0, 40)}"; views: ${Object.keys(VIEWS).join(", ")}` } };
+  const name = request.params["view"] ?? "";
+  // Own keys only: "__proto__" from the path must not find Object.prototype.
+  if (!Object.hasOwn(VIEWS, name)) return { status: 404, jsonBody: { error: `no view "${name.slice(0, 40)}"; views: ${Object.keys(VIEWS).join(", ")}` } };
+  const view = VIEWS[name]!;
   const gate = await openTabStore(services.tabGate, request.headers.get("authorization"));
   if (!gate.ok) return { status: gate.status, jsonBody: { error: gate.error } };
   const result = await services.invocation(context, () => view(Object.fromEntries(request.query.entries()), gate.store, new Date()));

@@ -175,7 +175,8 @@ async function main(): Promise<void> {
 
 const queuePortOf = () => Number(process.env["AZURITE_QUEUE_PORT"] ?? DEFAULT_AZURITE_QUEUE_PORT);
 
-function storeFor(root: string, azuritePort: number) {
+/** The local store's tables, as the host will see them (local.settings.json and the Azurite ports). */
+function localStores(root: string, azuritePort: number) {
   const env: NodeJS.ProcessEnv = { ...process.env, AZURITE_TABLE_PORT: String(azuritePort), AZURITE_QUEUE_PORT: String(queuePortOf()) };
   applyLocalSettings(root, env);
   const config = loadConfig({ ...env, PROVBOT_LOCAL_HOST: "true" });
@@ -195,7 +196,7 @@ function graphConfigured(root: string): boolean {
  * now. A store of the layout before time shards is reported; the demo is loaded anew beside it.
  */
 async function demoTime(root: string, azuritePort: number): Promise<Date> {
-  const { watermarks, store } = storeFor(root, azuritePort);
+  const { watermarks, store } = localStores(root, azuritePort);
   const loaded = await watermarks.get("demo");
   const legacy = await store.legacyTables();
   if (legacy.length > 0) {
@@ -216,7 +217,7 @@ async function startDemoGraph(demoNow: Date): Promise<GraphState> {
  * trail, then the provisioning logs), waiting until the poller's watermark moves.
  */
 async function pollDemo(root: string, azuritePort: number, hostUrl: string, functionKey: string, demoNow: Date): Promise<string> {
-  const { watermarks } = storeFor(root, azuritePort);
+  const { watermarks } = localStores(root, azuritePort);
   const name = graphWatermarkName({ kind: "accessToken", token: "", tenantId: TENANT_ID });
   const before = await watermarks.get(name);
   const started = performance.now();
@@ -236,7 +237,7 @@ async function pollDemo(root: string, azuritePort: number, hostUrl: string, func
 
 /** Loads the demo tenant through POST /api/ingest once per local store (when your own Graph is configured). */
 async function loadDemo(root: string, azuritePort: number, hostUrl: string, functionKey: string, demoNow: Date): Promise<string> {
-  const { watermarks } = storeFor(root, azuritePort);
+  const { watermarks } = localStores(root, azuritePort);
   const loaded = await watermarks.get("demo");
   if (loaded) return `demo tenant loaded at ${loaded} (kept in .azurite/; \`npm start -- --fresh\` reloads it around now)`;
   process.stdout.write("loading the demo tenant through POST /api/ingest ... ");

@@ -161,7 +161,6 @@ export async function answerStoredEvent(pk: string, rk: string, deps: AnswerDeps
 }
 
 async function answerParsed(q: Question, text: string, deps: AnswerDeps, ctx: AnswerContext, now: string): Promise<Answer> {
-  const { store } = deps;
   switch (q.kind) {
     case "help":
       return { card: "help", viewModel: helpViewModel(deps.version), text: "Ask about provisioning events: why did alice fail in ServiceNow? · what happened to bob? · <changeId> · failures in the last 24 hours · top errors this week" };

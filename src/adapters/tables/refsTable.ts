@@ -2,7 +2,7 @@ import { odata, type TableClient } from "@azure/data-tables";
 import { monthBucket } from "../../core/timeBuckets";
 import { entityKey, insertNew, mapLimit, upsertAll, type Entity, type OnReject } from "./batch";
 import { bucket, keyPart, prefixUpperBound } from "./keys";
-import { getOrNull, isNotFound } from "./reads";
+import { getOrNull } from "./reads";
 import { SHARDS, ShardSet } from "./shards";
 import type { TableFactory } from "./client";
 

@@ -1,3 +1,5 @@
+import { list, record, scalar } from "./untrusted";
+
 /**
  * The provisioning audit trail: Microsoft Entra audit records of the "Account Provisioning"
  * service (category ProvisioningManagement), from `GET /auditLogs/directoryAudits`. Who changed a
@@ -26,10 +28,7 @@ export interface ProvisioningAudit {
   details: { key: string; value: string }[];
 }
 
-/** A string from outside, capped and well-formed (a lone surrogate would fail a Table Storage write). */
-const str = (v: unknown, max = 500): string => (typeof v === "string" ? v.slice(0, max).toWellFormed() : typeof v === "number" || typeof v === "boolean" ? String(v) : "");
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown, max = 500): string => scalar(v, max);
 
 const KINDS: [RegExp, AuditKind][] = [
   [/quarantin/i, "quarantine"],
@@ -72,28 +71,28 @@ export const CONFIG_KINDS: ReadonlySet<AuditKind> = new Set(["mappings", "settin
 const JOB_ID_RE = /\b[A-Za-z0-9]+\.[0-9a-f]{32}\.[0-9a-f-]{36}\b/i;
 
 export function parseAudit(raw: unknown): ProvisioningAudit | null {
-  const a = obj(raw);
+  const a = record(raw);
   const id = str(a["id"], 300);
   const at = Date.parse(str(a["activityDateTime"], 64));
   if (!id || !Number.isFinite(at)) return null;
   const activity = str(a["activityDisplayName"], 300) || str(a["operationType"], 100) || "(no activity name)";
-  const initiated = obj(a["initiatedBy"]);
-  const user = obj(initiated["user"]);
-  const app = obj(initiated["app"]);
+  const initiated = record(a["initiatedBy"]);
+  const user = record(initiated["user"]);
+  const app = record(initiated["app"]);
   const by = str(user["userPrincipalName"], 300) || str(user["displayName"], 300) || str(app["displayName"], 300) || str(app["servicePrincipalName"], 300);
-  const targets = arr(a["targetResources"]).slice(0, 20).map(obj);
+  const targets = list(a["targetResources"]).slice(0, 20).map(record);
   const sp = targets.find((t) => /serviceprincipal|application/i.test(str(t["type"], 100))) ?? targets[0] ?? {};
   const changes = targets
-    .flatMap((t) => arr(t["modifiedProperties"]))
+    .flatMap((t) => list(t["modifiedProperties"]))
     .slice(0, 20)
     .map((m) => {
-      const o = obj(m);
+      const o = record(m);
       return { name: str(o["displayName"], 200), old: str(o["oldValue"], 500), new: str(o["newValue"], 500) };
     })
     .filter((c) => c.name);
-  const details = arr(a["additionalDetails"])
+  const details = list(a["additionalDetails"])
     .slice(0, 30)
-    .map((d) => ({ key: str(obj(d)["key"], 200), value: str(obj(d)["value"], 500) }))
+    .map((d) => ({ key: str(record(d)["key"], 200), value: str(record(d)["value"], 500) }))
     .filter((d) => d.key);
   const jobIds = new Set<string>();
   for (const text of [...targets.map((t) => str(t["id"], 300)), ...targets.map((t) => str(t["displayName"], 300)), ...details.map((d) => d.value)]) {

@@ -1,3 +1,5 @@
+import { count, record, text } from "./untrusted";
+
 /**
  * A provisioning job's status as Microsoft Graph's synchronizationJob reports it
  * (`GET /servicePrincipals/{id}/synchronization/jobs`): the provisioning summary report. Read from
@@ -52,10 +54,7 @@ export interface JobStatus {
   deleteThreshold: number | null;
 }
 
-/** A string from outside, capped and well-formed (a lone surrogate would fail a Table Storage write). */
-const str = (v: unknown, max = 1000): string => (typeof v === "string" ? v.slice(0, max).toWellFormed() : "");
-const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : 0);
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const str = (v: unknown, max = 1000): string => text(v, max);
 const time = (v: unknown): string | null => {
   const s = str(v, 64);
   if (!s || s.startsWith("0001-01-01")) return null;
@@ -63,17 +62,17 @@ const time = (v: unknown): string | null => {
 };
 
 function execution(v: unknown): Execution | null {
-  const e = obj(v);
+  const e = record(v);
   if (Object.keys(e).length === 0) return null;
-  const error = obj(e["error"]);
+  const error = record(e["error"]);
   return {
     began: time(e["timeBegan"]),
     ended: time(e["timeEnded"]),
     state: str(e["state"], 64),
-    imported: num(e["countImported"]),
-    exported: num(e["countExported"]),
-    escrowed: num(e["countEscrowed"]),
-    entitled: num(e["countEntitled"]),
+    imported: count(e["countImported"]),
+    exported: count(e["countExported"]),
+    escrowed: count(e["countEscrowed"]),
+    entitled: count(e["countEntitled"]),
     errorCode: str(error["code"], 200),
     errorMessage: str(error["message"], 2000),
   };
@@ -81,19 +80,19 @@ function execution(v: unknown): Execution | null {
 
 /** A synchronizationJob from Graph, or null when it is not one (the value is data from outside). */
 export function parseJob(raw: unknown): JobStatus | null {
-  const j = obj(raw);
+  const j = record(raw);
   const jobId = str(j["id"], 1024);
   if (!jobId) return null;
-  const status = obj(j["status"]);
-  const schedule = obj(j["schedule"]);
+  const status = record(j["status"]);
+  const schedule = record(j["schedule"]);
   const code = str(status["code"], 64);
-  const q = obj(status["quarantine"]);
-  const qError = obj(q["error"]);
+  const q = record(status["quarantine"]);
+  const qError = record(q["error"]);
   const entries: Record<string, number> = {};
   for (const item of Array.isArray(status["synchronizedEntryCountByType"]) ? status["synchronizedEntryCountByType"] : []) {
-    const kv = obj(item);
+    const kv = record(item);
     const key = str(kv["key"], 200);
-    if (key) entries[key] = num(kv["value"]);
+    if (key) entries[key] = count(kv["value"]);
   }
   return {
     jobId,
@@ -106,14 +105,14 @@ export function parseJob(raw: unknown): JobStatus | null {
     lastSuccessfulExecutionWithExports: execution(status["lastSuccessfulExecutionWithExports"]),
     steadyStateFirstAchievedTime: time(status["steadyStateFirstAchievedTime"]),
     quarantine: Object.keys(q).length
-      ? { reason: str(q["reason"], 100) || "Unknown", currentBegan: time(q["currentBegan"]), nextAttempt: time(q["nextAttempt"]), seriesBegan: time(q["seriesBegan"]), seriesCount: num(q["seriesCount"]), errorCode: str(qError["code"], 200), errorMessage: str(qError["message"], 2000) }
+      ? { reason: str(q["reason"], 100) || "Unknown", currentBegan: time(q["currentBegan"]), nextAttempt: time(q["nextAttempt"]), seriesBegan: time(q["seriesBegan"]), seriesCount: count(q["seriesCount"]), errorCode: str(qError["code"], 200), errorMessage: str(qError["message"], 2000) }
       : null,
-    countSuccessiveCompleteFailures: num(status["countSuccessiveCompleteFailures"]),
+    countSuccessiveCompleteFailures: count(status["countSuccessiveCompleteFailures"]),
     escrowsPruned: status["escrowsPruned"] === true,
     entriesByType: entries,
     progress: (Array.isArray(status["progress"]) ? status["progress"] : []).slice(0, 20).map((p) => {
-      const o = obj(p);
-      return { completed: num(o["completedUnits"]), total: num(o["totalUnits"]), at: time(o["progressObservationDateTime"]) };
+      const o = record(p);
+      return { completed: count(o["completedUnits"]), total: count(o["totalUnits"]), at: time(o["progressObservationDateTime"]) };
     }),
     deleteThreshold: setting(j["synchronizationJobSettings"], "QuarantineTooManyDeletesThreshold"),
   };
@@ -122,7 +121,7 @@ export function parseJob(raw: unknown): JobStatus | null {
 /** A numeric job setting ([{name, value}] in Graph), or null. */
 function setting(raw: unknown, name: string): number | null {
   for (const item of Array.isArray(raw) ? raw : []) {
-    const kv = obj(item);
+    const kv = record(item);
     if (str(kv["name"], 200).toLowerCase() === name.toLowerCase() && /^\d+$/.test(str(kv["value"], 20))) return Number(kv["value"]);
   }
   return null;
