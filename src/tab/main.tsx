@@ -86,6 +86,19 @@ function useData<T>(load: () => Promise<T>, deps: unknown[]): { data: T | null; 
   return state;
 }
 
+/** A table's header row. */
+function Head(props: { cells: readonly string[] }) {
+  return (
+    <TableHeader>
+      <TableRow>
+        {props.cells.map((h) => (
+          <TableHeaderCell key={h}>{h}</TableHeaderCell>
+        ))}
+      </TableRow>
+    </TableHeader>
+  );
+}
+
 function Problem(props: { text: string }) {
   return (
     <MessageBar intent="error" data-testid="problem">
@@ -148,13 +161,7 @@ function OverviewView(props: { filters: Filters; open: (f: Filters) => void; for
       <div>
         <Text weight="semibold">Apps, worst first</Text>
         <Table size="small" aria-label="Apps" data-testid="apps">
-          <TableHeader>
-            <TableRow>
-              {["App", "Job status", "Last cycle", "Events", "Failure rate", "Trend", "Skipped share", ""].map((h) => (
-                <TableHeaderCell key={h}>{h}</TableHeaderCell>
-              ))}
-            </TableRow>
-          </TableHeader>
+          <Head cells={["App", "Job status", "Last cycle", "Events", "Failure rate", "Trend", "Skipped share", ""]} />
           <TableBody>
             {data.apps.map((a) => (
               <TableRow key={a.jobKey}>
@@ -181,13 +188,7 @@ function OverviewView(props: { filters: Filters; open: (f: Filters) => void; for
       <div>
         <Text weight="semibold">Top error codes</Text>
         <Table size="small" aria-label="Top error codes" data-testid="errors">
-          <TableHeader>
-            <TableRow>
-              {["Error code", "Count", "Last seen (UTC)", "Apps", "What to do"].map((h) => (
-                <TableHeaderCell key={h}>{h}</TableHeaderCell>
-              ))}
-            </TableRow>
-          </TableHeader>
+          <Head cells={["Error code", "Count", "Last seen (UTC)", "Apps", "What to do"]} />
           <TableBody>
             {data.topErrors.map((e) => (
               <TableRow key={e.code}>
@@ -349,13 +350,7 @@ function EventsView(props: { filters: Filters; setFilter: (f: Filters) => void }
           {data.person ? <Text>Every app, newest first: {data.person.name} ({data.person.identity})</Text> : null}
           {data.states && data.states.length > 0 ? (
             <Table size="extra-small" aria-label="Last known state per app" data-testid="states">
-              <TableHeader>
-                <TableRow>
-                  {["App", "Last known state", "When (UTC)"].map((h) => (
-                    <TableHeaderCell key={h}>{h}</TableHeaderCell>
-                  ))}
-                </TableRow>
-              </TableHeader>
+              <Head cells={["App", "Last known state", "When (UTC)"]} />
               <TableBody>
                 {data.states.map((st) => (
                   <TableRow key={st.app}>
@@ -370,13 +365,7 @@ function EventsView(props: { filters: Filters; setFilter: (f: Filters) => void }
           {data.candidates && data.candidates.length > 0 ? <Text>Several people match: {data.candidates.map((c) => `${c.name} (${c.identity})`).join(", ")}</Text> : null}
           <Text data-testid="total">{data.total.toLocaleString()} events{data.exact === false ? " (about)" : ""}</Text>
           <Table size="small" aria-label="Events" data-testid="events-table">
-            <TableHeader>
-              <TableRow>
-                {columns.map((c) => (
-                  <TableHeaderCell key={c}>{c}</TableHeaderCell>
-                ))}
-              </TableRow>
-            </TableHeader>
+            <Head cells={columns} />
             <TableBody>
               {data.rows.map((r) => (
                 <TableRow key={`${r.ref.pk}|${r.ref.rk}`} onClick={() => setOpen(r)} style={{ cursor: "pointer" }} data-testid="event-row" data-status={r.status} data-action={r.action} data-app={r.app} data-change={r.changeId}>
@@ -405,13 +394,7 @@ function CyclesView(props: { filters: Filters; open: (f: Filters) => void }) {
   if (!data) return <Spinner label="Loading cycles" />;
   return (
     <Table size="small" aria-label="Cycles" data-testid="cycles">
-      <TableHeader>
-        <TableRow>
-          {["Began (UTC)", "App", "Events", "Created", "Updated", "Disabled / deleted", "Failures", "Skipped"].map((h) => (
-            <TableHeaderCell key={h}>{h}</TableHeaderCell>
-          ))}
-        </TableRow>
-      </TableHeader>
+      <Head cells={["Began (UTC)", "App", "Events", "Created", "Updated", "Disabled / deleted", "Failures", "Skipped"]} />
       <TableBody>
         {data.cycles.map((c) => (
           <TableRow key={`${c.jobKey}|${c.cycleId}`} onClick={() => props.open({ cycleId: c.cycleId, job: c.jobKey, from: "", to: "" })} style={{ cursor: "pointer" }} data-testid="cycle-row">
