@@ -34,7 +34,7 @@ export function aliasKey(kind: AliasKind, value: string): { partitionKey: string
   return { partitionKey: `${NAME_KINDS.has(kind) ? "n" : "i"}|${bucket(value, PARTITIONS)}`, rowKey: keyPart(value) };
 }
 
-function property(kind: AliasKind, identityKey: string): string {
+export function aliasProperty(kind: AliasKind, identityKey: string): string {
   return `p${createHash("sha1").update(`${kind}|${identityKey}`).digest("hex").slice(0, 16)}`;
 }
 
@@ -72,7 +72,7 @@ export class DirectoryTable {
     const written: string[] = [];
     for (const a of aliases) {
       const k = aliasKey(a.kind, a.value);
-      const prop = property(a.kind, a.identityKey);
+      const prop = aliasProperty(a.kind, a.identityKey);
       const memo = `${k.partitionKey}\u0000${k.rowKey}\u0000${prop}\u0000${a.displayName}\u0000${a.identity}`;
       if (this.known.has(memo)) continue;
       written.push(memo);

@@ -9,7 +9,7 @@ import { indexRow, toEventEntity, type EventEntity } from "./eventEntity";
 import { COUNTER_RK, eventKey, EventsTable } from "./eventsTable";
 import { identityKeyOf, IdentityIndex, storedIdentityOf, type IdentityRow } from "./identityIndex";
 import { changeMarkerKey, cycleRefKey, RefsTable, type ChangeMarker } from "./refsTable";
-import { DirectoryTable, type AliasEntry } from "./directoryTable";
+import { aliasKey, aliasProperty, DirectoryTable, type AliasEntry } from "./directoryTable";
 import { countInputOf, CountsTable, snapshotCounts, type CountInput } from "./countsTable";
 import type { HourCounts } from "../../core/counts";
 import { JobsTable } from "./jobsTable";
@@ -248,8 +248,9 @@ export class TableEventStore implements EventStore, RetentionStore {
         const problem = row && entityProblem(row as Entity);
         if (problem) return { problem: `cannot be stored: its ${name} row: ${problem}` };
       }
+      // The row the directory writes, keys encoded as written (a guest's #EXT# UPN, a group "Finance/HR").
       for (const a of aliases) {
-        const problem = entityProblem({ partitionKey: "n|00", rowKey: a.value.slice(0, 1024), p0000000000000000: JSON.stringify(a) });
+        const problem = entityProblem({ ...aliasKey(a.kind, a.value), [aliasProperty(a.kind, a.identityKey)]: JSON.stringify(a) });
         if (problem) return { problem: `cannot be stored: its directory entry: ${problem}` };
       }
       return { job, entity, identity, aliases, cycleRef, marker, count: countInputOf(e) };
