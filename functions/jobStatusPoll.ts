@@ -1,6 +1,8 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { getServices } from "../src/composition";
 import { pollJobStatus } from "../src/app/jobStatusPoll";
+import { recordedRun } from "../src/app/graphPoll";
+import { systemClock } from "../src/app/ports";
 import { jobKey } from "../src/adapters/tables/keys";
 
 /**
@@ -16,7 +18,7 @@ export async function jobStatusPoll(_timer: Timer, context: InvocationContext): 
     return;
   }
   const started = Date.now();
-  const outcome = await services.invocation(context, async () => {
+  const outcome = await services.invocation(context, () => recordedRun("graph.jobs", services.watermarks, systemClock, async () => {
     // Service principals known from stored events, and every one Graph lists (a job quarantined
     // for credentials logs no event to find it by).
     const known = (await services.query.jobs(true)).filter((j) => !j.statusOnly && j.servicePrincipalId).map((j) => ({ id: j.servicePrincipalId!, displayName: j.app }));
@@ -25,7 +27,7 @@ export async function jobStatusPoll(_timer: Timer, context: InvocationContext): 
     await services.query.jobs(true);
     if (services.alerts) await services.alerts.afterJobStatus(result.readings);
     return result;
-  });
+  }));
   services.log(context, {
     event: "jobstatus.poll",
     servicePrincipals: outcome.servicePrincipals,

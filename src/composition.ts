@@ -10,7 +10,7 @@ import type { IngestDeps } from "./app/ingest";
 import { TableWatermarkStore } from "./adapters/tables/watermarks";
 import { GraphProvisioningClient } from "./adapters/graph/client";
 import { graphCredential } from "./adapters/graph/credential";
-import type { WatermarkStore } from "./app/graphPoll";
+import type { RunStore, WatermarkStore } from "./app/graphPoll";
 import { createAlerts, ConversationRegistry, type Alerts } from "./app/alerts";
 import { TableAlertStore, TableSubscriptionStore } from "./adapters/tables/alertStore";
 import { createQueueClient } from "./adapters/queues/client";
@@ -38,7 +38,7 @@ export interface Services {
   ingest: IngestDeps;
   deadLetters: TableDeadLetterStore;
   alertStore: TableAlertStore;
-  watermarks: WatermarkStore;
+  watermarks: WatermarkStore & RunStore;
   /** Null when Graph polling is not configured. One client for logs, audits and job status. */
   graph: GraphProvisioningClient | null;
   /** The tenant Graph is read for ("" with a managed identity or a bare token: the deployment's own). */

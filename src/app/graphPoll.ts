@@ -33,6 +33,43 @@ export interface WatermarkStore {
   set(name: string, iso: string): Promise<void>;
 }
 
+/** How a poller's last run ended, kept for the health endpoint. */
+export interface RunRecord {
+  at: string;
+  outcome: "ok" | "cut-short" | "failed";
+  /** For a cut-short run: why (nextlink-origin, page-cap, retry-after-cap, ...). */
+  reason: string;
+  detail: string;
+}
+
+export interface RunStore {
+  recordRun(name: string, run: RunRecord): Promise<void>;
+  runs(): Promise<Record<string, RunRecord>>;
+}
+
+/**
+ * Runs one poll and keeps how it ended: a run cut short (a nextLink off the Graph origin, a
+ * repeated link, a cap reached) or failed is recorded with its reason and rethrown, so the run
+ * fails, the watermark stays, and the next timer tries again. Recording never hides the outcome.
+ */
+/** A read of Graph that its source stopped on purpose (see the Graph client's limits), with why. */
+export function isCutShort(err: unknown): err is Error & { cutShort: true; reason: string } {
+  return err instanceof Error && (err as { cutShort?: unknown }).cutShort === true;
+}
+
+export async function recordedRun<T>(name: string, runs: RunStore, clock: Clock, fn: () => Promise<T>): Promise<T> {
+  try {
+    const result = await fn();
+    await runs.recordRun(name, { at: clock.now().toISOString(), outcome: "ok", reason: "", detail: "" }).catch(() => undefined);
+    return result;
+  } catch (err) {
+    const cut = isCutShort(err);
+    const reason = cut ? String(err.reason) : "";
+    await runs.recordRun(name, { at: clock.now().toISOString(), outcome: cut ? "cut-short" : "failed", reason, detail: err instanceof Error ? err.message.slice(0, 300) : String(err).slice(0, 300) }).catch(() => undefined);
+    throw err;
+  }
+}
+
 export interface PollOptions {
   watermarkName: string;
   lookbackMinutes: number;

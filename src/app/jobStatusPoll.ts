@@ -1,5 +1,6 @@
 import { inScope, parseJob, transitions, type JobStatus, type Transition } from "../core/jobs/status";
 import type { JobStatusChange, JobStatusStore, StoredJobStatus } from "./jobHealthPorts";
+import { isCutShort } from "./graphPoll";
 
 /**
  * Reads every provisioning job's status from Graph and keeps it, with the history of its changes.
@@ -50,6 +51,8 @@ export async function pollJobStatus(deps: JobPollDeps, known: { id: string; disp
   try {
     listed = await deps.source.servicePrincipals();
   } catch (err) {
+    // A read Graph's client stopped on purpose (a nextLink off the Graph origin, a cap) fails the run.
+    if (isCutShort(err)) throw err;
     // Without the list (Application.Read.All missing, Graph down) the known service principals are still read.
     failedList.push({ servicePrincipalId: "*", error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
   }
@@ -66,6 +69,7 @@ export async function pollJobStatus(deps: JobPollDeps, known: { id: string; disp
       try {
         raw = await deps.source.jobsOf(id);
       } catch (err) {
+        if (isCutShort(err)) throw err;
         out.failed.push({ servicePrincipalId: id, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
         continue;
       }

@@ -1,11 +1,14 @@
-import type { TableClient } from "@azure/data-tables";
-import type { WatermarkStore } from "../../app/graphPoll";
+import { odata, type TableClient } from "@azure/data-tables";
+import type { RunRecord, RunStore, WatermarkStore } from "../../app/graphPoll";
 import type { TableFactory } from "./client";
 import { keyPart } from "./keys";
 import { getOrNull } from "./reads";
 
-/** Poller watermarks: PK "watermark", RK = name (one per tenant / source). */
-export class TableWatermarkStore implements WatermarkStore {
+/**
+ * Poller watermarks: PK "watermark", RK = name (one per tenant / source); and the outcome of each
+ * poller's last run: PK "run", RK = poller (for the health endpoint).
+ */
+export class TableWatermarkStore implements WatermarkStore, RunStore {
   private readonly table: TableClient;
   private ready: Promise<void> | null = null;
   constructor(factory: TableFactory) {
@@ -24,5 +27,17 @@ export class TableWatermarkStore implements WatermarkStore {
   async set(name: string, iso: string): Promise<void> {
     await this.init();
     await this.table.upsertEntity({ partitionKey: "watermark", rowKey: keyPart(name), at: iso }, "Replace");
+  }
+  async recordRun(name: string, run: RunRecord): Promise<void> {
+    await this.init();
+    await this.table.upsertEntity({ partitionKey: "run", rowKey: keyPart(name), ...run }, "Replace");
+  }
+  async runs(): Promise<Record<string, RunRecord>> {
+    await this.init();
+    const out: Record<string, RunRecord> = {};
+    for await (const row of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${"run"}` } })) {
+      out[String(row.rowKey)] = { at: String(row["at"] ?? ""), outcome: row["outcome"] === "cut-short" ? "cut-short" : row["outcome"] === "failed" ? "failed" : "ok", reason: String(row["reason"] ?? ""), detail: String(row["detail"] ?? "") };
+    }
+    return out;
   }
 }
