@@ -1,4 +1,4 @@
-import { loadConfig, type AppConfig } from "./config";
+import { graphDataTenant, loadConfig, type AppConfig } from "./config";
 import { packageVersion } from "./packageInfo";
 import { createChatHandler } from "./app/chat";
 import { createBotEndpoint, type BotEndpoint } from "./adapters/botframework/endpoint";
@@ -62,7 +62,7 @@ export function getServices(): Services {
   const config = loadConfig(process.env, packageVersion());
   const tables = createTableFactory(config.storage, config.tablePrefix);
   const store = new TableEventStore(tables, { retentionDays: config.retentionDays });
-  const query = new TableQueryStore(store);
+  const query = new TableQueryStore(store, Date.now, config.ownTenant);
   const alertStore = new TableAlertStore(tables);
   // Tenant scoping: whenever there is a tenant rule (PROVBOT_ALLOWED_TENANTS, or bot authentication),
   // a conversation reads only its own tenant's events; only the local demo with neither sees all.
@@ -118,7 +118,6 @@ export function getServices(): Services {
   const deadLetters = new TableDeadLetterStore(tables, systemClock);
   // Per-call timeout of 30 s (the pipeline retries a timed-out call with back-off).
   const graph = config.graph ? new GraphProvisioningClient({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl, timeoutMs: 30_000 }) : null;
-  const graphAuth = config.graph?.auth;
   const built: Services = {
     config,
     tables,
@@ -127,10 +126,11 @@ export function getServices(): Services {
     query,
     deadLetters,
     alertStore,
-    ingest: { store, deadLetters, clock: systemClock, log: structuredLog, tenants, ...(alerts ? { afterStore: alertHook(alerts) } : {}) },
+    ingest: { store, deadLetters, clock: systemClock, log: structuredLog, tenants, ownTenant: config.ownTenant, ...(alerts ? { afterStore: alertHook(alerts) } : {}) },
     watermarks: new TableWatermarkStore(tables),
     graph,
-    graphTenant: graphAuth && graphAuth.kind !== "managedIdentity" ? graphAuth.tenantId.toLowerCase() : "",
+    // Job status read through a managed identity (or a bare token) names no tenant: the deployment's own.
+    graphTenant: graphDataTenant(config),
     alerts,
     conversations,
     tabGate: {

@@ -88,6 +88,12 @@ const envSchema = z.object({
       .regex(/^\s*[0-9a-fA-F-]{36}\s*=\s*[0-9a-fA-F-]{36}(\s*\|\s*[0-9a-fA-F-]{36})*\s*(;\s*[0-9a-fA-F-]{36}\s*=\s*[0-9a-fA-F-]{36}(\s*\|\s*[0-9a-fA-F-]{36})*\s*)*;?\s*$/, "tenant=tenant|tenant;... (tenant ids)")
       .optional(),
   ),
+  /**
+   * The deployment's own tenant: data that arrives without a tenant id (some downloads, job
+   * status read through a managed identity) is stamped with it. Default: the Graph poller's
+   * tenant, else the bot registration's, else the one allowed tenant.
+   */
+  PROVBOT_TENANT_ID: optionalString.pipe(z.string().regex(/^[0-9a-fA-F-]{36}$/, "a tenant id (GUID)").optional()),
   /** Comma-separated tenant ids that may use the bot and whose records are ingested. */
   PROVBOT_ALLOWED_TENANTS: optionalString.pipe(
     z
@@ -169,6 +175,11 @@ export interface AppConfig {
    * the bot registration's tenant; null (every tenant) only on the unauthenticated local host.
    */
   allowedTenants: string[] | null;
+  /**
+   * The deployment's own tenant ("" only when nothing names it: the local demo): data without a
+   * tenant id is stamped with it when stored, and read as its own; never shown to every tenant.
+   */
+  ownTenant: string;
   /** PROVBOT_ACCESS (default: tenant on the local host, roles elsewhere) and its allow-list. */
   access: { mode: "roles" | "allowlist" | "tenant"; principals: string[] };
   /** Conversation tenant -> the other tenants whose data it may read (PROVBOT_TENANT_GRANTS). */
@@ -181,6 +192,12 @@ export interface AppConfig {
    */
   tab: { clientId: string; appIdUri: string | null; jwksUrl: string | null; domain: string | null } | null;
   version: string;
+}
+
+/** The tenant the Graph pollers' data belongs to: the Graph app's tenant, else (a managed identity, a bare token) the deployment's own. */
+export function graphDataTenant(config: Pick<AppConfig, "graph" | "ownTenant">): string {
+  const auth = config.graph?.auth;
+  return (auth && auth.kind !== "managedIdentity" && auth.tenantId ? auth.tenantId.toLowerCase() : "") || config.ownTenant;
 }
 
 export class ConfigError extends Error {
@@ -264,6 +281,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     : bot.mode !== "none" && bot.tenantId
       ? [bot.tenantId.toLowerCase()]
       : null;
+  const graphTenant = graph && graph.auth.kind !== "managedIdentity" ? graph.auth.tenantId : "";
+  const ownTenant = (e.PROVBOT_TENANT_ID ?? (graphTenant || (bot.mode !== "none" ? bot.tenantId : "") || (allowedTenants?.length === 1 ? allowedTenants[0]! : ""))).trim().toLowerCase();
+  if (allowedTenants && !ownTenant) problems.push("PROVBOT_TENANT_ID: missing. Data that carries no tenant id (some downloads, job status read through a managed identity) is stamped with the deployment's own tenant; set it when neither the bot registration nor the Graph settings name one.");
   const tenantGrants: Record<string, string[]> = {};
   for (const part of (e.PROVBOT_TENANT_GRANTS ?? "").split(";").map((p) => p.trim()).filter(Boolean)) {
     const [who, data] = part.split("=");
@@ -277,5 +297,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const principals = (e.PROVBOT_ALLOWED_PRINCIPALS ?? "").split(",").map((p) => p.trim().toLowerCase()).filter(Boolean);
   if (accessMode === "allowlist" && principals.length === 0) problems.push("PROVBOT_ALLOWED_PRINCIPALS: missing (PROVBOT_ACCESS=allowlist needs the object ids of the users and groups allowed).");
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
-  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, allowedTenants, access: { mode: accessMode, principals }, tenantGrants, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, tab, version };
+  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, allowedTenants, ownTenant, access: { mode: accessMode, principals }, tenantGrants, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, tab, version };
 }

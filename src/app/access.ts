@@ -5,7 +5,8 @@ import type { Clock } from "./ports";
  * Who may ask, decided the way the Microsoft Entra admin center decides who may read provisioning
  * logs (src/core/access.ts has the rule), from what Microsoft Graph says about the person. A
  * decision is cached for `cacheMs` (5 minutes by default): a role removed in Entra takes effect in
- * provbot within that time. A directory that cannot be read refuses for now and is not cached.
+ * provbot within that time. A directory that cannot be read refuses for now and is not cached; a
+ * person the directory does not hold (404: another tenant's user) is refused, and that is cached.
  */
 export interface DirectoryLookup {
   /** Directory role template ids, transitively (roles assigned through groups count). */
@@ -41,12 +42,16 @@ export class AccessControl {
     const cached = this.cache.get(id);
     if (cached && now - cached.at < (this.deps.cacheMs ?? 5 * 60_000)) return cached.access;
     let facts: DirectoryFacts | null = null;
+    let unknown = false;
     try {
       facts = await this.facts(id);
-    } catch {
+    } catch (err) {
+      // Graph answers 404 for an object id its directory does not hold (a user of another tenant):
+      // that is an answer, not an outage: refused, and cached like any decision.
+      unknown = (err as { statusCode?: unknown } | null)?.statusCode === 404;
       facts = null;
     }
-    const access = decideAccess(this.deps.mode, id, facts, this.deps.principals);
+    const access: Access = unknown ? { kind: "refused", reason: "not found in this directory" } : decideAccess(this.deps.mode, id, facts, this.deps.principals);
     if (access.kind !== "unavailable") this.cache.set(id, { at: now, access });
     return access;
   }

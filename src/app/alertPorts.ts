@@ -21,9 +21,9 @@ export interface SubscriptionStore extends ConversationStore {
 }
 
 export interface ThresholdStore {
-  /** Normalised app name -> overrides of the defaults. */
+  /** thresholdKey(tenant, job) -> overrides of the defaults. */
   all(): Promise<Record<string, Partial<Thresholds>>>;
-  set(app: string, overrides: Partial<Thresholds>): Promise<void>;
+  set(key: string, overrides: Partial<Thresholds>): Promise<void>;
 }
 
 export interface Versioned<T> {

@@ -42,6 +42,8 @@ export interface IngestDeps {
   log?: StructuredLog;
   /** Records of other tenants are rejected (null: every tenant, the local demo only). */
   tenants?: TenantList;
+  /** The deployment's own tenant: a record without a tenant id is stamped with it when stored. */
+  ownTenant?: string;
 }
 
 export interface IngestOutcome extends IngestReport {
@@ -79,7 +81,8 @@ export async function ingestItems(items: PayloadItem[], source: string, deps: In
       dead.add(item.index, fitted.reason, item.record);
       continue;
     }
-    // A record without a tenant id (some downloads) is the deployment's own.
+    // A record without a tenant id (some downloads) is the deployment's own: stamped, never everyone's.
+    if (!fitted.event.tenantId && deps.ownTenant) fitted.event = { ...fitted.event, tenantId: deps.ownTenant };
     if (fitted.event.tenantId && !tenantAllowed(deps.tenants ?? null, fitted.event.tenantId)) {
       dead.add(item.index, `tenantId ${fitted.event.tenantId.slice(0, 64)} is not a tenant provbot serves (PROVBOT_ALLOWED_TENANTS)`, item.record);
       continue;

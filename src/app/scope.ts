@@ -20,8 +20,8 @@ export function dataTenantsOf(tenantId: string, grants: Readonly<Record<string, 
 }
 
 /**
- * What one conversation may see: the events of its own tenant's jobs (and of jobs whose events
- * carried no tenant id, the deployment's own). Every read goes through here, so a question asked
+ * What one conversation may see: the events of its own tenant's jobs (data that carried no tenant
+ * id is the deployment's own: stamped when stored, and read so by the store). Every read goes through here, so a question asked
  * in tenant A never answers with tenant B's people, apps, counts or changes: another tenant's
  * changeId is "not found", its people and apps are not suggested, its counts are not summed.
  */
@@ -33,8 +33,9 @@ export class ScopedQueryStore implements QueryStore {
     private readonly servicePrincipalIds: ReadonlySet<string> | null = null,
   ) {}
 
+  /** Data without a tenant is seen only when no tenant rule applies (the store reads it as its own tenant's). */
   private sees(tenantId: string | undefined): boolean {
-    return !tenantId || tenantAllowed(this.tenants, tenantId);
+    return tenantId ? tenantAllowed(this.tenants, tenantId) : this.tenants === null;
   }
 
   private owns(job: JobInfo): boolean {

@@ -1,4 +1,5 @@
 import type { ProvisioningEvent } from "./event";
+import { defuseCell } from "./spreadsheetCells";
 
 /**
  * Downloads of stored events, as the Entra admin center offers them: JSON (Graph's
@@ -34,24 +35,15 @@ export function toGraphRecord(e: ProvisioningEvent): Record<string, unknown> {
 }
 
 /**
- * One CSV cell (RFC 4180). Free text that a spreadsheet would run as a formula (=, +, -, @, tab or
- * carriage return first) gets a leading apostrophe, OWASP's advice: a display name from the
- * directory must not become a command on the vendor's machine. Identifiers (ids, codes, enum
- * values, step and attribute names) are written as they are, so that a re-ingest matches them.
+ * One CSV cell (RFC 4180), defused for spreadsheets whatever its column (spreadsheetCells.ts);
+ * the CSV reader undoes it, so a download re-ingests exactly.
  */
-export function csvCell(value: string | number | null | undefined, freeText = true): string {
-  let s = value === null || value === undefined ? "" : String(value);
-  if (freeText && /^[=+\-@\t\r]/.test(s) && !/^[+-]?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
+export function csvCell(value: string | number | null | undefined): string {
+  const s = value === null || value === undefined ? "" : defuseCell(String(value));
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** A free-text cell (defused); every other cell is an identifier. */
-export class FreeText {
-  constructor(readonly value: string | null | undefined) {}
-}
-const text = (v: string | null | undefined) => new FreeText(v);
-
-export const csvLine = (cells: (string | number | null | undefined | FreeText)[]): string => `${cells.map((c) => (c instanceof FreeText ? csvCell(c.value) : csvCell(c, false))).join(",")}\r\n`;
+export const csvLine = (cells: (string | number | null | undefined)[]): string => `${cells.map((c) => csvCell(c)).join(",")}\r\n`;
 
 /** The events file: one row per event, the columns the admin center's download has. */
 export const EVENT_HEADER = ["Date (UTC)", "Id", "Change ID", "Cycle ID", "Job ID", "Tenant ID", "Action", "Status", "Duration (ms)", "Initiated by", "Service principal ID", "Service principal name", "Source system", "Target system", "Source identity ID", "Source identity name", "Source identity type", "User principal name", "Target identity ID", "Target identity name", "Target identity type", "Error code", "Reason", "Error category", "Recommended action", "Additional details"];
@@ -59,24 +51,24 @@ export const EVENT_HEADER = ["Date (UTC)", "Id", "Change ID", "Cycle ID", "Job I
 export function eventCsvRow(e: ProvisioningEvent): string {
   const upn = e.sourceIdentity.details["UserPrincipalName"] ?? e.sourceIdentity.details["userPrincipalName"] ?? "";
   return csvLine([
-    e.activityDateTime, e.id, e.changeId, e.cycleId, e.jobId, e.tenantId, e.action, e.status, e.durationMs, text(e.initiatedBy.displayName),
-    e.servicePrincipal.id, text(e.servicePrincipal.displayName), text(e.sourceSystem.displayName), text(e.targetSystem.displayName),
-    e.sourceIdentity.id, text(e.sourceIdentity.displayName), e.sourceIdentity.identityType, upn,
-    e.targetIdentity.id, text(e.targetIdentity.displayName), e.targetIdentity.identityType,
-    e.error?.code ?? "", text(e.error?.reason), e.error?.category ?? "", text(e.error?.recommendedAction), text(e.error?.additionalDetails),
+    e.activityDateTime, e.id, e.changeId, e.cycleId, e.jobId, e.tenantId, e.action, e.status, e.durationMs, e.initiatedBy.displayName,
+    e.servicePrincipal.id, e.servicePrincipal.displayName, e.sourceSystem.displayName, e.targetSystem.displayName,
+    e.sourceIdentity.id, e.sourceIdentity.displayName, e.sourceIdentity.identityType, upn,
+    e.targetIdentity.id, e.targetIdentity.displayName, e.targetIdentity.identityType,
+    e.error?.code ?? "", e.error?.reason, e.error?.category ?? "", e.error?.recommendedAction, e.error?.additionalDetails,
   ]);
 }
 
 export const STEP_HEADER = ["Change ID", "Step number", "Name", "Step type", "Status", "Description", "Details"];
 
 export function stepCsvRows(e: ProvisioningEvent): string {
-  return e.steps.map((s, i) => csvLine([e.changeId, i + 1, s.name, s.type, s.status, text(s.description), Object.keys(s.details).length ? JSON.stringify(s.details) : ""])).join("");
+  return e.steps.map((s, i) => csvLine([e.changeId, i + 1, s.name, s.type, s.status, s.description, Object.keys(s.details).length ? JSON.stringify(s.details) : ""])).join("");
 }
 
 export const MODIFIED_HEADER = ["Change ID", "Target attribute", "Old value", "New value"];
 
 export function modifiedCsvRows(e: ProvisioningEvent): string {
-  return e.modifiedProperties.map((m) => csvLine([e.changeId, m.displayName, text(m.oldValue), text(m.newValue)])).join("");
+  return e.modifiedProperties.map((m) => csvLine([e.changeId, m.displayName, m.oldValue, m.newValue])).join("");
 }
 
 /** The file names inside the zip, as the admin center names its three files. */

@@ -126,6 +126,23 @@ describe("who may ask (PROVBOT_ACCESS=roles)", () => {
   });
 });
 
+describe("a person the directory does not hold (another allowed tenant's user)", () => {
+  for (const mode of ["roles", "allowlist"] as const) {
+    it(`is refused (not "could not check"), logged, and the decision is cached (${mode})`, async () => {
+      const w = await world(mode);
+      const stranger = id(4242);
+      const answer = await ask(w.chat, stranger, "failures today");
+      expect(answer).toContain("You need access to provisioning logs");
+      expect(answer).not.toContain("could not check your access");
+      expect(answer).not.toMatch(/Other App|OtherAppOnlyCode/);
+      expect(w.refused).toEqual([{ tenantId: "t1", userObjectId: stranger, reason: "not found in this directory" }]);
+      const calls = graph.requests.length;
+      expect(await ask(w.chat, stranger, "failures today")).toContain("You need access to provisioning logs");
+      expect(graph.requests.length).toBe(calls);
+    });
+  }
+});
+
 describe("who may ask (PROVBOT_ACCESS=allowlist)", () => {
   it("members of an allow-listed group, transitively, are let in; others are not", async () => {
     const w = await world("allowlist");

@@ -63,7 +63,7 @@ function stack(clock: Clock = systemClock, timeoutMs = 3_000, scoped = false) {
       statuses: store.statuses,
       audits: store.audits,
       // Tenant scoping, as the composition turns it on whenever there is a tenant rule.
-      ...(scoped ? { jobTenant: async (key: string) => (await query.jobs(true)).find((j) => j.jobKey === key)?.tenantId ?? "" } : {}),
+      ...(scoped ? { tenantScoped: true, jobTenant: async (key: string) => (await query.jobs(true)).find((j) => j.jobKey === key)?.tenantId ?? "" } : {}),
     });
     return alerts;
   };
@@ -353,6 +353,72 @@ describe("alerts and tenants", () => {
     await waitUntil("tenant 1's card", () => alertCalls(connector, "conv-tenant-1", "Burst").length === 1);
     await new Promise((r) => setTimeout(r, 200));
     expect(alertCalls(connector, "conv-tenant-2", "Burst")).toHaveLength(0);
+  });
+
+  it("Show affected and Mute from a chat holding its own card, naming another tenant's job, act on nothing of it", async () => {
+    const s = stack(systemClock, 3_000, true);
+    const a = uniqueJob("Secret HR App");
+    const b = uniqueJob("Tenant B App");
+    const tenantB = { conversation: { id: "conv-steal-b", conversationType: "personal", tenantId: "tenant-2" } };
+    await say(s, "subscribe", connector.url, "conv-steal-a");
+    await say(s, "subscribe", connector.url, "conv-steal-b", "personal", tenantB);
+    await s.ingest(burst(22, { ...a, action: "disable", end: new Date() }));
+    await s.ingest(burst(22, { ...b, action: "disable", end: new Date() }).map((r) => ({ ...r, tenantId: "tenant-2" })));
+    await waitUntil("both cards", () => alertCalls(connector, "conv-steal-a", "Burst").length === 1 && alertCalls(connector, "conv-steal-b", "Burst").length === 1);
+    const own = JSON.parse(cardJson(alertCalls(connector, "conv-steal-b", "Burst")[0]!)) as { actions: { title: string; data: Record<string, unknown> }[] };
+    const theirs = JSON.parse(cardJson(alertCalls(connector, "conv-steal-a", "Burst")[0]!)) as { actions: { title: string; data: Record<string, unknown> }[] };
+    const aJobKey = (theirs.actions.find((x) => x.title === "Show affected")!.data["alert"] as Record<string, unknown>)["jobKey"];
+    expect(aJobKey).toBe(jobKey(a.jobId, `sp-${a.jobId}`));
+    const before = connector.calls.length;
+    // Tenant B's admin keeps their own delivered incident id and names tenant A's job (known or guessed).
+    for (const title of ["Show affected", "Mute 24h"]) {
+      const mine = own.actions.find((x) => x.title === title)!.data;
+      const data = { ...mine, alert: { ...(mine["alert"] as Record<string, unknown>), jobKey: aJobKey } };
+      await say(s, title, connector.url, "conv-steal-b", "personal", { ...tenantB, value: data });
+    }
+    const answers = connector.calls.slice(before).filter((c) => c.path.includes("conv-steal-b")).map(cardJson);
+    expect(answers).toHaveLength(2);
+    for (const x of answers) {
+      expect(x).toContain("Unknown alert");
+      expect(x).not.toContain(a.app);
+      expect(x).not.toMatch(/User \d/);
+    }
+    expect(Object.keys((await s.subs.get("conv-steal-b"))?.mutes ?? {})).toEqual([]);
+    // Its own card's buttons still work.
+    await say(s, "Show affected", connector.url, "conv-steal-b", "personal", { ...tenantB, value: own.actions.find((x) => x.title === "Show affected")!.data });
+    expect(cardJson(connector.calls.filter((c) => c.path.includes("conv-steal-b")).at(-1)!)).toContain(`Affected · ${b.app}`);
+  });
+
+  it("a threshold set in tenant B changes only B's job, never tenant A's job of the same app name", async () => {
+    const s = stack(systemClock, 3_000, true);
+    const shared = `SharedName ${++seq}`;
+    const a = { jobId: `job-shared-a-${seq}-${Date.now()}`, app: shared };
+    const b = { jobId: `job-shared-b-${seq}-${Date.now()}`, app: shared };
+    const tenantB = { conversation: { id: "conv-thr-b", conversationType: "personal", tenantId: "tenant-2" } };
+    await s.storeOnly([provisioningRecord({ ...a, at: new Date(Date.now() - 3_600_000) }), { ...provisioningRecord({ ...b, at: new Date(Date.now() - 3_600_000) }), tenantId: "tenant-2" }]);
+    await say(s, "subscribe", connector.url, "conv-thr-a");
+    await say(s, `threshold ${shared} failures 4242`, connector.url, "conv-thr-b", "personal", tenantB);
+    const keys = Object.keys(await s.alertStore.all());
+    expect(keys).toContain(`tenant-2|${jobKey(b.jobId, `sp-${b.jobId}`)}`);
+    expect(keys.filter((k) => k.includes(a.jobId))).toEqual([]);
+    // Tenant A's failures still alert on A's own (default) thresholds.
+    await s.ingest(burst(25, { ...a, status: "failure", end: new Date() }));
+    await waitUntil("tenant A's spike", () => alertCalls(connector, "conv-thr-a", `Failure spike · ${shared}`).length === 1);
+  });
+
+  it("with tenant scoping, a job of no known tenant is delivered to no conversation (never to every tenant)", async () => {
+    const s = stack(systemClock, 3_000, true);
+    const { jobId, app } = uniqueJob("Dropbox");
+    await say(s, "subscribe", connector.url, "conv-notenant-1");
+    await say(s, "subscribe", connector.url, "conv-notenant-2", "personal", { conversation: { id: "conv-notenant-2", conversationType: "personal", tenantId: "tenant-2" } });
+    // The same burst with no tenant id on its records (the store here knows no own tenant).
+    await s.ingest(burst(22, { jobId, app, action: "disable", end: new Date() }).map((r) => ({ ...r, tenantId: undefined })));
+    // The incident was raised and its delivery ran (in-process outbox), reaching no one.
+    expect((await s.alertStore.activeSlots("2000-01-01")).some((x) => x.jobKey === jobKey(jobId, `sp-${jobId}`))).toBe(true);
+    expect(s.notified.length).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alertCalls(connector, "conv-notenant-1", "Burst")).toHaveLength(0);
+    expect(alertCalls(connector, "conv-notenant-2", "Burst")).toHaveLength(0);
   });
 });
 

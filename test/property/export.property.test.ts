@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { unzipSync, strFromU8 } from "fflate";
+import { parse } from "csv-parse/sync";
 import { normaliseRecord } from "../../src/core/ingest/normalise";
 import { parsePayload } from "../../src/core/ingest/payload";
 import { csvCell } from "../../src/core/export";
+import { defuseCell, restoreCell } from "../../src/core/spreadsheetCells";
 import { exportCsvZip, exportJson } from "../../src/app/export";
 import type { ProvisioningEvent } from "../../src/core/event";
 import { applyMutations, mutation, realEventHubRecords, realGraphRecords } from "../support/hostile";
@@ -16,8 +18,13 @@ import { applyMutations, mutation, realEventHubRecords, realGraphRecords } from 
 const bases = [...realGraphRecords(), ...realEventHubRecords()];
 const runs = Number(process.env["PROVBOT_PROPERTY_RUNS"] ?? 60);
 
+/** What a hostile directory or SCIM server puts in identifier columns: text a spreadsheet would run. */
+const formula = fc.tuple(fc.constantFrom("=", "+", "-", "@", "\t", "\r", "'=", "''+", "'"), fc.constantFrom("cmd|' /C calc'!A0", "HYPERLINK(\"http://evil\")", "SUM(1+1)", "1", "x@contoso.com", "")).map(([a, b]) => a + b);
+const FORMULA_PATHS = ["sourceIdentity.details.UserPrincipalName", "provisioningStatusInfo.errorInformation.errorCode", "provisioningSteps.0.name", "sourceIdentity.id", "targetIdentity.id", "sourceIdentity.displayName", "servicePrincipal.id", "cycleId", "modifiedProperties.0.displayName", "provisioningStatusInfo.errorInformation.reason"];
+const formulaMutation = fc.record({ kind: fc.constant("set" as const), path: fc.constantFrom(...FORMULA_PATHS), value: formula });
+
 const stored = fc
-  .tuple(fc.constantFrom(...bases), fc.array(mutation, { maxLength: 3 }), fc.integer({ min: 0, max: 1e6 }))
+  .tuple(fc.constantFrom(...bases), fc.array(fc.oneof(mutation, formulaMutation, formulaMutation), { maxLength: 4 }), fc.integer({ min: 0, max: 1e6 }))
   .map(([base, mutations, n]) => {
     const raw = applyMutations(base, mutations);
     const result = normaliseRecord(raw);
@@ -38,6 +45,10 @@ const essence = (e: ProvisioningEvent) => {
     status: e.status,
     at: e.activityDateTime,
     source: e.sourceIdentity.displayName,
+    upn: e.sourceIdentity.details["UserPrincipalName"] ?? "",
+    sourceId: e.sourceIdentity.id,
+    cycleId: e.cycleId,
+    reason: e.error?.reason ?? "",
     errorCode: e.error?.code ?? "",
     steps: e.steps.map((s) => [s.name, s.status]),
     modified: e.modifiedProperties.map((m) => m.displayName),
@@ -69,7 +80,7 @@ describe("downloads of any stored event (property)", () => {
     );
   });
 
-  it("the three CSV files read back as the same events, a formula-like text defused", async () => {
+  it("the three CSV files read back as exactly the same events, and no cell of any column is a live formula", async () => {
     await fc.assert(
       // The store holds one event per change ID (the CSV files join on it).
       fc.asyncProperty(fc.uniqueArray(stored, { minLength: 1, maxLength: 6, selector: (e) => e.changeId }), async (events) => {
@@ -79,12 +90,11 @@ describe("downloads of any stored event (property)", () => {
         const got = back.map((b) => (b.kind === "event" ? essence(b.event) : b.kind));
         const unique = events;
         expect(got.map((g) => (typeof g === "string" ? g : g.id))).toEqual(unique.map((e) => e.id));
-        for (const [i, e] of unique.entries()) {
-          const g = got[i] as ReturnType<typeof essence>;
-          expect({ ...g, source: undefined }).toEqual({ ...essence(e), source: undefined });
-          // The one change a CSV makes: a name a spreadsheet would run as a formula gets an apostrophe.
-          const name = e.sourceIdentity.displayName;
-          expect(g.source).toBe(/^[=+\-@\t\r]/.test(name) && !/^[+-]?\d+(\.\d+)?$/.test(name) ? `'${name}` : name);
+        for (const [i, e] of unique.entries()) expect(got[i]).toEqual(essence(e));
+        // Every cell of every file, as a spreadsheet reads it: nothing it would run.
+        for (const [name, bytes] of Object.entries(files)) {
+          const rows = parse(strFromU8(bytes).replace(/^\ufeff/, ""), { relax_column_count: true }) as string[][];
+          for (const cell of rows.flat()) expect(/^[=+\-@\t\r\n]/.test(cell) && !/^[+-]?\d+(\.\d+)?$/.test(cell), `${name}: ${JSON.stringify(cell)}`).toBe(false);
         }
       }),
       { numRuns: runs },
@@ -99,5 +109,17 @@ describe("downloads of any stored event (property)", () => {
     expect(csvCell("a,b")).toBe('"a,b"');
     expect(csvCell("line\r\nbreak")).toBe('"line\r\nbreak"');
     expect(csvCell(null)).toBe("");
+  });
+
+  it("defusing is undone exactly by the reader, for any text (property)", () => {
+    fc.assert(
+      fc.property(fc.tuple(fc.array(fc.constantFrom("'", "=", "+", "-", "@", "\t", "\r", "\n"), { maxLength: 4 }), fc.string({ unit: "binary", maxLength: 12 })), ([head, tail]) => {
+        const value = head.join("") + tail;
+        const cell = defuseCell(value);
+        expect(restoreCell(cell)).toBe(value);
+        expect(/^[=+\-@\t\r\n]/.test(cell) && !/^[+-]?\d+(\.\d+)?$/.test(cell)).toBe(false);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

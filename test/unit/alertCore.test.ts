@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyThreshold, newSubscription, parseAlertCommand, parseDuration, thresholdsFor, wants, type Subscription } from "../../src/core/alerts/subscriptions";
+import { applyThreshold, newSubscription, parseAlertCommand, parseDuration, thresholdKey, thresholdsFor, wants, type Subscription } from "../../src/core/alerts/subscriptions";
 import { acknowledge, applySignal, digestStep, resolveIfQuiet, resolveSilence, type Incident } from "../../src/core/alerts/incident";
 import { DEFAULT_THRESHOLDS, type Signal } from "../../src/core/alerts/rules";
 import { SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS } from "../../src/core/alerts/rateLimit";
@@ -47,8 +47,12 @@ describe("alert commands", () => {
     expect(applyThreshold(DEFAULT_THRESHOLDS, "failures", 0)).toMatch(/between 1 and/);
     const t = applyThreshold(DEFAULT_THRESHOLDS, "removals", 50);
     expect(typeof t === "object" && t.removalMin).toBe(50);
-    expect(thresholdsFor("ServiceNow", { servicenow: { failureMin: 25 } }).failureMin).toBe(25);
-    expect(thresholdsFor("Adobe", { servicenow: { failureMin: 25 } }).failureMin).toBe(DEFAULT_THRESHOLDS.failureMin);
+    const perJob = { [thresholdKey("Tenant-A", "snow.job")]: { failureMin: 25 } };
+    expect(thresholdsFor(thresholdKey("tenant-a", "snow.job"), perJob).failureMin).toBe(25);
+    // Another tenant's job, or another job of the same tenant, keeps the defaults.
+    expect(thresholdsFor(thresholdKey("tenant-b", "snow.job"), perJob).failureMin).toBe(DEFAULT_THRESHOLDS.failureMin);
+    expect(thresholdsFor(thresholdKey("tenant-a", "adobe.job"), perJob).failureMin).toBe(DEFAULT_THRESHOLDS.failureMin);
+    expect(thresholdsFor("__proto__", perJob).failureMin).toBe(DEFAULT_THRESHOLDS.failureMin);
   });
 });
 

@@ -1,7 +1,6 @@
 import { odata, type TableClient } from "@azure/data-tables";
 import type { ConversationTarget } from "../../core/conversation";
 import { conversationTypeFrom } from "../../core/conversation";
-import { normaliseName } from "../../core/names";
 import type { FailingObject, Incident } from "../../core/alerts/incident";
 import type { Thresholds } from "../../core/alerts/rules";
 import { ALL_RULES, type AlertRule, type Subscription } from "../../core/alerts/subscriptions";
@@ -16,7 +15,7 @@ import { deleteWhere } from "./batch";
  * - alerts: PK "slot", RK job|rule -> the current incident of that (rule, job), ETag-guarded;
  *           PK "d|<incident>", RK conversation -> the delivery claim (create = first claim wins);
  *           PK "digest", RK job -> open failing objects for the new-failures digest;
- *           PK "thr", RK app -> threshold overrides.
+ *           PK "thr", RK tenant|job -> threshold overrides of one job.
  */
 const status = (err: unknown) => (err as { statusCode?: number }).statusCode;
 const conflict = (err: unknown) => status(err) === 409 || status(err) === 412;
@@ -303,15 +302,16 @@ export class TableAlertStore extends Lazy implements IncidentStore, ThresholdSto
   async all(): Promise<Record<string, Partial<Thresholds>>> {
     await this.init();
     const out: Record<string, Partial<Thresholds>> = {};
+    // Rows written before thresholds were per tenant and job (keyed by app name alone) are not read.
     for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${"thr"}` } })) {
-      out[String(e["app"] ?? "")] = parse<Partial<Thresholds>>(e["overrides"], {});
+      if (typeof e["key"] === "string") out[e["key"]] = parse<Partial<Thresholds>>(e["overrides"], {});
     }
     return out;
   }
 
-  async set(app: string, overrides: Partial<Thresholds>): Promise<void> {
+  /** `key`: thresholdKey(tenant, job). */
+  async set(key: string, overrides: Partial<Thresholds>): Promise<void> {
     await this.init();
-    const key = normaliseName(app);
-    await this.table.upsertEntity({ partitionKey: "thr", rowKey: keyPart(key), app: key, overrides: JSON.stringify(overrides) }, "Replace");
+    await this.table.upsertEntity({ partitionKey: "thr", rowKey: keyPart(key, 600), key, overrides: JSON.stringify(overrides) }, "Replace");
   }
 }

@@ -24,19 +24,29 @@ export class TableQueryStore implements QueryStore {
   private namesCache: { at: number; value: IdentityCandidate[] } | null = null;
   private statusCache: { at: number; value: StoredJobStatus[] } | null = null;
 
+  /**
+   * `ownTenant`: the deployment's own tenant. Rows stored without a tenant id (before stamping, or
+   * from a source that had none) are read as its data, so that tenant scoping never shows them to
+   * every tenant.
+   */
   constructor(
     private readonly store: TableEventStore,
     private readonly now: () => number = Date.now,
+    private readonly ownTenant = "",
   ) {}
+
+  private owned<T extends { tenantId?: string | undefined }>(x: T): T {
+    return x.tenantId || !this.ownTenant ? x : { ...x, tenantId: this.ownTenant };
+  }
 
   async findIdentities(phrase: string): Promise<IdentityCandidate[]> {
     const value = normaliseName(phrase);
-    return value ? this.store.directory.find(value) : [];
+    return value ? (await this.store.directory.find(value)).map((c) => this.owned(c)) : [];
   }
 
   async allNames(): Promise<IdentityCandidate[]> {
     if (this.namesCache && this.now() - this.namesCache.at < CACHE_MS) return this.namesCache.value;
-    this.namesCache = { at: this.now(), value: await this.store.directory.names() };
+    this.namesCache = { at: this.now(), value: (await this.store.directory.names()).map((c) => this.owned(c)) };
     return this.namesCache.value;
   }
 
@@ -46,13 +56,13 @@ export class TableQueryStore implements QueryStore {
     const [jobs, statuses] = await Promise.all([this.store.jobs.list(), this.jobStatuses(fresh)]);
     const known = new Set(jobs.map((j) => j.jobKey));
     const only = statuses.filter((s) => !known.has(s.jobKey)).map((s): JobInfo => ({ jobKey: s.jobKey, jobId: s.jobId, servicePrincipalId: s.servicePrincipalId, appId: "", app: s.appName || s.jobId, sourceSystem: "", targetSystem: s.appName, firstAt: "", lastAt: "", lastCycleId: "", cycleStarts: [], tenantId: s.tenantId, statusOnly: true }));
-    this.jobsCache = { at: this.now(), value: [...jobs, ...only] };
+    this.jobsCache = { at: this.now(), value: [...jobs, ...only].map((j) => this.owned(j)) };
     return this.jobsCache.value;
   }
 
   async jobStatuses(fresh = false): Promise<StoredJobStatus[]> {
     if (!fresh && this.statusCache && this.now() - this.statusCache.at < CACHE_MS) return this.statusCache.value;
-    this.statusCache = { at: this.now(), value: await this.store.statuses.all() };
+    this.statusCache = { at: this.now(), value: (await this.store.statuses.all()).map((r) => this.owned(r)) };
     return this.statusCache.value;
   }
 
@@ -72,12 +82,13 @@ export class TableQueryStore implements QueryStore {
     return this.store.lastKnownState(identityKey, jobKey, now);
   }
 
-  getEvent(epk: string, erk: string): Promise<ProvisioningEvent | null> {
-    return this.store.events.get(epk, erk);
+  async getEvent(epk: string, erk: string): Promise<ProvisioningEvent | null> {
+    const e = await this.store.events.get(epk, erk);
+    return e && this.owned(e);
   }
 
-  getByChangeId(changeId: string): Promise<ProvisioningEvent[]> {
-    return this.store.getByChangeId(changeId);
+  async getByChangeId(changeId: string): Promise<ProvisioningEvent[]> {
+    return (await this.store.getByChangeId(changeId)).map((e) => this.owned(e));
   }
 
   cycle(cycleId: string): Promise<{ jobKey: string; at: string } | null> {
@@ -129,8 +140,8 @@ export class TableQueryStore implements QueryStore {
     return rows.slice(0, limit);
   }
 
-  exportEvents(q: ExportQuery): AsyncIterable<ProvisioningEvent> {
-    return this.store.events.stream(q.jobKeys, q.from, q.to, q);
+  async *exportEvents(q: ExportQuery): AsyncIterable<ProvisioningEvent> {
+    for await (const e of this.store.events.stream(q.jobKeys, q.from, q.to, q)) yield this.owned(e);
   }
 
   counts(jobKeys: string[] | null, from: string, to: string): Promise<HourCounts[]> {

@@ -4,12 +4,13 @@ import type { ChatUser, ConversationTarget } from "../../core/conversation";
 import { normaliseName } from "../../core/names";
 import type { Thresholds } from "../../core/alerts/rules";
 import { acknowledge, type Incident } from "../../core/alerts/incident";
-import { ALL_RULES, RULE_LABELS, applyThreshold, newSubscription, subscribeTo, thresholdsFor, unsubscribeFrom, type AlertCommand, type AlertRule, type Subscription } from "../../core/alerts/subscriptions";
+import { ALL_RULES, RULE_LABELS, applyThreshold, newSubscription, subscribeTo, thresholdKey, thresholdsFor, unsubscribeFrom, type AlertCommand, type AlertRule, type Subscription } from "../../core/alerts/subscriptions";
 import { settingsView } from "../../core/alerts/views";
 import { eventList, info, type Answer } from "../../core/ask/views";
 import type { Clock } from "../ports";
 import type { EventRow, JobInfo, QueryStore } from "../queryPorts";
 import { matchApp } from "../resolve";
+import { incidentOfJob } from "../../core/alerts/rules";
 import { refOf, type AlertLog, type AlertOutbox, type IncidentStore, type SubscriptionStore, type ThresholdStore } from "../alertPorts";
 import type { AlertEvaluator } from "./evaluate";
 import { isoPlus } from "./time";
@@ -96,21 +97,28 @@ export class AlertCommandHandler {
         const apps = resolveApps([cmd.app], jobs);
         if ("unknown" in apps) return info("Unknown app", apps.unknown);
         const app = apps.names[0]!;
-        const perApp = await this.deps.thresholds.all();
-        const current = thresholdsFor(app, perApp, this.deps.evaluator.defaults);
+        // The jobs of that app this conversation may see (its tenant's): never another tenant's job of the same name.
+        const targets = jobs.filter((j) => j.app === app);
+        const perJob = await this.deps.thresholds.all();
+        const current = thresholdsFor(thresholdKey(targets[0]!.tenantId, targets[0]!.jobKey), perJob, this.deps.evaluator.defaults);
         const next = applyThreshold(current, cmd.setting, cmd.value);
         if (typeof next === "string") return info("Threshold not changed", next);
         const overrides = Object.fromEntries(Object.entries(next).filter(([k, v]) => this.deps.evaluator.defaults[k as keyof Thresholds] !== v)) as Partial<Thresholds>;
-        await this.deps.thresholds.set(app, overrides);
+        for (const j of targets) await this.deps.thresholds.set(thresholdKey(j.tenantId, j.jobKey), overrides);
         return this.settings(sub, jobs, [app]);
       }
     }
   }
 
   private async settings(sub: Subscription, jobs: JobInfo[], only?: string[]): Promise<Answer> {
-    const perApp = await this.deps.thresholds.all();
+    const perJob = await this.deps.thresholds.all();
     const apps = only ?? (sub.subscribed && sub.apps.length ? sub.apps : [...new Set(jobs.map((j) => j.app))].sort());
-    const vm = settingsView(sub, apps.map((app) => ({ app, t: thresholdsFor(app, perApp, this.deps.evaluator.defaults) })), this.now());
+    // An app's thresholds as set on its (first) job in this conversation's tenant.
+    const keyOf = (app: string) => {
+      const j = jobs.find((x) => normaliseName(x.app) === normaliseName(app));
+      return j ? thresholdKey(j.tenantId, j.jobKey) : "";
+    };
+    const vm = settingsView(sub, apps.map((app) => ({ app, t: thresholdsFor(keyOf(app), perJob, this.deps.evaluator.defaults) })), this.now());
     return { card: "info", viewModel: vm, text: [vm.title, vm.text, ...vm.facts.map((f) => `${f.title}: ${f.value}`)].join("\n") };
   }
 
@@ -124,9 +132,15 @@ export class AlertCommandHandler {
     const ref = data as { action?: string; jobKey?: string; rule?: string; incident?: string; minutes?: number };
     const unknown = info("Unknown alert", "This button does not name an alert provbot knows.");
     if (!ref.jobKey || !ref.rule || !ALL_RULES.includes(ref.rule as AlertRule) || typeof ref.incident !== "string") return unknown;
-    const deliveries = await this.deps.incidents.deliveries(ref.incident);
-    const ownsIt = access.kind !== "owner" || (await this.queryFor(target, access).jobs()).some((j) => j.jobKey === ref.jobKey);
-    if (!ownsIt || !deliveries.some((d) => d.value.conversationId === target.conversationId && d.value.activityId)) {
+    // The incident named must be one of the job named (an id from one job never opens another's
+    // slot), its card must have been posted here, and the job must be one this conversation may
+    // see (its tenant's; an owner's own apps).
+    const ofJob = incidentOfJob(ref.incident, ref.rule, ref.jobKey);
+    const deliveries = ofJob ? await this.deps.incidents.deliveries(ref.incident) : [];
+    const delivered = deliveries.some((d) => d.value.conversationId === target.conversationId && d.value.activityId);
+    const scoped = this.queryFor(target, access);
+    const visible = delivered && ((await scoped.jobs()).some((j) => j.jobKey === ref.jobKey) || (await scoped.jobs(true)).some((j) => j.jobKey === ref.jobKey));
+    if (!ofJob || !delivered || !visible) {
       this.deps.log?.({ event: "alert.action.refused", conversationId: target.conversationId, userObjectId: from.aadObjectId ?? "", action: String(ref.action ?? ""), reason: "the alert was not shown in this conversation" });
       return unknown;
     }

@@ -85,7 +85,8 @@ export class AlertDelivery {
     const targets = new Map<string, ConversationTarget>();
     const tenant = this.deps.jobTenant ? (await this.deps.jobTenant(incident.jobKey)).toLowerCase() : "";
     for (const s of subs) {
-      if (tenant && !dataTenantsOf(s.target.tenantId.toLowerCase(), this.deps.tenantGrants ?? {}).includes(tenant)) continue;
+      // Scoped by tenant: a job of no known tenant is delivered nowhere (never to every tenant).
+      if (this.deps.jobTenant && (!tenant || !dataTenantsOf(s.target.tenantId.toLowerCase(), this.deps.tenantGrants ?? {}).includes(tenant))) continue;
       const wanted = incident.status === "open" && wants(s, incident.app, incident.rule, now);
       if (wanted || rows.has(s.target.conversationId)) targets.set(s.target.conversationId, s.target);
     }

@@ -15,7 +15,7 @@ import {
   type WindowEvent,
 } from "../../core/alerts/rules";
 import { applySignal, digestStep, resolveIfQuiet, resolveSilence, type FailingObject, type Incident } from "../../core/alerts/incident";
-import { thresholdsFor, type AlertRule } from "../../core/alerts/subscriptions";
+import { thresholdKey, thresholdsFor, type AlertRule } from "../../core/alerts/subscriptions";
 import type { Clock } from "../ports";
 import type { EventRow, QueryStore } from "../queryPorts";
 import type { AlertLog, IncidentStore, ThresholdStore } from "../alertPorts";
@@ -99,7 +99,7 @@ export class AlertEvaluator {
         if (resolved && (await this.deps.incidents.replaceSlot(resolved, silent.etag))) changed.push(resolved);
       }
       if (Date.parse(now) - Date.parse(newest) > this.maxAgeMinutes * 60_000) continue;
-      const t = thresholdsFor(app, perApp, this.defaults);
+      const t = thresholdsFor(thresholdKey(list[0]!.tenantId, jobKey), perApp, this.defaults);
       const end = newest > now ? newest : now;
       for (const signal of await this.signals(jobKey, end, t)) await this.raise(signal, jobKey, app, t, changed);
       await this.digest(jobKey, app, list, changed);
@@ -116,9 +116,10 @@ export class AlertEvaluator {
     const changed: Incident[] = [];
     const perApp = await this.deps.thresholds.all();
     const jobs = await this.deps.query.jobs(true);
+    const tenantOf = new Map(jobs.map((j) => [j.jobKey, j.tenantId]));
     const statuses = new Map((this.deps.statuses ? await this.deps.statuses.all().catch(() => []) : []).map((s) => [s.jobKey, s.status]));
     for (const job of jobs) {
-      const t = thresholdsFor(job.app, perApp, this.defaults);
+      const t = thresholdsFor(thresholdKey(job.tenantId, job.jobKey), perApp, this.defaults);
       const status = statuses.get(job.jobKey);
       // A paused or quarantined job is not quiet: its own alert says what it is.
       if (status && status.code !== "Active" && status.code !== "Unknown") continue;
@@ -144,7 +145,7 @@ export class AlertEvaluator {
         continue;
       }
       if (incident.status !== "open" || (incident.rule !== "failureSpike" && incident.rule !== "removalBurst")) continue;
-      const t = thresholdsFor(incident.app, perApp, this.defaults);
+      const t = thresholdsFor(thresholdKey(tenantOf.get(incident.jobKey), incident.jobKey), perApp, this.defaults);
       const firing = (await this.signals(incident.jobKey, now, t)).some((s) => s.rule === incident.rule);
       const slot = await this.deps.incidents.slot(incident.jobKey, incident.rule);
       if (!slot) continue;

@@ -166,6 +166,11 @@ export function usualCycleMinutes(cycleStarts: string[]): number {
 }
 
 /** One alert per rule, job and incident: the key of the first window, kept while the incident lasts. */
+/** True when an incident id is one of this rule on this job (every id starts with rule|jobKey|; job keys hold no bare "|"). */
+export function incidentOfJob(incidentId: string, rule: string, jobKey: string): boolean {
+  return incidentId.startsWith(`${rule}|${jobKey}|`);
+}
+
 export function incidentKey(rule: RuleName, jobKey: string, cycleId: string | null, since: string, windowMinutes = DEFAULT_THRESHOLDS.windowMinutes): string {
   if (cycleId) return `${rule}|${jobKey}|cycle:${cycleId}`;
   const bucket = Math.floor(Date.parse(since) / (windowMinutes * 60_000));

@@ -187,8 +187,17 @@ export function applyThreshold(current: Thresholds, setting: ThresholdSetting, v
   return { ...current, [field]: value };
 }
 
-export function thresholdsFor(app: string, perApp: Record<string, Partial<Thresholds>>, base: Thresholds = DEFAULT_THRESHOLDS): Thresholds {
-  return { ...base, ...(perApp[normaliseName(app)] ?? {}) };
+/**
+ * Thresholds belong to one job of one tenant: an admin of tenant B who names an app called like
+ * one of tenant A's changes only B's job. The key of a job's overrides.
+ */
+export function thresholdKey(tenantId: string | undefined, jobKey: string): string {
+  return `${(tenantId ?? "").trim().toLowerCase()}|${jobKey}`;
+}
+
+/** A job's thresholds: the defaults with its overrides (`perJob` is keyed by thresholdKey). */
+export function thresholdsFor(key: string, perJob: Record<string, Partial<Thresholds>>, base: Thresholds = DEFAULT_THRESHOLDS): Thresholds {
+  return { ...base, ...(Object.hasOwn(perJob, key) ? perJob[key] : {}) };
 }
 
 /** The subscription after "subscribe [apps] [rules]" (pure; the command resolves the app names). */

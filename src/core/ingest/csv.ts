@@ -1,6 +1,7 @@
 import { parse } from "csv-parse/sync";
 import { parse as parseStream } from "csv-parse";
 import type { JsonObject } from "./fields";
+import { restoreCell } from "../spreadsheetCells";
 
 /**
  * The admin center's CSV download is three files joined on the change ID: the events, their
@@ -110,10 +111,11 @@ export function csvHeader(header: string[]): CsvHeader {
   return { kind, mapping, unknownColumns };
 }
 
+/** One data row by column; each cell's spreadsheet defusing (a download's leading apostrophe) undone. */
 export function csvRow(header: CsvHeader, cells: string[]): Record<string, string> {
   const row: Record<string, string> = {};
   header.mapping.forEach((name, i) => {
-    if (name && cells[i] !== undefined) row[name] = cells[i] ?? "";
+    if (name && cells[i] !== undefined) row[name] = restoreCell(cells[i] ?? "");
   });
   return row;
 }
