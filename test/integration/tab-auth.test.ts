@@ -68,8 +68,13 @@ describe("the tab's sign-in", () => {
       OID: () => good({ oid: undefined }),
     };
     const header = auth && forged[auth.slice(7)] ? bearer(forged[auth.slice(7)]!()) : auth;
-    const gate = await openTabStore(deps(), header);
+    const refused: { reason: string }[] = [];
+    const gate = await openTabStore(deps({ refused: (e) => refused.push(e) }), header);
     expect(gate).toMatchObject({ ok: false, status: 401 });
+    // Logged as the bot's refusals are: one line with a reason, never the token.
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.reason.length).toBeGreaterThan(0);
+    expect(JSON.stringify(refused)).not.toMatch(/eyJ/);
   });
 
   it("applies the bot's rule: another tenant and a refused person get 403; an unreadable directory 503", async () => {

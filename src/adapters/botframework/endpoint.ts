@@ -1,3 +1,4 @@
+import { decodeJwt, type JWTPayload } from "jose";
 import {
   ActivityTypes,
   CloudAdapter,
@@ -127,6 +128,31 @@ class EndpointAdapter extends CloudAdapter {
 /** Every authentication failure answers the same: nothing about why reaches the caller. */
 export const UNAUTHORIZED = { error: "unauthorized" } as const;
 
+/** The longest a channel token may live (the Bot Framework's last about an hour). */
+export const MAX_TOKEN_LIFETIME_S = 24 * 3600;
+
+/**
+ * botbuilder accepts a token without `exp`, and one whose `exp` is years away: either would be a
+ * key that never expires. Checked on the (not yet verified) claims before botbuilder verifies the
+ * signature, issuer and audience; null when the lifetime is acceptable or the token is not a JWT
+ * at all (botbuilder refuses that itself).
+ */
+export function lifetimeProblem(authorization: string, nowMs: number): string | null {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+  if (!token) return null;
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    return null;
+  }
+  const now = nowMs / 1000;
+  if (typeof claims.exp !== "number" || !Number.isFinite(claims.exp)) return "the token has no expiry (exp)";
+  const from = typeof claims.iat === "number" ? claims.iat : typeof claims.nbf === "number" ? claims.nbf : now;
+  if (claims.exp - Math.min(from, now) > MAX_TOKEN_LIFETIME_S || claims.exp - now > MAX_TOKEN_LIFETIME_S) return "the token lives longer than 24 hours";
+  return null;
+}
+
 /** The keys could not be fetched (the issuer's metadata or key set is unreachable): try again later. */
 function isMetadataFailure(err: unknown): boolean {
   const text = `${(err as Error)?.message ?? ""} ${(err as { cause?: Error })?.cause?.message ?? ""}`;
@@ -201,6 +227,13 @@ export function createBotEndpoint(auth: BotAuth, handler: ChatHandler, logger: B
     // Authenticate before anything else, and answer failures without detail: a fixed 401, or 503
     // when the keys could not be fetched (logged, so that an outage is seen).
     const header = req.headers["authorization"] ?? req.headers["Authorization"] ?? "";
+    if (auth.mode !== "none") {
+      const lifetime = lifetimeProblem(header, Date.now());
+      if (lifetime) {
+        logger.refused?.(401, lifetime);
+        return { status: 401, headers: {}, body: UNAUTHORIZED };
+      }
+    }
     let identity: AuthenticateRequestResult;
     try {
       identity = await botAuth.authenticateRequest(body as Activity, header);
