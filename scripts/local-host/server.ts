@@ -27,6 +27,20 @@ export interface LocalHostOptions {
   queues?: boolean;
   /** App settings for binding expressions and connections (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Host names the host answers besides the loopback ones (a dev tunnel's, for Teams): from
+   * PROVBOT_LOCAL_HOST_NAMES by default. Every other Host header is refused, so a web page cannot
+   * reach the unauthenticated local data by DNS rebinding.
+   */
+  hostNames?: string[];
+}
+
+const LOOPBACK_NAMES = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** The name of a Host header without its port, lower case; null when it is not a plain host[:port]. */
+export function hostNameOf(header: string | undefined): string | null {
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::\d{1,5})?$/i.exec((header ?? "").trim());
+  return m ? m[1]!.toLowerCase() : null;
 }
 
 export interface LocalHost {
@@ -204,9 +218,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       );
   }
 
+  const extraNames = new Set((options.hostNames ?? (options.env ?? process.env)["PROVBOT_LOCAL_HOST_NAMES"]?.split(",") ?? []).map((n) => n.trim().toLowerCase()).filter(Boolean));
   const server: Server = createServer((req, res) => {
     const started = performance.now();
-    const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "127.0.0.1"}`);
+    const name = hostNameOf(req.headers.host);
+    if (name === null || (!LOOPBACK_NAMES.has(name) && !extraNames.has(name))) {
+      log(`${req.method} refused: Host ${JSON.stringify(String(req.headers.host ?? "").slice(0, 80))} is not a loopback name (PROVBOT_LOCAL_HOST_NAMES adds a tunnel's)`);
+      return sendJson(res, 421, { error: "this local host answers only to loopback host names (127.0.0.1, localhost)" });
+    }
+    const url = new URL(req.url ?? "/", `http://${name}`);
     const path = url.pathname;
     const done = () => {
       if (!path.endsWith("/health")) log(`${req.method} ${path} -> ${res.statusCode} (${(performance.now() - started).toFixed(1)} ms)`);

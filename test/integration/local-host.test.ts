@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
+import { request } from "node:http";
 import { startLocalHost, type LocalHost } from "../../scripts/local-host/server";
 
 type Call = { fn: string; isPastDue?: boolean; name?: string; messages?: unknown };
@@ -13,7 +14,41 @@ beforeAll(async () => {
 });
 afterAll(async () => host?.close());
 
+/** A GET with a chosen Host header (fetch does not let a page or a test set it). */
+function getWithHost(path: string, host: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(hostUrl());
+    const headers: Record<string, string> = host === undefined ? {} : { host };
+    const req = request({ hostname: "127.0.0.1", port: u.port, path, method: "GET", headers, setHost: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+const hostUrl = () => host.url;
+
 describe("local Functions host", () => {
+  it("answers only to loopback Host names (no DNS rebinding), and to names added for a tunnel", async () => {
+    const port = new URL(host.url).port;
+    for (const ok of [`127.0.0.1:${port}`, `localhost:${port}`, "localhost", `[::1]:${port}`, `LOCALHOST:${port}`]) expect(await getWithHost("/api/echo/x", ok), ok).toBe(200);
+    for (const bad of ["evil.example", `evil.example:${port}`, `127.0.0.1.evil.example:${port}`, `localhost.evil.example`, "127.0.0.1@evil.example", `127.0.0.1:${port}/x`]) expect(await getWithHost("/api/echo/x", bad), bad).toBe(421);
+    // No Host at all, or an empty one: refused too (by Node itself, 400, or by the host, 421).
+    for (const bad of ["", undefined]) expect([400, 421]).toContain(await getWithHost("/api/echo/x", bad));
+    const tunnel = await startLocalHost({ root: join(__dirname, "..", "fixtures", "function-app"), port: 0, functionKey: "k3y", log: () => undefined, timers: false, hostNames: ["abc123.devtunnels.ms"] });
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request({ hostname: "127.0.0.1", port: new URL(tunnel.url).port, path: "/api/echo/x", headers: { host: "abc123.devtunnels.ms" } }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+        req.on("error", reject);
+        req.end();
+      });
+      expect(status).toBe(200);
+    } finally {
+      await tunnel.close();
+    }
+  });
+
   it("discovers exactly the functions the app registers", () => {
     expect(host.functions.map((f) => f.name).sort()).toEqual(["boom", "echo", "hub", "secret", "tick"]);
   });
