@@ -5,6 +5,18 @@
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
+/** The latest instant JavaScript can hold (+275760-09-13). */
+const MAX_TIME_MS = 8.64e15;
+
+/**
+ * An instant as ISO, clamped to what a Date can hold, so arithmetic on a hostile date (a year
+ * 275760, a duration of a billion days) never throws a RangeError; NaN becomes null.
+ */
+export function clampedIso(ms: number): string | null {
+  if (Number.isNaN(ms)) return null;
+  return new Date(Math.max(-MAX_TIME_MS, Math.min(MAX_TIME_MS, ms))).toISOString();
+}
+
 export function hourBucket(iso: string): string {
   return iso.slice(0, 13).replace(/[-T]/g, "");
 }

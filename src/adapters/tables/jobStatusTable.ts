@@ -1,5 +1,5 @@
 import { odata, type TableClient } from "@azure/data-tables";
-import type { JobStatus, Transition } from "../../core/jobs/status";
+import { reviveJobStatus, type JobStatus, type Transition } from "../../core/jobs/status";
 import type { JobStatusChange, JobStatusStore, StoredJobStatus } from "../../app/jobHealthPorts";
 import { createOnce } from "./batch";
 import { keyPart, reverseTicks } from "./keys";
@@ -29,12 +29,13 @@ export class JobStatusTable implements JobStatusStore {
     await this.init();
     const out: StoredJobStatus[] = [];
     for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${LATEST}` } })) {
-      let status: JobStatus;
+      let status: JobStatus | null;
       try {
-        status = JSON.parse(String(e["status"] ?? "")) as JobStatus;
+        status = reviveJobStatus(JSON.parse(String(e["status"] ?? "")));
       } catch {
-        continue; // An unreadable row is rewritten by the next poll.
+        status = null;
       }
+      if (!status) continue; // An unreadable row is rewritten by the next poll.
       out.push({
         jobKey: String(e["jobKey"] ?? e.rowKey),
         jobId: String(e["jobId"] ?? ""),

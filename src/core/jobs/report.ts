@@ -1,4 +1,4 @@
-import { minuteLabel } from "../timeBuckets";
+import { clampedIso, minuteLabel } from "../timeBuckets";
 import { plural } from "../text";
 import { disableDate, inScope, intervalMinutes, quarantineAdvice, type JobStatus } from "./status";
 
@@ -99,14 +99,15 @@ export function nextReach(s: JobStatus, now: string): Eta {
     const left = Math.max(1, Math.round(total * (1 - (initialProgress(s) ?? 0))));
     const [lo, hi] = INITIAL_MINUTES_PER_OBJECT;
     return {
-      earliest: new Date(t).toISOString(),
-      latest: new Date(t + left * hi * 60_000).toISOString(),
+      earliest: clampedIso(t),
+      latest: clampedIso(t + left * hi * 60_000),
       reason: `the initial cycle is still running${total ? ` (about ${n(left)} of ${n(total)} objects left, at ${lo}–${hi} minutes per object: ${Math.round(left * lo)}–${Math.round(left * hi)} minutes)` : ""}; every object in scope is reached once before it completes`,
     };
   }
   const every = intervalMinutes(s.interval) ?? 40;
   const lastStart = Date.parse(s.lastExecution?.began ?? "") || t;
-  let next = lastStart + every * 60_000;
-  while (next < t) next += every * 60_000;
-  return { earliest: new Date(next).toISOString(), latest: new Date(next + every * 60_000).toISOString(), reason: `the next incremental cycle (${scheduleText(s)})` };
+  const step = every * 60_000;
+  // The first cycle start at or after now, computed (never stepped: an old start and a short interval would loop for long).
+  const next = lastStart >= t ? lastStart + step : lastStart + Math.max(1, Math.ceil((t - lastStart) / step)) * step;
+  return { earliest: clampedIso(next), latest: clampedIso(next + step), reason: `the next incremental cycle (${scheduleText(s)})` };
 }

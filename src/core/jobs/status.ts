@@ -1,4 +1,5 @@
 import { count, record, text } from "./untrusted";
+import { clampedIso } from "../timeBuckets";
 
 /**
  * A provisioning job's status as Microsoft Graph's synchronizationJob reports it
@@ -55,11 +56,42 @@ export interface JobStatus {
 }
 
 const str = (v: unknown, max = 1000): string => text(v, max);
+
+/**
+ * A job's times are believed only between 2000 and 2200: Graph's "never" (0001-01-01), a date
+ * JavaScript cannot hold (+275760-09-13 and beyond) or anything else outside is no time at all,
+ * for that job alone.
+ */
+const EARLIEST_JOB_TIME = Date.parse("2000-01-01T00:00:00Z");
+const LATEST_JOB_TIME = Date.parse("2200-01-01T00:00:00Z");
 const time = (v: unknown): string | null => {
   const s = str(v, 64);
-  if (!s || s.startsWith("0001-01-01")) return null;
-  return Number.isFinite(Date.parse(s)) ? new Date(Date.parse(s)).toISOString() : null;
+  const t = s ? Date.parse(s) : NaN;
+  return Number.isFinite(t) && t >= EARLIEST_JOB_TIME && t < LATEST_JOB_TIME ? new Date(t).toISOString() : null;
 };
+
+/**
+ * A stored status read back (rows written before times were bounded, or by hand): its times are
+ * checked again as parseJob checks them, so one bad row never breaks the health of every job.
+ */
+export function reviveJobStatus(stored: unknown): JobStatus | null {
+  const s = record(stored);
+  if (typeof s["jobId"] !== "string") return null;
+  const st = s as unknown as JobStatus;
+  const exec = (e: Execution | null): Execution | null => (e && typeof e === "object" ? { ...e, began: time(e.began), ended: time(e.ended) } : null);
+  const q = st.quarantine && typeof st.quarantine === "object" ? { ...st.quarantine, currentBegan: time(st.quarantine.currentBegan), nextAttempt: time(st.quarantine.nextAttempt), seriesBegan: time(st.quarantine.seriesBegan) } : null;
+  return {
+    ...st,
+    interval: typeof st.interval === "string" ? st.interval : "",
+    lastExecution: exec(st.lastExecution),
+    lastSuccessfulExecution: exec(st.lastSuccessfulExecution),
+    lastSuccessfulExecutionWithExports: exec(st.lastSuccessfulExecutionWithExports),
+    steadyStateFirstAchievedTime: time(st.steadyStateFirstAchievedTime),
+    quarantine: q,
+    entriesByType: st.entriesByType && typeof st.entriesByType === "object" ? st.entriesByType : {},
+    progress: Array.isArray(st.progress) ? st.progress.map((p) => ({ ...p, at: time(p?.at) })) : [],
+  };
+}
 
 function execution(v: unknown): Execution | null {
   const e = record(v);
@@ -138,7 +170,8 @@ export function intervalMinutes(iso: string): number | null {
   if (!m || iso === "P" || iso === "PT") return null;
   const [, d, h, min, sec] = m;
   const total = Number(d ?? 0) * 1440 + Number(h ?? 0) * 60 + Number(min ?? 0) + Number(sec ?? 0) / 60;
-  return total > 0 ? total : null;
+  // A schedule beyond a year (or one too long to compute with) is not one Entra sets.
+  return total > 0 && total <= 366 * 1440 ? total : null;
 }
 
 /** What each quarantine reason means, and what to do about it. */
@@ -162,7 +195,7 @@ export function quarantineAdvice(reason: string): { meaning: string; fix: string
 
 /** Entra retries a quarantined job less and less often and disables it after four weeks. */
 export function disableDate(q: Quarantine): string | null {
-  return q.seriesBegan ? new Date(Date.parse(q.seriesBegan) + 28 * 86_400_000).toISOString() : null;
+  return q.seriesBegan ? clampedIso(Date.parse(q.seriesBegan) + 28 * 86_400_000) : null;
 }
 
 export type Transition = "quarantined" | "reasonChanged" | "released" | "paused" | "resumed" | "initialCycleCompleted";
