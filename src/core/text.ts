@@ -15,3 +15,4 @@ export function clipText(value: string, max: number, mark = TRIM_MARK): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
 }
+

@@ -1,3 +1,4 @@
+import { forDisplay } from "../core/displayText";
 /**
  * The tab's calls to the Function App: /api/dashboard/<view> and /api/export, with the Teams SSO
  * token when the page runs in Teams (none on the local host, where the data is open on loopback).
@@ -45,8 +46,9 @@ export async function get<T>(view: string, f: Filters): Promise<T> {
   const res = await (pending ?? fetch(url, { headers: await headers() }));
   const body = (await res.json().catch(() => ({}))) as { error?: string };
   if (!res.ok) throw new ApiError(res.status, body.error ?? `the server answered ${res.status}`);
-  return body as T;
+  return forDisplay(body) as T;
 }
+
 
 /** Downloads what the list shows, as the portal does (JSON, or the three CSV files in a zip). */
 export async function download(format: "json" | "csv", f: Filters): Promise<void> {

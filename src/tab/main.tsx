@@ -37,6 +37,7 @@ import {
   tokens,
 } from "@fluentui/react-components";
 import { presetRange, DEFAULT_DAYS } from "./first";
+import { displayText } from "../core/displayText";
 import { adopt, download, get, prefetch, useToken, type Cycles, type EventDetail, type EventsPage, type Filters, type Overview, type Row } from "./api";
 import { connect, type Host, type ThemeName } from "./teams";
 import { StackedBars } from "./charts";
@@ -227,9 +228,9 @@ function cell(r: Row, c: Column): string {
     case "Error code":
       return r.errorCode;
     case "Change ID":
-      return r.changeId;
+      return displayText(r.changeId);
     case "Cycle ID":
-      return r.cycleId;
+      return displayText(r.cycleId);
   }
 }
 

@@ -7,6 +7,7 @@ import { alertCard } from "../../src/core/alerts/views";
 import { normaliseRecord } from "../../src/core/ingest/normalise";
 import type { Incident } from "../../src/core/alerts/incident";
 import type { ProvisioningEvent } from "../../src/core/event";
+import { displayText } from "../../src/core/displayText";
 import { hostileString, realEventHubRecords, realGraphRecords } from "../support/hostile";
 
 /**
@@ -94,11 +95,14 @@ describe("cards with hostile data (property)", () => {
         const json = JSON.stringify(card.content);
         // A short probe string is shown whole, escaped, with its ${...} intact as text.
         const shortProbe = probe.isWellFormed() && probe.length > 0 && probe.length <= 50 && !/[\\`*_[\]<>~|#\-+\r\n\t\u0000-\u001f]/.test(probe);
-        if (shortProbe) expect(json).toContain(JSON.stringify(probe).slice(1, -1));
+        // Shown as display text: bidi and invisible characters gone, spaces collapsed (stored text is kept).
+        if (shortProbe && displayText(probe)) expect(json).toContain(JSON.stringify(displayText(probe)).slice(1, -1));
         // Displayed text never holds a markdown link or emphasis made of data (action payloads are not displayed).
         for (const text of displayed(card.content)) {
           expect(text).not.toMatch(/(?<!\\)\[[^\]]*(?<!\\)\]\(/);
           expect(text).not.toMatch(/(?<!\\)\*\*bold/);
+          expect(text).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u200b\u200e\u200f\ufeff]/);
+          expect(text).not.toMatch(/[ \t]{2,}/);
         }
       }),
       { numRuns: Number(process.env["PROVBOT_PROPERTY_RUNS"] ?? 300) },

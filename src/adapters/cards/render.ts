@@ -1,6 +1,7 @@
 import * as ACData from "adaptivecards-templating";
 import { escapeMarkdown } from "../../core/markdown";
 import { clipText } from "../../core/text";
+import { displayLines, displayText } from "../../core/displayText";
 import { DEFAULT_QUESTION_MAX_CHARS } from "../../core/ask/question";
 import help from "../../../cards/help.json";
 import eventDetail from "../../../cards/eventDetail.json";
@@ -13,7 +14,8 @@ import alert from "../../../cards/alert.json";
 /**
  * The one place that binds card templates (cards/*.json, Adaptive Cards 1.5, no logic) to typed
  * view-models with adaptivecards-templating. Data is inert: every string the view-model carries
- * is markdown-escaped (except action payloads and URLs) and bound as an opaque token, so a name
+ * is cleaned for display (core/text.ts displayText: no bidi or invisible characters, whitespace
+ * collapsed), markdown-escaped (except action payloads and URLs) and bound as an opaque token, so a name
  * or reason holding `${x}` is shown as text, never evaluated; and data is clipped step by step
  * until the card fits Teams' 40 KB, whatever its size.
  *
@@ -49,6 +51,9 @@ const FIT_LEVELS = [
 
 const MAX_URL_CHARS = 2048;
 
+/** View-model fields shown on one line: names, titles, labels (others keep their line breaks). */
+const SINGLE_LINE = new Set(["title", "subtitle", "who", "when", "what", "label", "header", "summary", "name", "app", "code", "status", "count", "version"]);
+
 /** Private-use delimiters: data strings travel through the template as opaque tokens. */
 const TOKEN = /\uE000(\d+)\uE001/g;
 
@@ -64,7 +69,7 @@ function tokenise(value: unknown, strings: string[], level: (typeof FIT_LEVELS)[
     // is what the bot receives back, so it keeps what a question may hold.
     if (key.endsWith("Url")) strings.push(clipText(value, MAX_URL_CHARS, ""));
     else if (inData) strings.push(clipText(value, Math.max(level.chars, DEFAULT_QUESTION_MAX_CHARS), "…"));
-    else strings.push(escapeMarkdown(clipText(value, level.chars, "…")));
+    else strings.push(escapeMarkdown(clipText(SINGLE_LINE.has(key) ? displayText(value) : displayLines(value), level.chars, "…")));
     return `\uE000${strings.length - 1}\uE001`;
   }
   if (Array.isArray(value)) return value.slice(0, level.items).map((v) => tokenise(v, strings, level, "", inData));

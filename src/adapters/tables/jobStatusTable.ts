@@ -50,8 +50,12 @@ export class JobStatusTable implements JobStatusStore {
     return out;
   }
 
+  /** Bumped by every save of this process (its caches refresh at once). */
+  localVersion = 0;
+
   async save(record: StoredJobStatus, change: JobStatusChange | null): Promise<void> {
     await this.init();
+    this.localVersion++;
     const status = JSON.stringify(record.status);
     if (status.length > MAX_JSON) throw new Error(`job ${record.jobKey}: status too large to store (${status.length} characters)`);
     // The history first: a crash between the two writes repeats the change on the next poll

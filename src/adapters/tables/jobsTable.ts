@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { odata, type TableClient } from "@azure/data-tables";
 import type { ProvisioningEvent } from "../../core/event";
 import { appIds } from "../../core/portalLinks";
@@ -15,6 +16,8 @@ import type { TableFactory } from "./client";
  */
 const PK = "job";
 const KEEP_CYCLES = 12;
+/** One row that changes whenever a job is added: other instances see a new job at their next answer. */
+const MARKER = { partitionKey: "meta", rowKey: "jobs" } as const;
 
 /** The job's most recent cycles as [cycleId, first seen], newest last: enough for its usual interval. */
 export function mergeCycles(raw: unknown, events: Pick<ProvisioningEvent, "cycleId" | "activityDateTime">[]): [string, string][] {
@@ -69,9 +72,18 @@ export function nextJobRow(job: string, current: Record<string, unknown> | null,
 export class JobsTable {
   readonly table: TableClient;
   readonly init: () => Promise<void>;
+  /** Bumped by every write of this process (its caches refresh at once). */
+  localVersion = 0;
   constructor(factory: TableFactory) {
     this.table = factory.table("jobs");
     this.init = createOnce(this.table);
+  }
+
+  /** The marker of the newest job added by any instance ("" before the first). */
+  async marker(): Promise<string> {
+    await this.init();
+    const row = await getOrNull<{ stamp?: string }>(this.table, MARKER.partitionKey, MARKER.rowKey);
+    return String(row?.stamp ?? "");
   }
 
 
@@ -84,6 +96,8 @@ export class JobsTable {
       if (!list) byJob.set(job, (list = []));
       list.push(e);
     }
+    let wrote = false;
+    let added = false;
     await mapLimit([...byJob.entries()], concurrency, ([job, list]) =>
       optimistic({
         what: `job ${job}`,
@@ -94,9 +108,13 @@ export class JobsTable {
           if (current && Object.entries(entity).every(([k, v]) => current[k] === v)) return;
           if (current) await this.table.updateEntity(entity, "Replace", { etag: current.etag });
           else await this.table.createEntity(entity);
+          wrote = true;
+          if (!current || current["app"] !== entity["app"] || current["tenantId"] !== entity["tenantId"]) added = true;
         },
       }),
     );
+    if (added) await this.table.upsertEntity({ ...MARKER, stamp: `${new Date().toISOString()}|${randomUUID()}` }, "Replace");
+    if (wrote) this.localVersion++;
   }
 
   async list(): Promise<JobInfo[]> {

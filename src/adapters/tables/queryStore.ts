@@ -18,11 +18,21 @@ import type { ProvisioningAudit } from "../../core/jobs/audit";
  * - statistics: the counts alone.
  */
 const CACHE_MS = 60_000;
+/**
+ * How often a cached job list is checked against the jobs marker (one point read): another
+ * instance's new job is seen within this long. A write of this process refreshes at once.
+ */
+const MARKER_CHECK_MS = 2_000;
 
 export class TableQueryStore implements QueryStore {
-  private jobsCache: { at: number; value: JobInfo[] } | null = null;
-  private namesCache: { at: number; value: IdentityCandidate[] } | null = null;
-  private statusCache: { at: number; value: StoredJobStatus[] } | null = null;
+  private jobsCache: { at: number; value: JobInfo[]; version: number; marker: string; checked: number } | null = null;
+  private namesCache: { at: number; value: IdentityCandidate[]; version: number } | null = null;
+  private statusCache: { at: number; value: StoredJobStatus[]; version: number } | null = null;
+
+  /** What this process has written (events, job rows, statuses): a cache older than it is not used. */
+  private localVersion(): number {
+    return this.store.jobs.localVersion + this.store.statuses.localVersion;
+  }
 
   /**
    * `ownTenant`: the deployment's own tenant. Rows stored without a tenant id (before stamping, or
@@ -45,24 +55,37 @@ export class TableQueryStore implements QueryStore {
   }
 
   async allNames(): Promise<IdentityCandidate[]> {
-    if (this.namesCache && this.now() - this.namesCache.at < CACHE_MS) return this.namesCache.value;
-    this.namesCache = { at: this.now(), value: (await this.store.directory.names()).map((c) => this.owned(c)) };
+    const version = this.localVersion();
+    if (this.namesCache && this.namesCache.version === version && this.now() - this.namesCache.at < CACHE_MS) return this.namesCache.value;
+    this.namesCache = { at: this.now(), value: (await this.store.directory.names()).map((c) => this.owned(c)), version };
     return this.namesCache.value;
   }
 
   /** The jobs of stored events, and the jobs known only from their status (no event yet). */
+  /**
+   * The jobs, cached for a minute at most, and never older than what this process wrote or than
+   * the newest job another instance added (the marker, checked every MARKER_CHECK_MS).
+   */
   async jobs(fresh = false): Promise<JobInfo[]> {
-    if (!fresh && this.jobsCache && this.now() - this.jobsCache.at < CACHE_MS) return this.jobsCache.value;
-    const [jobs, statuses] = await Promise.all([this.store.jobs.list(), this.jobStatuses(fresh)]);
+    const version = this.localVersion();
+    const c = this.jobsCache;
+    if (!fresh && c && c.version === version && this.now() - c.at < CACHE_MS) {
+      if (this.now() - c.checked < MARKER_CHECK_MS) return c.value;
+      const marker = await this.store.jobs.marker();
+      c.checked = this.now();
+      if (marker === c.marker) return c.value;
+    }
+    const [marker, jobs, statuses] = await Promise.all([this.store.jobs.marker(), this.store.jobs.list(), this.jobStatuses(fresh)]);
     const known = new Set(jobs.map((j) => j.jobKey));
     const only = statuses.filter((s) => !known.has(s.jobKey)).map((s): JobInfo => ({ jobKey: s.jobKey, jobId: s.jobId, servicePrincipalId: s.servicePrincipalId, appId: "", app: s.appName || s.jobId, sourceSystem: "", targetSystem: s.appName, firstAt: "", lastAt: "", lastCycleId: "", cycleStarts: [], tenantId: s.tenantId, statusOnly: true }));
-    this.jobsCache = { at: this.now(), value: [...jobs, ...only].map((j) => this.owned(j)) };
+    this.jobsCache = { at: this.now(), value: [...jobs, ...only].map((j) => this.owned(j)), version, marker, checked: this.now() };
     return this.jobsCache.value;
   }
 
   async jobStatuses(fresh = false): Promise<StoredJobStatus[]> {
-    if (!fresh && this.statusCache && this.now() - this.statusCache.at < CACHE_MS) return this.statusCache.value;
-    this.statusCache = { at: this.now(), value: (await this.store.statuses.all()).map((r) => this.owned(r)) };
+    const version = this.localVersion();
+    if (!fresh && this.statusCache && this.statusCache.version === version && this.now() - this.statusCache.at < CACHE_MS) return this.statusCache.value;
+    this.statusCache = { at: this.now(), value: (await this.store.statuses.all()).map((r) => this.owned(r)), version };
     return this.statusCache.value;
   }
 
