@@ -1,4 +1,4 @@
-import { TableClient, TableServiceClient, type TableServiceClientOptions } from "@azure/data-tables";
+import { RestError, TableClient, TableServiceClient, type TableServiceClientOptions } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { StorageConfig } from "../../config";
 
@@ -8,6 +8,64 @@ export interface TableFactory {
   /** Prepended to every table name (one storage account can hold several deployments). */
   prefix: string;
   table(name: string): TableClient;
+}
+
+/** The service's answer for a table that does not exist (deleted, or lost by a restarted Azurite). */
+export const isTableMissing = (err: unknown): boolean => err instanceof RestError && err.statusCode === 404 && /TableNotFound|table specified does not exist/i.test(`${err.code ?? ""} ${err.message}`);
+
+const WRITES = new Set<PropertyKey>(["createEntity", "upsertEntity", "updateEntity", "submitTransaction", "deleteEntity"]);
+
+/**
+ * A table client that survives its table disappearing under a running host (deleted by hand, or
+ * not yet saved by an Azurite that was killed): a write that meets "table not found" creates the
+ * table and is tried once more; a listing of a missing table is empty. Every table module gets its
+ * client from here, so none has to remember it.
+ */
+export function selfHealing(client: TableClient): TableClient {
+  return new Proxy(client, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== "function") return value;
+      const fn = value as (...args: unknown[]) => unknown;
+      if (WRITES.has(prop)) {
+        return async (...args: unknown[]) => {
+          try {
+            return await fn.apply(target, args);
+          } catch (err) {
+            if (!isTableMissing(err)) throw err;
+            await target.createTable();
+            return fn.apply(target, args);
+          }
+        };
+      }
+      if (prop === "listEntities") return (...args: unknown[]) => emptyWhenMissing(fn.apply(target, args) as ReturnType<TableClient["listEntities"]>);
+      return fn.bind(target);
+    },
+  });
+}
+
+type Listing = ReturnType<TableClient["listEntities"]>;
+
+/** A listing that ends quietly (no rows) when its table does not exist. */
+function emptyWhenMissing(listing: Listing): Listing {
+  const guard = <T>(it: AsyncIterableIterator<T>): AsyncIterableIterator<T> => {
+    const wrapped: AsyncIterableIterator<T> = {
+      async next() {
+        try {
+          return await it.next();
+        } catch (err) {
+          if (isTableMissing(err)) return { done: true, value: undefined };
+          throw err;
+        }
+      },
+      [Symbol.asyncIterator]() {
+        return wrapped;
+      },
+    };
+    return wrapped;
+  };
+  const rows = guard(listing);
+  return Object.assign(rows, { byPage: (settings?: Parameters<Listing["byPage"]>[0]) => guard(listing.byPage(settings)) }) as unknown as Listing;
 }
 
 const isHttp = (connectionString: string) => /TableEndpoint=http:\/\//i.test(connectionString) || /DefaultEndpointsProtocol=http;/i.test(connectionString);
@@ -20,12 +78,12 @@ export function createTableFactory(storage: StorageConfig, prefix: string, optio
     return {
       service,
       prefix,
-      table: (name) => TableClient.fromConnectionString(storage.connectionString, `${prefix}${name}`, opts),
+      table: (name) => selfHealing(TableClient.fromConnectionString(storage.connectionString, `${prefix}${name}`, opts)),
     };
   }
   const credential = new DefaultAzureCredential();
   const service = new TableServiceClient(storage.accountUrl, credential, options);
-  return { service, prefix, table: (name) => new TableClient(storage.accountUrl, `${prefix}${name}`, credential, options) };
+  return { service, prefix, table: (name) => selfHealing(new TableClient(storage.accountUrl, `${prefix}${name}`, credential, options)) };
 }
 
 export interface StorageHealth {

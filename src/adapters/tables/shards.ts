@@ -1,7 +1,7 @@
-import { odata, RestError, type TableClient } from "@azure/data-tables";
+import { odata, type TableClient } from "@azure/data-tables";
 import { bucketEnd, dayBucket, daysBetween, monthBucket, monthsBetween } from "../../core/timeBuckets";
 import { bucket } from "./keys";
-import type { TableFactory } from "./client";
+import { isTableMissing, type TableFactory } from "./client";
 
 /**
  * Time-sharded tables. Events and the indexes that grow with them live in one table per period
@@ -47,7 +47,6 @@ export function periodOfName(family: ShardFamily, name: string): string | null {
   return m ? m[1]! : null;
 }
 
-export const isTableMissing = (err: unknown): boolean => err instanceof RestError && err.statusCode === 404 && /TableNotFound|table specified does not exist/i.test(`${err.code ?? ""} ${err.message}`);
 
 /**
  * One family of shards: clients cached per table, each created once per process on first write.
