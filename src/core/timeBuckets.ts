@@ -34,6 +34,16 @@ export function hourStart(bucket: string): string {
   return `${bucket.slice(0, 4)}-${bucket.slice(4, 6)}-${bucket.slice(6, 8)}T${bucket.slice(8, 10)}:00:00.000Z`;
 }
 
+/**
+ * Whether an hour bucket belongs to the half-open range [from, to): the hour that holds `from`
+ * (counted whole: the count is then "about"), through the last hour that starts before `to`. An
+ * event at exactly 00:00:00.0000000 today is today's, never yesterday's. The one boundary rule of
+ * counts, lists, the tab and alerts.
+ */
+export function hourInRange(bucket: string, fromIso: string, toIso: string): boolean {
+  return bucket >= hourBucket(new Date(Date.parse(fromIso)).toISOString()) && Date.parse(hourStart(bucket)) < Date.parse(toIso);
+}
+
 /** yyyy-MM-dd of an hour or day bucket, for display. */
 export function dayLabel(bucket: string): string {
   return `${bucket.slice(0, 4)}-${bucket.slice(4, 6)}-${bucket.slice(6, 8)}`;

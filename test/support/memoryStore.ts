@@ -2,7 +2,7 @@ import type { ProvisioningEvent } from "../../src/core/event";
 import { identityKind, identityLabel } from "../../src/core/event";
 import { canonicalIdentityKey, identityAliases } from "../../src/core/identityKeys";
 import { normaliseName } from "../../src/core/names";
-import { hourBucket } from "../../src/core/timeBuckets";
+import { hourBucket, hourInRange } from "../../src/core/timeBuckets";
 import { hourCount, totalOf, type HourCounts } from "../../src/core/counts";
 import type { CsvParts, EventStore } from "../../src/app/ports";
 import type { JobStatusChange, StoredJobStatus } from "../../src/app/jobHealthPorts";
@@ -126,7 +126,7 @@ export class MemoryStore implements EventStore, QueryStore {
   }
 
   async identityEvents(identityKey: string, from: string, to: string, limit: number): Promise<EventRow[]> {
-    return this.rows((r, k) => k === identityKey && r.at >= from && r.at <= to).slice(0, limit);
+    return this.rows((r, k) => k === identityKey && r.at >= from && r.at < to).slice(0, limit);
   }
 
   async lastKnownState(identityKey: string, job: string, now: string): Promise<EventRow | null> {
@@ -161,13 +161,14 @@ export class MemoryStore implements EventStore, QueryStore {
   }
 
   async counts(jobKeys: string[] | null, from: string, to: string): Promise<HourCounts[]> {
-    const fromHour = hourBucket(from);
-    const toHour = hourBucket(to);
-    return [...this.countRows.values()].filter((c) => (!jobKeys || jobKeys.includes(c.jobKey)) && c.hour >= fromHour && c.hour <= toHour).map((c) => ({ ...c, cells: c.cells.map((x) => ({ ...x })) }));
+    return [...this.countRows.values()].filter((c) => (!jobKeys || jobKeys.includes(c.jobKey)) && hourInRange(c.hour, from, to)).map((c) => ({ ...c, cells: c.cells.map((x) => ({ ...x })) }));
   }
 
+  /** As the table store counts: exact (the events themselves), but for an error code ("about", from the counts). */
   async countEvents(q: Omit<ListQuery, "limit" | "offset">): Promise<{ total: number; exact: boolean }> {
-    return totalOf(await this.counts(q.jobKeys, q.from, q.to), q);
+    if (q.errorCode) return totalOf(await this.counts(q.jobKeys, q.from, q.to), q);
+    const total = this.rows((r) => q.jobKeys.includes(r.jobKey) && r.at >= q.from && r.at < q.to && (!q.status || r.status === q.status) && (!q.actions || q.actions.includes(r.action)) && (!q.identityType || r.identityType === q.identityType)).length;
+    return { total, exact: true };
   }
 
   async *exportEvents(q: ExportQuery): AsyncIterable<ProvisioningEvent> {

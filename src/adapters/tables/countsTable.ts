@@ -1,7 +1,7 @@
 import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
 import type { CountCell, HourCounts } from "../../core/counts";
 import { ACTIONS, STATUSES, identityKind, type ProvisioningAction, type ProvisioningEvent, type ProvisioningStatus } from "../../core/event";
-import { dayBucket, hourBucket, monthBucket, monthsBetween } from "../../core/timeBuckets";
+import { dayBucket, hourBucket, hourInRange, monthBucket, monthsBetween } from "../../core/timeBuckets";
 import { deleteRows, createOnce, mapLimit, type Entity } from "./batch";
 import { deflate, inflate, putChunks, readChunks } from "./chunks";
 import { optimistic } from "./optimistic";
@@ -255,7 +255,7 @@ export class CountsTable {
         for await (const row of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
           const rk = String(row["rowKey"]);
           if (wanted && !wanted.has(rk.slice(rk.indexOf("|") + 1))) continue;
-          for (const c of decodeCounts(row)) if (c.hour >= fromHour && c.hour <= toHour) out.push(c);
+          for (const c of decodeCounts(row)) if (hourInRange(c.hour, fromIso, toIso)) out.push(c);
         }
         return out;
       }),

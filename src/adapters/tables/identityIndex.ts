@@ -60,7 +60,7 @@ export class IdentityIndex {
   async rows(identityKey: string, fromIso: string, toIso: string, limit: number, jobKey?: string): Promise<IdentityRow[]> {
     const b = bucket(identityKey, PARTITIONS);
     const prefix = `${keyPart(identityKey)}|`;
-    let filter = odata`PartitionKey ge ${`${b}|${reverseDay(toIso)}`} and PartitionKey le ${`${b}|${reverseDay(fromIso)}`} and RowKey ge ${prefix} and RowKey lt ${prefixUpperBound(prefix)} and at ge ${fromIso} and at le ${toIso}`;
+    let filter = odata`PartitionKey ge ${`${b}|${reverseDay(toIso)}`} and PartitionKey le ${`${b}|${reverseDay(fromIso)}`} and RowKey ge ${prefix} and RowKey lt ${prefixUpperBound(prefix)} and at ge ${fromIso} and at lt ${toIso}`;
     if (jobKey) filter += ` and ${odata`jobKey eq ${jobKey}`}`;
     const perShard = await Promise.all(
       (await this.shards.forRangeStored(fromIso, toIso, identityKey)).map((shard) =>
