@@ -3,7 +3,7 @@ import type { Audience } from "../core/privacy";
 import { sumCells } from "../core/counts";
 import { dayLabel, minuteLabel } from "../core/timeBuckets";
 import { rangeText, type TimeRange } from "../core/ask/timeRange";
-import { actionWord, choice, eventDetail, eventList, info, listTitle, stats, statusWord, type Answer, type CardAction, type ListItem } from "../core/ask/views";
+import { actionWord, participle, choice, eventDetail, eventList, info, listTitle, stats, statusWord, type Answer, type CardAction, type ListItem } from "../core/ask/views";
 import { remedyFor, retryText } from "../core/remediation";
 import { helpViewModel } from "../core/help";
 import type { EventRow, IdentityCandidate, JobInfo, QueryStore } from "./queryPorts";
@@ -99,10 +99,28 @@ async function answerCount(filters: ListFilters, range: TimeRange, text: string,
   const jobs = await jobsFor(deps, filters.app, filters.sourceSystem);
   const r = resolveFilters(filters, jobs);
   if (isAnswer(r)) return r;
-  const { total, exact } = await deps.store.countEvents({ jobKeys: r.jobs.map((j) => j.jobKey), from: range.from, to: range.to, actions: filters.actions, status: filters.status, identityType: filters.identityType, errorCode: filters.errorCode });
-  const what = listTitle(filters);
+  const query = { jobKeys: r.jobs.map((j) => j.jobKey), from: range.from, to: range.to, actions: filters.actions, status: filters.status, identityType: filters.identityType, errorCode: filters.errorCode };
   const listQuestion = text.replace(/^\s*(how many|number of|count of|count)\s+/i, "");
-  return info(`${exact ? "" : "About "}${total.toLocaleString("en-US")}: ${what[0]!.toLowerCase()}${what.slice(1)}`, `${r.label} · ${range.label}${exact ? "" : " (from the hourly counts; the first and last hour are counted whole)"}`, [], total > 0 ? [ask("Show them", listQuestion)] : []);
+  const about = (exact: boolean) => (exact ? "" : "about ");
+  if (filters.happened) {
+    // "How many users were created?": the ones that were, as the portal's Success filter counts
+    // them; what was tried and failed or was skipped (out of scope) is beside it, never in it.
+    const count = (status: "success" | "failure" | "skipped") => deps.store.countEvents({ ...query, status });
+    const [done, failed, skipped] = await Promise.all([count("success"), count("failure"), count("skipped")]);
+    const verb = participle(filters.actions![0]!);
+    const plain = listQuestion.replace(/\b(?:were|was|got|have been|has been)\s+/i, "");
+    const what = listTitle({ ...filters, status: undefined });
+    const breakdown = [`${about(done.exact)}${done.total.toLocaleString("en-US")} ${verb}`, `${about(failed.exact)}${failed.total.toLocaleString("en-US")} failed`, `${about(skipped.exact)}${skipped.total.toLocaleString("en-US")} skipped (out of scope or no change)`].join(" · ");
+    return info(
+      `${done.exact ? "" : "About "}${done.total.toLocaleString("en-US")}: ${what[0]!.toLowerCase()}${what.slice(1)} · Success`,
+      `${r.label} · ${range.label} · ${breakdown}`,
+      [],
+      [...(done.total > 0 ? [ask("Show them", `successful ${plain}`)] : []), ...(failed.total > 0 ? [ask("Show the failed", `failed ${plain}`)] : [])],
+    );
+  }
+  const { total, exact } = await deps.store.countEvents(query);
+  const what = listTitle(filters);
+  return info(`${exact ? "" : "About "}${total.toLocaleString("en-US")}: ${what[0]!.toLowerCase()}${what.slice(1)}`, `${r.label} · ${range.label}${exact ? "" : " (from the hourly counts, which keep each hour's top error codes)"}`, [], total > 0 ? [ask("Show them", listQuestion)] : []);
 }
 
 /** "What changed for alice in ServiceNow?": the latest update's modified properties, old → new. */

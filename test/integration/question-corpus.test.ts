@@ -59,7 +59,8 @@ const CASES: Case[] = [
   { q: "what users were removed from zscaler this week", must: [/Tom Fischer/, /Tomás Fischer/] },
   { q: "deletes this week", must: [/Tomás Fischer/], mustNot: [/Tom Fischer\b(?! )/] },
   { q: "disables today", must: [/Tom Fischer/] },
-  { q: "how many users were created in salesforce this week", must: [/\b3: users created/] },
+  // "created" means it happened: the successes, with the failed and skipped beside (issue 22).
+  { q: "how many users were created in salesforce this week", must: [/\b1: users created · Success/, /1 created · 2 failed · 0 skipped/], mustNot: [/\b3: users created/, /About 1/] },
   { q: "how many failures in dropbox this week", must: [/\b1: events · Failure/] },
   { q: "number of groups created in zscaler this week", must: [/\b1: groups created/] },
   { q: "what does SalesforceDuplicateTargetEntries mean", keepCase: true, must: [/Base code/, /DuplicateTargetEntries/, /2 failures in Salesforce/] },

@@ -85,10 +85,10 @@ describe("ids the portal shows that are not GUIDs (issue 9, case 6)", () => {
 
 describe("lists with the portal's filters", () => {
   it.each([
-    ["what groups were created in ServiceNow?", { identityType: "Group", actions: ["create"], app: "ServiceNow" }],
+    ["what groups were created in ServiceNow?", { identityType: "Group", actions: ["create"], app: "ServiceNow", happened: true }],
     ["what users were successfully removed from Adobe?", { identityType: "User", actions: ["delete", "disable"], status: "success", app: "Adobe" }],
-    ["what users were removed from Adobe this week?", { identityType: "User", actions: ["delete", "disable"], app: "Adobe" }],
-    ["what users from Workday were created in Active Directory?", { identityType: "User", actions: ["create"], sourceSystem: "Workday", app: "Active Directory" }],
+    ["what users were removed from Adobe this week?", { identityType: "User", actions: ["delete", "disable"], app: "Adobe", happened: true }],
+    ["what users from Workday were created in Active Directory?", { identityType: "User", actions: ["create"], sourceSystem: "Workday", app: "Active Directory", happened: true }],
     ["what users were unsuccessfully created in Dropbox?", { identityType: "User", actions: ["create"], status: "failure", app: "Dropbox" }],
     ["failures in the last 24 hours", { status: "failure" }],
     ["deletes this week", { actions: ["delete"] }],

@@ -16,6 +16,11 @@ export interface ListFilters {
   identity?: string;
   /** "failures with ServiceNowEntryConflict": one error code. */
   errorCode?: string;
+  /**
+   * The action was said as something that happened ("created", "removed", "provisioned") with no
+   * outcome word: a count then counts the successes, with the failed and skipped beside them.
+   */
+  happened?: boolean;
 }
 
 export type Question =
@@ -107,6 +112,7 @@ function parseList(t: string, range: TimeRange): Question | null {
     filters.status = "skipped";
     matched = true;
   } else if (/\bsuccessful(ly)?\b/.test(lower)) filters.status = "success";
+  else if (filters.actions && /\b(created|added|provisioned|onboarded|removed|deprovisioned|offboarded|deleted|disabled|deactivated|updated|changed|modified)\b/.test(lower)) filters.happened = true;
   if (!matched) return null;
   // "removed from Adobe": the target; "users from Workday": the source system.
   const removalFrom = /\b(?:removed|deleted|disabled|deprovisioned|offboarded)\s+from\s+(.+?)(?=\s+(?:were|was|in|to|into|for)\b|$)/i.exec(t);

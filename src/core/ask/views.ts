@@ -252,6 +252,9 @@ export function distinctLabels(items: ListItem[]): { labels: string[]; repeats: 
 
 const PARTICIPLES: Record<string, string> = { create: "created", update: "updated", delete: "deleted", disable: "disabled", stagedDelete: "held back for deletion", other: "other actions" };
 
+/** "created", "disabled": an action as something that happened. */
+export const participle = (a: string): string => (Object.hasOwn(PARTICIPLES, a) ? PARTICIPLES[a]! : a);
+
 /** "Users deleted or disabled · Success", "Events · Failure with DuplicateTargetEntries". */
 export function listTitle(f: { identityType?: string; actions?: string[]; status?: string; errorCode?: string }): string {
   const subject = f.identityType ? `${f.identityType}s` : "Events";
