@@ -7,7 +7,8 @@ import { actionWord, participle, choice, eventDetail, eventList, info, listTitle
 import { remedyFor, retryText } from "../core/remediation";
 import { helpViewModel } from "../core/help";
 import type { EventRow, IdentityCandidate, JobInfo, QueryStore } from "./queryPorts";
-import { matchApp, matchIdentity, matchSourceSystem } from "./resolve";
+import { isDirectoryName, matchApp, matchIdentity, matchSourceSystem } from "./resolve";
+import type { Lexicon } from "../core/ask/lexicon";
 import { plural } from "../core/text";
 import { appName } from "../core/event";
 import { provisioningPageUrl } from "../core/portalLinks";
@@ -45,6 +46,11 @@ export function tooLong(text: string, max = DEFAULT_QUESTION_MAX_CHARS): Answer 
   );
 }
 
+/** The app names a question may use: service principal names and target systems (not the directory itself). */
+export function lexiconOf(jobs: JobInfo[]): Lexicon {
+  return { apps: [...new Set(jobs.flatMap((j) => [j.app, j.targetSystem]).filter((n) => n && !isDirectoryName(n)))] };
+}
+
 export interface AnswerContext {
   page?: number;
 }
@@ -56,7 +62,8 @@ export async function answerQuestion(text: string, deps: AnswerDeps, ctx: Answer
   const long = tooLong(text, deps.maxQuestionChars);
   if (long) return long;
   const now = deps.now().toISOString();
-  const q = parseQuestion(text, now);
+  // The tenant's app names, so that an app is found anywhere in the sentence (the job list is cached).
+  const q = parseQuestion(text, now, lexiconOf(await deps.store.jobs()));
   // Every card says the exact range it covers ("this week" alone hides that it starts on Monday).
   if ("range" in q) q.range = { ...q.range, label: rangeText(q.range, now) };
   return answerParsed(q, text, deps, ctx, now);

@@ -11,6 +11,9 @@ import type { IdentityCandidate, JobInfo, QueryStore } from "./queryPorts";
 const DIRECTORY_NAMES = ["microsoft entra id", "azure active directory", "entra id", "entra", "azure ad", "aad"];
 const SYSTEM_ALIASES: Record<string, string> = { ad: "active directory", "on-prem ad": "active directory", "on premises ad": "active directory", "windows ad": "active directory" };
 
+/** Microsoft Entra ID under any of its names: the directory, not an app. */
+export const isDirectoryName = (name: string): boolean => DIRECTORY_NAMES.includes(normaliseName(name));
+
 export type AppMatch = { kind: "jobs"; jobs: JobInfo[]; label: string } | { kind: "directory" } | { kind: "none"; near: string[] };
 
 const tolerance = (s: string) => (s.length <= 4 ? 0 : s.length <= 8 ? 1 : 2);
@@ -20,6 +23,9 @@ function nameMatches(phrase: string, name: string): "exact" | "prefix" | "typo" 
   if (!n) return null;
   if (n === phrase) return "exact";
   if (n.startsWith(`${phrase} `) || n.split(/[\s(]+/).includes(phrase)) return "prefix";
+  // Words of a long name, in order ("payroll inbound" for "Contoso Payroll API inbound provisioning").
+  const words = nameTokens(phrase);
+  if (words.length >= 2 && partsInOrder(words, nameTokens(name))) return "prefix";
   const firstWord = n.split(" ")[0] ?? "";
   if (distance(n, phrase) <= tolerance(phrase) || (phrase.length >= 5 && distance(firstWord, phrase) <= tolerance(phrase))) return "typo";
   return null;

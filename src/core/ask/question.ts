@@ -1,5 +1,6 @@
 import type { ProvisioningAction, ProvisioningStatus } from "../event";
 import { extractTimeRange, lastDays, type TimeRange } from "./timeRange";
+import { EMPTY_LEXICON, findApps, questionWords, type Lexicon } from "./lexicon";
 
 /**
  * Plain-English questions to structured queries, deterministically (no AI service). Names of
@@ -58,17 +59,45 @@ const NAMED_ID_RE = /^(change ?id|change|cycle ?id|cycle)\s*[:#=]?\s*(\S{1,256})
 const BARE_ID_RE = /^(?=\S*\d)(?=\S*[A-Za-z])[A-Za-z0-9][\w.:~+\-]{2,255}$/;
 const UPN_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** Strip politeness, punctuation and filler around the words that matter. */
+/** Casual spellings admins type, restored ("whats", "isnt", "didnt"). */
+const CASUAL: [RegExp, string][] = [
+  [/\bwhats\b/gi, "what's"], [/\bwhos\b/gi, "who's"], [/\bhows\b/gi, "how's"], [/\bwheres\b/gi, "where's"],
+  [/\bisnt\b/gi, "isn't"], [/\barent\b/gi, "aren't"], [/\bwasnt\b/gi, "wasn't"], [/\bwerent\b/gi, "weren't"],
+  [/\bdidnt\b/gi, "didn't"], [/\bdoesnt\b/gi, "doesn't"], [/\bdont\b/gi, "don't"], [/\bhasnt\b/gi, "hasn't"], [/\bhavent\b/gi, "haven't"],
+  [/\bcouldnt\b/gi, "couldn't"], [/\bwouldnt\b/gi, "wouldn't"], [/\bshouldnt\b/gi, "shouldn't"], [/\bcant\b/gi, "can't"], [/\bwont\b/gi, "won't"],
+];
+
+/** Words around a question that do not change it: greetings, politeness, "quick one:", "for me". */
+const FILLERS =
+  /\b(please|pls|plz|thanks|thank you|thx|ty|hey provbot|hi provbot|hello provbot|provbot|quick one|quick question|quick q|real quick|btw|can you tell me|could you tell me|tell me|do you know|i want to know|i'd like to know|i would like to know|i need to know|can you check|could you check|can you look up|could you look up|can you show me|could you show me|can you find|could you find|can you|could you|would you|for me)\b/gi;
+
+/** Strip politeness, punctuation and filler around the words that matter; restore casual spellings. */
 export function cleanQuestion(text: string): string {
-  return text
-    .replace(/[\u2018\u2019]/g, "'")
-    .replace(/[?!]+/g, " ")
-    .replace(/\b(please|pls|hey provbot|hi provbot|hello provbot|provbot|can you tell me|tell me|do you know|could you)\b/gi, " ")
-    .replace(/^[\s,;:.]+/, "")
+  let t = text.replace(/[\u2018\u2019`´]/g, "'");
+  for (const [re, to] of CASUAL) t = t.replace(re, to);
+  t = t.replace(/[?!]+/g, " ").replace(FILLERS, " ");
+  // Greetings and punctuation at the front, as many as there are ("quick one: hi, ...").
+  for (let before = ""; before !== t; ) {
+    before = t;
+    t = t.replace(/^[\s,;:.-]+/, "").replace(/^(?:hey|hi|hello|yo|ok|okay|so)\b[\s,;:.-]+/i, "");
+  }
+  t = t
     .replace(/\s+/g, " ")
     .trim()
-    .replace(/[.,;:]+$/, "")
+    .replace(/[.,;:-]+$/, "")
     .trim();
+  // The question word last: "carol failed in dropbox, why" is "why carol failed in dropbox".
+  const last = /^(.+?)[\s,;:-]+(why|how come)$/i.exec(t);
+  if (last && !/^(why|how)\b/i.test(last[1]!)) t = `why ${last[1]!.replace(/[,;:]+$/, "").trim()}`;
+  return t;
+}
+
+/**
+ * An id with a word in front ("worker 20431", "emp id 20431", "employee #20431", "object id …"):
+ * the word is not part of a name. Returns the text with only the id left in its place.
+ */
+export function withBareIds(text: string): string {
+  return text.replace(/\b(?:worker|employee|emp|staff|personnel|user|object|person)\s*(?:id|number|no\.?|#)?\s*[:#=]?\s*(?=[A-Za-z0-9-]*\d)([A-Za-z0-9][A-Za-z0-9-]{2,63})\b/gi, (_m, id: string) => id);
 }
 
 /** "ServiceNow app" -> "ServiceNow", "the Adobe application" -> "Adobe". */
@@ -130,9 +159,32 @@ function parseList(t: string, range: TimeRange): Question | null {
   return { kind: "list", filters, range };
 }
 
-export function parseQuestion(raw: string, nowIso: string): Question {
-  const text = cleanQuestion(raw);
-  if (text === "" || /^(help|\?|hi|hello|hey|start|commands?|menu|what can you do|how do i use this|usage)$/i.test(text)) return { kind: "help" };
+const HELP_RE = /^(help|\?|hi|hello|hey|start|commands?|menu|what can you do|what can i ask|how do i use this|usage)$/i;
+
+/** Words that may stand around a pasted id without asking anything else ("can you check change … for me"). */
+const AROUND_ID = /\b(check|look|up|lookup|open|show|me|details?|of|for|about|what|what's|is|the|this|that|event|entry|record|log|id|change|cycle|and|on|at|see|find|get|pull|info|information|status)\b/gi;
+
+/**
+ * A question to a structured query. `lexicon` (the tenant's app names) lets an app be found
+ * anywhere in the sentence; without it only the sentence's shape tells where an app is.
+ */
+export function parseQuestion(raw: string, nowIso: string, lexicon: Lexicon = EMPTY_LEXICON): Question {
+  if (HELP_RE.test(raw.trim().replace(/[?!.\s]+$/, ""))) return { kind: "help" };
+  const text = withBareIds(cleanQuestion(raw));
+  // An id pasted inside a sentence: the id question, when nothing else is asked around it.
+  const inner = new RegExp(`(?:\\b(change|change ?id|cycle|cycle ?id|job|job ?id)\\s*[:#=]?\\s*)?\\b(${ID})\\b`, "i").exec(text);
+  if (inner && text !== inner[0]) {
+    const around = (text.slice(0, inner.index) + " " + text.slice(inner.index + inner[0].length)).replace(AROUND_ID, " ").replace(/[\s,;:.]+/g, "");
+    if (around === "") {
+      const hint = inner[1] ? (inner[1].toLowerCase().startsWith("change") ? "change" : inner[1].toLowerCase().startsWith("cycle") ? "cycle" : "job") : null;
+      return { kind: "id", id: inner[2]!, hint };
+    }
+  }
+  return withApps(parseShape(text, raw, nowIso), text, lexicon, nowIso);
+}
+
+function parseShape(text: string, raw: string, nowIso: string): Question {
+  if (text === "" || HELP_RE.test(text)) return { kind: "help" };
 
   const id = ID_RE.exec(text);
   if (id) {
@@ -167,6 +219,10 @@ export function parseQuestion(raw: string, nowIso: string): Question {
     /^who\s+(?:changed|paused|stopped|restarted|started|configured)\s+(?:the\s+)?(?:provisioning\s+(?:of|for|in)\s+)?(.+?)(?:\s+provisioning)?$/i.exec(t) ??
     /^audit\s+(?:log|trail)\s+(?:of|for)\s+(.+)$/i.exec(t);
   if (config) return { kind: "configChanges", app: cleanName(config[1]!), range: range(DEFAULT_WHY_DAYS) };
+  // "who changed the adobe scoping filter": the audit trail of that app's configuration.
+  const scoping = /^(?:who|what)\s+(?:changed|modified|updated|edited|touched)\s+(?:the\s+)?(.+?)(?:'s)?\s+(?:scoping\s+filters?|scope\s+filters?|scoping|scope|attribute\s+mappings?|mappings?|settings|configuration|config)$/i.exec(t);
+  if (scoping) return { kind: "configChanges", app: cleanName(scoping[1]!), range: range(DEFAULT_WHY_DAYS) };
+  if (/^(?:which|what|any|list|show(?:\s+me)?)?\s*(?:apps?|jobs?|applications?)\s+(?:are\s+|is\s+)?(?:unhealthy|failing|broken|in trouble|having (?:problems|issues)|not healthy|down)$/i.test(t) || /^(?:unhealthy|failing|broken)\s+(?:apps?|jobs?)$/i.test(t)) return { kind: "jobs", filter: "all" };
   const whenWill = /^when\s+(?:will|would|does|is)\s+(.+?)\s+(?:be\s+|get\s+)?(?:provisioned|created|synced|set up|added)\s+(?:in|to|into|on)\s+(.+)$/i.exec(t);
   if (whenWill) return { kind: "when", identity: cleanName(whenWill[1]!), app: cleanName(whenWill[2]!) };
 
@@ -203,6 +259,13 @@ export function parseQuestion(raw: string, nowIso: string): Question {
   const health = /^how(?:'s| is| are)\s+(.+?)\s+(?:doing|going|looking|performing)$/i.exec(t) ?? /^(?:health|status|summary)\s+(?:of|for)\s+(.+)$/i.exec(t);
   if (health) return { kind: "health", app: cleanName(health[1]!), range: range(DEFAULT_LIST_DAYS) };
 
+  // Negations mean "it did not happen": why (its failures and skips, or that there is nothing).
+  const whyNot =
+    /^why\s+(?:isn't|is not|wasn't|was not|hasn't|has not|didn't|did not|doesn't|does not|won't|will not|can't|cannot)\s+(.+?)\s+(?:been\s+|get\s+|got\s+|gotten\s+|make it\s+)?(?:provisioned\s+|created\s+|added\s+|synced\s+|set up\s+|there\s+)?(?:in|into|to|on)\s+(.+)$/i.exec(t) ??
+    /^(.+?)\s+(?:isn't|is not|wasn't|was not|hasn't been|has not been|didn't get|did not get|never got|never was|never made it|didn't make it|did not make it|doesn't exist|does not exist|is missing|still isn't|still is not)\s+(?:provisioned\s+|created\s+|added\s+|synced\s+|set up\s+|there\s+)?(?:in|into|to|on)\s+(.+)$/i.exec(t);
+  if (whyNot) return { kind: "why", identity: cleanName(whyNot[1]!), app: cleanName(whyNot[2]!), range: range(DEFAULT_WHY_DAYS), outcome: null, loose: false };
+  const didGet = /^(?:did|has|have|was|were)\s+(.+?)\s+(?:get|got|gotten|been|make it|made it|end up)\s+(?:provisioned\s+|created\s+|added\s+|synced\s+|set up\s+)?(?:in|into|to|on)\s+(.+)$/i.exec(t);
+  if (didGet) return { kind: "provisioned", identity: cleanName(didGet[1]!), app: cleanName(didGet[2]!) };
   const provisioned =
     /^(?:is|was|has|are)\s+(.+?)\s+(?:been\s+)?(?:provisioned|created|synced|set up|there|present|active|enabled)\s+(?:in|to|into|on)\s+(.+)$/i.exec(t) ??
     /^does\s+(.+?)\s+(?:exist|have an account)\s+in\s+(.+)$/i.exec(t) ??
@@ -210,7 +273,7 @@ export function parseQuestion(raw: string, nowIso: string): Question {
   if (provisioned) return { kind: "provisioned", identity: cleanName(provisioned[1]!), app: cleanName(provisioned[2]!) };
 
   const why =
-    /^why\s+(?:did|was|is|were|has|does|didn't|wasn't|isn't|hasn't|doesn't|won't|can't)\s+(.+?)\s+(?:not\s+)?(fail(?:ed|ing|s)?|get skipped|skipped|skip|error(?:ed)?|be provisioned|provisioned|provision|get provisioned|get created|created|synced|sync|work(?:ing)?)(?:\s+(?:in|to|for|on|into|with)\s+(.+))?$/i.exec(t);
+    /^why\s+(?:(?:did|was|is|were|has|does|didn't|wasn't|isn't|hasn't|doesn't|won't|can't)\s+)?(.+?)\s+(?:not\s+)?(fail(?:ed|ing|s)?|get skipped|skipped|skip|error(?:ed)?|be provisioned|provisioned|provision|get provisioned|get created|created|synced|sync|work(?:ing)?)(?:\s+(?:in|to|for|on|into|with)\s+(.+))?$/i.exec(t);
   if (why) {
     const outcome = /fail|error/i.test(why[2]!) ? "failure" : /skip/i.test(why[2]!) ? "skipped" : null;
     return { kind: "why", identity: cleanName(why[1]!), app: why[3] ? cleanName(why[3]) : null, range: range(DEFAULT_WHY_DAYS), outcome, loose: false };
@@ -220,6 +283,7 @@ export function parseQuestion(raw: string, nowIso: string): Question {
 
   const history =
     /^what\s+happened\s+(?:to|with)\s+(.+)$/i.exec(t) ??
+    /^what's\s+(?:up|going on|new)\s+with\s+(.+)$/i.exec(t) ??
     /^(?:history|events|activity|timeline)\s+(?:of|for)\s+(.+)$/i.exec(t) ??
     /^show\s+(?:me\s+)?(.+?)(?:'s)?\s+(?:history|events|timeline)$/i.exec(t);
   if (history) return { kind: "history", identity: cleanName(history[1]!), range: range(DEFAULT_WHY_DAYS), loose: false };
@@ -236,4 +300,59 @@ export function parseQuestion(raw: string, nowIso: string): Question {
     return { kind: "history", identity: cleanName(t), range: range(DEFAULT_WHY_DAYS), loose: true };
   }
   return { kind: "unknown", text: raw.trim() };
+}
+
+/** Kinds whose answer reads one app (or every app when none is named). */
+type AppKinds = Extract<Question, { kind: "topErrors" | "activity" | "unresolvedMembers" }>;
+
+/**
+ * The apps the sentence names, wherever they are: a list or count that did not place one gets it
+ * ("adobe failures last week"); a question about a "person" who is an app becomes the app's health
+ * ("what's wrong with workday"); nothing named is dropped.
+ */
+function withApps(q: Question, text: string, lexicon: Lexicon, nowIso: string): Question {
+  const mentions = findApps(text, lexicon);
+  if (mentions.length === 0) return q;
+  const first = mentions[0]!;
+  const isApp = (phrase: string | null | undefined) => {
+    if (!phrase) return false;
+    const m = findApps(phrase, lexicon);
+    return m.length === 1 && m[0]!.start === 0 && m[0]!.end === questionWords(phrase).length;
+  };
+  const named = (phrase: string | null | undefined) => Boolean(phrase) && mentions.some((m) => findApps(phrase!, lexicon).some((x) => x.app === m.app));
+  switch (q.kind) {
+    case "list":
+    case "count": {
+      const f = { ...q.filters };
+      if (f.identity && isApp(f.identity)) delete f.identity;
+      if (!f.app && !(f.sourceSystem && named(f.sourceSystem))) {
+        const target = mentions.find((m) => !(f.sourceSystem && findApps(f.sourceSystem, lexicon).some((x) => x.app === m.app)));
+        if (target) f.app = target.app;
+      }
+      return { ...q, filters: f };
+    }
+    case "topErrors":
+    case "activity":
+    case "unresolvedMembers":
+      return q.app ? q : ({ ...q, app: first.app } as AppKinds);
+    case "why":
+    case "history": {
+      if (isApp(q.identity)) {
+        const range = q.kind === "why" || q.kind === "history" ? q.range : lastDays(nowIso, DEFAULT_LIST_DAYS);
+        return { kind: "health", app: mentions.find((m) => findApps(q.identity, lexicon).some((x) => x.app === m.app))!.app, range: q.loose ? lastDays(nowIso, DEFAULT_LIST_DAYS) : range };
+      }
+      if (q.kind === "history") {
+        // "what happened to alice in box": her events in that app.
+        const inApp = /^(.+?)\s+(?:in|on|at|with|for)\s+(.+)$/i.exec(q.identity);
+        if (inApp && isApp(inApp[2]!)) return { kind: "why", identity: cleanName(inApp[1]!), app: inApp[2]!, range: q.range, outcome: null, loose: q.loose };
+      }
+      return q;
+    }
+    case "unknown": {
+      if (/\b(up|wrong|doing|going|health|healthy|status|state|ok|okay|working|broken)\b/i.test(text)) return { kind: "health", app: first.app, range: lastDays(nowIso, DEFAULT_LIST_DAYS) };
+      return q;
+    }
+    default:
+      return q;
+  }
 }
