@@ -31,3 +31,25 @@ describe("time phrases", () => {
     expect(extractTimeRange("why did alice fail in ServiceNow?", NOW)).toBeNull();
   });
 });
+
+describe("times of day (issue 22: read with chrono-node, UTC, half-open)", () => {
+  const now = "2026-12-06T15:30:00.000Z";
+  it.each([
+    ["failures since yesterday 9am", "2026-12-05T09:00:00.000Z", now, "failures"],
+    ["failures after 14:00", "2026-12-06T14:00:00.000Z", now, "failures"],
+    ["failures since 9:30 pm yesterday in box", "2026-12-05T21:30:00.000Z", now, "failures in box"],
+    ["failures in box between 9am and 11am yesterday", "2026-12-05T09:00:00.000Z", "2026-12-05T11:00:00.000Z", "failures in box"],
+    ["failures from 08:00 to 10:30", "2026-12-06T08:00:00.000Z", "2026-12-06T10:30:00.000Z", "failures"],
+    ["failures before 10am", "2026-12-06T00:00:00.000Z", "2026-12-06T10:00:00.000Z", "failures"],
+    ["failures at 14:00 today", "2026-12-06T14:00:00.000Z", "2026-12-06T15:00:00.000Z", "failures"],
+  ])("%s", (text, from, to, rest) => {
+    const m = extractTimeRange(text, now);
+    expect(m?.range.from).toBe(from);
+    expect(m?.range.to).toBe(to);
+    expect(m?.rest).toBe(rest);
+  });
+
+  it("a whole day is still read as a day", () => {
+    expect(extractTimeRange("failures yesterday", now)?.range).toMatchObject({ from: "2026-12-05T00:00:00.000Z", to: "2026-12-06T00:00:00.000Z" });
+  });
+});

@@ -1,4 +1,5 @@
 import { DateTime } from "luxon";
+import * as chrono from "chrono-node";
 
 /**
  * Time phrases in questions ("today", "yesterday", "last 24 hours", "7 days", "this week",
@@ -111,8 +112,66 @@ const RULES: Rule[] = [
   },
 ];
 
+/** A time of day in the question ("9am", "14:00", "9:30 pm"): read with chrono-node, in UTC. */
+const TIME_OF_DAY = /\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b/i;
+const minute = (d: DateTime) => d.toFormat("ccc d LLL HH:mm");
+
+/**
+ * "since yesterday 9am", "after 14:00", "between 9am and 11am yesterday", "before 10am", "at
+ * 14:00": ranges that start or end within a day, read by chrono-node (a kept date-phrase library)
+ * with now as its reference, in UTC. Half-open like every range.
+ */
+function timeOfDay(text: string, now: DateTime): TimeMatch | null {
+  if (!TIME_OF_DAY.test(text)) return null;
+  const results = chrono.parse(text, { instant: now.toJSDate(), timezone: "UTC" }, { forwardDate: false }).filter((r) => r.start.isCertain("hour"));
+  if (results.length === 0) return null;
+  const at = (r: chrono.ParsedResult, dayFrom?: chrono.ParsedResult) => {
+    let d = DateTime.fromJSDate(r.start.date(), { zone: "utc" });
+    if (dayFrom && !r.start.isCertain("day") && dayFrom.start.isCertain("day")) {
+      const other = DateTime.fromJSDate(dayFrom.start.date(), { zone: "utc" });
+      d = d.set({ year: other.year, month: other.month, day: other.day });
+    }
+    return d;
+  };
+  const first = results[0]!;
+  const second = results[1];
+  const before = text.slice(0, first.index);
+  const lead = /\b(since|after|from|between|before|until|till|by|at|around)\s*$/i.exec(before);
+  // chrono-node keeps some prepositions in what it matched ("at 14:00 today").
+  const inner = /^(since|after|from|between|before|until|till|by|at|around)\b/i.exec(first.text);
+  const word = (lead?.[1] ?? inner?.[1] ?? "").toLowerCase();
+  const cutFrom = lead ? first.index - lead[0].length : first.index;
+  let cutTo = first.index + first.text.length;
+  let range: TimeRange;
+  if (first.end && first.end.isCertain("hour")) {
+    // One phrase with both ends ("08:00 to 10:30").
+    const a = at(first);
+    const b = DateTime.fromJSDate(first.end.date(), { zone: "utc" });
+    const [lo, hi] = a <= b ? [a, b] : [b, a];
+    range = { from: iso(lo), to: iso(hi), label: `${minute(lo)} to ${minute(hi)}` };
+  } else if ((word === "between" || word === "from") && second && /^\s*(?:and|to|until|till|-)\s*$/i.test(text.slice(cutTo, second.index))) {
+    const a = at(first, second);
+    const b = at(second, first);
+    const [lo, hi] = a <= b ? [a, b] : [b, a];
+    cutTo = second.index + second.text.length;
+    range = { from: iso(lo), to: iso(hi), label: `${minute(lo)} to ${minute(hi)}` };
+  } else {
+    const t = at(first);
+    if (word === "before" || word === "until" || word === "till" || word === "by") range = { from: iso(t.startOf("day")), to: iso(t), label: `before ${minute(t)}` };
+    else if (word === "at" || word === "around") range = { from: iso(t), to: iso(t.plus({ hours: 1 })), label: `${minute(t)} to ${t.plus({ hours: 1 }).toFormat("HH:mm")}` };
+    else {
+      if (t > now) return null;
+      range = { from: iso(t), to: iso(now), label: `since ${minute(t)}` };
+    }
+  }
+  const rest = (text.slice(0, cutFrom) + " " + text.slice(cutTo)).replace(/\s+/g, " ").trim();
+  return { range, rest };
+}
+
 export function extractTimeRange(text: string, nowIso: string): TimeMatch | null {
   const now = DateTime.fromISO(nowIso, { zone: "utc" });
+  const within = timeOfDay(text, now);
+  if (within) return within;
   for (const rule of RULES) {
     const m = rule.re.exec(text);
     if (!m) continue;
