@@ -5,6 +5,7 @@ import { dayLabel, minuteLabel } from "../core/timeBuckets";
 import { rangeText, type TimeRange } from "../core/ask/timeRange";
 import { actionWord, participle, choice, eventDetail, eventList, info, listTitle, stats, statusWord, type Answer, type CardAction, type ListItem } from "../core/ask/views";
 import { remedyFor, retryText } from "../core/remediation";
+import { referenceProblemStep, unresolvedWhat } from "../core/references";
 import { helpViewModel } from "../core/help";
 import type { EventRow, IdentityCandidate, JobInfo, QueryStore } from "./queryPorts";
 import { isDirectoryName, matchApp, matchIdentity, matchSourceSystem } from "./resolve";
@@ -48,7 +49,10 @@ export function tooLong(text: string, max = DEFAULT_QUESTION_MAX_CHARS): Answer 
 
 /** The app names a question may use: service principal names and target systems (not the directory itself). */
 export function lexiconOf(jobs: JobInfo[]): Lexicon {
-  return { apps: [...new Set(jobs.flatMap((j) => [j.app, j.targetSystem]).filter((n) => n && !isDirectoryName(n)))] };
+  const apps = [...new Set(jobs.map((j) => j.app || j.targetSystem).filter((n) => n && !isDirectoryName(n)))];
+  const aliases: Record<string, string> = {};
+  for (const j of jobs) if (j.app && j.targetSystem && j.targetSystem !== j.app && !isDirectoryName(j.targetSystem) && !Object.hasOwn(aliases, j.targetSystem)) aliases[j.targetSystem] = j.app;
+  return { apps, aliases };
 }
 
 export interface AnswerContext {
@@ -152,30 +156,39 @@ async function answerChanges(identityPhrase: string, appPhrase: string | null, r
 /**
  * Groups whose members could not be assigned because a reference did not resolve
  * (UnableToResolveReferenceAttributeValue in a step), with the members the step names, per job.
- * Reads the newest skipped group events of the window (UNRESOLVED_SCAN) and their steps.
+ * Reads the newest events of the window with a reference problem (UNRESOLVED_SCAN) and their steps.
  */
 const UNRESOLVED_SCAN = 20;
 
-async function answerUnresolvedMembers(appPhrase: string | null, range: TimeRange, deps: AnswerDeps): Promise<Answer> {
+async function answerUnresolvedMembers(appPhrase: string | null, range: TimeRange, subject: "Group" | "User", deps: AnswerDeps): Promise<Answer> {
   const selected = await appScope(appPhrase, deps);
   if (isAnswer(selected)) return selected;
-  // Reference-resolution problems show as skipped group events: the newest 20 of them are read whole.
-  const { rows } = await deps.store.listEvents({ jobKeys: selected.jobs.map((j) => j.jobKey), from: range.from, to: range.to, identityType: "Group", status: "skipped", limit: UNRESOLVED_SCAN, offset: 0 });
+  // Events whose reference-resolution step did not resolve (indexed at ingest), whatever their overall status.
+  const { rows } = await deps.store.listEvents({ jobKeys: selected.jobs.map((j) => j.jobKey), from: range.from, to: range.to, identityType: subject, referenceProblem: true, limit: UNRESOLVED_SCAN, offset: 0 });
   const events = await Promise.all(rows.map((r) => deps.store.getEvent(r.epk, r.erk)));
   const found: string[][] = [];
   const seen = new Set<string>();
   for (const e of events) {
     if (!e) continue;
-    const step = e.steps.find((s) => Object.values(s.details).some((v) => /UnableToResolveReferenceAttributeValue/i.test(v)) || /UnableToResolveReference|resolve (?:the )?(?:members|references?)/i.test(s.description));
+    const step = referenceProblemStep(e);
     if (!step) continue;
     const key = `${e.jobId}|${e.sourceIdentity.id}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    // "We were unable to assign <id> as the members of <group>." (Microsoft's wording), or "…members: A, B".
-    const members = /unable to assign (.+?) as (?:the )?members? of/i.exec(step.description)?.[1] ?? /members?:\s*(.+)$/i.exec(step.description)?.[1] ?? step.description;
-    found.push([e.sourceIdentity.displayName || e.targetIdentity.displayName || e.sourceIdentity.id, appName(e), members, minuteLabel(e.activityDateTime)]);
+    found.push([e.sourceIdentity.displayName || e.targetIdentity.displayName || e.sourceIdentity.id, appName(e), unresolvedWhat(step), statusWord(e.status), minuteLabel(e.activityDateTime)]);
   }
-  return stats(`Groups with members that could not be resolved · ${selected.label} · ${range.label}`, found.length ? `${plural(found.length, "group")}: their members' references did not resolve (the member is not in scope or not yet provisioned)` : "", ["Group", "App", "Members not assigned", "Last seen (UTC)"], found, [{ title: "What to do", value: remedyFor("UnableToResolveReferenceAttributeValue", null, null).fix }], "No group had members whose references could not be resolved in this window.", appPhrase ? portalOf(selected.jobs) : null);
+  const groups = subject === "Group";
+  const title = groups ? "Groups with members that could not be resolved" : "Users with a reference (manager) that could not be resolved";
+  const what = groups ? "their members' references did not resolve (the member is not in scope or not yet provisioned)" : "a reference such as the manager did not resolve (the manager is not in scope or not yet provisioned)";
+  return stats(
+    `${title} · ${selected.label} · ${range.label}`,
+    found.length ? `${plural(found.length, groups ? "group" : "user")}: ${what}` : "",
+    [groups ? "Group" : "User", "App", groups ? "Members not assigned" : "Not assigned", "Event status", "Last seen (UTC)"],
+    found,
+    [{ title: "What to do", value: remedyFor("UnableToResolveReferenceAttributeValue", null, null).fix }],
+    groups ? "No group had members whose references could not be resolved in this window." : "No user had a reference (such as the manager) that could not be resolved in this window.",
+    appPhrase ? portalOf(selected.jobs) : null,
+  );
 }
 
 /** A list row clicked whose index has no changeId: the event by where it is stored. */
@@ -216,7 +229,7 @@ async function answerParsed(q: Question, text: string, deps: AnswerDeps, ctx: An
     case "changes":
       return answerChanges(q.identity, q.app, q.range, deps);
     case "unresolvedMembers":
-      return answerUnresolvedMembers(q.app, q.range, deps);
+      return answerUnresolvedMembers(q.app, q.range, q.subject, deps);
     case "jobs":
       return answerJobs(q.filter, deps, now);
     case "when":

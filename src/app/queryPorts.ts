@@ -53,6 +53,8 @@ export interface EventRow {
   identityType?: string;
   changeId?: string;
   cycleId?: string;
+  /** A reference (group member, manager) could not be resolved in this event. */
+  refIssue?: boolean;
 }
 
 /** Hourly counts per job (typed, see src/core/counts.ts). */
@@ -66,6 +68,8 @@ export interface ListQuery {
   status?: ProvisioningStatus;
   identityType?: string;
   errorCode?: string;
+  /** Only events with a reference that could not be resolved, whatever their status. */
+  referenceProblem?: boolean;
   limit: number;
   /** Skip the newest `offset` matches (paging). */
   offset: number;

@@ -22,6 +22,7 @@ export const PEOPLE = {
   tom: { id: "0a1f6a51-1111-4aaa-8aaa-000000000005", name: "Tom Fischer", upn: "tom.fischer@fabrikam.com" },
   tomas: { id: "0a1f6a51-1111-4aaa-8aaa-000000000006", name: "Tomás Fischer", upn: "tomas.fischer@fabrikam.com" },
   sales: { id: "0a1f6a51-1111-4aaa-8aaa-000000000007", name: "Sales EMEA", upn: "", type: "Group" as const },
+  leads: { id: "0a1f6a51-1111-4aaa-8aaa-000000000008", name: "Engineering Leads", upn: "", type: "Group" as const },
 } satisfies Record<string, Person>;
 
 export const APPS = {
@@ -91,6 +92,22 @@ export function corpusRecords(): Record<string, unknown>[] {
       steps: [
         { name: "EntryImport", provisioningStepType: "import", status: "success", description: "Retrieved Sales EMEA", details: {} },
         { name: "ReferenceResolution", provisioningStepType: "referenceResolution", status: "skipped", description: "Failed to resolve members: Tom Fischer, Zoë Müller", details: { ErrorCode: "UnableToResolveReferenceAttributeValue" } },
+      ],
+    }),
+    // Google Workspace: a group update that succeeded with one member's reference skipped (issue 22:
+    // found by the reference step, not the event's status); Zscaler: Seán updated, his manager not resolved.
+    record(google, PEOPLE.leads, h(9), "update", "success", {
+      steps: [
+        { name: "EntryImport", provisioningStepType: "import", status: "success", description: "Retrieved Engineering Leads", details: {} },
+        { name: "EntryReferenceResolution", provisioningStepType: "referenceResolution", status: "skipped", description: "We were unable to assign 0a1f6a51-1111-4aaa-8aaa-000000000006 as the members of Engineering Leads.", details: { ErrorCode: "UnableToResolveReferenceAttributeValue" } },
+        { name: "EntryExportUpdate", provisioningStepType: "export", status: "success", description: "Engineering Leads was updated in Google Workspace", details: {} },
+      ],
+    }),
+    record(zscaler, sean, h(9), "update", "success", {
+      steps: [
+        { name: "EntryImport", provisioningStepType: "import", status: "success", description: "Retrieved Seán O'Brien", details: {} },
+        { name: "EntryReferenceResolution", provisioningStepType: "referenceResolution", status: "failure", description: "We were unable to assign tom.fischer@fabrikam.com as the manager of Seán O'Brien.", details: { ErrorCode: "UnableToResolveReferenceAttributeValue", ReferenceAttribute: "manager" } },
+        { name: "EntryExportUpdate", provisioningStepType: "export", status: "success", description: "Seán O'Brien was updated in Zscaler Internet Access", details: {} },
       ],
     }),
     // SuccessFactors to AD: a worker created.

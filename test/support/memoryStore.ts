@@ -7,6 +7,7 @@ import { hourCount, totalOf, type HourCounts } from "../../src/core/counts";
 import type { CsvParts, EventStore } from "../../src/app/ports";
 import type { JobStatusChange, StoredJobStatus } from "../../src/app/jobHealthPorts";
 import type { ProvisioningAudit } from "../../src/core/jobs/audit";
+import { referenceProblemStep } from "../../src/core/references";
 import type { ExportQuery, EventRow, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "../../src/app/queryPorts";
 import { jobKey } from "../../src/adapters/tables/keys";
 import { nextJobRow } from "../../src/adapters/tables/jobsTable";
@@ -43,6 +44,7 @@ export class MemoryStore implements EventStore, QueryStore {
         identityType: identityKind(e.sourceIdentity.identityType || e.targetIdentity.identityType),
         changeId: e.changeId,
         cycleId: e.cycleId,
+        ...(referenceProblemStep(e) ? { refIssue: true } : {}),
       };
       const known = this.byId.has(e.id);
       this.byId.set(e.id, { event: e, row, identityKey });
@@ -153,7 +155,7 @@ export class MemoryStore implements EventStore, QueryStore {
     const counts = await this.counts(q.jobKeys, q.from, q.to);
     const matches = this.rows(
       (r) =>
-        q.jobKeys.includes(r.jobKey) && r.at >= q.from && r.at < q.to && (!q.status || r.status === q.status) && (!q.actions || q.actions.includes(r.action)) && (!q.identityType || r.identityType === q.identityType) && (!q.errorCode || r.errorCode === q.errorCode),
+        q.jobKeys.includes(r.jobKey) && r.at >= q.from && r.at < q.to && (!q.status || r.status === q.status) && (!q.actions || q.actions.includes(r.action)) && (!q.identityType || r.identityType === q.identityType) && (!q.errorCode || r.errorCode === q.errorCode) && (!q.referenceProblem || r.refIssue === true),
     ).filter((r) => counts.some((c) => c.jobKey === r.jobKey && c.hour === hourBucket(r.at) && hourCount(c, q) > 0));
     const page = matches.slice(q.offset, q.offset + q.limit + 1);
     const { total, exact } = totalOf(counts, q);

@@ -1,4 +1,5 @@
 import { appName, identityKind, identityLabel, skipReason, type ProvisioningEvent } from "../../core/event";
+import { referenceProblemStep } from "../../core/references";
 import { clipText } from "../../core/text";
 import { CHUNK_BYTES, deflate, putChunks, readChunks } from "./chunks";
 import { entityBytes } from "./entityLimits";
@@ -91,6 +92,8 @@ export function toEventEntity(e: ProvisioningEvent, partitionKey: string, rowKey
     targetId: e.targetIdentity.id,
     errorCode: e.error?.code ?? "",
     skipReason: clipText(skipReason(e) ?? "", 1024),
+    // Indexed for "which groups have members (which users a manager) that could not be resolved".
+    refIssue: referenceProblemStep(e) !== null,
     source: e.source,
   };
   // The payload gets what the summary columns leave of the 1 MiB entity budget.

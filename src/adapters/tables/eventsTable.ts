@@ -32,6 +32,8 @@ export interface EventFilter {
   identityType?: string | undefined;
   errorCode?: string | undefined;
   cycleId?: string | undefined;
+  /** Only events with a reference that could not be resolved (core/references.ts). */
+  referenceProblem?: boolean | undefined;
 }
 
 /**
@@ -60,7 +62,7 @@ export interface Committed {
 const COMMIT_ATTEMPTS = 8;
 const isStale = (err: unknown) => err instanceof RestError && (err.statusCode === 412 || /UpdateConditionNotSatisfied|EntityAlreadyExists/i.test(err.message));
 
-export const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "at", "jobKey", "action", "status", "errorCode", "identity", "identityName", "identityType", "changeId", "cycleId"];
+export const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "at", "jobKey", "action", "status", "errorCode", "identity", "identityName", "identityType", "changeId", "cycleId", "refIssue"];
 
 /** More jobs than this are read as one key range from the first to the last (fewer comparisons). */
 const OR_JOBS = 3;
@@ -295,6 +297,7 @@ function rangeFilter(jobKeys: string[] | null, fromIso: string, toIso: string, f
   if (filter.identityType) where += ` and ${odata`identityType eq ${filter.identityType}`}`;
   if (filter.errorCode) where += ` and ${odata`errorCode eq ${filter.errorCode}`}`;
   if (filter.cycleId) where += ` and ${odata`cycleId eq ${filter.cycleId}`}`;
+  if (filter.referenceProblem) where += ` and ${odata`refIssue eq ${true}`}`;
   return where;
 }
 
@@ -314,5 +317,6 @@ export function rowOf(e: Record<string, unknown>): EventRow {
     identityType: s("identityType"),
     changeId: s("changeId"),
     cycleId: s("cycleId"),
+    ...(e["refIssue"] === true ? { refIssue: true } : {}),
   };
 }

@@ -148,7 +148,8 @@ export class TableQueryStore implements QueryStore {
     }
     const { total, exact } = totalOf(counts, q);
     if (floorHour === undefined) return { rows: [], more: false, total, exact };
-    const floor = hourStart(floorHour) > q.from ? hourStart(floorHour) : q.from;
+    // The counts know no reference problems: with that filter the whole range is read (newest first, stopping at the page).
+    const floor = !q.referenceProblem && hourStart(floorHour) > q.from ? hourStart(floorHour) : q.from;
     // 3. One range read per day shard in [floor, to), newest first.
     const rows = await this.store.events.range(q.jobKeys, floor, q.to, q, (found) => found.length >= want);
     rows.sort((a, b) => b.at.localeCompare(a.at) || a.erk.localeCompare(b.erk));

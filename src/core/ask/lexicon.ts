@@ -8,6 +8,8 @@ import { nameTokens, partsInOrder } from "../names";
  */
 export interface Lexicon {
   apps: string[];
+  /** Other names of an app (its target system's): alias -> the app's name. One app, one owner of its words. */
+  aliases?: Record<string, string>;
 }
 
 export const EMPTY_LEXICON: Lexicon = { apps: [] };
@@ -45,10 +47,13 @@ export function questionWords(text: string): string[] {
 export function findApps(text: string, lexicon: Lexicon): AppMention[] {
   const words = questionWords(text);
   if (words.length === 0 || lexicon.apps.length === 0) return [];
-  const apps = [...new Set(lexicon.apps.filter((a) => a.trim()))].map((app) => ({ app, tokens: nameTokens(app) })).filter((a) => a.tokens.length > 0);
-  const owners = new Map<string, number>();
-  for (const a of apps) for (const t of new Set(a.tokens)) owners.set(t, (owners.get(t) ?? 0) + 1);
-  const distinctive = (t: string) => t.length >= 3 && !GENERIC.has(t) && owners.get(t) === 1 && !/^\d+$/.test(t);
+  const aliases = Object.entries(lexicon.aliases ?? {}).filter(([alias, app]) => alias.trim() && app.trim());
+  const names = [...new Set(lexicon.apps.filter((a) => a.trim()))].map((app) => ({ app, tokens: nameTokens(app) }));
+  const apps = [...names, ...aliases.map(([alias, app]) => ({ app, tokens: nameTokens(alias) }))].filter((a) => a.tokens.length > 0);
+  // A word is distinctive when one app (under any of its names) owns it.
+  const owners = new Map<string, Set<string>>();
+  for (const a of apps) for (const t of a.tokens) owners.set(t, (owners.get(t) ?? new Set()).add(a.app));
+  const distinctive = (t: string) => t.length >= 3 && !GENERIC.has(t) && owners.get(t)?.size === 1 && !/^\d+$/.test(t);
   const found: AppMention[] = [];
   const taken = new Array<boolean>(words.length).fill(false);
   for (let len = Math.min(6, words.length); len >= 1; len--) {
@@ -57,8 +62,9 @@ export function findApps(text: string, lexicon: Lexicon): AppMention[] {
       const span = words.slice(start, start + len);
       const whole = apps.filter((a) => a.tokens.length === span.length && a.tokens.every((t, i) => t === span[i]));
       const parts = whole.length ? whole : apps.filter((a) => span.some(distinctive) && partsInOrder(span, a.tokens));
-      if (parts.length !== 1) continue;
-      found.push({ app: parts[0]!.app, phrase: span.join(" "), start, end: start + len });
+      const owner = [...new Set(parts.map((a) => a.app))];
+      if (owner.length !== 1) continue;
+      found.push({ app: owner[0]!, phrase: span.join(" "), start, end: start + len });
       for (let i = start; i < start + len; i++) taken[i] = true;
     }
   }

@@ -38,7 +38,7 @@ export type Question =
   | { kind: "explain"; code: string }
   | { kind: "count"; filters: ListFilters; range: TimeRange }
   | { kind: "changes"; identity: string; app: string | null; range: TimeRange }
-  | { kind: "unresolvedMembers"; app: string | null; range: TimeRange }
+  | { kind: "unresolvedMembers"; app: string | null; range: TimeRange; subject: "Group" | "User" }
   | { kind: "jobs"; filter: "all" | "quarantined" | "paused" }
   | { kind: "when"; identity: string; app: string }
   | { kind: "configChanges"; app: string; range: TimeRange }
@@ -230,10 +230,14 @@ function parseShape(text: string, raw: string, nowIso: string): Question {
   const changed = /^what\s+(?:changed|was\s+changed|was\s+updated|got\s+updated)\s+(?:for|on|about)\s+(.+?)(?:\s+(?:in|on|to)\s+(.+))?$/i.exec(t);
   if (changed) return { kind: "changes", identity: cleanName(changed[1]!), app: changed[2] ? cleanName(changed[2]) : null, range: range(DEFAULT_WHY_DAYS) };
 
-  // The Azure Monitor workbook's "groups with skipped members due to problems resolving references".
-  if (/\bgroups?\b/i.test(t) && /\b(unresolved|resolv\w*|references?|skipped members|members? (?:were |was )?(?:skipped|not (?:added|assigned)))\b/i.test(t)) {
-    const app = /(?<!\bdue\s)\b(?:in|for|on|to)\s+(?!the last|the past|problems?\b|resolv)(.+)$/i.exec(t);
-    return { kind: "unresolvedMembers", app: app ? cleanName(app[1]!) : null, range: range(DEFAULT_LIST_DAYS) };
+  // The Azure Monitor workbook's "groups with skipped members due to problems resolving references",
+  // and the same for users whose manager could not be resolved.
+  const refWords = /\b(unresolved|unresolvable|resolv\w*|references?|skipped members|members? (?:were |was )?(?:skipped|not (?:added|assigned)))\b/i;
+  const managerWords = /\bmanagers?\b/i;
+  if ((/\bgroups?\b/i.test(t) && refWords.test(t)) || (managerWords.test(t) && (refWords.test(t) || /\b(?:missing|not (?:set|assigned)|couldn't|could not|failed|errors?)\b/i.test(t)))) {
+    const subject = /\bgroups?\b/i.test(t) && !managerWords.test(t) ? "Group" : "User";
+    const app = /(?<!\bdue\s)\b(?:in|for|on|to)\s+(?!the last|the past|problems?\b|resolv|references?\b|managers?\b)(.+)$/i.exec(t);
+    return { kind: "unresolvedMembers", app: app ? cleanName(app[1]!) : null, range: range(DEFAULT_LIST_DAYS), subject };
   }
 
   // "how many users were created in Box this week?": the number, with the same filters as the list.
