@@ -15,8 +15,8 @@ import { appName } from "../core/event";
 import { provisioningPageUrl } from "../core/portalLinks";
 import { DEFAULT_THRESHOLDS, usualCycleMinutes } from "../core/alerts/rules";
 import { AUDIT_KIND_WORDS, CONFIG_KINDS, type ProvisioningAudit } from "../core/jobs/audit";
-import { initialCycleComplete, initialCycleText, inScopeText, lastCycleText, nextReach, quarantineText, scheduleText, severity, stateWord } from "../core/jobs/report";
-import { disableDate, intervalMinutes, quarantineAdvice } from "../core/jobs/status";
+import { initialCycleComplete, initialCycleText, inScopeText, lastCycleText, nextReach, quarantineText, scheduleText, severity, stateWord, statusVerdictText } from "../core/jobs/report";
+import { intervalMinutes } from "../core/jobs/status";
 import type { StoredJobStatus } from "./jobHealthPorts";
 
 /**
@@ -724,19 +724,10 @@ function auditLine(a: ProvisioningAudit): string {
   return `${minuteLabel(a.at)} UTC · ${a.activity}${a.by ? ` by ${a.by}` : ""}${what}`;
 }
 
-/** The verdict when the job status explains more than the logs can. */
+/** The verdict when the job status explains more than the logs can (the worst job's, core/jobs/report.ts). */
 function statusVerdict(list: StoredJobStatus[]): string | null {
   const worst = [...list].sort((a, b) => severity(a.status) - severity(b.status))[0];
-  if (!worst) return null;
-  const st = worst.status;
-  if (st.code === "Quarantine") {
-    const disable = st.quarantine ? disableDate(st.quarantine) : null;
-    return `In quarantine (${st.quarantine?.reason ?? "Unknown"}): ${quarantineAdvice(st.quarantine?.reason ?? "Unknown").meaning}.${disable ? ` Entra disables the job on ${minuteLabel(disable)} UTC unless it is fixed;` : ""} what to do is below.`;
-  }
-  if (st.code === "Paused") return "Paused: provisioning is stopped until someone starts it again (the audit trail below says who paused it, when it holds that record).";
-  if (st.code === "NotRun" || st.code === "NotConfigured") return `${stateWord(st)}: provisioning has not started for this app.`;
-  if (!initialCycleComplete(st)) return `Initial cycle in progress: ${initialCycleText(st)}.`;
-  return null;
+  return worst ? statusVerdictText(worst.status) : null;
 }
 
 async function answerWhen(identityPhrase: string, appPhrase: string, deps: AnswerDeps, now: string): Promise<Answer> {

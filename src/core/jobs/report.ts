@@ -1,6 +1,7 @@
 import { clampedIso, minuteLabel } from "../timeBuckets";
 import { plural } from "../text";
 import { disableDate, inScope, intervalMinutes, quarantineAdvice, type JobStatus } from "./status";
+import { quarantineForecast, type Forecast } from "./forecast";
 
 /**
  * The provisioning summary report in words, pure: what the job-health card, the list of jobs and
@@ -24,9 +25,45 @@ export function severity(s: JobStatus): number {
   if (s.code === "Quarantine") return 0;
   if (s.code === "Paused") return 1;
   if (s.code === "NotRun" || s.code === "NotConfigured" || s.code === "Unknown") return 2;
+  if (atRisk(s)) return 2.5;
   if (!initialCycleComplete(s)) return 3;
   if (s.lastExecution && /fail|error/i.test(s.lastExecution.state)) return 4;
+  if (failingShare(s) >= FAILING_SHARE) return 4.5;
   return 5;
+}
+
+/** A share of the objects in scope failing (escrowed) above which a running job is not healthy. */
+export const FAILING_SHARE = 0.1;
+
+/** Objects the last cycle left failing (escrowed), as a share of the objects in scope (0 when unknown). */
+export function failingShare(s: JobStatus): number {
+  const scope = inScope(s);
+  return scope > 0 ? (s.lastExecution?.escrowed ?? 0) / scope : 0;
+}
+
+/** The quarantine forecast of a running job from its own status: failing objects against Entra's lines. */
+export function atRisk(s: JobStatus): Forecast | null {
+  if (s.code !== "Active") return null;
+  return quarantineForecast({ failing: s.lastExecution?.escrowed ?? 0, inScope: inScope(s) });
+}
+
+/**
+ * The one verdict of a job's status, the same in the chat, the tab and the alerts: quarantine,
+ * paused, never run, heading for quarantine, initial cycle, failing objects, or running.
+ */
+export function statusVerdictText(s: JobStatus): string | null {
+  if (s.code === "Quarantine") {
+    const disable = s.quarantine ? disableDate(s.quarantine) : null;
+    return `In quarantine (${s.quarantine?.reason ?? "Unknown"}): ${quarantineAdvice(s.quarantine?.reason ?? "Unknown").meaning}.${disable ? ` Entra disables the job on ${minuteLabel(disable)} UTC unless it is fixed;` : ""} what to do is below.`;
+  }
+  if (s.code === "Paused") return "Paused: provisioning is stopped until someone starts it again (the audit trail below says who paused it, when it holds that record).";
+  if (s.code === "NotRun" || s.code === "NotConfigured") return `${stateWord(s)}: provisioning has not started for this app.`;
+  const risk = atRisk(s);
+  if (risk) return `Heading for quarantine: ${risk.summary}`;
+  if (!initialCycleComplete(s)) return `Initial cycle in progress: ${initialCycleText(s)}.`;
+  const share = failingShare(s);
+  if (share >= FAILING_SHARE) return `Unhealthy: ${n(s.lastExecution?.escrowed ?? 0)} of ${n(inScope(s))} objects in scope are failing (${(share * 100).toFixed(1)} %) after the last cycle.`;
+  return null;
 }
 
 export function stateWord(s: JobStatus): string {
@@ -40,7 +77,9 @@ export function stateWord(s: JobStatus): string {
     case "NotConfigured":
       return "Not configured";
     case "Active":
-      return initialCycleComplete(s) ? "Running" : "Initial cycle in progress";
+      if (atRisk(s)) return "Heading for quarantine";
+      if (!initialCycleComplete(s)) return "Initial cycle in progress";
+      return failingShare(s) >= FAILING_SHARE ? `Running with failing objects (${(failingShare(s) * 100).toFixed(0)} %)` : "Running";
     default:
       return "Unknown";
   }
