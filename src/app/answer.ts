@@ -199,6 +199,13 @@ export async function answerStoredEvent(pk: string, rk: string, deps: AnswerDeps
 }
 
 async function answerParsed(q: Question, text: string, deps: AnswerDeps, ctx: AnswerContext, now: string): Promise<Answer> {
+  const answer = await answerKind(q, text, deps, ctx, now);
+  // Nothing named is dropped without a word: what the question held that the answer did not use.
+  const unused = "unused" in q ? q.unused : undefined;
+  return unused?.length ? withNote(answer, `I did not use ${unused.map((w) => `"${w}"`).join(", ")}: ask again naming it as an app ("in …"), a person ("for …") or an error code ("with …") if it matters.`) : answer;
+}
+
+async function answerKind(q: Question, text: string, deps: AnswerDeps, ctx: AnswerContext, now: string): Promise<Answer> {
   switch (q.kind) {
     case "help":
       return { card: "help", viewModel: helpViewModel(deps.version), text: "Ask about provisioning events: why did alice fail in ServiceNow? · what happened to bob? · <changeId> · failures in the last 24 hours · top errors this week" };
@@ -466,8 +473,10 @@ async function notReachedNote(jobs: JobInfo[], label: string, deps: AnswerDeps):
 }
 
 function withNote(a: Answer, note: string): Answer {
-  const vm = a.viewModel as { text?: string };
-  return { ...a, viewModel: { ...vm, text: `${vm.text ?? ""} ${note}`.trim() }, text: `${a.text} ${note}` };
+  const vm = a.viewModel as { text?: string; subtitle?: string };
+  // Cards with a subtitle (lists, tables) show it there; the others in their text.
+  if (typeof vm.subtitle === "string" && vm.text === undefined) return { ...a, viewModel: { ...vm, subtitle: `${vm.subtitle} · ${note}` }, text: `${a.text} ${note}` } as Answer;
+  return { ...a, viewModel: { ...vm, text: `${vm.text ?? ""} ${note}`.trim() }, text: `${a.text} ${note}` } as Answer;
 }
 
 /** A cycle's events read for its card (its pages); a larger cycle says so ("500+"). */

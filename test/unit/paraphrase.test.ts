@@ -3,6 +3,8 @@ import fc from "fast-check";
 import { parseQuestion, type Question } from "../../src/core/ask/question";
 import { findApps, type Lexicon } from "../../src/core/ask/lexicon";
 import { normaliseName } from "../../src/core/names";
+import { answerQuestion } from "../../src/app/answer";
+import { MemoryStore } from "../support/memoryStore";
 
 /**
  * Issue 22: what admins type, generated. Templates for every kind of question over slot order
@@ -174,5 +176,28 @@ describe("metamorphic properties (issue 22)", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("nothing named is dropped without a word (issue 22)", () => {
+  const unknownWord = fc.tuple(fc.stringMatching(/^[a-z]{2,6}$/), fc.constantFrom("-sync", "-app", "hr", "-2", "_prod", "")).map(([a, b]) => `zq${a}${b}`);
+  const heads = ["failures", "skipped users", "top errors", "how many failures", "deletes", "errors"];
+
+  it("an unknown word beside a list, count or top-errors question is its app or is named as unused", () => {
+    fc.assert(
+      fc.property(unknownWord, fc.constantFrom(...heads), fc.constantFrom(...TIMES), fc.boolean(), (word, head, [time], first) => {
+        const text = first ? `${word} ${head}${time}` : `${head}${time} ${word}`;
+        const q = parseQuestion(text, NOW, LEXICON);
+        const app = "app" in q ? q.app : q.kind === "list" || q.kind === "count" ? q.filters.app : undefined;
+        const unused = "unused" in q ? (q.unused ?? []) : [];
+        expect(app === word || unused.includes(word), `${text} → ${JSON.stringify(q)}`).toBe(true);
+      }),
+      { numRuns: 800 },
+    );
+  });
+
+  it("the answer says which word it did not use", async () => {
+    const answer = await answerQuestion("zz-sync failures today", { store: new MemoryStore(), now: () => new Date(NOW), version: "t" });
+    expect(JSON.stringify(answer)).toContain('I did not use \\"zz-sync\\"');
   });
 });

@@ -30,13 +30,13 @@ export type Question =
   | { kind: "history"; identity: string; range: TimeRange; loose: boolean }
   | { kind: "provisioned"; identity: string; app: string }
   | { kind: "id"; id: string; hint: "change" | "cycle" | "job" | null }
-  | { kind: "list"; filters: ListFilters; range: TimeRange }
-  | { kind: "topErrors"; app: string | null; range: TimeRange }
-  | { kind: "activity"; app: string | null; range: TimeRange }
+  | { kind: "list"; filters: ListFilters; range: TimeRange; unused?: string[] }
+  | { kind: "topErrors"; app: string | null; range: TimeRange; unused?: string[] }
+  | { kind: "activity"; app: string | null; range: TimeRange; unused?: string[] }
   | { kind: "health"; app: string; range: TimeRange }
   | { kind: "limit"; topic: "roleImports"; app: string | null }
   | { kind: "explain"; code: string }
-  | { kind: "count"; filters: ListFilters; range: TimeRange }
+  | { kind: "count"; filters: ListFilters; range: TimeRange; unused?: string[] }
   | { kind: "changes"; identity: string; app: string | null; range: TimeRange }
   | { kind: "unresolvedMembers"; app: string | null; range: TimeRange; subject: "Group" | "User" }
   | { kind: "jobs"; filter: "all" | "quarantined" | "paused" }
@@ -180,7 +180,39 @@ export function parseQuestion(raw: string, nowIso: string, lexicon: Lexicon = EM
       return { kind: "id", id: inner[2]!, hint };
     }
   }
-  return withApps(parseShape(text, raw, nowIso), text, lexicon, nowIso);
+  return withUnused(withApps(parseShape(text, raw, nowIso), text, lexicon, nowIso), text, lexicon, nowIso);
+}
+
+/**
+ * The words a question is made of that say what is asked, not what about: cue words, outcomes,
+ * actions, object types, time words, fillers. A word outside them that the question did not use
+ * (not an app, person, code or id slot) is named in the answer: nothing named is dropped without
+ * a word.
+ */
+const VOCABULARY = new Set(
+  `a an the of to in into on at for from with by and or but not no any all every each some this that these those it its is are was were be been being do does did done has have had get got gets gotten make made can could would should will may might must
+  what which who whom whose why when where how many much number count counts total totals show shows list give find see tell me my our us we you your i there here just only also ever so very
+  event events failure failures failed failing fail fails error errors errored unsuccessful unsuccessfully successful successfully success succeeded skipped skip skips skipping
+  user users people person persons employee employees worker workers account accounts group groups member members object objects identity identities
+  created create creates creation creations added add provisioned provisioning provision onboarded removed removal removals remove deprovisioned offboarded deleted delete deletes deletion deletions disabled disable disables deactivated updated update updates changed change changes modified other action actions staged held back
+  today yesterday week weeks month months hour hours day days minute minutes last past previous since between until till before after ago recent recently latest newest oldest
+  top most common frequent code codes summary breakdown activity daily per app apps application applications job jobs status statuses health state doing going looking performing
+  happened happen happening up wrong going issue issues problem problems please pls plz thanks stuff things thing anything everything`.split(/\s+/),
+);
+
+type UnusedKinds = Extract<Question, { kind: "list" | "count" | "topErrors" | "activity" }>;
+
+function withUnused(q: Question, text: string, lexicon: Lexicon, nowIso: string): Question {
+  if (q.kind !== "list" && q.kind !== "count" && q.kind !== "topErrors" && q.kind !== "activity") return q;
+  const rest = extractTimeRange(text, nowIso)?.rest ?? text;
+  const slots = q.kind === "list" || q.kind === "count" ? [q.filters.app, q.filters.sourceSystem, q.filters.identity, q.filters.errorCode] : [q.app];
+  const used = new Set(slots.filter((x): x is string => Boolean(x)).flatMap((x) => x.toLowerCase().split(/\s+/)));
+  for (const m of findApps(rest, lexicon)) for (const w of m.phrase.split(" ")) used.add(w);
+  const unused = rest
+    .split(/[\s,;:!?()"]+/)
+    .map((w) => w.replace(/^['.]+|['.]+$/g, ""))
+    .filter((w) => w && !VOCABULARY.has(w.toLowerCase()) && !used.has(w.toLowerCase()) && !used.has(questionWords(w).join(" ")) && !/^\d+$/.test(w));
+  return unused.length ? ({ ...q, unused: [...new Set(unused)].slice(0, 5) } as UnusedKinds) : q;
 }
 
 function parseShape(text: string, raw: string, nowIso: string): Question {
