@@ -7,7 +7,7 @@ import { actionWord, participle, choice, eventDetail, eventList, info, listTitle
 import { remedyFor, retryText } from "../core/remediation";
 import { referenceProblemStep, unresolvedWhat } from "../core/references";
 import { helpViewModel } from "../core/help";
-import type { EventRow, IdentityCandidate, JobInfo, QueryStore } from "./queryPorts";
+import type { EventRow, IdentityCandidate, IdentityFilter, JobInfo, QueryStore } from "./queryPorts";
 import { isDirectoryName, matchApp, matchIdentity, matchSourceSystem } from "./resolve";
 import type { Lexicon } from "../core/ask/lexicon";
 import { plural } from "../core/text";
@@ -74,12 +74,15 @@ export async function answerQuestion(text: string, deps: AnswerDeps, ctx: Answer
 }
 
 /** "Alice has 2 more failed events in the last 30 days: 1 in Salesforce, 1 in Box." (the apps only when they add something). */
-export function otherFailuresNote(name: string, apps: string[], outcome: "failure" | "skipped" | null, where: string, rangeLabel: string): string {
+/** The most of a person's failed or skipped events one "why" reads (the newest; the count beyond says "or more"). */
+const WHY_READ = 51;
+
+export function otherFailuresNote(name: string, apps: string[], outcome: "failure" | "skipped" | null, where: string, rangeLabel: string, more = false): string {
   const kind = outcome === "failure" ? "failed" : outcome === "skipped" ? "skipped" : "failed or skipped";
   const byApp = new Map<string, number>();
   for (const a of apps) byApp.set(a, (byApp.get(a) ?? 0) + 1);
   const list = where && byApp.size === 1 ? "" : `: ${[...byApp.entries()].map(([a, n]) => `${n} in ${a}`).join(", ")}`;
-  return `${name} has ${plural(apps.length, `more ${kind} event`, `more ${kind} events`)}${where} in the ${rangeLabel}${list}.`;
+  return `${name} has ${plural(apps.length, `more ${kind} event`, `more ${kind} events`)}${more ? " or more" : ""}${where} in the ${rangeLabel}${list}.`;
 }
 
 /** "What does X mean?": the catalogue's cause, fix and retry, and where the code was seen this week. */
@@ -300,9 +303,9 @@ async function whoOrAsk(phrase: string, deps: AnswerDeps, retry: (who: string) =
 }
 
 /** Newest-first events of a person across all the keys they are indexed under. */
-async function personEvents(store: QueryStore, who: IdentityCandidate, from: string, to: string, limit: number): Promise<EventRow[]> {
+async function personEvents(store: QueryStore, who: IdentityCandidate, from: string, to: string, limit: number, filter: IdentityFilter = {}): Promise<EventRow[]> {
   const keys = [who.identityKey, ...(who.otherKeys ?? [])];
-  const lists = await Promise.all(keys.map((k) => store.identityEvents(k, from, to, limit)));
+  const lists = await Promise.all(keys.map((k) => store.identityEvents(k, from, to, limit, filter)));
   return lists.flat().sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);
 }
 
@@ -344,25 +347,27 @@ async function answerWhy(q: Extract<Question, { kind: "why" }>, deps: AnswerDeps
     appJobs = a;
   }
   const retry = (who: string) => `why did ${who} ${q.outcome === "skipped" ? "get skipped" : "fail"}${q.app ? ` in ${q.app}` : ""}`;
-  const wanted = q.outcome ? [q.outcome] : ["failure", "skipped"];
-  const relevant = (rows: EventRow[]) => rows.filter((r) => (!appJobs || appJobs.jobs.some((j) => j.jobKey === r.jobKey)) && wanted.includes(r.status));
-  // Each candidate's events are read once, whether for settling the name or for the answer.
+  const wanted: ("failure" | "skipped")[] = q.outcome ? [q.outcome] : ["failure", "skipped"];
+  // What the card shows, read where it is stored (outcome and app filtered, newest first, at most
+  // WHY_READ rows): the cost does not grow with a person's history of skipped or successful events.
+  const narrow: IdentityFilter = { statuses: wanted, ...(appJobs ? { jobKeys: appJobs.jobs.map((j) => j.jobKey) } : {}) };
   const eventsOf = new Map<string, Promise<EventRow[]>>();
-  const rowsOf = (c: IdentityCandidate) => {
-    if (!eventsOf.has(c.identityKey)) eventsOf.set(c.identityKey, personEvents(deps.store, c, q.range.from, q.range.to, 500));
+  const hitsOf = (c: IdentityCandidate) => {
+    if (!eventsOf.has(c.identityKey)) eventsOf.set(c.identityKey, personEvents(deps.store, c, q.range.from, q.range.to, WHY_READ, narrow));
     return eventsOf.get(c.identityKey)!;
   };
   const who = await whoOrAsk(q.identity, deps, retry, {
-    test: async (c) => relevant(await rowsOf(c)).length > 0,
+    test: async (c) => (await hitsOf(c)).length > 0,
     describe: `has ${q.outcome ?? "failed or skipped"} events${q.app ? ` in ${q.app}` : ""}`,
   });
   if (isAnswer(who)) return who;
-  const rows = await rowsOf(who);
-  const inApp = appJobs ? rows.filter((r) => appJobs!.jobs.some((j) => j.jobKey === r.jobKey)) : rows;
-  const hits = relevant(rows);
-  const pick = hits[0] ?? (q.outcome === null ? inApp[0] : undefined);
+  const hits = await hitsOf(who);
+  const latestInApp = hits[0] || q.outcome !== null ? undefined : (await personEvents(deps.store, who, q.range.from, q.range.to, 1, appJobs ? { jobKeys: appJobs.jobs.map((j) => j.jobKey) } : {}))[0];
+  const pick = hits[0] ?? latestInApp;
   const where = appJobs ? ` in ${appJobs.label}` : "";
   if (!pick) {
+    const rows = await personEvents(deps.store, who, q.range.from, q.range.to, WHY_READ);
+    const inApp = appJobs ? rows.filter((r) => appJobs!.jobs.some((j) => j.jobKey === r.jobKey)) : rows;
     const elsewhere = new Map<string, number>();
     for (const r of rows) elsewhere.set(jobName(r.jobKey, jobs), (elsewhere.get(jobName(r.jobKey, jobs)) ?? 0) + 1);
     const others = [...elsewhere.entries()].map(([app, n]) => `${n} in ${app}`).join(", ");
@@ -380,7 +385,7 @@ async function answerWhy(q: Extract<Question, { kind: "why" }>, deps: AnswerDeps
   if (!event) return info("The event was not found", "The index points at an event that is no longer stored (retention).", []);
   const otherFailures = hits.slice(1);
   const note = otherFailures.length
-    ? otherFailuresNote(who.displayName, otherFailures.map((r) => jobName(r.jobKey, jobs)), q.outcome, where, q.range.label)
+    ? otherFailuresNote(who.displayName, otherFailures.map((r) => jobName(r.jobKey, jobs)), q.outcome, where, q.range.label, hits.length >= WHY_READ)
     : "";
   return eventDetail(event, note, deps.audience);
 }

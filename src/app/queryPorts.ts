@@ -57,6 +57,12 @@ export interface EventRow {
   refIssue?: boolean;
 }
 
+/** What a person's events are narrowed to where they are read. */
+export interface IdentityFilter {
+  statuses?: ProvisioningStatus[];
+  jobKeys?: string[];
+}
+
 /** Hourly counts per job (typed, see src/core/counts.ts). */
 export type CountRow = HourCounts;
 
@@ -87,7 +93,11 @@ export interface QueryStore {
   jobs(fresh?: boolean): Promise<JobInfo[]>;
   /** One job's events in [from, to), oldest hour first, at most `limit`. */
   windowEvents(jobKey: string, from: string, to: string, limit: number): Promise<EventRow[]>;
-  identityEvents(identityKey: string, from: string, to: string, limit: number): Promise<EventRow[]>;
+  /**
+   * Newest-first events of one identity, filtered where they are stored (outcome, jobs) so that the
+   * cost of an answer does not grow with the person's history: at most `limit` rows are read.
+   */
+  identityEvents(identityKey: string, from: string, to: string, limit: number, filter?: IdentityFilter): Promise<EventRow[]>;
   lastKnownState(identityKey: string, jobKey: string, now: string): Promise<EventRow | null>;
   getEvent(epk: string, erk: string): Promise<ProvisioningEvent | null>;
   getByChangeId(changeId: string): Promise<ProvisioningEvent[]>;

@@ -2,7 +2,7 @@ import type { ProvisioningEvent } from "../core/event";
 import { tenantAllowed, tenantList, type Access, type TenantList } from "../core/access";
 import type { JobStatusChange, StoredJobStatus } from "./jobHealthPorts";
 import type { ProvisioningAudit } from "../core/jobs/audit";
-import type { ExportQuery, CountRow, EventRow, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "./queryPorts";
+import type { ExportQuery, CountRow, EventRow, IdentityCandidate, IdentityFilter, JobInfo, ListQuery, QueryStore } from "./queryPorts";
 
 /**
  * The store as one person in one conversation may read it: their tenant's data when tenant
@@ -73,9 +73,11 @@ export class ScopedQueryStore implements QueryStore {
     return (await this.jobVisible(jobKey)) ? this.inner.windowEvents(jobKey, from, to, limit) : [];
   }
 
-  async identityEvents(identityKey: string, from: string, to: string, limit: number): Promise<EventRow[]> {
+  async identityEvents(identityKey: string, from: string, to: string, limit: number, filter: IdentityFilter = {}): Promise<EventRow[]> {
     const allowed = await this.allowedJobs();
-    return (await this.inner.identityEvents(identityKey, from, to, limit)).filter((r) => allowed.has(r.jobKey));
+    const jobKeys = filter.jobKeys?.filter((k) => allowed.has(k));
+    if (jobKeys && jobKeys.length === 0) return [];
+    return (await this.inner.identityEvents(identityKey, from, to, limit, { ...filter, ...(jobKeys ? { jobKeys } : {}) })).filter((r) => allowed.has(r.jobKey));
   }
 
   async lastKnownState(identityKey: string, jobKey: string, now: string): Promise<EventRow | null> {

@@ -8,7 +8,7 @@ import type { CsvParts, EventStore } from "../../src/app/ports";
 import type { JobStatusChange, StoredJobStatus } from "../../src/app/jobHealthPorts";
 import type { ProvisioningAudit } from "../../src/core/jobs/audit";
 import { referenceProblemStep } from "../../src/core/references";
-import type { ExportQuery, EventRow, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "../../src/app/queryPorts";
+import type { ExportQuery, EventRow, IdentityCandidate, IdentityFilter, JobInfo, ListQuery, QueryStore } from "../../src/app/queryPorts";
 import { jobKey } from "../../src/adapters/tables/keys";
 import { nextJobRow } from "../../src/adapters/tables/jobsTable";
 
@@ -127,8 +127,8 @@ export class MemoryStore implements EventStore, QueryStore {
     return this.rows((r) => r.jobKey === job && r.at >= from && r.at < to).slice(0, limit);
   }
 
-  async identityEvents(identityKey: string, from: string, to: string, limit: number): Promise<EventRow[]> {
-    return this.rows((r, k) => k === identityKey && r.at >= from && r.at < to).slice(0, limit);
+  async identityEvents(identityKey: string, from: string, to: string, limit: number, filter: IdentityFilter = {}): Promise<EventRow[]> {
+    return this.rows((r, k) => k === identityKey && r.at >= from && r.at < to && (!filter.statuses || filter.statuses.includes(r.status)) && (!filter.jobKeys || filter.jobKeys.includes(r.jobKey))).slice(0, limit);
   }
 
   async lastKnownState(identityKey: string, job: string, now: string): Promise<EventRow | null> {

@@ -279,9 +279,9 @@ export class TableEventStore implements EventStore, RetentionStore {
   }
 
   /** Newest-first index rows of one identity (canonical key) between two times. */
-  async identityRows(identityKey: string, fromIso: string, toIso: string, limit = 50): Promise<IdentityRow[]> {
+  async identityRows(identityKey: string, fromIso: string, toIso: string, limit = 50, narrow: { statuses?: string[]; jobKeys?: string[] } = {}): Promise<IdentityRow[]> {
     await this.init();
-    return this.identities.rows(identityKey, fromIso, toIso, limit);
+    return this.identities.rows(identityKey, fromIso, toIso, limit, undefined, narrow);
   }
 
   /**

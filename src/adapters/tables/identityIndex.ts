@@ -57,11 +57,13 @@ export class IdentityIndex {
   }
 
   /** Newest-first rows of one identity in [from, to]; one range read per month shard, all at once. */
-  async rows(identityKey: string, fromIso: string, toIso: string, limit: number, jobKey?: string): Promise<IdentityRow[]> {
+  async rows(identityKey: string, fromIso: string, toIso: string, limit: number, jobKey?: string, narrow: { statuses?: string[]; jobKeys?: string[] } = {}): Promise<IdentityRow[]> {
     const b = bucket(identityKey, PARTITIONS);
     const prefix = `${keyPart(identityKey)}|`;
     let filter = odata`PartitionKey ge ${`${b}|${reverseDay(toIso)}`} and PartitionKey le ${`${b}|${reverseDay(fromIso)}`} and RowKey ge ${prefix} and RowKey lt ${prefixUpperBound(prefix)} and at ge ${fromIso} and at lt ${toIso}`;
     if (jobKey) filter += ` and ${odata`jobKey eq ${jobKey}`}`;
+    if (narrow.jobKeys?.length) filter += ` and (${narrow.jobKeys.map((k) => odata`jobKey eq ${k}`).join(" or ")})`;
+    if (narrow.statuses?.length) filter += ` and (${narrow.statuses.map((st) => odata`status eq ${st}`).join(" or ")})`;
     const perShard = await Promise.all(
       (await this.shards.forRangeStored(fromIso, toIso, identityKey)).map((shard) =>
         readShard(async () => {

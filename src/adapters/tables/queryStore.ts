@@ -2,7 +2,7 @@ import type { ProvisioningEvent } from "../../core/event";
 import { normaliseName } from "../../core/names";
 import { hourCount, totalOf, type HourCounts } from "../../core/counts";
 import { hourStart } from "../../core/timeBuckets";
-import type { EventRow, ExportQuery, IdentityCandidate, JobInfo, ListQuery, QueryStore } from "../../app/queryPorts";
+import type { EventRow, ExportQuery, IdentityCandidate, IdentityFilter, JobInfo, ListQuery, QueryStore } from "../../app/queryPorts";
 import type { TableEventStore } from "./eventStore";
 import type { JobStatusChange, StoredJobStatus } from "../../app/jobHealthPorts";
 import type { ProvisioningAudit } from "../../core/jobs/audit";
@@ -99,8 +99,8 @@ export class TableQueryStore implements QueryStore {
     return this.store.audits.list(servicePrincipalId, from, to, limit);
   }
 
-  async identityEvents(identityKey: string, from: string, to: string, limit: number): Promise<EventRow[]> {
-    return this.store.identityRows(identityKey, from, to, limit);
+  async identityEvents(identityKey: string, from: string, to: string, limit: number, filter: IdentityFilter = {}): Promise<EventRow[]> {
+    return this.store.identityRows(identityKey, from, to, limit, filter);
   }
 
   async lastKnownState(identityKey: string, jobKey: string, now: string): Promise<EventRow | null> {

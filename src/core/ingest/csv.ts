@@ -170,7 +170,7 @@ function tryJsonObject(text: string | undefined): JsonObject {
 function groupByChangeId(rows: Record<string, string>[]): Map<string, Record<string, string>[]> {
   const by = new Map<string, Record<string, string>[]>();
   for (const row of rows) {
-    const key = (row["changeId"] ?? "").trim();
+    const key = row["changeId"] ?? "";
     if (!by.has(key)) by.set(key, []);
     by.get(key)!.push(row);
   }
@@ -209,7 +209,7 @@ export function joinCsv(events: CsvTable, steps: CsvTable[] = [], modified: CsvT
 /** One row of the events file, Graph-shaped, with its steps and properties when known. */
 export function csvEventRecord(r: Record<string, string>, stepsBy: Map<string, JsonObject[]>, modifiedBy: Map<string, JsonObject[]>): JsonObject {
   {
-    const changeId = (r["changeId"] ?? "").trim();
+    const changeId = r["changeId"] ?? "";
     const upn = r["userPrincipalName"];
     return {
       id: r["id"] ?? "",
