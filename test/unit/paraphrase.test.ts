@@ -25,6 +25,8 @@ const APPS: [string, string][] = [
   ["adobe", "Adobe Identity Management"],
   ["zendesk", "Zendesk"],
   ["atlassian", "Atlassian Cloud"],
+  ["box", "Box"],
+  ["workday", "Workday to Entra user provisioning"],
 ];
 const PEOPLE = ["carol danvers", "bob", "priya patel", "jürgen weiß", "mallory o'neil"];
 const TIMES: [string, string | null][] = [["", null], [" today", "today"], [" this week", "this week"], [" in the last 24 hours", "last 24 hours"], [" yesterday", "yesterday"], [" since monday", "since Monday"], [" last week", "last week"]];
@@ -143,6 +145,34 @@ function vary(text: string, v: { filler: string; tail: string; casing: string; a
   return t;
 }
 
+describe("the issue's own examples (issue 22)", () => {
+  it.each([
+    ["adobe failures last week", { kind: "list", app: "Adobe Identity Management", status: "failure", range: "last week" }],
+    ["servicenow errors today", { kind: "list", app: "ServiceNow", status: "failure", range: "today" }],
+    ["carol failed in dropbox, why?", { kind: "why", identity: "carol", app: "Dropbox Business", outcome: "failure" }],
+    ["did bob get created in salesforce", { kind: "provisioned", identity: "bob" }],
+    ["did carol get into slack", { kind: "provisioned", identity: "carol", app: "Slack" }],
+    ["whats up with box", { kind: "health", app: "Box" }],
+    ["what's wrong with workday?", { kind: "health", app: "Workday to Entra user provisioning" }],
+    ["why isnt dana in zendesk", { kind: "why", identity: "dana", app: "Zendesk", outcome: null }],
+    ["what happened to worker 20431", { kind: "history", identity: "20431" }],
+    ["what happened to emp id 20431", { kind: "history", identity: "20431" }],
+    ["failures in payroll inbound", { kind: "list", app: "Contoso Payroll API inbound provisioning", status: "failure" }],
+    ["which apps are unhealthy", { kind: "jobs" }],
+    ["who changed the adobe scoping filter?", { kind: "configChanges", app: "Adobe Identity Management" }],
+    [`can you check change ${GUID} for me`, { kind: "id", id: GUID }],
+    ["failures since yesterday 9am", { kind: "list", status: "failure", range: "since Sat 5 Dec 09:00" }],
+    ["errors in box after 14:00", { kind: "list", app: "Box", status: "failure", range: "since Sun 6 Dec 14:00" }],
+    ["which slack groups have members that couldnt be resolved", { kind: "unresolvedMembers", app: "Slack" }],
+    ["users whose manager could not be resolved in servicenow", { kind: "unresolvedMembers", app: "ServiceNow" }],
+  ] as [string, Expect][])("%s", (text, want) => {
+    const got = slots(parseQuestion(text, NOW, LEXICON));
+    const { range, ...rest } = { ...want, ...(want.identity ? { identity: fold(want.identity) } : {}) };
+    expect(got).toMatchObject(rest);
+    if (range !== undefined) expect(got.range).toBe(range);
+  });
+});
+
 describe("metamorphic properties (issue 22)", () => {
   const bases = CASES.filter((c) => c.want.kind !== "id").map((c) => c.text.replace(/^(hey provbot, |quick one: |pls |could you tell me |hi, )/, "").replace(/( pls| thanks| thx)$/, ""));
 
@@ -199,5 +229,25 @@ describe("nothing named is dropped without a word (issue 22)", () => {
   it("the answer says which word it did not use", async () => {
     const answer = await answerQuestion("zz-sync failures today", { store: new MemoryStore(), now: () => new Date(NOW), version: "t" });
     expect(JSON.stringify(answer)).toContain('I did not use \\"zz-sync\\"');
+  });
+});
+
+describe("an app's name where a person was asked about (issue 22)", () => {
+  it("is the app's health when no one is called so, and a choice when someone is", async () => {
+    const store = new MemoryStore();
+    const deps = { store, now: () => new Date(NOW), version: "t" };
+    const { ingestItems } = await import("../../src/app/ingest.js");
+    const { provisioningRecord } = await import("../support/records.js");
+    const at = new Date(Date.parse(NOW) - 3_600_000);
+    const boxJob = provisioningRecord({ jobId: "BoxOutDelta.x", app: "Box", at, user: 1 });
+    await ingestItems([{ index: 0, record: boxJob }], "test", { store, deadLetters: { put: async () => "dl" } });
+    expect(JSON.stringify(await answerQuestion("what happened to box", deps))).toMatch(/How is Box doing/);
+    const person = provisioningRecord({ jobId: "SlackOutDelta.x", app: "Slack", at, user: 2 }) as Record<string, any>;
+    person["sourceIdentity"] = { ...person["sourceIdentity"], displayName: "Box", details: { UserPrincipalName: "box@contoso.com" } };
+    await ingestItems([{ index: 0, record: person }], "test", { store, deadLetters: { put: async () => "dl" } });
+    const asked = await answerQuestion("what happened to box", deps);
+    expect(asked.card).toBe("choice");
+    expect(JSON.stringify(asked)).toContain("what happened to box@contoso.com");
+    expect(JSON.stringify(asked)).toContain("how is Box doing");
   });
 });

@@ -1,6 +1,6 @@
 import { parseQuestion, type Question } from "../../core/ask/question";
 import { rangeText } from "../../core/ask/timeRange";
-import type { Answer } from "../../core/ask/views";
+import { choice, type Answer } from "../../core/ask/views";
 import { helpViewModel } from "../../core/help";
 import { tooLong, lexiconOf, withNote, type AnswerContext, type AnswerDeps } from "./common";
 import { answerChanges, answerWhy, answerHistory, answerProvisioned, answerWhen } from "./person";
@@ -48,7 +48,19 @@ const HANDLERS: Handlers = {
   list: (q, text, deps, ctx) => answerList(q.filters, q.range, text, deps, ctx.page ?? 1),
   topErrors: (q, _text, deps) => answerTopErrors(q.app, q.range, deps),
   activity: (q, _text, deps) => answerActivity(q.app, q.range, deps),
-  health: (q, _text, deps, _ctx, now) => answerHealth(q.app, q.range, deps, now),
+  health: async (q, _text, deps, _ctx, now) => {
+    // An app's name where a person was asked about: when someone is also called so, ask which.
+    if (q.asPerson) {
+      const people = await deps.store.findIdentities(q.asPerson);
+      if (people.length > 0) {
+        return choice(`"${q.asPerson}" is an app and ${people.length === 1 ? "a name" : "several names"}`, "Which did you mean?", [
+          { title: `How is ${q.app} doing`, data: { text: `how is ${q.app} doing` } },
+          ...people.slice(0, 5).map((p) => ({ title: `What happened to ${p.displayName || p.identity}`.slice(0, 60), data: { text: `what happened to ${p.identity || p.identityKey.replace(/^\w:/, "")}` } })),
+        ]);
+      }
+    }
+    return answerHealth(q.app, q.range, deps, now);
+  },
   explain: (q, _text, deps, _ctx, now) => answerExplain(q.code, deps, now),
   count: (q, text, deps) => answerCount(q.filters, q.range, text, deps),
   changes: (q, _text, deps) => answerChanges(q.identity, q.app, q.range, deps),

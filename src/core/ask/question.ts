@@ -33,7 +33,7 @@ export type Question =
   | { kind: "list"; filters: ListFilters; range: TimeRange; unused?: string[] }
   | { kind: "topErrors"; app: string | null; range: TimeRange; unused?: string[] }
   | { kind: "activity"; app: string | null; range: TimeRange; unused?: string[] }
-  | { kind: "health"; app: string; range: TimeRange }
+  | { kind: "health"; app: string; range: TimeRange; /** The question named this as a person ("what happened to box"): the answer checks no one is called so. */ asPerson?: string }
   | { kind: "limit"; topic: "roleImports"; app: string | null }
   | { kind: "explain"; code: string }
   | { kind: "count"; filters: ListFilters; range: TimeRange; unused?: string[] }
@@ -375,7 +375,7 @@ function withApps(q: Question, text: string, lexicon: Lexicon, nowIso: string): 
     case "history": {
       if (isApp(q.identity)) {
         const range = q.kind === "why" || q.kind === "history" ? q.range : lastDays(nowIso, DEFAULT_LIST_DAYS);
-        return { kind: "health", app: mentions.find((m) => findApps(q.identity, lexicon).some((x) => x.app === m.app))!.app, range: q.loose ? lastDays(nowIso, DEFAULT_LIST_DAYS) : range };
+        return { kind: "health", app: mentions.find((m) => findApps(q.identity, lexicon).some((x) => x.app === m.app))!.app, range: q.loose ? lastDays(nowIso, DEFAULT_LIST_DAYS) : range, asPerson: q.identity };
       }
       if (q.kind === "history") {
         // "what happened to alice in box": her events in that app.
