@@ -251,3 +251,29 @@ describe("an app's name where a person was asked about (issue 22)", () => {
     expect(JSON.stringify(asked)).toContain("how is Box doing");
   });
 });
+
+describe("a time given by a configuration change (issue 22)", () => {
+  it("'list the users adobe disabled after bob's change' lists Adobe's disables since bob's newest change", async () => {
+    const q = parseQuestion("list the users adobe disabled after bob's change", NOW, LEXICON);
+    expect(q).toMatchObject({ kind: "list", filters: { app: "Adobe Identity Management", actions: ["disable"], identityType: "User", afterChangeBy: "bob" } });
+    expect("unused" in q ? q.unused : undefined).toBeUndefined();
+    const store = new MemoryStore();
+    const { ingestItems } = await import("../../src/app/ingest.js");
+    const { provisioningRecord } = await import("../support/records.js");
+    const t = (h: number) => new Date(Date.parse(NOW) - h * 3_600_000);
+    const records = [
+      provisioningRecord({ jobId: "AdobeOutDelta.x", app: "Adobe Identity Management", at: t(30), user: 1, action: "disable" }),
+      provisioningRecord({ jobId: "AdobeOutDelta.x", app: "Adobe Identity Management", at: t(3), user: 2, action: "disable" }),
+      provisioningRecord({ jobId: "AdobeOutDelta.x", app: "Adobe Identity Management", at: t(2), user: 3, action: "disable" }),
+    ];
+    await ingestItems(records.map((record, index) => ({ index, record })), "test", { store, deadLetters: { put: async () => "dl" } });
+    store.auditRows.push({ id: "a1", at: t(4).toISOString(), activity: "Update application - Service principal", kind: "scope", result: "success", resultReason: "", by: "bob.builder@contoso.com", servicePrincipalId: "sp-AdobeOutDelta.x", appName: "Adobe Identity Management", jobIds: [], changes: [], details: [] } as never);
+    const deps = { store, now: () => new Date(NOW), version: "t" };
+    const answer = JSON.stringify(await answerQuestion("list the users adobe disabled after bob's change", deps));
+    expect(answer).toContain("User 2");
+    expect(answer).toContain("User 3");
+    expect(answer).not.toContain("User 1");
+    expect(answer).toContain("after bob.builder@contoso.com's change");
+    expect(JSON.stringify(await answerQuestion("list the users adobe disabled after carol's change", deps))).toContain("No change by carol");
+  });
+});

@@ -1,3 +1,4 @@
+import { normaliseName } from "../../core/names";
 import { type ListFilters } from "../../core/ask/question";
 import { minuteLabel } from "../../core/timeBuckets";
 import { type TimeRange } from "../../core/ask/timeRange";
@@ -6,7 +7,7 @@ import { remedyFor } from "../../core/remediation";
 import { referenceProblemStep, unresolvedWhat } from "../../core/references";
 import { plural } from "../../core/text";
 import { appName } from "../../core/event";
-import { type AnswerDeps, PAGE, ask, jobsFor, isAnswer, whoOrAsk, personEvents, portalOf, jobName, rowItem, pageLine, moreAction, resolveFilters, appScope } from "./common";
+import { type AnswerDeps, PAGE, ask, jobsFor, isAnswer, whoOrAsk, personEvents, portalOf, jobName, rowItem, pageLine, moreAction, resolveFilters, appScope, auditsOf, DAY_MS } from "./common";
 import { answerHistory } from "./person";
 import { answerHealth } from "./apps";
 
@@ -124,10 +125,19 @@ export async function answerId(id: string, hint: "change" | "cycle" | "job" | nu
   return info(`Nothing found for ${id}`, `No change, cycle${hint === null ? ", job or object" : ""} with this id is stored (provbot keeps events for the retention period). Check the id, or ask about the identity or app instead.`);
 }
 
-export async function answerList(filters: ListFilters, range: TimeRange, text: string, deps: AnswerDeps, page: number): Promise<Answer> {
+export async function answerList(filters: ListFilters, asked: TimeRange, text: string, deps: AnswerDeps, page: number): Promise<Answer> {
   const jobs = await jobsFor(deps, filters.app, filters.sourceSystem);
   const r = resolveFilters(filters, jobs);
   if (isAnswer(r)) return r;
+  let range = asked;
+  if (filters.afterChangeBy) {
+    // The newest configuration change by that person to these apps in the last 30 days starts the list.
+    const now = deps.now().toISOString();
+    const who = normaliseName(filters.afterChangeBy);
+    const change = (await auditsOf(r.jobs, new Date(Date.parse(now) - 30 * DAY_MS).toISOString(), now, deps, 200)).find((a) => a.by && normaliseName(a.by).includes(who));
+    if (!change) return info(`No change by ${filters.afterChangeBy} in ${r.label}`, `The audit trail of ${r.label} holds no configuration change by "${filters.afterChangeBy}" in the last 30 days, so there is no "after" to list from.`, [], [ask(`Changes to ${r.label}`.slice(0, 60), `what changed in the ${r.label} provisioning configuration`)]);
+    range = { from: change.at, to: now, label: `after ${change.by}'s change (${change.activity}, ${minuteLabel(change.at)} UTC)` };
+  }
   const title = `${listTitle(filters)} · ${r.label} · ${range.label}`;
   if (filters.identity) {
     const who = await whoOrAsk(filters.identity, deps, (w) => `${text} for ${w}`);

@@ -17,6 +17,8 @@ export interface ListFilters {
   identity?: string;
   /** "failures with ServiceNowEntryConflict": one error code. */
   errorCode?: string;
+  /** "after bob's change": the list starts at the newest configuration change by that person (the audit trail). */
+  afterChangeBy?: string;
   /**
    * The action was said as something that happened ("created", "removed", "provisioned") with no
    * outcome word: a count then counts the successes, with the failed and skipped beside them.
@@ -121,9 +123,13 @@ const ACTION_WORDS: [RegExp, ProvisioningAction[]][] = [
   [/\b(other actions?|action other|actions? of type other)\b/, ["other"]],
 ];
 
-function parseList(t: string, range: TimeRange): Question | null {
-  const lower = t.toLowerCase();
+function parseList(text: string, range: TimeRange): Question | null {
   const filters: ListFilters = {};
+  // "after bob's change", "since alice's config change": a time given by a configuration change.
+  const after = /\b(?:after|since|following)\s+(.+?)'s\s+(?:last\s+|latest\s+)?(?:config(?:uration)?\s+|scoping\s+|scope\s+|mapping\s+)?(?:change|changes|edit|update|edits)\b/i.exec(text);
+  const t = after ? `${text.slice(0, after.index)} ${text.slice(after.index + after[0].length)}`.replace(/\s+/g, " ").trim() : text;
+  if (after) filters.afterChangeBy = cleanName(after[1]!);
+  const lower = t.toLowerCase();
   let matched = false;
   if (/\b(users?|people|persons?|employees?|workers?|accounts?)\b/.test(lower)) filters.identityType = "User";
   if (/\bgroups?\b/.test(lower)) filters.identityType = "Group";
@@ -205,7 +211,7 @@ type UnusedKinds = Extract<Question, { kind: "list" | "count" | "topErrors" | "a
 function withUnused(q: Question, text: string, lexicon: Lexicon, nowIso: string): Question {
   if (q.kind !== "list" && q.kind !== "count" && q.kind !== "topErrors" && q.kind !== "activity") return q;
   const rest = extractTimeRange(text, nowIso)?.rest ?? text;
-  const slots = q.kind === "list" || q.kind === "count" ? [q.filters.app, q.filters.sourceSystem, q.filters.identity, q.filters.errorCode] : [q.app];
+  const slots = q.kind === "list" || q.kind === "count" ? [q.filters.app, q.filters.sourceSystem, q.filters.identity, q.filters.errorCode, q.filters.afterChangeBy && `${q.filters.afterChangeBy} ${q.filters.afterChangeBy}'s`] : [q.app];
   const used = new Set(slots.filter((x): x is string => Boolean(x)).flatMap((x) => x.toLowerCase().split(/\s+/)));
   for (const m of findApps(rest, lexicon)) for (const w of m.phrase.split(" ")) used.add(w);
   const unused = rest
