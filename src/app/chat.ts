@@ -1,5 +1,5 @@
 import type { ChatUser, ConversationTarget } from "../core/conversation";
-import type { Answer, CardName } from "../core/ask/views";
+import type { Answer } from "../core/ask/views";
 import { parseAlertCommand, type AlertCommand } from "../core/alerts/subscriptions";
 import { info } from "../core/ask/views";
 import { CHECK_FAILED_TEXT, NO_ACCESS_TEXT, NO_ACCESS_TITLE, REFUSED_TEXT, REFUSED_TITLE, tenantAllowed, type Access, type TenantList } from "../core/access";
@@ -20,7 +20,7 @@ export interface IncomingMessage {
   from: ChatUser;
 }
 
-export type Reply = { kind: "text"; text: string } | { kind: "card"; card: CardName; viewModel: object };
+export type Reply = { kind: "text"; text: string } | ({ kind: "card" } & Pick<Answer, "card" | "viewModel">);
 
 export type ConversationEvent = "installed" | "uninstalled";
 
@@ -67,7 +67,8 @@ export function normaliseText(text: string): string {
 
 const card = (a: Answer): Reply => ({ kind: "card", card: a.card, viewModel: a.viewModel });
 /** In a channel or group chat every member sees the card: no UPNs in it (src/core/privacy.ts). */
-const cardFor = (target: ConversationTarget, a: Answer): Reply => (target.conversationType === "personal" ? card(a) : card({ ...a, viewModel: forShared(a.viewModel) }));
+const scrubbed = <A extends Answer>(a: A): A => ({ ...a, viewModel: forShared(a.viewModel) });
+const cardFor = (target: ConversationTarget, a: Answer): Reply => (target.conversationType === "personal" ? card(a) : card(scrubbed(a)));
 
 export function createChatHandler(deps: ChatDeps): ChatHandler {
   const refusal = card(info(REFUSED_TITLE, REFUSED_TEXT));

@@ -10,7 +10,7 @@ import { deepArray, deepObject, toJsonText } from "../support/hostile";
 import { TableQueryStore } from "../../src/adapters/tables/queryStore";
 import { answerQuestion } from "../../src/app/answer";
 import { createChatHandler } from "../../src/app/chat";
-import { renderCard } from "../../src/adapters/cards/render";
+import { renderAnswer } from "../../src/adapters/cards/render";
 
 /**
  * The cases of issue 9, each through the built host's POST /api/ingest into Azurite: one bad
@@ -215,7 +215,8 @@ describe("questions (cases 2, 3 and 6)", () => {
     const chat = createChatHandler(deps());
     const [reply] = await chat.onMessage({ text: "${$root}", target: { conversationId: "c", serviceUrl: "http://127.0.0.1", tenantId: "t", conversationType: "personal" }, from: { id: "u", name: "U" } });
     expect(reply).toMatchObject({ kind: "card", card: "help" });
-    const card = renderCard((reply as { card: "help" }).card, (reply as { viewModel: object }).viewModel);
+    if (reply?.kind !== "card") throw new Error("expected a card");
+    const card = renderAnswer(reply);
     expect(JSON.stringify(card.content)).toContain("${$root}");
   });
 
@@ -224,7 +225,8 @@ describe("questions (cases 2, 3 and 6)", () => {
     const started = performance.now();
     const [reply] = await chat.onMessage({ text: "why did alice fail ".repeat(1100), target: { conversationId: "c", serviceUrl: "http://127.0.0.1", tenantId: "t", conversationType: "personal" }, from: { id: "u", name: "U" } });
     expect(performance.now() - started).toBeLessThan(1_000);
-    const card = renderCard((reply as { card: "info" }).card, (reply as { viewModel: object }).viewModel);
+    if (reply?.kind !== "card") throw new Error("expected a card");
+    const card = renderAnswer(reply);
     expect(JSON.stringify(card.content)).toMatch(/20,899 characters; provbot reads questions of up to 500/);
   });
 });

@@ -2,11 +2,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TableEventStore } from "../../src/adapters/tables/eventStore";
 import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
 import { TableQueryStore } from "../../src/adapters/tables/queryStore";
-import { renderCard } from "../../src/adapters/cards/render";
+import { renderAnswer } from "../../src/adapters/cards/render";
 import { ingestItems } from "../../src/app/ingest";
 import { answerQuestion, type AnswerDeps } from "../../src/app/answer";
 import { generateDemo } from "../../src/core/demo/generator";
-import type { CardName } from "../../src/core/ask/views";
 import { testTables } from "../support/tables";
 import { usualCycleMinutes } from "../../src/core/alerts/rules";
 
@@ -27,8 +26,8 @@ beforeAll(async () => {
 
 async function ask(question: string, page?: number) {
   const answer = await answerQuestion(question, deps, { page });
-  const card = renderCard(answer.card as CardName, answer.viewModel).content; // every answer must render
-  return { ...answer, json: JSON.stringify(card), vm: answer.viewModel as Record<string, unknown> };
+  const card = renderAnswer(answer).content; // every answer must render
+  return { ...answer, json: JSON.stringify(card), vm: answer.viewModel as unknown as Record<string, unknown> };
 }
 
 describe("why", () => {

@@ -2,10 +2,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TableEventStore } from "../../src/adapters/tables/eventStore";
 import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
 import { TableQueryStore } from "../../src/adapters/tables/queryStore";
-import { renderCard } from "../../src/adapters/cards/render";
+import { renderAnswer } from "../../src/adapters/cards/render";
 import { ingestItems } from "../../src/app/ingest";
 import { answerQuestion, type AnswerDeps } from "../../src/app/answer";
-import type { CardName } from "../../src/core/ask/views";
 import { testTables } from "../support/tables";
 import { CORPUS_NOW, corpusRecords } from "../support/corpusTenant";
 import { MemoryStore } from "../support/memoryStore";
@@ -113,7 +112,7 @@ describe(`question corpus (${phrasings.length} phrasings)`, () => {
 
   it.each(phrasings)("$text", async ({ text, must, mustNot }) => {
     const answer = await answerQuestion(text, deps);
-    const card = JSON.stringify(renderCard(answer.card as CardName, answer.viewModel).content);
+    const card = JSON.stringify(renderAnswer(answer).content);
     const shown = `${card}\n${answer.text}`;
     for (const re of must) expect(shown, `${text} → ${answer.text.slice(0, 300)}`).toMatch(re);
     for (const re of [...(mustNot ?? []), /I did not understand/, /Sorry, something went wrong/]) expect(shown, `${text} → ${answer.text.slice(0, 600)}`).not.toMatch(re);
@@ -143,7 +142,7 @@ describe("an app stored a moment ago is answerable at once (issue 10, item 10)",
 describe("no link when a list spans apps", () => {
   it("failures this week (every app) has no admin-center link", async () => {
     const answer = await answerQuestion("failures this week", deps);
-    expect(JSON.stringify(renderCard(answer.card as CardName, answer.viewModel).content)).not.toContain("Action.OpenUrl");
+    expect(JSON.stringify(renderAnswer(answer).content)).not.toContain("Action.OpenUrl");
   });
 });
 
@@ -155,7 +154,7 @@ describe("deep links to the Entra admin center (issue 10, beyond the portal)", (
     ["failures in salesforce this week", "0003"],
   ])("%s links to the app's Provisioning page", async (q, last4) => {
     const answer = await answerQuestion(q, deps);
-    const card = renderCard(answer.card as CardName, answer.viewModel).content as { actions?: { type: string; url?: string; title: string }[] };
+    const card = renderAnswer(answer).content as { actions?: { type: string; url?: string; title: string }[] };
     const open = card.actions?.find((a) => a.type === "Action.OpenUrl");
     expect(open?.title).toBe("Open in Entra admin center");
     expect(open?.url).toBe(link(last4));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CARD_TEMPLATES, MAX_CARD_BYTES, renderCard, utf16Size, type CardName } from "../../src/adapters/cards/render";
+import { CARD_TEMPLATES, MAX_CARD_BYTES, utf16Size, type CardName, renderAnswer } from "../../src/adapters/cards/render";
 import { choice, eventDetail, eventList, info, stats, type Answer } from "../../src/core/ask/views";
 import { helpViewModel } from "../../src/core/help";
 import { normaliseRecord } from "../../src/core/ingest/normalise";
@@ -87,7 +87,7 @@ describe("every card template", () => {
   });
 
   it.each(answers)("%s: binds every field, stays under 40 KB, escapes data", (_name, answer) => {
-    const card = renderCard(answer.card as CardName, answer.viewModel).content;
+    const card = renderAnswer(answer).content;
     const json = JSON.stringify(card);
     expect(json).not.toMatch(/\$\{/);
     expect(utf16Size(card)).toBeLessThan(MAX_CARD_BYTES);
@@ -98,7 +98,7 @@ describe("every card template", () => {
   });
 
   it("shows the failing step in bold and the remedy for the error code", () => {
-    const card = JSON.stringify(renderCard("eventDetail", eventDetail(failure).viewModel).content);
+    const card = JSON.stringify(renderAnswer(eventDetail(failure)).content);
     expect(card).toContain('"text":"Step 3 · export · EntryExportAdd · Failure","color":"Attention","weight":"Bolder"');
     expect(card).toContain("Find the conflicting account in the app");
   });
@@ -110,10 +110,10 @@ describe("every card template", () => {
   });
 
   it("keeps the hidden sections out when their $when is false", () => {
-    const card = JSON.stringify(renderCard("eventDetail", eventDetail(skipped).viewModel).content);
+    const card = JSON.stringify(renderAnswer(eventDetail(skipped)).content);
     expect(card).not.toContain("Troubleshooting & recommendations");
     expect(card).toContain("Why it was skipped");
-    const empty = JSON.stringify(renderCard("eventList", eventList("t", "s", [], null, "No matching events.").viewModel).content);
+    const empty = JSON.stringify(renderAnswer(eventList("t", "s", [], null, "No matching events.")).content);
     expect(empty).toContain("No matching events.");
   });
 });

@@ -63,17 +63,18 @@ describe("help card", () => {
   it("refuses a view-model that leaves a binding unresolved", () => {
     const vm = { ...helpViewModel("1") } as Record<string, unknown>;
     delete vm["intro"];
-    expect(() => renderCard("help", vm)).toThrow(/unresolved binding \$\{intro\}/);
+    // Deliberately not a HelpViewModel: the renderer must refuse it, not send ${intro} to Teams.
+    expect(() => renderCard("help", vm as never)).toThrow(/unresolved binding \$\{intro\}/);
   });
 });
 
 describe("data is never template syntax (issue 9, case 2)", () => {
   it.each([
-    ["eventList", { title: "Failures in the last 24 hours", subtitle: "s", hasRows: true, empty: "", rows: [{ when: "10:00", who: "Eve ${x}", what: "Invalid value ${userName} for attribute userName", color: "Attention", data: { text: "change ${x}" } }], actions: [] }, ["Eve ${x}", "Invalid value ${userName} for attribute userName"]],
+    ["eventList", { title: "Failures in the last 24 hours", subtitle: "s", hasRows: true, empty: "", rows: [{ when: "10:00", who: "Eve ${x}", what: "Invalid value ${userName} for attribute userName", color: "Attention", data: { text: "change ${x}" } }], actions: [], hasMore: false, portalUrl: "", hasPortalUrl: false }, ["Eve ${x}", "Invalid value ${userName} for attribute userName"]],
     ["help", { ...helpViewModel("1", "${$root}") }, ["${$root}"]],
     ["info", { title: "Mallory ${name}", text: "${$root.title}", facts: [{ title: "${a}", value: "${b}" }], hasFacts: true, actions: [] }, ["Mallory ${name}", "${$root.title}", "${a}", "${b}"]],
   ] as const)("%s shows ${...} in data as text", (name, vm, expected) => {
-    const card = renderCard(name, vm);
+    const card = renderCard(name, vm as never);
     const shown = texts(card.content).join("\n");
     for (const e of expected) expect(shown).toContain(e);
   });
@@ -86,7 +87,7 @@ describe("data is never template syntax (issue 9, case 2)", () => {
 
   it("clips data until the card fits Teams' 40 KB, whatever its size", () => {
     const rows = Array.from({ length: 10 }, () => ({ when: "10:00", who: "N".repeat(40_000), what: "S".repeat(1_000_000), color: "Attention", data: { text: "x" } }));
-    const card = renderCard("eventList", { title: "A".repeat(30_000), subtitle: "s", hasRows: true, empty: "", rows, actions: [] });
+    const card = renderCard("eventList", { title: "A".repeat(30_000), subtitle: "s", hasRows: true, empty: "", rows, actions: [], hasMore: false, portalUrl: "", hasPortalUrl: false });
     expect(JSON.stringify(card.content).length * 2).toBeLessThanOrEqual(40 * 1024);
     expect(texts(card.content).join("")).toContain("NNN…");
   });
@@ -123,7 +124,7 @@ describe("what clipping never cuts", () => {
     const url = `https://entra.microsoft.com/#view/Microsoft_AAD_IAM/ManagedAppMenuBlade/~/ProvisioningManagement/appId/${"a".repeat(36)}/objectId/${"b".repeat(36)}`;
     const ask = `what happened to ${"x".repeat(280)}@contoso.com`;
     const rows = Array.from({ length: 10 }, () => ({ when: "10:00", who: "N".repeat(40_000), what: "S".repeat(100_000), color: "Attention", data: { text: ask } }));
-    const card = renderCard("eventList", { title: "T".repeat(30_000), subtitle: "s", hasRows: true, empty: "", rows, actions: [], portalUrl: url, hasPortalUrl: true }).content;
+    const card = renderCard("eventList", { title: "T".repeat(30_000), subtitle: "s", hasRows: true, empty: "", rows, actions: [], hasMore: false, portalUrl: url, hasPortalUrl: true }).content;
     const json = JSON.stringify(card);
     expect(json).toContain(JSON.stringify(url));
     expect(json).toContain(JSON.stringify(ask));

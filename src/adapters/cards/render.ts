@@ -1,4 +1,5 @@
 import * as ACData from "adaptivecards-templating";
+import type { Answer, CardViewModels } from "../../core/ask/views";
 import { escapeMarkdown } from "../../core/markdown";
 import { clipText } from "../../core/text";
 import { displayLines, displayText } from "../../core/displayText";
@@ -25,6 +26,10 @@ import alert from "../../../cards/alert.json";
  */
 export const CARD_TEMPLATES = { help, eventDetail, eventList, choice, info, stats, alert } as const;
 export type CardName = keyof typeof CARD_TEMPLATES;
+/** Every template has a view-model type, and every view-model a template (checked by the compiler). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _templatesMatchViewModels: Same<CardName, keyof CardViewModels> = true;
+void _templatesMatchViewModels;
 
 /** Teams rejects cards over ~40 KB (measured as UTF-16). Keep a margin. */
 export const MAX_CARD_BYTES = 40 * 1024;
@@ -92,7 +97,12 @@ export function utf16Size(card: unknown): number {
   return JSON.stringify(card).length * 2;
 }
 
-export function renderCard(name: CardName, viewModel: object): RenderedCard {
+/** Renders one answer: its card with its own view-model (the pair is typed by CardViewModels). */
+export function renderAnswer(a: Pick<Answer, "card" | "viewModel">): RenderedCard {
+  return renderCard(a.card, a.viewModel as CardViewModels[typeof a.card]);
+}
+
+export function renderCard<C extends CardName>(name: C, viewModel: CardViewModels[C]): RenderedCard {
   let template = compiled.get(name);
   if (!template) {
     template = new ACData.Template(CARD_TEMPLATES[name]);

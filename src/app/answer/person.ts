@@ -90,7 +90,7 @@ export async function answerHistory(phrase: string, range: TimeRange, loose: boo
   const who = await whoOrAsk(phrase, deps, (w) => `what happened to ${w}`);
   if (isAnswer(who)) {
     // A loose reading ("two words") that names no one was probably not a question about a person.
-    if (loose && who.card === "info" && (who.viewModel as { actions: unknown[] }).actions.length === 0) {
+    if (loose && who.card === "info" && who.viewModel.actions.length === 0) {
       return { card: "help", viewModel: helpViewModel(deps.version, text), text: `I did not understand "${text}". Type help for examples.` };
     }
     return who;

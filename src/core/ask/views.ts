@@ -3,18 +3,29 @@ import { SHARED_NOTE, scrubIds, type Audience } from "../privacy";
 import { remedyFor, retryText } from "../remediation";
 import { clipText } from "../text";
 import { eventPortalUrl } from "../portalLinks";
+import type { HelpViewModel } from "../help";
+import type { AlertViewModel } from "../alerts/views";
 
 /**
  * Card view-models: plain data the templates in cards/ bind to, plus a plain-text rendering for
  * the CLI. Pure: no I/O, no clock.
  */
-export type CardName = "help" | "eventDetail" | "eventList" | "choice" | "info" | "stats" | "alert";
-
-export interface Answer {
-  card: CardName;
-  viewModel: object;
-  text: string;
+/** Each card template in cards/ and the view-model it binds: the renderer is typed by this map. */
+export interface CardViewModels {
+  help: HelpViewModel;
+  eventDetail: EventDetailViewModel;
+  eventList: EventListViewModel;
+  choice: ChoiceViewModel;
+  info: InfoViewModel;
+  stats: StatsViewModel;
+  alert: AlertViewModel;
 }
+
+export type CardName = keyof CardViewModels;
+
+/** An answer: one card with the view-model of that card, and its plain-text rendering. */
+export type CardAnswer<C extends CardName> = { card: C; viewModel: CardViewModels[C]; text: string };
+export type Answer = { [C in CardName]: CardAnswer<C> }[CardName];
 
 export interface Fact {
   title: string;
