@@ -277,3 +277,22 @@ describe("a time given by a configuration change (issue 22)", () => {
     expect(JSON.stringify(await answerQuestion("list the users adobe disabled after carol's change", deps))).toContain("No change by carol");
   });
 });
+
+describe("export (issue 22)", () => {
+  it.each([
+    ["export this", null, null],
+    ["download that pls", null, null],
+    ["export failures in box this week", "Box", "failure"],
+    ["download adobe failures today", "Adobe Identity Management", "failure"],
+    ["export to csv skipped users in slack", "Slack", "skipped"],
+  ])("%s", async (text, app, status) => {
+    const q = parseQuestion(text, NOW, LEXICON);
+    expect(q.kind).toBe("export");
+    if (q.kind !== "export") return;
+    expect(appOf(q.filters?.app) ?? null).toBe(app);
+    expect(q.filters?.status ?? null).toBe(status);
+    const answer = JSON.stringify(await answerQuestion(text, { store: new MemoryStore(), now: () => new Date(NOW), version: "t" }));
+    if (app) expect(answer).toContain("/api/export?format=csv");
+    else expect(answer).toContain("What should I export?");
+  });
+});

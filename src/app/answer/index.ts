@@ -1,6 +1,8 @@
 import { parseQuestion, type Question } from "../../core/ask/question";
 import { rangeText } from "../../core/ask/timeRange";
-import { choice, type Answer } from "../../core/ask/views";
+import { choice, info, listTitle, type Answer } from "../../core/ask/views";
+import type { ListFilters } from "../../core/ask/question";
+import type { TimeRange } from "../../core/ask/timeRange";
 import { helpViewModel } from "../../core/help";
 import { tooLong, lexiconOf, withNote, type AnswerContext, type AnswerDeps } from "./common";
 import { answerChanges, answerWhy, answerHistory, answerProvisioned, answerWhen } from "./person";
@@ -69,8 +71,30 @@ const HANDLERS: Handlers = {
   when: (q, _text, deps, _ctx, now) => answerWhen(q.identity, q.app, deps, now),
   configChanges: (q, _text, deps) => answerConfigChanges(q.app, q.range, deps),
   quarantineHistory: (q, _text, deps, _ctx, now) => answerQuarantineHistory(q.app, deps, now),
+  export: async (q) => answerExport(q.filters, q.range),
 };
 
 function answerKind(q: Question, text: string, deps: AnswerDeps, ctx: AnswerContext, now: string): Promise<Answer> {
   return (HANDLERS[q.kind] as (q: Question, text: string, deps: AnswerDeps, ctx: AnswerContext, now: string) => Promise<Answer>)(q, text, deps, ctx, now);
+}
+
+/**
+ * "export failures in box this week": where to download exactly those events. A chat has no file
+ * to hand back, and provbot keeps no memory of the previous question, so "export this" asks what.
+ */
+function answerExport(filters: ListFilters | null, range: TimeRange): Answer {
+  if (!filters || Object.keys(filters).length === 0) {
+    return info("What should I export?", 'Say what to export, as you would ask for the list: "export failures in ServiceNow this week", "download users removed from Adobe yesterday". provbot does not keep your previous question.', [], []);
+  }
+  const query = new URLSearchParams({ format: "csv", from: range.from, to: range.to });
+  if (filters.app) query.set("app", filters.app);
+  if (filters.status) query.set("status", filters.status);
+  if (filters.actions?.length) query.set("action", filters.actions.join(","));
+  if (filters.identityType) query.set("identityType", filters.identityType);
+  if (filters.errorCode) query.set("errorCode", filters.errorCode);
+  const what = `${listTitle(filters)}${filters.app ? ` · ${filters.app}` : ""} · ${range.label}`;
+  return info(`Download: ${what}`, "Open the provbot tab, Events, with these filters, and choose Download JSON (Graph records, as the admin center's JSON download) or Download CSV (the admin center's three files). Both re-ingest unchanged.", [
+    { title: "Filters", value: what },
+    { title: "The same from the API (the tab's sign-in)", value: `GET /api/export?${query.toString()}` },
+  ], []);
 }

@@ -45,6 +45,8 @@ export type Question =
   | { kind: "when"; identity: string; app: string }
   | { kind: "configChanges"; app: string; range: TimeRange }
   | { kind: "quarantineHistory"; app: string }
+  /** "export failures in box this week", "download this": where to download what a list selects. */
+  | { kind: "export"; filters: ListFilters | null; range: TimeRange }
   | { kind: "unknown"; text: string };
 
 export const DEFAULT_LIST_DAYS = 7;
@@ -241,6 +243,14 @@ function parseShape(text: string, raw: string, nowIso: string): Question {
   const range = (days: number) => time?.range ?? lastDays(nowIso, days);
   const lower = t.toLowerCase();
 
+  // "export failures in box this week", "download this": the list's filters, for a download.
+  const exportOf = /^(?:export|download|save|csv|json)\b\s*(?:(?:this|that|these|those|it|them|the list|this list|to csv|to excel|as csv|as json)\b)?\s*(.*)$/i.exec(t);
+  if (exportOf) {
+    const inner = exportOf[1]!.trim();
+    const asList = inner ? parseList(inner, range(DEFAULT_LIST_DAYS)) : null;
+    return { kind: "export", filters: asList && asList.kind === "list" ? asList.filters : null, range: range(DEFAULT_LIST_DAYS) };
+  }
+
   // "what does SalesforceDuplicateTargetEntries mean?", "explain InvalidAnchor"
   const explain = /^(?:what\s+(?:does|is)\s+(?:the\s+)?(?:error\s+(?:code\s+)?)?|explain\s+(?:the\s+)?(?:error\s+(?:code\s+)?)?|meaning\s+of\s+)([A-Z][A-Za-z0-9]{4,})(?:\s+(?:error|code))?(?:\s+mean)?$/i.exec(t);
   if (explain && /[A-Z]/.test(explain[1]!.slice(1))) return { kind: "explain", code: explain[1]! };
@@ -377,6 +387,8 @@ function withApps(q: Question, text: string, lexicon: Lexicon, nowIso: string): 
     case "activity":
     case "unresolvedMembers":
       return q.app ? q : ({ ...q, app: first.app } as AppKinds);
+    case "export":
+      return { ...q, filters: { ...(q.filters ?? {}), ...(q.filters?.app ? {} : { app: first.app }) } };
     case "why":
     case "history": {
       if (isApp(q.identity)) {
