@@ -18,12 +18,14 @@ import { JobStatusTable } from "./jobStatusTable";
 import { AuditTable } from "./auditTable";
 import { CsvPartsTable } from "./csvPartsTable";
 import { jobKey } from "./keys";
+import { SHARDS } from "./shards";
 import type { TableFactory } from "./client";
 
 /**
  * The write side, over one module per table (the README's Table Storage section has the map):
  * - events<day>             full records                      eventsTable.ts
  * - identities<month>h<n>   newest-first events per identity   identityIndex.ts
+ * - failures<month>h<n>     the same, for failed events only    identityIndex.ts
  * - refs<month>             changeId markers and cycle refs    refsTable.ts
  * - directory               alias -> identities                directoryTable.ts
  * - counts                  per job-hour action/status counts  countsTable.ts
@@ -60,6 +62,8 @@ function countOfRow(row: Record<string, unknown>): CountInput {
 export class TableEventStore implements EventStore, RetentionStore {
   readonly events: EventsTable;
   readonly identities: IdentityIndex;
+  /** The identity index of failed events only (since FAILURES_SINCE: older failures are in identities alone). */
+  readonly failures: IdentityIndex;
   readonly refs: RefsTable;
   readonly directory: DirectoryTable;
   readonly counts: CountsTable;
@@ -78,6 +82,7 @@ export class TableEventStore implements EventStore, RetentionStore {
     this.retentionDays = options.retentionDays ?? 30;
     this.events = new EventsTable(factory);
     this.identities = new IdentityIndex(factory);
+    this.failures = new IdentityIndex(factory, SHARDS.failures);
     this.refs = new RefsTable(factory);
     this.directory = new DirectoryTable(factory);
     this.counts = new CountsTable(factory);
@@ -183,6 +188,12 @@ export class TableEventStore implements EventStore, RetentionStore {
         const match = identityRows.find((r) => r.partitionKey === entity.partitionKey && r.rowKey === entity.rowKey);
         if (match) refuse(match, reason);
       }),
+      this.failuresFrom().then(() =>
+        this.failures.put(identityRows.filter((r) => r["status"] === "failure"), this.concurrency, (entity, reason) => {
+          const match = identityRows.find((r) => r.partitionKey === entity.partitionKey && r.rowKey === entity.rowKey);
+          if (match) refuse(match, reason);
+        }),
+      ),
       this.refs.putCycles([...cycles.values()], this.concurrency, refuse),
       this.directory.add(fresh.flatMap((b) => b.aliases), this.concurrency),
     ]);
@@ -259,12 +270,37 @@ export class TableEventStore implements EventStore, RetentionStore {
     }
   }
 
+  private failuresSince: Promise<string | null> | null = null;
+
+  /**
+   * From when the failures index holds every failed event (a marker in the jobs table, written by
+   * the first write that indexes failures): the epoch for a store that was empty then, else a day
+   * after (events may be dated up to 24 h ahead). Ranges starting later read failures from it alone.
+   * `create`: write the marker if it is not there yet.
+   */
+  async failuresFrom(create = true): Promise<string | null> {
+    this.failuresSince ??= this.jobs.meta("failuresIndexSince");
+    const known = await this.failuresSince.catch((err: unknown) => {
+      this.failuresSince = null;
+      throw err;
+    });
+    if (known || !create) {
+      if (!known) this.failuresSince = null;
+      return known;
+    }
+    const empty = (await this.jobs.list()).length === 0;
+    const stored = await this.jobs.metaCreate("failuresIndexSince", empty ? "1970-01-01T00:00:00.000Z" : new Date(Date.now() + 86_400_000).toISOString());
+    this.failuresSince = Promise.resolve(stored);
+    return stored;
+  }
+
   /**
    * Deletes the identity rows written for events that were then refused (best effort: a missing
    * row is fine). Their markers stay: a marker whose event row does not exist opens nothing.
    */
   private async rollBack(refused: Built[]): Promise<void> {
-    await this.identities.remove(refused.flatMap((b) => (b.identity ? [b.identity] : [])), this.concurrency);
+    const rows = refused.flatMap((b) => (b.identity ? [b.identity] : []));
+    await Promise.all([this.identities.remove(rows, this.concurrency), this.failures.remove(rows.filter((r) => r["status"] === "failure"), this.concurrency)]);
   }
 
   async getByChangeId(changeId: string): Promise<ProvisioningEvent[]> {
@@ -281,6 +317,12 @@ export class TableEventStore implements EventStore, RetentionStore {
   /** Newest-first index rows of one identity (canonical key) between two times. */
   async identityRows(identityKey: string, fromIso: string, toIso: string, limit = 50, narrow: { statuses?: string[]; jobKeys?: string[] } = {}): Promise<IdentityRow[]> {
     await this.init();
+    // Failures only: their own index, which holds no skipped or successful history; for a range
+    // that starts before that index existed, the whole index (filtered) as before.
+    if (narrow.statuses?.length === 1 && narrow.statuses[0] === "failure") {
+      const since = await this.failuresFrom(false);
+      if (since && since <= fromIso) return this.failures.rows(identityKey, fromIso, toIso, limit, undefined, { jobKeys: narrow.jobKeys });
+    }
     return this.identities.rows(identityKey, fromIso, toIso, limit, undefined, narrow);
   }
 
@@ -325,6 +367,10 @@ export class TableEventStore implements EventStore, RetentionStore {
     }
     for (const shard of await this.refs.shards.expired(cutoffIso)) {
       await this.refs.shards.drop(shard.name);
+      report.tablesDropped.push(shard.name);
+    }
+    for (const shard of await this.failures.shards.expired(cutoffIso)) {
+      await this.failures.shards.drop(shard.name);
       report.tablesDropped.push(shard.name);
     }
     report.countRows = await this.counts.purgeBefore(cutoffIso, this.concurrency);

@@ -4,7 +4,7 @@ import { dayBucket, monthBucket } from "../../core/timeBuckets";
 import { mapLimit, upsertAll, type Entity, type OnReject } from "./batch";
 import { bucket, keyPart, prefixUpperBound, reverseTicks } from "./keys";
 import { isNotFound } from "./reads";
-import { readShard, SHARDS, ShardSet } from "./shards";
+import { readShard, SHARDS, ShardSet, type ShardFamily } from "./shards";
 import type { TableFactory } from "./client";
 
 /**
@@ -40,8 +40,9 @@ export function storedIdentityOf(rowKey: string): string {
 
 export class IdentityIndex {
   readonly shards: ShardSet;
-  constructor(factory: TableFactory) {
-    this.shards = new ShardSet(factory, SHARDS.identities);
+  /** `family`: the whole index (identities), or the index of failed events only (failures). */
+  constructor(factory: TableFactory, family: ShardFamily = SHARDS.identities) {
+    this.shards = new ShardSet(factory, family);
   }
 
   async put(rows: (Entity & { identityKey: string; at: string })[], concurrency: number, onReject?: OnReject): Promise<void> {

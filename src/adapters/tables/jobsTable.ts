@@ -79,6 +79,25 @@ export class JobsTable {
     this.init = createOnce(this.table);
   }
 
+  /** A value of the store's own (partition "meta"), or null. */
+  async meta(name: string): Promise<string | null> {
+    await this.init();
+    const row = await getOrNull<{ value?: string }>(this.table, "meta", `v|${name}`);
+    return typeof row?.value === "string" ? row.value : null;
+  }
+
+  /** Writes a meta value once: the first writer wins, and every caller gets the value that was kept. */
+  async metaCreate(name: string, value: string): Promise<string> {
+    await this.init();
+    try {
+      await this.table.createEntity({ partitionKey: "meta", rowKey: `v|${name}`, value });
+      return value;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+      return (await this.meta(name)) ?? value;
+    }
+  }
+
   /** The marker of the newest job added by any instance ("" before the first). */
   async marker(): Promise<string> {
     await this.init();

@@ -23,6 +23,8 @@ export interface ShardFamily {
 export const SHARDS = {
   events: { stem: "ev", period: "day", split: 1 },
   identities: { stem: "ix", period: "month", split: 16 },
+  /** The identity index of failed events only: "why did X fail" reads no skipped history. */
+  failures: { stem: "fx", period: "month", split: 16 },
   refs: { stem: "rf", period: "month", split: 1 },
 } as const satisfies Record<string, ShardFamily>;
 
