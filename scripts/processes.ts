@@ -13,6 +13,10 @@ export interface Child {
   process: ChildProcess;
   /** Resolves with the exit code (or signal) once the process has ended. */
   exited: Promise<number | string>;
+  /** How this child is stopped so that it keeps its state (Azurite saves its file on SIGINT only). */
+  stopSignal: NodeJS.Signals;
+  /** How long it may take to stop before it is killed. */
+  stopGraceMs: number;
 }
 
 export interface StartOptions {
@@ -24,6 +28,9 @@ export interface StartOptions {
   /** Where to write the output; default: forward to this process's output with a name prefix. */
   logFile?: string;
   quiet?: boolean;
+  /** Default SIGTERM; Azurite: SIGINT (it saves its data file only then). */
+  stopSignal?: NodeJS.Signals;
+  stopGraceMs?: number;
 }
 
 export function startChild(options: StartOptions): Child {
@@ -53,11 +60,14 @@ export function startChild(options: StartOptions): Child {
     child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
     child.once("error", () => resolve("spawn-error"));
   });
-  return { name: options.name, process: child, exited };
+  return { name: options.name, process: child, exited, stopSignal: options.stopSignal ?? "SIGTERM", stopGraceMs: options.stopGraceMs ?? 5000 };
 }
 
-/** Sends SIGTERM to the child's whole process group, then SIGKILL after the grace period. */
-export async function stopChild(child: Child, graceMs = 5000): Promise<void> {
+/**
+ * Stops the child the way it keeps its state (its stop signal, to its whole process group), then
+ * SIGKILL after the grace period.
+ */
+export async function stopChild(child: Child, graceMs = child.stopGraceMs): Promise<void> {
   const pid = child.process.pid;
   if (pid === undefined || child.process.exitCode !== null || child.process.signalCode !== null) return;
   const signalGroup = (signal: NodeJS.Signals) => {
@@ -71,7 +81,7 @@ export async function stopChild(child: Child, graceMs = 5000): Promise<void> {
       }
     }
   };
-  signalGroup("SIGTERM");
+  signalGroup(child.stopSignal);
   const timer = setTimeout(() => signalGroup("SIGKILL"), graceMs);
   await child.exited;
   clearTimeout(timer);
@@ -197,7 +207,8 @@ async function startAzuriteService(service: "table" | "queue", options: AzuriteO
     args.push("--location", options.location);
   } else args.push("--inMemoryPersistence");
   const name = service === "table" ? "Azurite" : "Azurite queue service";
-  const child = startChild({ name: service === "table" ? "azurite" : "azurite-queue", command: process.execPath, args, logFile: options.logFile, quiet: options.quiet });
+  // Azurite writes its data file on SIGINT (and every few seconds); SIGTERM would lose the last writes.
+  const child = startChild({ name: service === "table" ? "azurite" : "azurite-queue", command: process.execPath, args, logFile: options.logFile, quiet: options.quiet, stopSignal: "SIGINT", stopGraceMs: 30_000 });
   await readyOrStopped(child, () => waitUntil(name, () => tcpOpen(options.port), { timeoutMs: 20_000, child }));
   return child;
 }

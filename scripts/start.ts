@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { rmSync } from "node:fs";
 import { findPackageRoot } from "../src/packageInfo";
-import { graphWatermarkName, loadConfig } from "../src/config";
+import { loadConfig } from "../src/config";
 import { generateDemo } from "../src/core/demo/generator";
 import { demoGraph } from "../src/core/demo/health";
 import { TENANT_ID } from "../src/core/demo/tenant";
@@ -218,18 +218,21 @@ async function startDemoGraph(demoNow: Date): Promise<GraphState> {
  */
 async function pollDemo(root: string, azuritePort: number, hostUrl: string, functionKey: string, demoNow: Date): Promise<string> {
   const { watermarks } = localStores(root, azuritePort);
-  const name = graphWatermarkName({ kind: "accessToken", token: "", tenantId: TENANT_ID });
-  const before = await watermarks.get(name);
+  const since = new Date().toISOString();
   const started = performance.now();
   process.stdout.write("reading the demo tenant from the loopback Graph (job status, audit trail, provisioning logs) ... ");
   for (const fn of ["jobStatusPoll", "graphPoll"]) {
     const res = await fetch(`${hostUrl}/admin/functions/${fn}`, { method: "POST", headers: { "x-functions-key": functionKey } });
     if (res.status !== 202) throw new Error(`POST /admin/functions/${fn} answered ${res.status}: ${await res.text()}`);
   }
-  await waitUntil("the Graph poller's first run", async () => {
-    const now = await watermarks.get(name);
-    return now !== null && now !== before;
+  // Done when both pollers have recorded a run that started after this one: on a kept store the
+  // demo was read before and the watermark does not move, but the run still ends (and says how).
+  await waitUntil("the Graph pollers' runs", async () => {
+    const runs = await watermarks.runs();
+    return ["graph.jobs", "graph.events"].every((n) => (runs[n]?.at ?? "") >= since);
   }, { timeoutMs: 300_000 });
+  const runs = await watermarks.runs();
+  for (const n of ["graph.jobs", "graph.events"]) if (runs[n]?.outcome !== "ok") console.warn(`\n${n}: the run ${runs[n]?.outcome ?? "did not finish"}${runs[n]?.reason ? ` (${runs[n]!.reason})` : ""}: see the host's lines above`);
   await watermarks.set("demo", demoNow.toISOString());
   process.stdout.write("done\n");
   return `demo tenant of ${demoNow.toISOString()} read by the Graph pollers in ${((performance.now() - started) / 1000).toFixed(1)} s (kept in .azurite/; \`npm start -- --fresh\` starts it anew)`;

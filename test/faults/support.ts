@@ -15,7 +15,7 @@ export interface Restartable {
   child: Child;
   /** SIGKILL: no chance to save (Azurite then loses its last seconds of acknowledged writes). */
   kill(): Promise<void>;
-  /** SIGTERM, as a service stopped by an operator. */
+  /** Stopped as `npm start` stops it (its stop signal: SIGINT for Azurite, which then saves its data). */
   stop(): Promise<void>;
   start(): Promise<void>;
 }
