@@ -34,7 +34,7 @@ afterAll(async () => {
   await other?.close();
 });
 
-function stack(clock: Clock = systemClock, timeoutMs = 3_000, scoped = false) {
+function stack(clock: Clock = systemClock, timeoutMs = 3_000, scoped = false, statusesOf?: (store: TableEventStore) => TableEventStore["statuses"]) {
   const { factory } = testTables();
   const store = new TableEventStore(factory);
   const query = new TableQueryStore(store);
@@ -60,7 +60,7 @@ function stack(clock: Clock = systemClock, timeoutMs = 3_000, scoped = false) {
       clock,
       jobKeyOf: (e) => jobKey(e.jobId, e.servicePrincipal.id),
       log,
-      statuses: store.statuses,
+      statuses: statusesOf ? statusesOf(store) : store.statuses,
       audits: store.audits,
       // Tenant scoping, as the composition turns it on whenever there is a tenant rule.
       ...(scoped ? { tenantScoped: true, jobTenant: async (key: string) => (await query.jobs(true)).find((j) => j.jobKey === key)?.tenantId ?? "" } : {}),
@@ -466,6 +466,23 @@ describe("the timer", () => {
     await s.alerts.tick();
     await waitUntil("the silence card", () => alertCalls(connector, "conv-schedule", "Job gone quiet").length === 1);
     expect(cardJson(alertCalls(connector, "conv-schedule", "Job gone quiet")[0]!)).toContain("every 60 minutes");
+  });
+
+  it("job statuses that cannot be read skip the silent-job rule (logged), instead of calling a paused job quiet", async () => {
+    let now = Date.now();
+    const clock = { now: () => new Date(now) };
+    // The evaluator's reads of the job status table fail (the answers' reads do not).
+    const s = stack(clock, 3_000, false, (store) => Object.assign(Object.create(store.statuses) as TableEventStore["statuses"], { all: async () => Promise.reject(new Error("the job status table is unavailable")) }));
+    const { jobId, app } = uniqueJob("Zoom");
+    await say(s, "subscribe to silence", connector.url, "conv-status-outage");
+    const start = now - 200 * 60_000;
+    await s.storeOnly(Array.from({ length: 9 }, (_, i) => provisioningRecord({ jobId, app, at: new Date(start + i * 20 * 60_000), cycleId: `cyc-${i}`, user: i })));
+    await s.store.statuses.save({ jobKey: jobKey(jobId, `sp-${jobId}`), jobId, servicePrincipalId: `sp-${jobId}`, appName: app, tenantId: "", status: parseJob({ id: jobId, schedule: { interval: "PT20M", state: "Active" }, status: { code: "Paused" } })!, checkedAt: new Date(now).toISOString(), changedAt: new Date(now).toISOString() }, null);
+    now += 30 * 60_000; // quiet for more than 3 cycles, but paused: the rule must not guess it Active
+    await s.alerts.tick();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(alertCalls(connector, "conv-status-outage", "Job gone quiet")).toHaveLength(0);
+    expect(s.logs.some((e) => e.event === "alert.silence.unavailable")).toBe(true);
   });
 
   it("resolves a burst once a window passes quietly", async () => {

@@ -53,3 +53,49 @@ describe("tables lost under a running host", () => {
     expect(await watermarks.get("w")).toBe("2026-02-01T00:00:00.000Z");
   });
 });
+
+describe("a table whose creation failed once (issue 23, item 8)", () => {
+  it("is created on the next call: watermarks, dead letters and the alert tables forget a failed creation", async () => {
+    const { TableAlertStore, TableSubscriptionStore } = await import("../../src/adapters/tables/alertStore.js");
+    const t = testTables();
+    let failures = 0;
+    // The first createTable of every table fails, as on a storage outage at first use.
+    const failing = new Set<string>();
+    const factory = {
+      ...t.factory,
+      table: (name: string) => {
+        const real = t.factory.table(name);
+        return new Proxy(real, {
+          get(target, prop) {
+            if (prop === "createTable") {
+              return async () => {
+                if (!failing.has(name)) {
+                  failing.add(name);
+                  failures++;
+                  throw Object.assign(new Error("storage unavailable"), { statusCode: 503 });
+                }
+                return target.createTable();
+              };
+            }
+            const v = Reflect.get(target, prop, target) as unknown;
+            return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+          },
+        });
+      },
+    };
+    const watermarks = new TableWatermarkStore(factory);
+    await expect(watermarks.set("w", "2026-01-01T00:00:00.000Z")).rejects.toThrow(/unavailable/);
+    await watermarks.set("w", "2026-01-01T00:00:00.000Z");
+    expect(await watermarks.get("w")).toBe("2026-01-01T00:00:00.000Z");
+    const dead = new TableDeadLetterStore(factory, { now: () => new Date() });
+    await expect(dead.put({ source: "t", count: 1, rejections: [{ index: 0, reason: "x" }], raw: [], rawDropped: 0 })).rejects.toThrow(/unavailable/);
+    expect(await dead.put({ source: "t", count: 1, rejections: [{ index: 0, reason: "x" }], raw: [], rawDropped: 0 })).toMatch(/\//);
+    const subs = new TableSubscriptionStore(factory);
+    await expect(subs.subscribed()).rejects.toThrow(/unavailable/);
+    expect(await subs.subscribed()).toEqual([]);
+    const alerts = new TableAlertStore(factory);
+    await expect(alerts.activeSlots("2000-01-01")).rejects.toThrow(/unavailable/);
+    expect(await alerts.activeSlots("2000-01-01")).toEqual([]);
+    expect(failures).toBe(4);
+  });
+});

@@ -1,3 +1,4 @@
+import { createOnce } from "./batch";
 import { odata, type TableClient } from "@azure/data-tables";
 import type { ConversationTarget } from "../../core/conversation";
 import { conversationTypeFrom } from "../../core/conversation";
@@ -29,17 +30,10 @@ function parse<T>(raw: unknown, fallback: T): T {
 }
 
 abstract class Lazy {
-  private ready: Promise<void> | null = null;
-  constructor(protected readonly table: TableClient) {}
-  protected init(): Promise<void> {
-    this.ready ??= this.table.createTable().then(
-      () => undefined,
-      (err) => {
-        this.ready = null;
-        throw err;
-      },
-    );
-    return this.ready;
+  /** Created once per process; a failed creation is forgotten (batch.ts createOnce, as every table). */
+  protected readonly init: () => Promise<void>;
+  constructor(protected readonly table: TableClient) {
+    this.init = createOnce(table);
   }
 }
 

@@ -1,3 +1,4 @@
+import { createOnce } from "./batch";
 import { randomUUID } from "node:crypto";
 import { odata, type TableClient } from "@azure/data-tables";
 import type { Clock, DeadLetterStore, StoredDeadLetter } from "../../app/ports";
@@ -19,14 +20,11 @@ const MAX_RAW_CHUNKS = 14;
 
 export class TableDeadLetterStore implements DeadLetterStore {
   readonly table: TableClient;
-  private ready: Promise<void> | null = null;
+  /** Created once per process; a failed creation is forgotten, so the next call tries again. */
+  private readonly init: () => Promise<void>;
   constructor(factory: TableFactory, private readonly clock: Clock) {
     this.table = factory.table("deadletters");
-  }
-
-  private init(): Promise<void> {
-    this.ready ??= this.table.createTable().then(() => undefined);
-    return this.ready;
+    this.init = createOnce(this.table);
   }
 
   async put(batch: DeadLetterBatch): Promise<string> {

@@ -1,3 +1,4 @@
+import { createOnce } from "./batch";
 import { odata, type TableClient } from "@azure/data-tables";
 import type { RunRecord, RunStore, WatermarkStore } from "../../app/graphPoll";
 import type { TableFactory } from "./client";
@@ -10,13 +11,11 @@ import { getOrNull } from "./reads";
  */
 export class TableWatermarkStore implements WatermarkStore, RunStore {
   private readonly table: TableClient;
-  private ready: Promise<void> | null = null;
+  /** Created once per process; a failed creation is forgotten, so the next call tries again. */
+  private readonly init: () => Promise<void>;
   constructor(factory: TableFactory) {
     this.table = factory.table("watermarks");
-  }
-  private init() {
-    this.ready ??= this.table.createTable().then(() => undefined);
-    return this.ready;
+    this.init = createOnce(this.table);
   }
   async get(name: string): Promise<string | null> {
     await this.init();

@@ -117,8 +117,19 @@ export class AlertEvaluator {
     const perApp = await this.deps.thresholds.all();
     const jobs = await this.deps.query.jobs(true);
     const tenantOf = new Map(jobs.map((j) => [j.jobKey, j.tenantId]));
-    const statuses = new Map((this.deps.statuses ? await this.deps.statuses.all().catch(() => []) : []).map((s) => [s.jobKey, s.status]));
-    for (const job of jobs) {
+    // Job statuses that cannot be read are an outage, not "every job is Active": the silent-job rule
+    // (which must not call a paused or quarantined job quiet) is skipped for this run, and logged.
+    let statusList: Awaited<ReturnType<NonNullable<typeof this.deps.statuses>["all"]>> | null = [];
+    if (this.deps.statuses) {
+      try {
+        statusList = await this.deps.statuses.all();
+      } catch (err) {
+        statusList = null;
+        this.deps.log?.({ event: "alert.silence.unavailable", reason: "job statuses could not be read; the silent-job rule is skipped this run", error: err instanceof Error ? err.message.slice(0, 200) : String(err).slice(0, 200) });
+      }
+    }
+    const statuses = new Map((statusList ?? []).map((s) => [s.jobKey, s.status]));
+    for (const job of statusList === null ? [] : jobs) {
       const t = thresholdsFor(thresholdKey(job.tenantId, job.jobKey), perApp, this.defaults);
       const status = statuses.get(job.jobKey);
       // A paused or quarantined job is not quiet: its own alert says what it is.
