@@ -618,6 +618,25 @@ describe("sending", () => {
     expect((await s.alertStore.deliveries(slots[0]!.id))[0]!.value).toMatchObject({ state: "sent", activityId: expect.stringMatching(/^activity-/) });
   });
 
+  for (const retryAfter of ["3600", "86400", "Wed, 21 Oct 2099 07:28:00 GMT"]) {
+    it(`Retry-After: ${retryAfter} from Teams is capped: the card is tried again within 5 minutes`, async () => {
+      let now = Date.now();
+      const s = stack({ now: () => new Date(now) });
+      const conv = `conv-429-cap-${retryAfter.length}`;
+      await say(s, "subscribe", other.url, conv);
+      other.respondWith({ status: 429, headers: { "retry-after": retryAfter }, body: {} });
+      await storm(s, []);
+      const slots = await s.alertStore.activeSlots("2000-01-01");
+      const delivery = (await s.alertStore.deliveries(slots[0]!.id)).find((d) => d.value.conversationId === conv)!;
+      expect(delivery.value.state).toBe("pending");
+      expect(Date.parse(delivery.value.nextAttemptAt!) - now).toBeLessThanOrEqual(5 * 60_000 + 1_000);
+      const before = other.calls.length;
+      now += 5 * 60_000 + 1_000;
+      await s.alerts.tick();
+      expect(other.calls.slice(before).filter((c) => c.method === "POST" && cardJson(c).includes("Burst"))).toHaveLength(1);
+    });
+  }
+
   it("an update that fails stays pending with its activity id and is applied by the timer (in place, not a new card)", async () => {
     let now = Date.now();
     const s = stack({ now: () => new Date(now) });

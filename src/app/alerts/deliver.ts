@@ -43,6 +43,8 @@ export interface Delivered {
 /** A claim older than this belongs to a sender that died: another may take it over. */
 export const STALE_CLAIM_MS = 2 * 60_000;
 const MAX_ATTEMPTS = 10;
+/** The longest a throttled card waits before it is tried again, whatever Retry-After says. */
+export const MAX_THROTTLED_WAIT_MS = 5 * 60_000;
 
 export class AlertDelivery {
   constructor(private readonly deps: DeliveryDeps) {}
@@ -133,7 +135,10 @@ export class AlertDelivery {
         break;
       case "throttled":
       case "transient": {
-        const wait = result.kind === "throttled" ? result.retryAfterMs : Math.min(30 * 60_000, 60_000 * 2 ** Math.min(attempts - 1, 5));
+        // Teams' Retry-After is honoured up to MAX_THROTTLED_WAIT_MS (a value of an hour, or a date far
+        // ahead, would hold the card back that long); the card stays pending meanwhile and the timer
+        // tries again when it is due (another 429 waits again).
+        const wait = result.kind === "throttled" ? Math.min(Math.max(0, result.retryAfterMs), MAX_THROTTLED_WAIT_MS) : Math.min(30 * 60_000, 60_000 * 2 ** Math.min(attempts - 1, 5));
         // Pending covers both a card not yet posted and an update not yet applied (activityId says which).
         next = { ...d, state: attempts >= MAX_ATTEMPTS ? "failed" : "pending", attempts, nextAttemptAt: isoPlus(this.now(), wait), lastResult: `${result.kind}: ${result.reason}` };
         break;
