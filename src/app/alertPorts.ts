@@ -16,6 +16,12 @@ export interface ConversationStore {
 export interface SubscriptionStore extends ConversationStore {
   get(conversationId: string): Promise<Subscription | null>;
   save(sub: Subscription): Promise<void>;
+  /**
+   * Read-modify-write of one conversation's subscription under its ETag (two edits at the same
+   * moment both kept): `change` gets the stored subscription (null when there is none) and
+   * returns the new one; the subscription written is returned.
+   */
+  modify(target: ConversationTarget, change: (current: Subscription | null) => Subscription): Promise<Subscription>;
   /** Every conversation that has subscribed. */
   subscribed(): Promise<Subscription[]>;
 }

@@ -34,8 +34,8 @@ afterAll(async () => {
   await other?.close();
 });
 
-function stack(clock: Clock = systemClock, timeoutMs = 3_000, scoped = false, statusesOf?: (store: TableEventStore) => TableEventStore["statuses"]) {
-  const { factory } = testTables();
+function stack(clock: Clock = systemClock, timeoutMs = 3_000, scoped = false, statusesOf?: (store: TableEventStore) => TableEventStore["statuses"], shared?: ReturnType<typeof testTables>) {
+  const { factory } = shared ?? testTables();
   const store = new TableEventStore(factory);
   const query = new TableQueryStore(store);
   const alertStore = new TableAlertStore(factory);
@@ -339,6 +339,24 @@ describe("card actions from a conversation that was not shown the card", () => {
     const [slot] = (await s.alertStore.activeSlots("2000-01-01")).filter((i) => i.jobKey.includes(jobId));
     expect(slot?.ackBy).toBeNull();
     expect(s.logs.filter((e) => e.event === "alert.action.refused" && e["userObjectId"] === "aad-mallory")).toHaveLength(3);
+  });
+});
+
+describe("two instances on one store (issue 23, item 5)", () => {
+  it("subscription and mute edits made at the same moment on two hosts are all kept", async () => {
+    const tables = testTables();
+    const a = stack(systemClock, 3_000, false, undefined, tables);
+    const b = stack(systemClock, 3_000, false, undefined, tables);
+    const jobs = [uniqueJob("Alpha"), uniqueJob("Beta"), uniqueJob("Gamma"), uniqueJob("Delta")];
+    await a.storeOnly(jobs.map((j, i) => provisioningRecord({ ...j, at: new Date(Date.now() - 3_600_000), user: i })));
+    for (let round = 0; round < 6; round++) {
+      const conv = `conv-two-hosts-${round}`;
+      await Promise.all([say(a, `subscribe ${jobs[0]!.app}`, connector.url, conv), say(b, `subscribe ${jobs[1]!.app}`, connector.url, conv)]);
+      await Promise.all([say(a, `mute ${jobs[2]!.app} for 1h`, connector.url, conv), say(b, `mute ${jobs[3]!.app} for 1h`, connector.url, conv)]);
+      const sub = await a.subs.get(conv);
+      expect([...(sub?.apps ?? [])].sort(), `round ${round}`).toEqual([jobs[0]!.app, jobs[1]!.app].sort());
+      expect(Object.keys(sub?.mutes ?? {}).sort(), `round ${round}`).toEqual([jobs[2]!.app, jobs[3]!.app].map((x) => x.toLowerCase()).sort());
+    }
   });
 });
 

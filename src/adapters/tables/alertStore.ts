@@ -1,3 +1,5 @@
+import { getOrNull } from "./reads";
+import { optimistic } from "./optimistic";
 import { createOnce } from "./batch";
 import { odata, type TableClient } from "@azure/data-tables";
 import type { ConversationTarget } from "../../core/conversation";
@@ -72,23 +74,44 @@ export class TableSubscriptionStore extends Lazy implements SubscriptionStore {
     await this.table.upsertEntity({ partitionKey: "c", rowKey: keyPart(target.conversationId, 500), ...target, seenAt: now }, "Merge");
   }
 
+  private subEntity(sub: Subscription) {
+    return {
+      partitionKey: "c",
+      rowKey: keyPart(sub.target.conversationId, 500),
+      ...sub.target,
+      subscribed: sub.subscribed,
+      apps: JSON.stringify(sub.apps),
+      exceptApps: JSON.stringify(sub.exceptApps),
+      rules: JSON.stringify(sub.rules),
+      mutes: JSON.stringify(sub.mutes),
+      updatedAt: sub.updatedAt,
+      changedBy: JSON.stringify(sub.changedBy),
+    };
+  }
+
   async save(sub: Subscription): Promise<void> {
     await this.init();
-    await this.table.upsertEntity(
-      {
-        partitionKey: "c",
-        rowKey: keyPart(sub.target.conversationId, 500),
-        ...sub.target,
-        subscribed: sub.subscribed,
-        apps: JSON.stringify(sub.apps),
-        exceptApps: JSON.stringify(sub.exceptApps),
-        rules: JSON.stringify(sub.rules),
-        mutes: JSON.stringify(sub.mutes),
-        updatedAt: sub.updatedAt,
-        changedBy: JSON.stringify(sub.changedBy),
+    await this.table.upsertEntity(this.subEntity(sub), "Merge");
+  }
+
+  /** Under the row's ETag, through the one optimistic-concurrency loop (optimistic.ts). */
+  async modify(target: ConversationTarget, change: (current: Subscription | null) => Subscription): Promise<Subscription> {
+    await this.init();
+    let written: Subscription | null = null;
+    const rowKey = keyPart(target.conversationId, 500);
+    await optimistic({
+      what: `subscription of ${target.conversationId.slice(0, 80)}`,
+      read: () => getOrNull<Record<string, unknown>>(this.table, "c", rowKey),
+      write: async (row) => {
+        // A row that only touch() wrote (no subscription yet) is "no subscription".
+        const current = row && typeof row["apps"] === "string" ? this.toSub(row) : null;
+        const next = change(current);
+        if (row) await this.table.updateEntity(this.subEntity(next), "Merge", { etag: row.etag });
+        else await this.table.createEntity(this.subEntity(next));
+        written = next;
       },
-      "Merge",
-    );
+    });
+    return written!;
   }
 
   async remove(conversationId: string): Promise<void> {

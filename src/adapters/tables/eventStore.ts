@@ -335,7 +335,8 @@ export class TableEventStore implements EventStore, RetentionStore {
     await this.init();
     // Month shards live until their whole month is past retention: look as far back as they can.
     const from = new Date(Date.parse(nowIso) - (this.retentionDays + 31) * DAY_MS).toISOString();
-    const [row] = await this.identities.rows(identityKey, from, nowIso, 1, job);
+    // As of now, an event at this very instant included (ranges are half-open: [from, now + 1 ms)).
+    const [row] = await this.identities.rows(identityKey, from, new Date(Date.parse(nowIso) + 1).toISOString(), 1, job);
     return row ?? this.state.get(job, identityKey);
   }
 

@@ -69,21 +69,28 @@ export class AlertCommandHandler {
         if (access.kind === "owner" && cmd.kind === "subscribe" && named.length === 0) return info("Nothing to subscribe to", "None of the applications you own has sent provisioning events yet.");
         const apps = resolveApps(named, jobs);
         if ("unknown" in apps) return info("Unknown app", apps.unknown);
-        const next = cmd.kind === "subscribe" ? subscribeTo(sub, apps.names, cmd.rules) : unsubscribeFrom(sub, apps.names, cmd.rules);
-        await this.deps.subs.save({ ...next, target, updatedAt: now, changedBy });
+        // Applied to the stored subscription under its ETag: an edit made at the same moment elsewhere is kept.
+        const next = await this.deps.subs.modify(target, (current) => {
+          const base = current ?? newSubscription(target, now);
+          return { ...(cmd.kind === "subscribe" ? subscribeTo(base, apps.names, cmd.rules) : unsubscribeFrom(base, apps.names, cmd.rules)), target, updatedAt: now, changedBy };
+        });
         this.deps.log?.({ event: "alert.subscription", conversationId: target.conversationId, userObjectId: changedBy.aadObjectId, command: cmd.kind });
-        return this.settings({ ...next, target, changedBy }, jobs);
+        return this.settings(next, jobs);
       }
       case "mute":
       case "unmute": {
         const apps = cmd.app ? resolveApps([cmd.app], jobs) : { names: ["*"] };
         if ("unknown" in apps) return info("Unknown app", apps.unknown);
         const key = apps.names[0] === "*" ? "*" : normaliseName(apps.names[0]!);
-        const mutes = { ...sub.mutes };
-        if (cmd.kind === "mute") mutes[key] = isoPlus(now, cmd.minutes * 60_000);
-        else if (cmd.app) delete mutes[key];
-        else for (const k of Object.keys(mutes)) delete mutes[k];
-        await this.deps.subs.save({ ...sub, target, mutes, updatedAt: now, changedBy });
+        const saved = await this.deps.subs.modify(target, (current) => {
+          const base = current ?? newSubscription(target, now);
+          const mutes = { ...base.mutes };
+          if (cmd.kind === "mute") mutes[key] = isoPlus(now, cmd.minutes * 60_000);
+          else if (cmd.app) delete mutes[key];
+          else for (const k of Object.keys(mutes)) delete mutes[k];
+          return { ...base, target, mutes, updatedAt: now, changedBy };
+        });
+        const mutes = saved.mutes;
         const label = apps.names[0] === "*" ? "All alerts" : `${apps.names[0]} alerts`;
         if (cmd.kind === "unmute") return info("Unmuted", `${cmd.app ? label : "All alerts"} reach this conversation again.`);
         return info("Muted", `${label} are muted in this conversation until ${minuteLabel(mutes[key]!)} UTC. Type "unmute${cmd.app ? ` ${apps.names[0]}` : ""}" to undo.`);
