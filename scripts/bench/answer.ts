@@ -1,6 +1,4 @@
-import { AZURITE_CONNECTION_STRING } from "../../src/config";
 import { findPackageRoot } from "../../src/packageInfo";
-import { createTableFactory } from "../../src/adapters/tables/client";
 import { TableEventStore } from "../../src/adapters/tables/eventStore";
 import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
 import { TableQueryStore } from "../../src/adapters/tables/queryStore";
@@ -9,7 +7,7 @@ import { createChatHandler, type ChatHandler } from "../../src/app/chat";
 import { ingestStream } from "../../src/app/ingest";
 import { generateDemo } from "../../src/core/demo/generator";
 import { freePort, startAzurite, stopChild } from "../processes";
-import { demoShape, machineLine, ms, summarize, writeSection } from "./report";
+import { demoShape, machineLine, ms, summarize, writeSection, countingTables } from "./report";
 import { createServer } from "node:http";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -77,11 +75,7 @@ async function main(): Promise<void> {
   const p95At: Record<string, Record<number, number>> = {};
   try {
     for (const scale of SCALES) {
-      // Counts storage round trips: the cost that does not depend on the emulator.
-      const requests = { n: 0 };
-      const factory = createTableFactory({ kind: "connectionString", connectionString: AZURITE_CONNECTION_STRING(port) }, `a${scale}`, {
-        additionalPolicies: [{ position: "perCall", policy: { name: "count", sendRequest: (req, next) => (requests.n++, next(req)) } }],
-      });
+      const { factory, requests } = countingTables(port, `a${scale}`);
       const store = new TableEventStore(factory);
       await store.init();
       const deadLetters = new TableDeadLetterStore(factory, { now: () => NOW });

@@ -8,7 +8,7 @@ import { upsertAll } from "../../src/adapters/tables/batch";
 import { ingestPayload } from "../../src/app/ingest";
 import { generateDemo } from "../../src/core/demo/generator";
 import { freePort, startAzurite, stopChild } from "../processes";
-import { demoShape, machineLine, writeSection } from "./report";
+import { demoShape, machineLine, writeSection, countingTables } from "./report";
 
 /**
  * `npm run bench:ingest`: demo events through the ingest use case (JSON parse, normalise, store with
@@ -68,10 +68,7 @@ async function main(): Promise<void> {
     await rawTable.deleteTable();
 
     for (const scale of SCALES) {
-      const requests = { n: 0 };
-      const factory = createTableFactory({ kind: "connectionString", connectionString: conn }, `i${scale}`, {
-        additionalPolicies: [{ position: "perCall", policy: { name: "count", sendRequest: (req, next) => (requests.n++, next(req)) } }],
-      });
+      const { factory, requests } = countingTables(conn, `i${scale}`);
       const store = new TableEventStore(factory);
       const deps = { store, deadLetters: new TableDeadLetterStore(factory, { now: () => NOW }) };
       await store.init();

@@ -1,13 +1,11 @@
-import { AZURITE_CONNECTION_STRING } from "../../src/config";
 import { findPackageRoot } from "../../src/packageInfo";
-import { createTableFactory } from "../../src/adapters/tables/client";
 import { TableEventStore } from "../../src/adapters/tables/eventStore";
 import { TableDeadLetterStore } from "../../src/adapters/tables/deadLetters";
 import { TableQueryStore } from "../../src/adapters/tables/queryStore";
 import { answerQuestion } from "../../src/app/answer";
 import { ingestStream } from "../../src/app/ingest";
 import { freePort, startAzurite, stopChild } from "../processes";
-import { machineLine, ms, summarize, writeSection } from "./report";
+import { machineLine, ms, summarize, writeSection, countingTables } from "./report";
 
 /**
  * `npm run bench:person`: the cost of "why did X fail in Y" by events per person, beside the size
@@ -55,10 +53,7 @@ async function main(): Promise<void> {
   const p95: Record<number, number> = {};
   try {
     for (const size of SIZES) {
-      const requests = { n: 0 };
-      const factory = createTableFactory({ kind: "connectionString", connectionString: AZURITE_CONNECTION_STRING(port) }, `p${size}`, {
-        additionalPolicies: [{ position: "perCall", policy: { name: "count", sendRequest: (req, next) => (requests.n++, next(req)) } }],
-      });
+      const { factory, requests } = countingTables(port, `p${size}`);
       const store = new TableEventStore(factory);
       await store.init();
       const deadLetters = new TableDeadLetterStore(factory, { now: () => NOW });

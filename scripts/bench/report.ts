@@ -3,6 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { findPackageRoot } from "../../src/packageInfo";
+import { AZURITE_CONNECTION_STRING } from "../../src/config";
+import { createTableFactory, type TableFactory } from "../../src/adapters/tables/client";
 
 /** Writes one benchmark's section into BENCHMARKS.md (between markers), leaving the others alone. */
 /** Machine, date and the commit measured (with "+changes" when the working tree differs from it). */
@@ -61,4 +63,17 @@ export const ms = (v: number) => `${v.toFixed(2)} ms`;
 export function demoShape(scale: number): { perCycle: number; users: number } {
   // Rounded up: the generator must produce at least `scale` events (the benchmarks stop at scale).
   return { perCycle: Math.max(1, Math.ceil(scale / (scale > 200_000 ? 2500 : 3700))), users: Math.max(2000, scale / 100) };
+}
+
+/**
+ * Table clients on a local Azurite that count their storage round trips (`requests.n`): the cost of
+ * a query that does not depend on the emulator.
+ */
+export function countingTables(connectionStringOrPort: string | number, prefix: string): { factory: TableFactory; requests: { n: number } } {
+  const requests = { n: 0 };
+  const connectionString = typeof connectionStringOrPort === "number" ? AZURITE_CONNECTION_STRING(connectionStringOrPort) : connectionStringOrPort;
+  const factory = createTableFactory({ kind: "connectionString", connectionString }, prefix, {
+    additionalPolicies: [{ position: "perCall", policy: { name: "count", sendRequest: (req, next) => (requests.n++, next(req)) } }],
+  });
+  return { factory, requests };
 }

@@ -39,6 +39,37 @@ export function questionWords(text: string): string[] {
   return nameTokens(text);
 }
 
+interface Prepared {
+  /** Every name of every app (aliases included), by the words in it: a phrase's candidates are the apps holding its first word. */
+  byWord: Map<string, { app: string; tokens: string[] }[]>;
+  distinctive: (t: string) => boolean;
+}
+
+/** The lexicon prepared once (a question asks findApps several times of the same lexicon). */
+const prepared = new WeakMap<Lexicon, Prepared>();
+
+function prepare(lexicon: Lexicon): Prepared {
+  const known = prepared.get(lexicon);
+  if (known) return known;
+  const aliases = Object.entries(lexicon.aliases ?? {}).filter(([alias, app]) => alias.trim() && app.trim());
+  const names = [...new Set(lexicon.apps.filter((a) => a.trim()))].map((app) => ({ app, tokens: nameTokens(app) }));
+  const apps = [...names, ...aliases.map(([alias, app]) => ({ app, tokens: nameTokens(alias) }))].filter((a) => a.tokens.length > 0);
+  // A word is distinctive when one app (under any of its names) owns it.
+  const owners = new Map<string, Set<string>>();
+  const byWord = new Map<string, { app: string; tokens: string[] }[]>();
+  for (const a of apps) {
+    for (const t of new Set(a.tokens)) {
+      owners.set(t, (owners.get(t) ?? new Set()).add(a.app));
+      const list = byWord.get(t);
+      if (list) list.push(a);
+      else byWord.set(t, [a]);
+    }
+  }
+  const p: Prepared = { byWord, distinctive: (t) => t.length >= 3 && !GENERIC.has(t) && owners.get(t)?.size === 1 && !/^\d+$/.test(t) };
+  prepared.set(lexicon, p);
+  return p;
+}
+
 /**
  * Every app named in the question, longest first, not overlapping. A phrase names an app when it
  * is the app's whole name, or words of the app's name in order of which at least one is
@@ -47,21 +78,18 @@ export function questionWords(text: string): string[] {
 export function findApps(text: string, lexicon: Lexicon): AppMention[] {
   const words = questionWords(text);
   if (words.length === 0 || lexicon.apps.length === 0) return [];
-  const aliases = Object.entries(lexicon.aliases ?? {}).filter(([alias, app]) => alias.trim() && app.trim());
-  const names = [...new Set(lexicon.apps.filter((a) => a.trim()))].map((app) => ({ app, tokens: nameTokens(app) }));
-  const apps = [...names, ...aliases.map(([alias, app]) => ({ app, tokens: nameTokens(alias) }))].filter((a) => a.tokens.length > 0);
-  // A word is distinctive when one app (under any of its names) owns it.
-  const owners = new Map<string, Set<string>>();
-  for (const a of apps) for (const t of a.tokens) owners.set(t, (owners.get(t) ?? new Set()).add(a.app));
-  const distinctive = (t: string) => t.length >= 3 && !GENERIC.has(t) && owners.get(t)?.size === 1 && !/^\d+$/.test(t);
+  const { byWord, distinctive } = prepare(lexicon);
   const found: AppMention[] = [];
   const taken = new Array<boolean>(words.length).fill(false);
   for (let len = Math.min(6, words.length); len >= 1; len--) {
     for (let start = 0; start + len <= words.length; start++) {
       if (taken.slice(start, start + len).some(Boolean)) continue;
       const span = words.slice(start, start + len);
-      const whole = apps.filter((a) => a.tokens.length === span.length && a.tokens.every((t, i) => t === span[i]));
-      const parts = whole.length ? whole : apps.filter((a) => span.some(distinctive) && partsInOrder(span, a.tokens));
+      // Both a whole name and words in order hold the phrase's first word.
+      const candidates = byWord.get(span[0]!) ?? [];
+      if (candidates.length === 0) continue;
+      const whole = candidates.filter((a) => a.tokens.length === span.length && a.tokens.every((t, i) => t === span[i]));
+      const parts = whole.length ? whole : span.some(distinctive) ? candidates.filter((a) => partsInOrder(span, a.tokens)) : [];
       const owner = [...new Set(parts.map((a) => a.app))];
       if (owner.length !== 1) continue;
       found.push({ app: owner[0]!, phrase: span.join(" "), start, end: start + len });

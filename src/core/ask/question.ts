@@ -366,21 +366,19 @@ function withApps(q: Question, text: string, lexicon: Lexicon, nowIso: string): 
   const mentions = findApps(text, lexicon);
   if (mentions.length === 0) return q;
   const first = mentions[0]!;
-  const isApp = (phrase: string | null | undefined) => {
-    if (!phrase) return false;
-    const m = findApps(phrase, lexicon);
-    return m.length === 1 && m[0]!.start === 0 && m[0]!.end === questionWords(phrase).length;
+  /** The app a phrase is, as a whole ("workday", "payroll inbound"), or null. */
+  const appOf = (phrase: string | null | undefined): string | null => {
+    const m = phrase ? findApps(phrase, lexicon) : [];
+    return m.length === 1 && m[0]!.start === 0 && m[0]!.end === questionWords(phrase!).length ? m[0]!.app : null;
   };
-  const named = (phrase: string | null | undefined) => Boolean(phrase) && mentions.some((m) => findApps(phrase!, lexicon).some((x) => x.app === m.app));
   switch (q.kind) {
     case "list":
     case "count": {
       const f = { ...q.filters };
-      if (f.identity && isApp(f.identity)) delete f.identity;
-      if (!f.app && !(f.sourceSystem && named(f.sourceSystem))) {
-        const target = mentions.find((m) => !(f.sourceSystem && findApps(f.sourceSystem, lexicon).some((x) => x.app === m.app)));
-        if (target) f.app = target.app;
-      }
+      if (appOf(f.identity)) delete f.identity;
+      // An app the source system phrase names ("users from Workday") is not the target.
+      const sourceApps = new Set(f.sourceSystem ? findApps(f.sourceSystem, lexicon).map((x) => x.app) : []);
+      if (!f.app && !mentions.some((m) => sourceApps.has(m.app))) f.app = first.app;
       return { ...q, filters: f };
     }
     case "topErrors":
@@ -391,14 +389,12 @@ function withApps(q: Question, text: string, lexicon: Lexicon, nowIso: string): 
       return { ...q, filters: { ...(q.filters ?? {}), ...(q.filters?.app ? {} : { app: first.app }) } };
     case "why":
     case "history": {
-      if (isApp(q.identity)) {
-        const range = q.kind === "why" || q.kind === "history" ? q.range : lastDays(nowIso, DEFAULT_LIST_DAYS);
-        return { kind: "health", app: mentions.find((m) => findApps(q.identity, lexicon).some((x) => x.app === m.app))!.app, range: q.loose ? lastDays(nowIso, DEFAULT_LIST_DAYS) : range, asPerson: q.identity };
-      }
+      const app = appOf(q.identity);
+      if (app) return { kind: "health", app, range: q.loose ? lastDays(nowIso, DEFAULT_LIST_DAYS) : q.range, asPerson: q.identity };
       if (q.kind === "history") {
         // "what happened to alice in box": her events in that app.
         const inApp = /^(.+?)\s+(?:in|on|at|with|for)\s+(.+)$/i.exec(q.identity);
-        if (inApp && isApp(inApp[2]!)) return { kind: "why", identity: cleanName(inApp[1]!), app: inApp[2]!, range: q.range, outcome: null, loose: q.loose };
+        if (inApp && appOf(inApp[2]!)) return { kind: "why", identity: cleanName(inApp[1]!), app: inApp[2]!, range: q.range, outcome: null, loose: q.loose };
       }
       return q;
     }
