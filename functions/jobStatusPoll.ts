@@ -25,8 +25,8 @@ export async function jobStatusPoll(_timer: Timer, context: InvocationContext): 
     const result = await pollJobStatus({ source: graph, store: services.store.statuses, jobKeyOf: jobKey, tenantId: services.graphTenant }, known, new Date().toISOString());
     // This instance's answers see the new status at once (other instances within their cache minute).
     await services.query.jobs(true);
-    if (services.alerts) await services.alerts.afterJobStatus(result.readings);
-    return result;
+    const alerts = services.alerts ? await services.alerts.afterJobStatus(result.readings) : [];
+    return { ...result, alerts: alerts.length };
   }));
   services.log(context, {
     event: "jobstatus.poll",
@@ -34,6 +34,8 @@ export async function jobStatusPoll(_timer: Timer, context: InvocationContext): 
     jobs: outcome.jobs,
     changes: outcome.readings.filter((r) => r.transitions.length > 0).map((r) => `${r.record.jobKey}:${r.transitions.join("+")}`).join(" ").slice(0, 2000),
     failed: outcome.failed.length,
+    // Incidents opened or changed by this reading and handed to the outbox (0: no card will follow).
+    alerts: outcome.alerts,
     ms: Date.now() - started,
   });
 }

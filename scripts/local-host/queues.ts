@@ -5,7 +5,8 @@ import type { RegisteredFunction } from "./registry";
 /**
  * Storage Queue triggers, as the real host runs them, with the settings of host.json
  * `extensions.queues` (the same file Azure reads): poll the queue, back off while it is empty (from
- * 100 ms up to `maxPollingInterval`), hand up to `batchSize` messages to the function at once,
+ * 100 ms up to `maxPollingInterval`), hand up to `batchSize` messages to the function at once (and
+ * fetch the next batch once no more than half a batch is still running, so a slow message holds back no other),
  * delete a message when the function succeeds, let it reappear when it throws, and move it to
  * `<queue>-poison` after `maxDequeueCount` dequeues. A queue service that cannot be reached is
  * retried with the same backoff and reported once.
@@ -103,9 +104,17 @@ export function startQueueTrigger(fn: RegisteredFunction, options: QueueTriggerO
     await q.deleteMessage(m.messageId, m.popReceipt);
   }
 
+  // Like the host: a new batch is fetched as soon as the messages in flight drop to half a batch
+  // (newBatchThreshold), so one slow message never holds back the messages behind it.
+  const inFlight = new Set<Promise<void>>();
+  const newBatchThreshold = Math.floor(options.settings.batchSize / 2);
   const loop = (async () => {
     let delay = MIN_POLL_MS;
     while (!stopped) {
+      if (inFlight.size > newBatchThreshold) {
+        await Promise.race([...inFlight, sleep(options.settings.maxPollingIntervalMs)]);
+        continue;
+      }
       try {
         const { queue, poison } = connect();
         if (!created) {
@@ -117,7 +126,12 @@ export function startQueueTrigger(fn: RegisteredFunction, options: QueueTriggerO
         unreachable = false;
         if (receivedMessageItems.length > 0) {
           delay = MIN_POLL_MS;
-          await Promise.all(receivedMessageItems.map((m) => handle(queue, poison, m).catch((err: unknown) => options.log(`[${fn.name}] ${err instanceof Error ? err.message : String(err)}`))));
+          for (const m of receivedMessageItems) {
+            const work: Promise<void> = handle(queue, poison, m)
+              .catch((err: unknown) => options.log(`[${fn.name}] ${err instanceof Error ? err.message : String(err)}`))
+              .finally(() => inFlight.delete(work));
+            inFlight.add(work);
+          }
           continue;
         }
         delay = Math.min(options.settings.maxPollingIntervalMs, delay * 2);
@@ -129,6 +143,7 @@ export function startQueueTrigger(fn: RegisteredFunction, options: QueueTriggerO
       }
       await sleep(delay);
     }
+    await Promise.all(inFlight);
   })();
 
   return {

@@ -21,7 +21,7 @@ export interface SubscriptionStore extends ConversationStore {
    * moment both kept): `change` gets the stored subscription (null when there is none) and
    * returns the new one; the subscription written is returned.
    */
-  modify(target: ConversationTarget, change: (current: Subscription | null) => Subscription): Promise<Subscription>;
+  modify(target: ConversationTarget, change: (current: Subscription | null) => Promise<Subscription> | Subscription): Promise<Subscription>;
   /** Every conversation that has subscribed. */
   subscribed(): Promise<Subscription[]>;
 }
@@ -58,16 +58,21 @@ export interface IncidentStore {
    * card, so for them the incident id picks the row.
    */
   slot(jobKey: string, rule: AlertRule, incidentId?: string): Promise<Versioned<Incident> | null>;
-  /** False when another writer got there first (409 / 412): read again and retry. */
-  createSlot(incident: Incident): Promise<boolean>;
-  replaceSlot(incident: Incident, etag: string): Promise<boolean>;
+  /**
+   * Read-modify-write of one slot under its version (the one optimistic-concurrency loop): `decide`
+   * gets the stored incident (null when there is none) and returns the one to write, or null to
+   * write nothing; when another writer got there first it is called again with the newer state.
+   * Returns what was written (null: nothing). Throws ConcurrencyExhausted when writers keep winning.
+   */
+  modifySlot(jobKey: string, rule: AlertRule, decide: (current: Incident | null) => Promise<Incident | null> | Incident | null, incidentId?: string): Promise<Incident | null>;
   /** Slots that are open, or were resolved after `since` (their cards may still need updates). */
   activeSlots(since: string): Promise<Incident[]>;
   deliveries(incidentId: string): Promise<Versioned<Delivery>[]>;
   createDelivery(delivery: Delivery): Promise<Versioned<Delivery> | null>;
   replaceDelivery(delivery: Delivery, etag: string): Promise<Versioned<Delivery> | null>;
   digest(jobKey: string): Promise<Versioned<Record<string, FailingObject>> | null>;
-  saveDigest(jobKey: string, open: Record<string, FailingObject>, etag: string | null): Promise<boolean>;
+  /** The new-failures digest's open objects, changed under its version the same way. */
+  modifyDigest(jobKey: string, change: (open: Record<string, FailingObject>) => Promise<Record<string, FailingObject>> | Record<string, FailingObject>): Promise<void>;
 }
 
 /** A send never throws: the result says what happened and what to do next. */

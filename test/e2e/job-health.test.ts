@@ -34,14 +34,26 @@ function syncJob(jobId: string, status: Record<string, unknown>, scheduleState =
 
 const ask = async (text: string) => JSON.stringify(cardOf((await client.ask(playground.conversationId, text)) as never));
 const text = (m: unknown) => JSON.stringify(cardOf(m as never) ?? null);
+/** Runs a function as the host does and returns what it logged during that run. */
 const admin = async (fn: string) => {
+  const from = host.output().length;
   const done = host.output().split(`[${fn}] admin run`).length;
   const res = await fetch(`${host.url}/admin/functions/${fn}`, { method: "POST", headers: { "x-functions-key": host.functionKey } });
   expect(res.status).toBe(202);
-  // Wait for the run to finish (the host logs it), so "no card" can be asserted too.
+  // Wait for the run to finish (the host logs it).
   const deadline = Date.now() + 30_000;
   while (host.output().split(`[${fn}] admin run`).length === done && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   expect(host.output().split(`[${fn}] admin run succeeded`).length).toBeGreaterThan(1);
+  return host.output().slice(from);
+};
+/**
+ * The incidents a job-status poll handed to the alert outbox, from its own log line: the positive
+ * signal that the evaluation is done, so "no card" is a decision read, not a wait that cannot fail.
+ */
+const pollAlerts = (output: string): number => {
+  const line = /jobstatus\.poll (\{.*\})/.exec(output);
+  expect(line, "the poll's jobstatus.poll line").not.toBeNull();
+  return (JSON.parse(line![1]!) as { alerts: number }).alerts;
 };
 
 beforeAll(async () => {
@@ -77,10 +89,11 @@ afterAll(async () => {
 describe("job health from a loopback Microsoft Graph", () => {
   it("reads every job through paged, throttled service principals with the bearer token; healthy jobs raise nothing", async () => {
     const seen = client.seen;
-    await admin("jobStatusPoll");
+    const output = await admin("jobStatusPoll");
     expect(graph.requests.every((r) => r.authorization === "Bearer e2e-token")).toBe(true);
     expect(graph.requests.filter((r) => r.url.includes("/synchronization/jobs")).length).toBeGreaterThanOrEqual(5);
-    await new Promise((r) => setTimeout(r, 1500));
+    // The poll is done and handed nothing to the outbox: no card can follow from it.
+    expect(pollAlerts(output)).toBe(0);
     expect(client.events(seen).filter((e) => e.action === "createMessage")).toHaveLength(0);
     const all = await ask("status of all apps");
     for (const name of Object.values(apps)) expect(all).toContain(name);
@@ -92,7 +105,7 @@ describe("job health from a loopback Microsoft Graph", () => {
     const began = iso(2 * 3_600_000);
     const quarantine = (reason: string) => ({ code: "Quarantine", quarantine: { reason, currentBegan: began, seriesBegan: began, nextAttempt: iso(-3_600_000), seriesCount: 2, error: { code: "E1", message: "escrows" } } });
     graph.jobs[sp(J.quarantine)] = [syncJob(J.quarantine, quarantine("EncounteredEscrowProportionThreshold"))];
-    await admin("jobStatusPoll");
+    expect(pollAlerts(await admin("jobStatusPoll"))).toBe(1);
     const card = await client.waitForEvent((a, m) => a === "createMessage" && text(m).includes("Job in quarantine"), seen);
     expect(text(card.message)).toContain(apps[J.quarantine]);
     expect(text(card.message)).toContain("EncounteredEscrowProportionThreshold");
@@ -123,7 +136,7 @@ describe("job health from a loopback Microsoft Graph", () => {
     graph.jobs[sp(J.paused)] = [syncJob(J.paused, { code: "Paused" }, "Disabled")];
     graph.jobs[sp(J.initial)] = [syncJob(J.initial, { steadyStateFirstAchievedTime: iso(60_000) })];
     graph.jobs[sp(J.forecast)] = [syncJob(J.forecast, { lastExecution: { timeBegan: iso(600_000), timeEnded: iso(300_000), state: "EntryLevelErrors", countImported: 10_000, countExported: 10, countEscrowed: 3_900 }, synchronizedEntryCountByType: [{ key: "worker to user", value: 10_000 }] })];
-    await admin("jobStatusPoll");
+    expect(pollAlerts(await admin("jobStatusPoll"))).toBe(3);
     const paused = await client.waitForEvent((a, m) => a === "createMessage" && text(m).includes("Job paused"), seen);
     expect(text(paused.message)).toContain(apps[J.paused]);
     const initial = await client.waitForEvent((a, m) => a === "createMessage" && text(m).includes("Initial cycle completed"), seen);
@@ -132,8 +145,7 @@ describe("job health from a loopback Microsoft Graph", () => {
     expect(text(forecast.message)).toContain("3,900 of 10,000 objects in scope are failing (39.0 %)");
     expect(await ask("what is paused?")).toContain(apps[J.paused]);
     // A second reading of the same status changes nothing: the forecast card is not repeated.
-    await admin("jobStatusPoll");
-    await new Promise((r) => setTimeout(r, 1500));
+    expect(pollAlerts(await admin("jobStatusPoll"))).toBe(0);
     expect(client.events(seen).filter((e) => e.action === "createMessage" && text(e.message).includes("Heading for quarantine"))).toHaveLength(1);
   }, 90_000);
 

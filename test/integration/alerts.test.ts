@@ -34,7 +34,7 @@ afterAll(async () => {
   await other?.close();
 });
 
-function stack(clock: Clock = systemClock, timeoutMs = 3_000, scoped = false, statusesOf?: (store: TableEventStore) => TableEventStore["statuses"], shared?: ReturnType<typeof testTables>) {
+function stack(clock: Clock = systemClock, timeoutMs = 3_000, scoped = false, statusesOf?: (store: TableEventStore) => TableEventStore["statuses"], shared?: ReturnType<typeof testTables>, postTimeLimitMs?: number) {
   const { factory } = shared ?? testTables();
   const store = new TableEventStore(factory);
   const query = new TableQueryStore(store);
@@ -52,7 +52,7 @@ function stack(clock: Clock = systemClock, timeoutMs = 3_000, scoped = false, st
       incidents: alertStore,
       thresholds: alertStore,
       query,
-      sender: createAlertSender({ mode: "none" }, { startingDelayMs: 20, timeoutMs }),
+      sender: createAlertSender({ mode: "none" }, { startingDelayMs: 20, timeoutMs, ...(postTimeLimitMs ? { postTimeLimitMs } : {}) }),
       // The outbox as the alertsSend function consumes it, without the queue in between (the
       // queue itself is exercised end to end in test/e2e and test/faults).
       outbox: { notify: async (refs) => void (notified.push(...refs), delivered.push(...(await alerts.delivery.deliverRefs(refs)))) },
@@ -210,7 +210,7 @@ describe("a burst of disables", () => {
       id: `removalBurst|${jobId}|w1`, rule: "removalBurst" as const, jobKey: jobId, app, status: "open" as const, count: 30, baseline: 0, since: now, lastSeen: now,
       topErrors: [], affected: [], cycleId: null, stagedDeletes: 0, summary: "30 deletes", windowMinutes: 30, openedAt: now, version: 1, ackBy: null, ackAt: null, resolvedAt: null, resolution: null,
     };
-    expect(await s.alertStore.createSlot(incident)).toBe(true);
+    expect(await s.alertStore.modifySlot(incident.jobKey, incident.rule, (current) => (current ? null : incident), incident.id)).toEqual(incident);
     const subs = await s.subs.subscribed();
     const results = (await Promise.all([1, 2, 3, 4].map(() => s.service().delivery.deliver(incident, subs)))).flat();
     expect(results.filter((r) => r.action === "sent")).toHaveLength(1);
@@ -565,7 +565,7 @@ describe("sending", () => {
       id: `removalBurst|${jobId}|dead`, rule: "removalBurst" as const, jobKey: jobId, app, status: "open" as const, count: 30, baseline: 0, since: iso, lastSeen: iso,
       topErrors: [], affected: [], cycleId: null, stagedDeletes: 0, summary: "30 disables from a dead sender", windowMinutes: 30, openedAt: iso, version: 1, ackBy: null, ackAt: null, resolvedAt: null, resolution: null,
     };
-    expect(await s.alertStore.createSlot(incident)).toBe(true);
+    expect(await s.alertStore.modifySlot(incident.jobKey, incident.rule, (current) => (current ? null : incident), incident.id)).toEqual(incident);
     // What a sender leaves behind when it is killed after its claim and before its post.
     expect(await s.alertStore.createDelivery({ incidentId: incident.id, conversationId: "conv-dead-sender", state: "sending", activityId: null, version: 1, claimedAt: iso, attempts: 0, nextAttemptAt: null, lastResult: "" })).not.toBeNull();
     await s.alerts.tick();
@@ -589,6 +589,52 @@ describe("sending", () => {
     expect(slow && fast).toBeTruthy();
     // Both posts left at once: the fast one did not wait for the slow answer (2 s).
     expect(Math.abs(fast!.at - slow!.at)).toBeLessThan(1_500);
+  });
+
+  it("a conversation that never answers holds back none of another conversation's cards; its own are left for the timer within the post's time limit", async () => {
+    // Per call 3 s (so four tries would take 12 s or more); per post 2.5 s, retries included.
+    const limit = 2_500;
+    const s = stack(systemClock, 3_000, false, undefined, undefined, limit);
+    const hung = await startCaptureConnector();
+    try {
+      // Subscriptions are read in conversation id order: the hung one comes first.
+      await say(s, "subscribe", hung.url, "conv-a-hung");
+      await say(s, "subscribe", connector.url, "conv-z-alive");
+      hung.neverAnswer("conv-a-hung");
+      const iso = new Date().toISOString();
+      const incidents = [1, 2, 3].map((n) => {
+        const { jobId, app } = uniqueJob("Dropbox");
+        return {
+          id: `removalBurst|${jobId}|hung-${n}`, rule: "removalBurst" as const, jobKey: jobId, app, status: "open" as const, count: 20 + n, baseline: 0, since: iso, lastSeen: iso,
+          topErrors: [], affected: [], cycleId: null, stagedDeletes: 0, summary: `hung conversation test ${n} ${jobId}`, windowMinutes: 30, openedAt: iso, version: 1, ackBy: null, ackAt: null, resolvedAt: null, resolution: null,
+        };
+      });
+      for (const incident of incidents) expect(await s.alertStore.modifySlot(incident.jobKey, incident.rule, (current) => (current ? null : incident), incident.id)).toEqual(incident);
+      const started = Date.now();
+      // The timer's delivery: every active incident at once (the outbox's safety net).
+      const { deliveries } = await s.alerts.tick();
+      const took = Date.now() - started;
+      for (const incident of incidents) {
+        const alive = alertCalls(connector, "conv-z-alive", incident.summary);
+        expect(alive, incident.summary).toHaveLength(1);
+        // Posted before the hung conversation's first post even reached its time limit.
+        expect(alive[0]!.at - started).toBeLessThan(limit);
+        expect(deliveries).toContainEqual(expect.objectContaining({ incidentId: incident.id, conversationId: "conv-z-alive", action: "sent", result: "ok" }));
+      }
+      // The hung conversation: one post tried and given up at the limit; its other cards were not
+      // queued behind it, they wait for the timer (due when that post is).
+      const mine = deliveries.filter((d) => d.conversationId === "conv-a-hung");
+      expect(mine).toHaveLength(3);
+      expect(mine.filter((d) => d.action === "sent")).toEqual([expect.objectContaining({ result: "transient", retryAt: expect.any(String) })]);
+      expect(mine.filter((d) => d.action === "skipped").every((d) => d.retryAt === mine.find((x) => x.action === "sent")!.retryAt)).toBe(true);
+      expect(took).toBeLessThan(limit + 2_000);
+      const tried = mine.find((d) => d.action === "sent")!;
+      const row = (await s.alertStore.deliveries(tried.incidentId)).find((d) => d.value.conversationId === "conv-a-hung")!.value;
+      expect(row).toMatchObject({ state: "pending", activityId: null, lastResult: expect.stringContaining(`post's limit of ${limit} ms`) });
+      expect(s.logs).toContainEqual(expect.objectContaining({ event: "alert.send", conversationId: "conv-a-hung", result: "transient" }));
+    } finally {
+      await hung.close();
+    }
   });
 
   it("the same batch delivered twice at once: stored once, and one alert card", async () => {

@@ -21,6 +21,8 @@ export interface CaptureConnector {
   /** Queue responses for the next calls; default 200 {"id": "..."} */
   respondWith(...responses: { status: number; headers?: Record<string, string>; body?: unknown; delayMs?: number }[]): void;
   waitForCalls(count: number, timeoutMs?: number): Promise<ConnectorCall[]>;
+  /** Calls to this conversation are recorded and never answered (a hung Teams), until close(). */
+  neverAnswer(conversationId: string): void;
   close(): Promise<void>;
 }
 
@@ -28,12 +30,14 @@ export async function startCaptureConnector(): Promise<CaptureConnector> {
   const calls: ConnectorCall[] = [];
   const queued: { status: number; headers?: Record<string, string>; body?: unknown; delayMs?: number }[] = [];
   let seq = 0;
+  const silent = new Set<string>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8");
       calls.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : null, at: Date.now() });
+      if ([...silent].some((id) => (req.url ?? "").startsWith(`/v3/conversations/${encodeURIComponent(id)}/`))) return;
       const next = queued.shift() ?? { status: 200, body: { id: `activity-${++seq}` } };
       const answer = () => {
         if (res.destroyed) return;
@@ -50,6 +54,7 @@ export async function startCaptureConnector(): Promise<CaptureConnector> {
     url,
     calls,
     respondWith: (...responses) => queued.push(...responses),
+    neverAnswer: (id) => void silent.add(id),
     async waitForCalls(count, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (calls.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

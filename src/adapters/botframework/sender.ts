@@ -4,6 +4,7 @@ import type { ConversationTarget } from "../../core/conversation";
 import { SlidingWindowLimiter, TEAMS_BOT_LIMITS, TEAMS_CONVERSATION_LIMITS } from "../../core/alerts/rateLimit";
 import type { Reply } from "../../app/chat";
 import type { AlertSender, SendResult } from "../../app/alertPorts";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { backOff } from "exponential-backoff";
 import { renderCard } from "../cards/render";
 import { authOptions } from "./endpoint";
@@ -53,22 +54,38 @@ function headersLike(h: Headers) {
   };
 }
 
+/**
+ * The post a call belongs to: its deadline travels with it through botbuilder's calls (the SDK
+ * offers no per-call signal), so a call never outlives the post that made it.
+ */
+interface PostContext {
+  signal: AbortSignal;
+  limitMs: number;
+}
+const currentPost = new AsyncLocalStorage<PostContext>();
+
 /** Transport for the ConnectorClient: one attempt per call, a timeout, statuses passed up as they are. */
 class OneShotHttpClient {
   constructor(private readonly timeoutMs: number) {}
   async sendRequest(req: LegacyRequest) {
+    const post = currentPost.getStore();
+    const attempt = AbortSignal.timeout(this.timeoutMs);
+    const signal = post ? AbortSignal.any([attempt, post.signal]) : attempt;
+    const silence = () => (post?.signal.aborted ? `no answer within the post's limit of ${post.limitMs} ms` : `no answer within ${this.timeoutMs} ms`);
     let res: Response;
+    let text: string;
     try {
       res = await fetch(req.url, {
         method: req.method,
         headers: req.headers.toJson({ preserveCase: true }),
         body: typeof req.body === "string" ? req.body : req.body === undefined || req.body === null ? undefined : JSON.stringify(req.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal,
       });
+      text = await res.text();
     } catch (err) {
-      throw new ConnectorFailure(0, (err as Error).name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : (err as Error).message, null);
+      const name = (err as Error).name;
+      throw new ConnectorFailure(0, name === "TimeoutError" || name === "AbortError" ? silence() : (err as Error).message, null);
     }
-    const text = await res.text();
     if (res.status === 429 || res.status >= 500) throw new ConnectorFailure(res.status, text.slice(0, 300), res.headers.get("retry-after"));
     return { request: req, status: res.status, headers: headersLike(res.headers), bodyAsText: text };
   }
@@ -99,8 +116,18 @@ export function classify(err: unknown): SendResult {
 const MAX_LIMIT_WAIT_MS = 10_000;
 const INLINE_RETRY_AFTER_MS = 10_000;
 
+/**
+ * The most one post (a new card or an update, its retries included) may take. A conversation whose
+ * Teams does not answer within it is left pending for the timer; the post gives up its place so
+ * no other conversation's card waits behind it.
+ */
+export const POST_TIME_LIMIT_MS = 20_000;
+
 export interface SenderOptions {
+  /** One HTTP call to the connector. */
   timeoutMs?: number;
+  /** One post, every attempt and wait included (POST_TIME_LIMIT_MS). */
+  postTimeLimitMs?: number;
   attempts?: number;
   startingDelayMs?: number;
 }
@@ -115,6 +142,7 @@ export function createAlertSender(auth: BotAuth, options: SenderOptions = {}): A
   const perConversation = new SlidingWindowLimiter(TEAMS_CONVERSATION_LIMITS);
   const perBot = new SlidingWindowLimiter(TEAMS_BOT_LIMITS);
   const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+  const postLimitMs = options.postTimeLimitMs ?? POST_TIME_LIMIT_MS;
 
   const reference = (t: ConversationTarget): ConversationReference =>
     ({
@@ -135,6 +163,8 @@ export function createAlertSender(auth: BotAuth, options: SenderOptions = {}): A
     const wait = await perConversation.acquire(target.conversationId, Date.now, sleep, MAX_LIMIT_WAIT_MS);
     if (wait > 0) return { kind: "throttled", retryAfterMs: wait, reason: "Teams per-conversation message limit" };
     await perBot.acquire("bot", Date.now, sleep);
+    const post = currentPost.getStore();
+    if (post?.signal.aborted) return { kind: "transient", reason: `no answer within the post's limit of ${post.limitMs} ms` };
     try {
       let id = "";
       await adapter.continueConversationAsync(appId, reference(target), async (context) => {
@@ -146,7 +176,16 @@ export function createAlertSender(auth: BotAuth, options: SenderOptions = {}): A
     }
   }
 
-  const retrying = (fn: () => Promise<SendResult>) => withSendRetries(fn, { attempts: options.attempts, startingDelayMs: options.startingDelayMs });
+  /** One post: its attempts and waits share one deadline; past it, the post answers "transient". */
+  const retrying = (fn: () => Promise<SendResult>) => {
+    const post: PostContext = { signal: AbortSignal.timeout(postLimitMs), limitMs: postLimitMs };
+    const givenUp = new Promise<SendResult>((resolve) =>
+      post.signal.addEventListener("abort", () => resolve({ kind: "transient", reason: `no answer within the post's limit of ${postLimitMs} ms` }), { once: true }),
+    );
+    // A backoff or a rate-limit wait still running at the limit ends there; an attempt it would
+    // start later sees the aborted signal in once() and posts nothing.
+    return Promise.race([currentPost.run(post, () => withSendRetries(fn, { attempts: options.attempts, startingDelayMs: options.startingDelayMs, signal: post.signal })), givenUp]);
+  };
 
   /** The Bot Framework creates the 1:1 conversation (or returns the existing one) and we post in it. */
   async function personal(userId: string, target: ConversationTarget, message: Reply): Promise<SendResult> {
@@ -185,8 +224,9 @@ export function createAlertSender(auth: BotAuth, options: SenderOptions = {}): A
  * Retries one send while the result says it may succeed soon: 5xx and timeouts with exponential
  * backoff, 429 after its Retry-After when that is short. Used by the Bot Framework sender.
  */
-export async function withSendRetries(send: () => Promise<SendResult>, options: { attempts?: number; startingDelayMs?: number; sleep?: (ms: number) => Promise<void> } = {}): Promise<SendResult> {
+export async function withSendRetries(send: () => Promise<SendResult>, options: { attempts?: number; startingDelayMs?: number; sleep?: (ms: number) => Promise<void>; signal?: AbortSignal } = {}): Promise<SendResult> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const over = () => options.signal?.aborted === true;
   let last: SendResult | null = null;
   try {
     return await backOff(
@@ -202,6 +242,8 @@ export async function withSendRetries(send: () => Promise<SendResult>, options: 
         maxDelay: 8_000,
         jitter: "full",
         retry: async (e: SendResult) => {
+          // Past the post's time limit nothing more is tried (the backoff's own wait is cut short too).
+          if (over()) return false;
           if (e.kind !== "throttled") return true;
           if (e.retryAfterMs > INLINE_RETRY_AFTER_MS) return false;
           await sleep(e.retryAfterMs);

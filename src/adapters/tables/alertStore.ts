@@ -1,5 +1,5 @@
-import { getOrNull } from "./reads";
-import { optimistic } from "./optimistic";
+import { getOrNull, isNotFound } from "./reads";
+import { isConflict, optimistic } from "./optimistic";
 import { createOnce } from "./batch";
 import { odata, type TableClient } from "@azure/data-tables";
 import type { ConversationTarget } from "../../core/conversation";
@@ -20,8 +20,6 @@ import { deleteWhere } from "./batch";
  *           PK "digest", RK job -> open failing objects for the new-failures digest;
  *           PK "thr", RK tenant|job -> threshold overrides of one job.
  */
-const status = (err: unknown) => (err as { statusCode?: number }).statusCode;
-const conflict = (err: unknown) => status(err) === 409 || status(err) === 412;
 
 function parse<T>(raw: unknown, fallback: T): T {
   try {
@@ -29,6 +27,17 @@ function parse<T>(raw: unknown, fallback: T): T {
   } catch {
     return fallback;
   }
+}
+
+/** A string property holds at most 32K characters: keep the most recent objects that fit. */
+function digestJson(open: Record<string, FailingObject>): string {
+  let list = Object.values(open).sort((a, b) => b.lastAt.localeCompare(a.lastAt));
+  let json = JSON.stringify(Object.fromEntries(list.map((o) => [o.identity, o])));
+  while (json.length > 30_000 && list.length > 0) {
+    list = list.slice(0, Math.floor(list.length * 0.8));
+    json = JSON.stringify(Object.fromEntries(list.map((o) => [o.identity, o])));
+  }
+  return json;
 }
 
 abstract class Lazy {
@@ -61,7 +70,7 @@ export class TableSubscriptionStore extends Lazy implements SubscriptionStore {
   async get(conversationId: string): Promise<Subscription | null> {
     await this.init();
     const e = await this.table.getEntity<Record<string, unknown>>("c", keyPart(conversationId, 500)).catch((err) => {
-      if (status(err) === 404) return null;
+      if (isNotFound(err)) return null;
       throw err;
     });
     return e ? this.toSub(e) : null;
@@ -95,7 +104,7 @@ export class TableSubscriptionStore extends Lazy implements SubscriptionStore {
   }
 
   /** Under the row's ETag, through the one optimistic-concurrency loop (optimistic.ts). */
-  async modify(target: ConversationTarget, change: (current: Subscription | null) => Subscription): Promise<Subscription> {
+  async modify(target: ConversationTarget, change: (current: Subscription | null) => Promise<Subscription> | Subscription): Promise<Subscription> {
     await this.init();
     let written: Subscription | null = null;
     const rowKey = keyPart(target.conversationId, 500);
@@ -105,7 +114,7 @@ export class TableSubscriptionStore extends Lazy implements SubscriptionStore {
       write: async (row) => {
         // A row that only touch() wrote (no subscription yet) is "no subscription".
         const current = row && typeof row["apps"] === "string" ? this.toSub(row) : null;
-        const next = change(current);
+        const next = await change(current);
         if (row) await this.table.updateEntity(this.subEntity(next), "Merge", { etag: row.etag });
         else await this.table.createEntity(this.subEntity(next));
         written = next;
@@ -117,7 +126,7 @@ export class TableSubscriptionStore extends Lazy implements SubscriptionStore {
   async remove(conversationId: string): Promise<void> {
     await this.init();
     await this.table.deleteEntity("c", keyPart(conversationId, 500)).catch((err) => {
-      if (status(err) !== 404) throw err;
+      if (!isNotFound(err)) throw err;
     });
   }
 
@@ -178,32 +187,33 @@ export class TableAlertStore extends Lazy implements IncidentStore, ThresholdSto
     if (rule === "newFailures" && !incidentId) return null;
     const k = this.slotKey(jobKey, rule, incidentId);
     const e = await this.table.getEntity<Record<string, unknown>>(k.partitionKey, k.rowKey).catch((err) => {
-      if (status(err) === 404) return null;
+      if (isNotFound(err)) return null;
       throw err;
     });
     return e ? { value: this.toIncident(e), etag: String(e["etag"]) } : null;
   }
 
-  async createSlot(incident: Incident): Promise<boolean> {
+  /**
+   * Read, decide, write under the slot's ETag, through the one optimistic-concurrency loop: another
+   * writer's change (or a row purged since it was read) makes it read and decide again.
+   */
+  async modifySlot(jobKey: string, rule: AlertRule, decide: (current: Incident | null) => Promise<Incident | null> | Incident | null, incidentId?: string): Promise<Incident | null> {
     await this.init();
-    try {
-      await this.table.createEntity(this.incidentEntity(incident) as never);
-      return true;
-    } catch (err) {
-      if (conflict(err)) return false;
-      throw err;
-    }
-  }
-
-  async replaceSlot(incident: Incident, etag: string): Promise<boolean> {
-    await this.init();
-    try {
-      await this.table.updateEntity(this.incidentEntity(incident) as never, "Replace", { etag });
-      return true;
-    } catch (err) {
-      if (conflict(err) || status(err) === 404) return false;
-      throw err;
-    }
+    let written: Incident | null = null;
+    await optimistic({
+      what: `incident ${jobKey.slice(0, 80)}|${rule}`,
+      read: () => this.slot(jobKey, rule, incidentId),
+      alsoRetry: isNotFound,
+      write: async (current) => {
+        written = null;
+        const next = await decide(current?.value ?? null);
+        if (!next) return;
+        if (current) await this.table.updateEntity(this.incidentEntity(next) as never, "Replace", { etag: current.etag });
+        else await this.table.createEntity(this.incidentEntity(next) as never);
+        written = next;
+      },
+    });
+    return written;
   }
 
   async activeSlots(since: string): Promise<Incident[]> {
@@ -254,7 +264,7 @@ export class TableAlertStore extends Lazy implements IncidentStore, ThresholdSto
       const res = await this.table.createEntity(this.deliveryEntity(d));
       return { value: d, etag: String(res.etag) };
     } catch (err) {
-      if (conflict(err)) return null;
+      if (isConflict(err)) return null;
       throw err;
     }
   }
@@ -265,7 +275,7 @@ export class TableAlertStore extends Lazy implements IncidentStore, ThresholdSto
       const res = await this.table.updateEntity(this.deliveryEntity(d), "Replace", { etag });
       return { value: d, etag: String(res.etag) };
     } catch (err) {
-      if (conflict(err) || status(err) === 404) return null;
+      if (isConflict(err) || isNotFound(err)) return null;
       throw err;
     }
   }
@@ -273,30 +283,24 @@ export class TableAlertStore extends Lazy implements IncidentStore, ThresholdSto
   async digest(jobKey: string): Promise<Versioned<Record<string, FailingObject>> | null> {
     await this.init();
     const e = await this.table.getEntity<Record<string, unknown>>("digest", jobKey).catch((err) => {
-      if (status(err) === 404) return null;
+      if (isNotFound(err)) return null;
       throw err;
     });
     return e ? { value: parse<Record<string, FailingObject>>(e["open"], {}), etag: String(e["etag"]) } : null;
   }
 
-  async saveDigest(jobKey: string, open: Record<string, FailingObject>, etag: string | null): Promise<boolean> {
+  /** The digest's open objects, changed under the row's ETag through the one optimistic loop. */
+  async modifyDigest(jobKey: string, change: (open: Record<string, FailingObject>) => Promise<Record<string, FailingObject>> | Record<string, FailingObject>): Promise<void> {
     await this.init();
-    // A string property holds at most 32K characters: keep the most recent objects that fit.
-    let list = Object.values(open).sort((a, b) => b.lastAt.localeCompare(a.lastAt));
-    let json = JSON.stringify(Object.fromEntries(list.map((o) => [o.identity, o])));
-    while (json.length > 30_000 && list.length > 0) {
-      list = list.slice(0, Math.floor(list.length * 0.8));
-      json = JSON.stringify(Object.fromEntries(list.map((o) => [o.identity, o])));
-    }
-    const entity = { partitionKey: "digest", rowKey: jobKey, open: json };
-    try {
-      if (etag) await this.table.updateEntity(entity, "Replace", { etag });
-      else await this.table.createEntity(entity);
-      return true;
-    } catch (err) {
-      if (conflict(err)) return false;
-      throw err;
-    }
+    await optimistic({
+      what: `digest ${jobKey.slice(0, 80)}`,
+      read: () => this.digest(jobKey),
+      write: async (current) => {
+        const entity = { partitionKey: "digest", rowKey: jobKey, open: digestJson(await change(current?.value ?? {})) };
+        if (current) await this.table.updateEntity(entity, "Replace", { etag: current.etag });
+        else await this.table.createEntity(entity);
+      },
+    });
   }
 
   /** Retention: resolved incidents and the delivery rows of incidents no longer open, older than the cutoff. */

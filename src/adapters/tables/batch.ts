@@ -16,18 +16,9 @@ export interface Entity {
 const MAX_OPS = 100;
 const MAX_BATCH_BYTES = 3_500_000;
 
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}
+import { mapLimit } from "../../core/concurrency";
+import { isConflict } from "./optimistic";
+export { mapLimit };
 
 export function chunkByPartition<E extends Entity>(entities: E[]): E[][] {
   const byPartition = new Map<string, Map<string, E>>();
@@ -98,8 +89,6 @@ export async function upsertAll(table: TableClient, entities: Entity[], concurre
   });
 }
 
-export const isConflict = (err: unknown) => err instanceof RestError && err.statusCode === 409;
-
 /** Table Storage allows at most 15 comparisons in one filter: 1 for the partition, 14 row keys. */
 const KEYS_PER_QUERY = 14;
 
@@ -143,8 +132,7 @@ export async function insertNew(table: TableClient, entities: Entity[], concurre
       await table.submitTransaction(chunk.map((e): TransactionAction => ["create", e]));
       return;
     } catch (err) {
-      if (!isConflict(err) && !(err instanceof RestError && err.statusCode === 400)) throw err;
-      if (!isConflict(err) && !/EntityAlreadyExists/i.test((err as Error).message)) {
+      if (!isConflict(err)) {
         if (!onReject || !rejectionReason(err)) throw err;
         for (const e of chunk) await insertOne(e); // one entity spoiled it: settle each on its own
         return;

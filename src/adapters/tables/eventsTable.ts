@@ -1,8 +1,9 @@
-import { odata, RestError, type TableClient, type TransactionAction } from "@azure/data-tables";
+import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
 import { hourBucket, hourStart } from "../../core/timeBuckets";
 import type { ProvisioningAction, ProvisioningStatus } from "../../core/event";
 import type { EventRow } from "../../app/queryPorts";
-import { chunkRows, isConflict, mapLimit, rejectionReason, upsertAll, type Entity, type OnReject } from "./batch";
+import { chunkRows, mapLimit, rejectionReason, upsertAll, type Entity, type OnReject } from "./batch";
+import { isConflict } from "./optimistic";
 import { COUNTER_COLUMNS, counterProperties, nextCounter, readCounter, recount, type CountInput, type HourSnapshot } from "./countsTable";
 import { fromEventEntity, type EventEntity } from "./eventEntity";
 import { keyPart, reverseTicks } from "./keys";
@@ -60,7 +61,6 @@ export interface Committed {
 }
 
 const COMMIT_ATTEMPTS = 8;
-const isStale = (err: unknown) => err instanceof RestError && (err.statusCode === 412 || /UpdateConditionNotSatisfied|EntityAlreadyExists/i.test(err.message));
 
 export const SUMMARY_COLUMNS = ["PartitionKey", "RowKey", "at", "jobKey", "action", "status", "errorCode", "identity", "identityName", "identityType", "changeId", "cycleId", "refIssue"];
 
@@ -172,7 +172,7 @@ export class EventsTable {
         attempt = -1;
         continue;
       } catch (err) {
-        if (isConflict(err) || isStale(err)) {
+        if (isConflict(err)) {
           await reread();
           continue;
         }
@@ -183,7 +183,7 @@ export class EventsTable {
         try {
           await submit([e]);
         } catch (err) {
-          if (isConflict(err) || isStale(err)) {
+          if (isConflict(err)) {
             await reread();
             break;
           }

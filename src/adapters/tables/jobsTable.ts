@@ -6,7 +6,7 @@ import type { JobInfo } from "../../app/queryPorts";
 import { createOnce, mapLimit } from "./batch";
 import { jobKey } from "./keys";
 import { getOrNull } from "./reads";
-import { optimistic } from "./optimistic";
+import { isConflict, optimistic } from "./optimistic";
 import type { TableFactory } from "./client";
 
 /**
@@ -93,7 +93,7 @@ export class JobsTable {
       await this.table.createEntity({ partitionKey: "meta", rowKey: `v|${name}`, value });
       return value;
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+      if (!isConflict(err)) throw err;
       return (await this.meta(name)) ?? value;
     }
   }

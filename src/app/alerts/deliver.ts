@@ -7,6 +7,7 @@ import type { AlertLog, AlertSender, Delivery, IncidentRef, IncidentStore, Subsc
 import type { ConversationRegistry } from "./conversations";
 import { isoPlus } from "./time";
 import { dataTenantsOf } from "../scope";
+import { mapLimit } from "../../core/concurrency";
 
 /**
  * Alert delivery: the outbox's consumer. Given incidents (from the queue, or every active one on
@@ -40,6 +41,20 @@ export interface Delivered {
   retryAt?: string;
 }
 
+/** One post to one conversation: an incident, where to, and the delivery row found for it. */
+interface Post {
+  incident: Incident;
+  target: ConversationTarget;
+  row: Versioned<Delivery> | null;
+}
+
+/**
+ * Conversations posted to side by side. Each conversation is a lane of its own: its cards go in
+ * order, and a conversation whose Teams does not answer holds up only its own lane, for at most
+ * the sender's time limit per post.
+ */
+export const DELIVERY_LANES = 32;
+
 /** A claim older than this belongs to a sender that died: another may take it over. */
 export const STALE_CLAIM_MS = 2 * 60_000;
 const MAX_ATTEMPTS = 10;
@@ -67,13 +82,17 @@ export class AlertDelivery {
     return this.deliverAll(incidents);
   }
 
-  /** Delivers incidents, newest version first; no conversation's failure holds up another's. */
+  /**
+   * Delivers incidents to every conversation that should have them. Conversations do not wait for
+   * each other: one lane per conversation, lanes side by side (DELIVERY_LANES at a time). Within a
+   * lane, once a post is left pending (no answer in time, throttled, 5xx), that conversation's
+   * other cards wait for the timer instead of queueing behind it in this run.
+   */
   async deliverAll(incidents: Incident[]): Promise<Delivered[]> {
     if (incidents.length === 0) return [];
     const subs = await this.deps.subs.subscribed();
-    const out: Delivered[] = [];
-    for (const incident of incidents) out.push(...(await this.deliver(incident, subs)));
-    return out;
+    const plans = await mapLimit(incidents, 8, (incident) => this.plan(incident, subs));
+    return this.post(plans.flat());
   }
 
   /**
@@ -82,6 +101,11 @@ export class AlertDelivery {
    * the writer that creates it (or moves its ETag) talks to that conversation.
    */
   async deliver(incident: Incident, subs: Subscription[]): Promise<Delivered[]> {
+    return this.post(await this.plan(incident, subs));
+  }
+
+  /** Who should get this incident's card (or its update): storage reads only, nothing sent. */
+  private async plan(incident: Incident, subs: Subscription[]): Promise<Post[]> {
     const now = this.now();
     const rows = new Map((await this.deps.incidents.deliveries(incident.id)).map((d) => [d.value.conversationId, d]));
     const targets = new Map<string, ConversationTarget>();
@@ -98,7 +122,31 @@ export class AlertDelivery {
       const known = await this.deps.subs.get(id);
       if (known?.target.serviceUrl) targets.set(id, known.target);
     }
-    const out = await Promise.all([...targets.values()].map((target) => this.deliverTo(incident, target, rows.get(target.conversationId) ?? null)));
+    return [...targets.values()].map((target) => ({ incident, target, row: rows.get(target.conversationId) ?? null }));
+  }
+
+  /** Posts, one lane per conversation; the results in the order of the posts. */
+  private async post(posts: Post[]): Promise<Delivered[]> {
+    const lanes = new Map<string, number[]>();
+    posts.forEach((p, i) => {
+      const lane = lanes.get(p.target.conversationId);
+      if (lane) lane.push(i);
+      else lanes.set(p.target.conversationId, [i]);
+    });
+    const out = new Array<Delivered>(posts.length);
+    await mapLimit([...lanes.values()], DELIVERY_LANES, async (lane) => {
+      let waitUntil: string | undefined;
+      for (const i of lane) {
+        const { incident, target, row } = posts[i]!;
+        if (waitUntil) {
+          // Not tried in this run: due when the post it queued behind is (the outbox and the timer come back).
+          out[i] = { incidentId: incident.id, conversationId: target.conversationId, action: "skipped", retryAt: waitUntil };
+          continue;
+        }
+        out[i] = await this.deliverTo(incident, target, row);
+        waitUntil = out[i]!.retryAt;
+      }
+    });
     return out;
   }
 

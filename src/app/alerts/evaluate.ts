@@ -19,7 +19,8 @@ import { thresholdKey, thresholdsFor, type AlertRule } from "../../core/alerts/s
 import type { Clock } from "../ports";
 import type { EventRow, QueryStore } from "../queryPorts";
 import type { AlertLog, IncidentStore, ThresholdStore } from "../alertPorts";
-import { isoMinus, isoPlus, jitter } from "./time";
+import { isoMinus, isoPlus } from "./time";
+import { ConcurrencyExhausted } from "../../core/optimistic";
 import { applyFinding, healthFindings, HEALTH_RULES } from "../../core/alerts/jobHealth";
 import { causeLine, CONFIG_KINDS } from "../../core/jobs/audit";
 import { intervalMinutes } from "../../core/jobs/status";
@@ -93,11 +94,8 @@ export class AlertEvaluator {
       const newest = list.reduce((a, e) => (e.activityDateTime > a ? e.activityDateTime : a), "");
       const app = appName(list.find((e) => e.activityDateTime === newest)!);
       // A silent job is over as soon as it produces anything.
-      const silent = await this.deps.incidents.slot(jobKey, "silentJob");
-      if (silent) {
-        const resolved = resolveSilence(silent.value, newest, now);
-        if (resolved && (await this.deps.incidents.replaceSlot(resolved, silent.etag))) changed.push(resolved);
-      }
+      const resolved = await this.modify(jobKey, "silentJob", (current) => (current ? resolveSilence(current, newest, now) : null));
+      if (resolved) changed.push(resolved);
       if (Date.parse(now) - Date.parse(newest) > this.maxAgeMinutes * 60_000) continue;
       const t = thresholdsFor(thresholdKey(list[0]!.tenantId, jobKey), perApp, this.defaults);
       const end = newest > now ? newest : now;
@@ -142,9 +140,8 @@ export class AlertEvaluator {
     const active = await this.deps.incidents.activeSlots(isoMinus(now, 24 * 60));
     for (const incident of active) {
       if (incident.rule === "initialCycleCompleted" && incident.status === "open") {
-        const slot = await this.deps.incidents.slot(incident.jobKey, incident.rule);
-        const step = slot ? applyFinding(slot.value, null, { jobKey: incident.jobKey, app: incident.app, now, windowMinutes: incident.windowMinutes }, "initialCycleCompleted") : null;
-        if (slot && step?.next && (await this.deps.incidents.replaceSlot(step.next, slot.etag))) changed.push(step.next);
+        const next = await this.modify(incident.jobKey, incident.rule, (current) => (current ? applyFinding(current, null, { jobKey: incident.jobKey, app: incident.app, now, windowMinutes: incident.windowMinutes }, "initialCycleCompleted").next : null));
+        if (next) changed.push(next);
         continue;
       }
       if (incident.rule === "newFailures" && incident.status === "open" && incident.openedAt < isoMinus(now, DIGEST_OPEN_HOURS * 60)) {
@@ -158,10 +155,8 @@ export class AlertEvaluator {
       if (incident.status !== "open" || (incident.rule !== "failureSpike" && incident.rule !== "removalBurst")) continue;
       const t = thresholdsFor(thresholdKey(tenantOf.get(incident.jobKey), incident.jobKey), perApp, this.defaults);
       const firing = (await this.signals(incident.jobKey, now, t)).some((s) => s.rule === incident.rule);
-      const slot = await this.deps.incidents.slot(incident.jobKey, incident.rule);
-      if (!slot) continue;
-      const resolved = resolveIfQuiet(slot.value, firing, now);
-      if (resolved && (await this.deps.incidents.replaceSlot(resolved, slot.etag))) changed.push(resolved);
+      const resolved = await this.modify(incident.jobKey, incident.rule, (current) => (current ? resolveIfQuiet(current, firing, now) : null));
+      if (resolved) changed.push(resolved);
     }
     return { changed, active };
   }
@@ -213,25 +208,37 @@ export class AlertEvaluator {
 
   /** Opens or updates the (rule, job) incident for a signal, under ETag concurrency. */
   private async raise(signal: Signal, jobKey: string, app: string, t: Thresholds, changed: Incident[]): Promise<void> {
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const current = await this.deps.incidents.slot(jobKey, signal.rule);
-      const applied = applySignal(current?.value ?? null, signal, { jobKey, app, now: this.now(), windowMinutes: t.windowMinutes });
-      const { change } = applied;
-      if (change === "none") return;
-      let next = applied.next;
-      if (change === "opened" && (signal.rule === "removalBurst" || signal.rule === "failureSpike")) {
-        const notes = await this.causes(jobKey, signal.since, signal.rule === "removalBurst" ? "the first disable or delete" : "the first failure");
-        if (notes.length) next = { ...next, notes };
+    let change = "none";
+    let causes: { title: string; value: string }[] | null = null;
+    const next = await this.modify(jobKey, signal.rule, async (current) => {
+      const applied = applySignal(current, signal, { jobKey, app, now: this.now(), windowMinutes: t.windowMinutes });
+      change = applied.change;
+      if (applied.change === "none") return null;
+      if (applied.change === "opened" && (signal.rule === "removalBurst" || signal.rule === "failureSpike")) {
+        // Read once, even when a lost race decides again.
+        causes ??= await this.causes(jobKey, signal.since, signal.rule === "removalBurst" ? "the first disable or delete" : "the first failure");
+        if (causes.length) return { ...applied.next, notes: causes };
       }
-      const ok = current ? await this.deps.incidents.replaceSlot(next, current.etag) : await this.deps.incidents.createSlot(next);
-      if (ok) {
-        changed.push(next);
-        this.log({ event: "alert.decision", rule: signal.rule, jobKey, incidentId: next.id, version: next.version, change, count: next.count });
-        return;
-      }
-      await jitter(attempt);
+      return applied.next;
+    });
+    if (!next) return;
+    changed.push(next);
+    this.log({ event: "alert.decision", rule: signal.rule, jobKey, incidentId: next.id, version: next.version, change, count: next.count });
+  }
+
+  /**
+   * Every incident change goes through the store's one optimistic loop (modifySlot). Writers that
+   * keep winning for all its attempts are logged and this change is left to the next evaluation
+   * (the next batch or the timer decides again from the stored events).
+   */
+  private async modify(jobKey: string, rule: AlertRule, decide: (current: Incident | null) => Promise<Incident | null> | Incident | null, incidentId?: string): Promise<Incident | null> {
+    try {
+      return await this.deps.incidents.modifySlot(jobKey, rule, decide, incidentId);
+    } catch (err) {
+      if (!(err instanceof ConcurrencyExhausted)) throw err;
+      this.log({ event: "alert.contention", rule, jobKey });
+      return null;
     }
-    this.log({ event: "alert.contention", rule: signal.rule, jobKey });
   }
 
   /**
@@ -269,18 +276,15 @@ export class AlertEvaluator {
       const findings = healthFindings({ status: r.record.status, before: r.before, transitions: r.transitions, now, ...(earlier ? { earlier } : {}) });
       for (const rule of HEALTH_RULES) {
         const finding = findings.find((f) => f.rule === rule) ?? null;
-        for (let attempt = 0; attempt < 8; attempt++) {
-          const current = await this.deps.incidents.slot(jobKey, rule);
-          const { next, change } = applyFinding(current?.value ?? null, finding, { jobKey, app, now, windowMinutes: this.defaults.windowMinutes }, rule);
-          if (!next) break;
-          const ok = current ? await this.deps.incidents.replaceSlot(next, current.etag) : await this.deps.incidents.createSlot(next);
-          if (ok) {
-            changed.push(next);
-            this.log({ event: "alert.decision", rule, jobKey, incidentId: next.id, version: next.version, change, count: next.count });
-            break;
-          }
-          await jitter(attempt);
-        }
+        let change = "";
+        const next = await this.modify(jobKey, rule, (current) => {
+          const step = applyFinding(current, finding, { jobKey, app, now, windowMinutes: this.defaults.windowMinutes }, rule);
+          change = step.change;
+          return step.next;
+        });
+        if (!next) continue;
+        changed.push(next);
+        this.log({ event: "alert.decision", rule, jobKey, incidentId: next.id, version: next.version, change, count: next.count });
       }
     }
     return changed;
@@ -301,15 +305,7 @@ export class AlertEvaluator {
    * Also used by the card actions (acknowledge).
    */
   async update(jobKey: string, rule: AlertRule, id: string, change: (current: Incident) => Incident | null): Promise<Incident | null> {
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const current = await this.deps.incidents.slot(jobKey, rule, id);
-      if (!current || current.value.id !== id) return null;
-      const next = change(current.value);
-      if (!next) return null;
-      if (await this.deps.incidents.replaceSlot(next, current.etag)) return next;
-      await jitter(attempt);
-    }
-    return null;
+    return this.modify(jobKey, rule, (current) => (current && current.id === id ? change(current) : null), id);
   }
 
   /** New failures digest: one card per app per evaluation that found newly failing objects. */
@@ -321,62 +317,63 @@ export class AlertEvaluator {
     const now = this.now();
     // Unique per evaluation: redelivered events never reach here (they are not new), so no dedupe key is needed.
     const incidentId = `newFailures|${jobKey}|${now}|${randomUUID().slice(0, 8)}`;
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const state = await this.deps.incidents.digest(jobKey);
-      const step = digestStep(state?.value ?? {}, digestEvents, incidentId);
-      if (!(await this.deps.incidents.saveDigest(jobKey, step.open, state?.etag ?? null))) {
-        await jitter(attempt);
-        continue;
-      }
-      // Recurrences and resolutions update the cards that reported those objects.
-      const touched = new Map<string, FailingObject[]>();
-      for (const o of [...step.recurring, ...step.resolved]) touched.set(o.incidentId, [...(touched.get(o.incidentId) ?? []), o]);
-      for (const [id, objects] of touched) {
-        const next = await this.update(jobKey, "newFailures", id, (current) => {
-          const affected = current.affected.map((a) => {
-            const o = objects.find((x) => x.identity === a.identity);
-            return o ? { ...a, count: o.count, ...(o.resolvedAt ? { resolvedAt: o.resolvedAt } : {}) } : a;
-          });
-          if (JSON.stringify(affected) === JSON.stringify(current.affected)) return null;
-          const allResolved = affected.every((a) => a.resolvedAt);
-          return { ...current, affected, status: allResolved ? "resolved" : current.status, resolvedAt: allResolved ? now : current.resolvedAt, resolution: allResolved ? "Every object on this card has succeeded since." : current.resolution, version: current.version + 1 };
-        });
-        if (next) changed.push(next);
-      }
-      if (step.fresh.length > 0) {
-        const fresh = step.fresh.slice(0, 8);
-        const codes = new Map<string, number>();
-        for (const o of step.fresh) if (o.errorCode) codes.set(o.errorCode, (codes.get(o.errorCode) ?? 0) + 1);
-        const incident: Incident = {
-          id: incidentId,
-          rule: "newFailures",
-          jobKey,
-          app,
-          status: "open",
-          count: step.fresh.length,
-          baseline: 0,
-          since: step.fresh.map((o) => o.firstAt).sort()[0]!,
-          lastSeen: step.fresh.map((o) => o.lastAt).sort().pop()!,
-          topErrors: [...codes.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3),
-          affected: fresh.map((o) => ({ identity: o.identity, name: o.name, count: o.count, errorCode: o.errorCode })),
-          cycleId: null,
-          stagedDeletes: 0,
-          summary: `${step.fresh.length} object${step.fresh.length === 1 ? "" : "s"} started failing in ${app}.`,
-          windowMinutes: this.defaults.windowMinutes,
-          openedAt: now,
-          version: 1,
-          ackBy: null,
-          ackAt: null,
-          resolvedAt: null,
-          resolution: null,
-        };
-        // Each digest is its own card (and row), so later recurrences and successes can update it.
-        if (await this.deps.incidents.createSlot(incident)) {
-          changed.push(incident);
-          this.log({ event: "alert.decision", rule: "newFailures", jobKey, incidentId, version: 1, change: "opened", count: incident.count });
-        }
-      }
+    let step: ReturnType<typeof digestStep> | null = null;
+    try {
+      await this.deps.incidents.modifyDigest(jobKey, (open) => (step = digestStep(open, digestEvents, incidentId)).open);
+    } catch (err) {
+      if (!(err instanceof ConcurrencyExhausted)) throw err;
+      this.log({ event: "alert.contention", rule: "newFailures", jobKey });
       return;
+    }
+    const saved = step as ReturnType<typeof digestStep> | null;
+    if (!saved) return;
+    // Recurrences and resolutions update the cards that reported those objects.
+    const touched = new Map<string, FailingObject[]>();
+    for (const o of [...saved.recurring, ...saved.resolved]) touched.set(o.incidentId, [...(touched.get(o.incidentId) ?? []), o]);
+    for (const [id, objects] of touched) {
+      const next = await this.update(jobKey, "newFailures", id, (current) => {
+        const affected = current.affected.map((a) => {
+          const o = objects.find((x) => x.identity === a.identity);
+          return o ? { ...a, count: o.count, ...(o.resolvedAt ? { resolvedAt: o.resolvedAt } : {}) } : a;
+        });
+        if (JSON.stringify(affected) === JSON.stringify(current.affected)) return null;
+        const allResolved = affected.every((a) => a.resolvedAt);
+        return { ...current, affected, status: allResolved ? "resolved" : current.status, resolvedAt: allResolved ? now : current.resolvedAt, resolution: allResolved ? "Every object on this card has succeeded since." : current.resolution, version: current.version + 1 };
+      });
+      if (next) changed.push(next);
+    }
+    if (saved.fresh.length > 0) {
+      const fresh = saved.fresh.slice(0, 8);
+      const codes = new Map<string, number>();
+      for (const o of saved.fresh) if (o.errorCode) codes.set(o.errorCode, (codes.get(o.errorCode) ?? 0) + 1);
+      const incident: Incident = {
+        id: incidentId,
+        rule: "newFailures",
+        jobKey,
+        app,
+        status: "open",
+        count: saved.fresh.length,
+        baseline: 0,
+        since: saved.fresh.map((o) => o.firstAt).sort()[0]!,
+        lastSeen: saved.fresh.map((o) => o.lastAt).sort().pop()!,
+        topErrors: [...codes.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3),
+        affected: fresh.map((o) => ({ identity: o.identity, name: o.name, count: o.count, errorCode: o.errorCode })),
+        cycleId: null,
+        stagedDeletes: 0,
+        summary: `${saved.fresh.length} object${saved.fresh.length === 1 ? "" : "s"} started failing in ${app}.`,
+        windowMinutes: this.defaults.windowMinutes,
+        openedAt: now,
+        version: 1,
+        ackBy: null,
+        ackAt: null,
+        resolvedAt: null,
+        resolution: null,
+      };
+      // Each digest is its own card (and row), so later recurrences and successes can update it.
+      if (await this.modify(jobKey, "newFailures", (current) => (current ? null : incident), incidentId)) {
+        changed.push(incident);
+        this.log({ event: "alert.decision", rule: "newFailures", jobKey, incidentId, version: 1, change: "opened", count: incident.count });
+      }
     }
   }
 }
