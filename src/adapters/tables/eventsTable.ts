@@ -239,14 +239,15 @@ export class EventsTable {
   /**
    * Events of some jobs (null: all) in [from, to) matching a filter, one request per day shard
    * (more only when the service pages), shards newest first; rows newest first within a shard.
-   * `enough` stops after a shard once it says so.
+   * `enough` stops after a shard once it says so. `holds`: days the caller knows hold matching rows
+   * (from the counts), read even where this instance's shard list does not know them yet.
    */
-  async range(jobKeys: string[] | null, fromIso: string, toIso: string, filter: EventFilter, enough: (rows: EventRow[]) => boolean = () => false): Promise<EventRow[]> {
+  async range(jobKeys: string[] | null, fromIso: string, toIso: string, filter: EventFilter, enough: (rows: EventRow[]) => boolean = () => false, holds?: ReadonlySet<string>): Promise<EventRow[]> {
     const out: EventRow[] = [];
     if (jobKeys && jobKeys.length === 0) return out;
     const where = rangeFilter(jobKeys, fromIso, toIso, filter);
     const wanted = jobKeys ? new Set(jobKeys) : null;
-    for (const shard of await this.shards.forRangeStored(fromIso, toIso)) {
+    for (const shard of await this.shards.forRangeStored(fromIso, toIso, undefined, holds)) {
       const rows = await readShard(async () => {
         const found: EventRow[] = [];
         for await (const e of shard.listEntities<Record<string, unknown>>({ queryOptions: { filter: where, select: SUMMARY_COLUMNS } })) {

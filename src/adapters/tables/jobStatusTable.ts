@@ -4,6 +4,10 @@ import type { JobStatusChange, JobStatusStore, StoredJobStatus } from "../../app
 import { createOnce } from "./batch";
 import { keyPart, reverseTicks } from "./keys";
 import type { TableFactory } from "./client";
+import { ChangeMarkers } from "./markers";
+
+/** Stamped whenever a job's status changes: other instances refresh their cached statuses within MARKER_CHECK_MS. */
+const STATUS_MARKER = "statuses";
 
 /**
  * jobstatus: the provisioning summary report of every job, as the job-status poller last read it.
@@ -20,9 +24,16 @@ const MAX_JSON = 30_000;
 export class JobStatusTable implements JobStatusStore {
   readonly table: TableClient;
   private readonly init: () => Promise<void>;
+  private readonly markers: ChangeMarkers;
   constructor(factory: TableFactory) {
     this.table = factory.table("jobstatus");
     this.init = createOnce(this.table);
+    this.markers = new ChangeMarkers(factory);
+  }
+
+  /** Moves whenever any instance stores a changed status ("" before the first). */
+  marker(): Promise<string> {
+    return this.markers.read(STATUS_MARKER);
   }
 
   async all(): Promise<StoredJobStatus[]> {
@@ -80,7 +91,8 @@ export class JobStatusTable implements JobStatusStore {
         changedAt: record.changedAt,
       },
       "Replace",
-    );
+    );    // After the row: an instance that reloads on seeing the stamp reads the new status.
+    if (change) await this.markers.stamp(STATUS_MARKER);
   }
 
   async history(jobKey: string, limit: number): Promise<JobStatusChange[]> {

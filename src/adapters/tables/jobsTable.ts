@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { odata, type TableClient } from "@azure/data-tables";
 import type { ProvisioningEvent } from "../../core/event";
 import { appIds } from "../../core/portalLinks";
@@ -8,6 +7,7 @@ import { jobKey } from "./keys";
 import { getOrNull } from "./reads";
 import { isConflict, optimistic } from "./optimistic";
 import type { TableFactory } from "./client";
+import { ChangeMarkers } from "./markers";
 
 /**
  * jobs: PK "job", RK job key -> the app's name and ids, source and target systems, first and last
@@ -16,8 +16,8 @@ import type { TableFactory } from "./client";
  */
 const PK = "job";
 const KEEP_CYCLES = 12;
-/** One row that changes whenever a job is added: other instances see a new job at their next answer. */
-const MARKER = { partitionKey: "meta", rowKey: "jobs" } as const;
+/** The change marker stamped whenever a job is added: other instances see a new job within MARKER_CHECK_MS. */
+const JOBS_MARKER = "jobs";
 
 /** The job's most recent cycles as [cycleId, first seen], newest last: enough for its usual interval. */
 export function mergeCycles(raw: unknown, events: Pick<ProvisioningEvent, "cycleId" | "activityDateTime">[]): [string, string][] {
@@ -74,9 +74,11 @@ export class JobsTable {
   readonly init: () => Promise<void>;
   /** Bumped by every write of this process (its caches refresh at once). */
   localVersion = 0;
+  private readonly markers: ChangeMarkers;
   constructor(factory: TableFactory) {
     this.table = factory.table("jobs");
     this.init = createOnce(this.table);
+    this.markers = new ChangeMarkers(factory);
   }
 
   /** A value of the store's own (partition "meta"), or null. */
@@ -99,11 +101,10 @@ export class JobsTable {
   }
 
   /** The marker of the newest job added by any instance ("" before the first). */
-  async marker(): Promise<string> {
-    await this.init();
-    const row = await getOrNull<{ stamp?: string }>(this.table, MARKER.partitionKey, MARKER.rowKey);
-    return String(row?.stamp ?? "");
+  marker(): Promise<string> {
+    return this.markers.read(JOBS_MARKER);
   }
+
 
 
   async update(events: ProvisioningEvent[], concurrency: number): Promise<void> {
@@ -132,7 +133,7 @@ export class JobsTable {
         },
       }),
     );
-    if (added) await this.table.upsertEntity({ ...MARKER, stamp: `${new Date().toISOString()}|${randomUUID()}` }, "Replace");
+    if (added) await this.markers.stamp(JOBS_MARKER);
     if (wrote) this.localVersion++;
   }
 

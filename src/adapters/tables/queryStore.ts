@@ -1,7 +1,8 @@
 import type { ProvisioningEvent } from "../../core/event";
+import { MARKER_CHECK_MS } from "./markers";
 import { normaliseName } from "../../core/names";
 import { hourCount, totalOf, type HourCounts } from "../../core/counts";
-import { hourStart } from "../../core/timeBuckets";
+import { dayBucket, hourStart } from "../../core/timeBuckets";
 import type { EventRow, ExportQuery, IdentityCandidate, IdentityFilter, JobInfo, ListQuery, QueryStore } from "../../app/queryPorts";
 import type { TableEventStore } from "./eventStore";
 import type { JobStatusChange, StoredJobStatus } from "../../app/jobHealthPorts";
@@ -18,18 +19,24 @@ import type { ProvisioningAudit } from "../../core/jobs/audit";
  * - statistics: the counts alone.
  */
 const CACHE_MS = 60_000;
-/**
- * How often a cached job list is checked against the jobs marker (one point read): another
- * instance's new job is seen within this long. A write of this process refreshes at once.
- */
-const MARKER_CHECK_MS = 2_000;
 /** The most events read to count the hours a range cuts exactly (beyond, the count says "about"). */
 const EDGE_READ = 5_000;
 
+interface Marked<T> {
+  at: number;
+  checked: number;
+  value: T;
+  version: number;
+  marker: string;
+}
+interface MarkedCaches {
+  jobs: JobInfo[];
+  statuses: StoredJobStatus[];
+}
+
 export class TableQueryStore implements QueryStore {
-  private jobsCache: { at: number; value: JobInfo[]; version: number; marker: string; checked: number } | null = null;
+  private readonly caches: { [K in keyof MarkedCaches]?: Marked<MarkedCaches[K]> } = {};
   private namesCache: { at: number; value: IdentityCandidate[]; version: number } | null = null;
-  private statusCache: { at: number; value: StoredJobStatus[]; version: number } | null = null;
 
   /** What this process has written (events, job rows, statuses): a cache older than it is not used. */
   private localVersion(): number {
@@ -63,32 +70,46 @@ export class TableQueryStore implements QueryStore {
     return this.namesCache.value;
   }
 
-  /** The jobs of stored events, and the jobs known only from their status (no event yet). */
   /**
-   * The jobs, cached for a minute at most, and never older than what this process wrote or than
-   * the newest job another instance added (the marker, checked every MARKER_CHECK_MS).
+   * The jobs of stored events, and the jobs known only from their status (no event yet): cached
+   * for a minute at most, and never older than what this process wrote, nor than the newest job or
+   * status change another instance stored (their markers, checked every MARKER_CHECK_MS).
    */
   async jobs(fresh = false): Promise<JobInfo[]> {
+    return this.marked("jobs", fresh, async () => {
+      const [jobs, statuses] = await Promise.all([this.store.jobs.list(), this.jobStatuses(true)]);
+      const known = new Set(jobs.map((j) => j.jobKey));
+      const only = statuses.filter((s) => !known.has(s.jobKey)).map((s): JobInfo => ({ jobKey: s.jobKey, jobId: s.jobId, servicePrincipalId: s.servicePrincipalId, appId: "", app: s.appName || s.jobId, sourceSystem: "", targetSystem: s.appName, firstAt: "", lastAt: "", lastCycleId: "", cycleStarts: [], tenantId: s.tenantId, statusOnly: true }));
+      return [...jobs, ...only].map((j) => this.owned(j));
+    });
+  }
+
+  /** Every job's latest status, cached like the jobs. */
+  async jobStatuses(fresh = false): Promise<StoredJobStatus[]> {
+    return this.marked("statuses", fresh, async () => (await this.store.statuses.all()).map((r) => this.owned(r)));
+  }
+
+  /** Both markers as one value: a new job or a changed status anywhere moves it. */
+  private async markers(): Promise<string> {
+    const [jobs, statuses] = await Promise.all([this.store.jobs.marker(), this.store.statuses.marker()]);
+    return `${jobs}|${statuses}`;
+  }
+
+  /** One cache discipline for the job list and the statuses (see `jobs`). */
+  private async marked<K extends keyof MarkedCaches>(key: K, fresh: boolean, load: () => Promise<MarkedCaches[K]>): Promise<MarkedCaches[K]> {
     const version = this.localVersion();
-    const c = this.jobsCache;
+    const c = this.caches[key] as Marked<MarkedCaches[K]> | undefined;
     if (!fresh && c && c.version === version && this.now() - c.at < CACHE_MS) {
       if (this.now() - c.checked < MARKER_CHECK_MS) return c.value;
-      const marker = await this.store.jobs.marker();
+      const marker = await this.markers();
       c.checked = this.now();
       if (marker === c.marker) return c.value;
     }
-    const [marker, jobs, statuses] = await Promise.all([this.store.jobs.marker(), this.store.jobs.list(), this.jobStatuses(fresh)]);
-    const known = new Set(jobs.map((j) => j.jobKey));
-    const only = statuses.filter((s) => !known.has(s.jobKey)).map((s): JobInfo => ({ jobKey: s.jobKey, jobId: s.jobId, servicePrincipalId: s.servicePrincipalId, appId: "", app: s.appName || s.jobId, sourceSystem: "", targetSystem: s.appName, firstAt: "", lastAt: "", lastCycleId: "", cycleStarts: [], tenantId: s.tenantId, statusOnly: true }));
-    this.jobsCache = { at: this.now(), value: [...jobs, ...only].map((j) => this.owned(j)), version, marker, checked: this.now() };
-    return this.jobsCache.value;
-  }
-
-  async jobStatuses(fresh = false): Promise<StoredJobStatus[]> {
-    const version = this.localVersion();
-    if (!fresh && this.statusCache && this.statusCache.version === version && this.now() - this.statusCache.at < CACHE_MS) return this.statusCache.value;
-    this.statusCache = { at: this.now(), value: (await this.store.statuses.all()).map((r) => this.owned(r)), version };
-    return this.statusCache.value;
+    // The markers first: a change made while loading moves them again, and is seen at the next check.
+    const marker = await this.markers();
+    const value = await load();
+    (this.caches as Record<K, Marked<MarkedCaches[K]>>)[key] = { at: this.now(), checked: this.now(), value, version, marker };
+    return value;
   }
 
   statusHistory(jobKey: string, limit: number): Promise<JobStatusChange[]> {
@@ -151,7 +172,9 @@ export class TableQueryStore implements QueryStore {
     // The counts know no reference problems: with that filter the whole range is read (newest first, stopping at the page).
     const floor = !q.referenceProblem && hourStart(floorHour) > q.from ? hourStart(floorHour) : q.from;
     // 3. One range read per day shard in [floor, to), newest first.
-    const rows = await this.store.events.range(q.jobKeys, floor, q.to, q, (found) => found.length >= want);
+    // The days the counts say hold matching events are read whatever the shard list says, so the
+    // rows never contradict the total (a day backfilled through another instance a moment ago).
+    const rows = await this.store.events.range(q.jobKeys, floor, q.to, q, (found) => found.length >= want, daysHolding(counts, q));
     rows.sort((a, b) => b.at.localeCompare(a.at) || a.erk.localeCompare(b.erk));
     const page = rows.slice(q.offset, q.offset + q.limit + 1);
     return { rows: page.slice(0, q.limit), more: page.length > q.limit, total: page.length > 0 ? Math.max(total, q.offset + page.length) : total, exact };
@@ -186,7 +209,8 @@ export class TableQueryStore implements QueryStore {
     }
     if (edgeHours === 0) return { total, exact: true };
     if (edgeHours > EDGE_READ) return totalOf(counts, q);
-    for (const [a, b] of edges) total += (await this.store.events.range(q.jobKeys, new Date(a).toISOString(), new Date(b).toISOString(), q)).length;
+    const holds = daysHolding(counts, q);
+    for (const [a, b] of edges) total += (await this.store.events.range(q.jobKeys, new Date(a).toISOString(), new Date(b).toISOString(), q, undefined, holds)).length;
     return { total, exact: true };
   }
 
@@ -204,3 +228,7 @@ export class TableQueryStore implements QueryStore {
   }
 }
 
+/** The day shards that the hourly counts say hold events matching the query. */
+function daysHolding(counts: HourCounts[], q: Parameters<typeof hourCount>[1]): Set<string> {
+  return new Set(counts.filter((c) => hourCount(c, q) > 0).map((c) => dayBucket(hourStart(c.hour))));
+}

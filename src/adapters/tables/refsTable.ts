@@ -100,11 +100,12 @@ export class RefsTable {
 
   /**
    * The markers of a changeId: a point read in each month that has a shard, from the newest,
-   * stopping at the first that has it (events of one change share its time, so its month).
+   * stopping at the first that has it (events of one change share its time, so its month). A
+   * month another instance created since the shard list was taken is read too (periodsForLookup).
    */
   async findChange(changeId: string): Promise<ChangeMarker[]> {
     const k = changeMarkerKey(changeId);
-    for (const month of await this.shards.periods()) {
+    for await (const month of this.shards.periodsForLookup()) {
       const table = this.shards.client(month);
       const first = await getOrNull<ChangeMarker & { shared?: boolean }>(table, k.partitionKey, k.rowKey);
       if (!first) continue;
@@ -119,7 +120,7 @@ export class RefsTable {
 
   async findCycle(cycleId: string): Promise<{ jobKey: string; at: string } | null> {
     const k = cycleRefKey(cycleId);
-    for (const month of await this.shards.periods()) {
+    for await (const month of this.shards.periodsForLookup()) {
       const row = await getOrNull<{ jobKey: string; at: string }>(this.shards.client(month), k.partitionKey, k.rowKey);
       if (row) return { jobKey: row.jobKey, at: row.at };
     }

@@ -2,6 +2,7 @@ import { odata, type TableClient } from "@azure/data-tables";
 import { bucketEnd, dayBucket, daysBetween, monthBucket, monthsBetween } from "../../core/timeBuckets";
 import { bucket } from "./keys";
 import { isTableMissing, type TableFactory } from "./client";
+import { ChangeMarkers, MARKER_CHECK_MS } from "./markers";
 
 /**
  * Time-sharded tables. Events and the indexes that grow with them live in one table per period
@@ -59,11 +60,16 @@ export class ShardSet {
   private readonly created = new Map<string, Promise<void>>();
 
   private readonly prefix: string;
+  private readonly markers: ChangeMarkers;
+  /** The change marker other instances compare to see that this family has a new shard. */
+  private readonly marker: string;
   constructor(
     private readonly factory: TableFactory,
     readonly family: ShardFamily,
   ) {
     this.prefix = factory.prefix;
+    this.markers = new ChangeMarkers(factory);
+    this.marker = `shards|${family.stem}`;
   }
 
   client(period: string, splitKey?: string): TableClient {
@@ -81,10 +87,15 @@ export class ShardSet {
     const client = this.client(periodOf(this.family, iso), splitKey);
     let done = this.created.get(client.tableName);
     if (!done) {
-      done = client.createTable().catch((err: unknown) => {
-        this.created.delete(client.tableName);
-        throw err;
-      });
+      // Created (or found) once per process; the marker is stamped after the table exists, so an
+      // instance that relists on seeing it finds the table.
+      done = client
+        .createTable()
+        .then(() => this.markers.stamp(this.marker))
+        .catch((err: unknown) => {
+          this.created.delete(client.tableName);
+          throw err;
+        });
       this.created.set(client.tableName, done);
     }
     await done;
@@ -119,20 +130,33 @@ export class ShardSet {
     return out.sort((a, b) => a.period.localeCompare(b.period) || a.name.localeCompare(b.name));
   }
 
-  private listed: { at: number; names: Set<string> } | null = null;
+  private listed: { at: number; checked: number; marker: string; names: Set<string> } | null = null;
 
   /**
-   * Names of the shards that exist: listed once a minute at most, plus those this process created
-   * since. Reads skip shards that do not exist (a request saved, and billed 404s avoided).
+   * Names of the shards that exist: listed once a minute at most, and again as soon as the family's
+   * change marker shows that another instance created a shard (checked every MARKER_CHECK_MS, one
+   * point read), plus those this process created since. Reads skip shards that do not exist (a
+   * request saved, and billed 404s avoided). `maxAgeMs` 0 lists now.
    */
   async names(maxAgeMs = 60_000): Promise<Set<string>> {
-    if (!this.listed || Date.now() - this.listed.at > maxAgeMs) this.listed = { at: Date.now(), names: new Set((await this.existing()).map((s) => s.name)) };
-    const all = new Set(this.listed.names);
+    const now = Date.now();
+    let stale = !this.listed || now - this.listed.at > maxAgeMs;
+    if (!stale && this.listed && now - this.listed.checked >= MARKER_CHECK_MS) {
+      const marker = await this.markers.read(this.marker);
+      this.listed.checked = now;
+      stale = marker !== this.listed.marker;
+    }
+    if (stale) {
+      // The marker first: a shard created while the list is taken moves it again, and is seen next time.
+      const marker = await this.markers.read(this.marker);
+      this.listed = { at: now, checked: now, marker, names: new Set((await this.existing()).map((s) => s.name)) };
+    }
+    const all = new Set(this.listed!.names);
     for (const name of this.created.keys()) all.add(name.slice(this.prefix.length));
     return all;
   }
 
-  /** Periods that have a shard, newest first (for lookups that have no time, such as a changeId). */
+  /** Periods that have a shard, newest first. */
   async periods(maxAgeMs = 60_000): Promise<string[]> {
     const periods = new Set<string>();
     for (const name of await this.names(maxAgeMs)) {
@@ -143,13 +167,28 @@ export class ShardSet {
   }
 
   /**
-   * The shards a time range touches that exist, newest first. The newest period is always read:
-   * another instance may have created it since the list was taken.
+   * For lookups that have no time (a changeId, a cycle id): the periods that have a shard, newest
+   * first, from the cached list; when the caller has not found what it looks for in those, the
+   * periods a fresh list adds. A point read never misses a shard another instance just created.
    */
-  async forRangeStored(fromIso: string, toIso: string, splitKey?: string): Promise<TableClient[]> {
+  async *periodsForLookup(): AsyncGenerator<string> {
+    const tried = new Set<string>();
+    for (const p of await this.periods()) {
+      tried.add(p);
+      yield p;
+    }
+    for (const p of await this.periods(0)) if (!tried.has(p)) yield p;
+  }
+
+  /**
+   * The shards a time range touches that exist, newest first. The newest period is always read
+   * (another instance may have created it since the list was taken), and so is every period in
+   * `mustRead` (periods the caller knows hold rows, from the counts).
+   */
+  async forRangeStored(fromIso: string, toIso: string, splitKey?: string, mustRead?: ReadonlySet<string>): Promise<TableClient[]> {
     const known = await this.names();
     return periodsBetween(this.family, fromIso, toIso)
-      .filter((p, i) => i === 0 || known.has(shardName(this.family, p, splitKey)))
+      .filter((p, i) => i === 0 || mustRead?.has(p) || known.has(shardName(this.family, p, splitKey)))
       .map((p) => this.client(p, splitKey));
   }
 
