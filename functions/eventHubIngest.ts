@@ -19,6 +19,8 @@ export async function eventHubIngest(messages: unknown[], context: InvocationCon
 app.eventHub("eventHubIngest", {
   eventHubName: "insights-logs-provisioninglogs",
   connection: "PROVBOT_EVENTHUB",
+  // infra/ creates a consumer group of provbot's own (the setting is "$Default" without one).
+  consumerGroup: "%PROVBOT_EVENTHUB_CONSUMER_GROUP%",
   cardinality: "many",
   handler: eventHubIngest,
 });

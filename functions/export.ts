@@ -2,6 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { getServices } from "../src/composition";
 import { exportCsvZip, exportJson, exportRequest } from "../src/app/export";
 import { openTabStore } from "../src/app/tabGate";
+import "./runtime";
 
 /**
  * GET /api/export?format=json|csv&from&to&app&job&status&action&identityType&errorCode&cycleId

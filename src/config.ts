@@ -128,6 +128,9 @@ const envSchema = z.object({
   PROVBOT_TAB_DOMAIN: optionalString,
 });
 
+/** Every app setting provbot reads (the deployment test checks infra/ against this list). */
+export const CONFIG_SETTINGS: readonly string[] = Object.keys(envSchema.shape);
+
 export type BotAuth =
   | { mode: "none" }
   | { mode: "SingleTenant"; appId: string; tenantId: string; password: string }

@@ -10,7 +10,11 @@ import { listRequest } from "./listRequest";
  * it is read, so a download of any size holds one page in memory (the CSV's three files are three
  * passes over the same events, since a zip holds one file after another).
  */
-export const MAX_EXPORT_DAYS = 31;
+/**
+ * Not a memory bound (the body is streamed, on Azure too: functions/runtime.ts): the longest
+ * retention a deployment can set, so a download can cover everything stored.
+ */
+export const MAX_EXPORT_DAYS = 366;
 
 export type ExportRequest = { ok: true; format: "json" | "csv"; query: ExportQuery; fileName: string } | { ok: false; status: 400 | 404; error: string };
 

@@ -38,3 +38,22 @@ export function decodeMessage(text: string): unknown {
     return raw;
   }
 }
+
+export interface QueueHealth {
+  name: string;
+  reachable: boolean;
+  exists: boolean;
+  error?: string;
+}
+
+/** Whether the alert queue answers and exists (GET /api/health, npm run verify). */
+export async function checkQueue(storage: StorageConfig, name: string, timeoutMs = 3000): Promise<QueueHealth> {
+  try {
+    await createQueueClient(storage, name).getProperties({ abortSignal: AbortSignal.timeout(timeoutMs) });
+    return { name, reachable: true, exists: true };
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status === 404) return { name, reachable: true, exists: false };
+    return { name, reachable: false, exists: false, error: err instanceof Error ? (err.message.split("\n")[0] ?? err.name).slice(0, 200) : String(err).slice(0, 200) };
+  }
+}

@@ -95,7 +95,9 @@ export interface StorageHealth {
 export async function checkStorage(factory: TableFactory, timeoutMs = 3000): Promise<StorageHealth> {
   const started = performance.now();
   try {
-    await factory.service.getProperties({ abortSignal: AbortSignal.timeout(timeoutMs) });
+    // One page of one table name: a data-plane read that Storage Table Data Contributor allows
+    // (the service's properties are not, for a managed identity).
+    await factory.service.listTables({ abortSignal: AbortSignal.timeout(timeoutMs) }).byPage({ maxPageSize: 1 }).next();
     return { reachable: true, latencyMs: Math.round(performance.now() - started) };
   } catch (err) {
     const message = err instanceof Error ? err.message.split("\n")[0] ?? err.name : String(err);
