@@ -83,7 +83,11 @@ export async function pollJobStatus(deps: JobPollDeps, known: { id: string; disp
         const changes = transitions(before, status);
         const changed = !before || fingerprint(before) !== fingerprint(status);
         const record: StoredJobStatus = { jobKey, jobId: status.jobId, servicePrincipalId: id, appName: names.get(id) || prior?.appName || "", tenantId: deps.tenantId || prior?.tenantId || "", status, checkedAt: now, changedAt: changed ? now : prior!.changedAt };
-        const change: JobStatusChange | null = changed ? { at: now, code: status.code, reason: status.quarantine?.reason ?? "", transitions: changes, failing: status.lastExecution?.escrowed ?? 0, inScope: inScope(status) } : null;
+        // A quarantine entered is dated when it began (Graph says so), not when this poll saw it:
+        // the first reading of a job already in quarantine is that quarantine, not a second one.
+        const began = changes.includes("quarantined") ? (status.quarantine?.seriesBegan ?? status.quarantine?.currentBegan ?? null) : null;
+        const at = began && began < now ? began : now;
+        const change: JobStatusChange | null = changed ? { at, code: status.code, reason: status.quarantine?.reason ?? "", transitions: changes, failing: status.lastExecution?.escrowed ?? 0, inScope: inScope(status) } : null;
         await deps.store.save(record, change);
         out.readings.push({ record, before, transitions: changes });
       }

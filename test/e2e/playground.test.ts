@@ -45,6 +45,8 @@ describe("the bot through the Agents Playground", () => {
     expect(card).toMatch(/Alice Zhang: (create|update) in ServiceNow · Failure/);
     expect(card).toContain("Troubleshooting & recommendations");
     expect(card).toMatch(/Step \d · export · EntryExport(Add|Update) · Failure/);
+    // The demo's records carry the app's ids as real ones do, so the admin center link is there (issue 25, item 12).
+    expect(card).toMatch(/"title":"Open in Entra admin center","url":"https:\/\/entra\.microsoft\.com\/[^"]*\/appId\/[0-9a-f-]{36}\/objectId\/[0-9a-f-]{36}"/);
   });
 
   it("a pasted changeId -> that event", async () => {

@@ -315,6 +315,32 @@ describe("card actions", () => {
   });
 });
 
+describe("Show affected (issue 25, item 9)", () => {
+  it("pages through every event behind a burst with its total and More, none missing, none twice", async () => {
+    const s = stack();
+    const { jobId, app } = uniqueJob("Box");
+    await say(s, "subscribe", connector.url, "conv-affected");
+    const count = 23 + Math.floor(Math.random() * 15);
+    await s.ingest(burst(count, { jobId, app, action: "disable", end: new Date() }));
+    await waitUntil("the card", () => alertCalls(connector, "conv-affected", "Burst").length === 1);
+    const card = JSON.parse(cardJson(alertCalls(connector, "conv-affected", "Burst")[0]!)) as { actions: { title: string; data: Record<string, unknown> }[] };
+    let data: Record<string, unknown> | undefined = card.actions.find((a) => a.title === "Show affected")!.data;
+    const seen: string[] = [];
+    for (let page = 1; data; page++) {
+      const before = connector.calls.length;
+      await say(s, String(data["text"]), connector.url, "conv-affected", "personal", { value: data });
+      const list = JSON.parse(cardJson(connector.calls[before]!)) as { body: unknown[]; actions?: { title: string; data: Record<string, unknown> }[] };
+      const text = JSON.stringify(list);
+      expect(text).toContain(`${count} events · ${(page - 1) * 10 + 1}–${Math.min(page * 10, count)} shown`);
+      for (const m of text.matchAll(/User (\d+)/g)) seen.push(m[1]!);
+      data = list.actions?.find((a) => a.title === "More")?.data;
+      expect(page).toBeLessThanOrEqual(Math.ceil(count / 10));
+    }
+    expect(new Set(seen).size).toBe(count);
+    expect(seen).toHaveLength(count);
+  });
+});
+
 describe("card actions from a conversation that was not shown the card", () => {
   it("a guessed incident id sent from another chat acknowledges nothing and reveals nothing", async () => {
     const s = stack();

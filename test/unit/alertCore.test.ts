@@ -113,6 +113,13 @@ describe("incident transitions", () => {
     expect(resolveIfQuiet(open, true, "2026-11-22T11:00:00.000Z")).toBeNull();
     const resolved = resolveIfQuiet(open, false, "2026-11-22T10:29:00.000Z");
     expect(resolved).toMatchObject({ status: "resolved", version: 2 });
+    // Why it closed (issue 25, item 11): the job kept running without the burst, or went quiet altogether.
+    const ran = resolveIfQuiet(open, false, "2026-11-22T10:29:00.000Z", { events: 240, failures: 3, removals: 2, cycles: 1 })!;
+    expect(ran.resolution).toBe("The job kept running without the burst: 240 events in 1 cycle in the last 30 minutes, 2 disables or deletes, below the threshold.");
+    const none = resolveIfQuiet(open, false, "2026-11-22T10:29:00.000Z", { events: 31, failures: 0, removals: 0, cycles: 2 })!;
+    expect(none.resolution).toBe("The job kept running without the burst: 31 events in 2 cycles in the last 30 minutes, no disables or deletes.");
+    const idle = resolveIfQuiet(open, false, "2026-11-22T10:29:00.000Z", { events: 0, failures: 0, removals: 0, cycles: 0 })!;
+    expect(idle.resolution).toMatch(/^Closed as quiet, not as fixed: the job logged no events at all/);
     // Late events of the same window reopen the same card rather than posting a new one.
     const again = applySignal(resolved, signal({ count: 30 }), job);
     expect(again).toMatchObject({ change: "reopened", next: { id: open.id, status: "open", version: 3 } });

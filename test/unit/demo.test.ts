@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { generateDemo } from "../../src/core/demo/generator";
 import { normaliseRecord } from "../../src/core/ingest/normalise";
 import { appName, identityLabel, skipReason, type ProvisioningEvent } from "../../src/core/event";
+import { appIds, eventPortalUrl } from "../../src/core/portalLinks";
+import { demoGraph } from "../../src/core/demo/health";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
 const events = (): ProvisioningEvent[] =>
@@ -13,6 +15,21 @@ const events = (): ProvisioningEvent[] =>
 
 describe("demo tenant generator", () => {
   const all = events();
+
+  it("carries what real records carry: every event's app side names its application id, so the admin center link is built for every demo job (issue 25, item 12)", () => {
+    const byJob = new Map<string, Set<string>>();
+    for (const e of all) {
+      const ids = appIds(e);
+      expect(ids.appId, `${e.jobId}`).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(ids.servicePrincipalId).toBe(e.servicePrincipal.id);
+      expect(eventPortalUrl(e)).toContain(`/appId/${ids.appId}/objectId/${e.servicePrincipal.id}`);
+      byJob.set(e.jobId, (byJob.get(e.jobId) ?? new Set()).add(ids.appId));
+    }
+    // One application per job, and the service principal list of the job-status demo agrees.
+    for (const ids of byJob.values()) expect(ids.size).toBe(1);
+    const sps = new Map(demoGraph(NOW).servicePrincipals.map((s) => [s.id, s.appId]));
+    for (const e of all) expect(sps.get(e.servicePrincipal.id)).toBe(appIds(e).appId);
+  });
 
   it("is deterministic for a seed and a time", () => {
     const again = [...generateDemo({ now: NOW })];

@@ -5,6 +5,7 @@ import { quarantineForecast } from "../../src/core/jobs/forecast";
 import { auditKind, causeLine, parseAudit } from "../../src/core/jobs/audit";
 import { nextReach } from "../../src/core/jobs/report";
 import { applyFinding, healthFindings, HEALTH_RULES, type HealthRule } from "../../src/core/alerts/jobHealth";
+import { pollJobStatus } from "../../src/app/jobStatusPoll";
 import type { Incident } from "../../src/core/alerts/incident";
 import { newSubscription, parseAlertCommand, subscribeTo } from "../../src/core/alerts/subscriptions";
 
@@ -46,6 +47,34 @@ describe("job-health alerts", () => {
     expect(log[3]!.id).not.toBe(log[0]!.id);
     expect(log[1]!.summary).toContain("admin credentials");
     expect(log[2]!.resolution).toContain("Released from quarantine");
+  });
+
+  it("a quarantine's incident starts when the quarantine began (its series), not when provbot first saw it (issue 25, item 7)", () => {
+    for (const seriesBegan of ["2026-11-28T08:15:00Z", "2026-12-01T10:33:00Z"]) {
+      const findings = healthFindings({ status: quarantined("EncounteredQuarantineException", seriesBegan), before: null, transitions: ["quarantined"], now: NOW });
+      const q = findings.find((f) => f.rule === "jobQuarantined")!;
+      expect(q.since).toBe(new Date(seriesBegan).toISOString());
+      const { next } = applyFinding(null, q, { jobKey: "Job1", app: "Box", now: NOW, windowMinutes: 30 }, "jobQuarantined");
+      expect(next!.since).toBe(new Date(seriesBegan).toISOString());
+      expect(next!.openedAt).toBe(NOW);
+    }
+  });
+
+  it("the first reading of a job already in quarantine dates the change when the quarantine began, so the history shows one quarantine, not a second at provbot's first poll", async () => {
+    const saved: { at: string; transitions: string[] }[] = [];
+    const raw = { id: "Job1.t.j", schedule: { interval: "PT40M", state: "Active" }, status: { code: "Quarantine", quarantine: { reason: "EncounteredQuarantineException", seriesBegan: "2026-12-01T10:33:00Z", currentBegan: "2026-12-01T11:40:00Z" } } };
+    const outcome = await pollJobStatus(
+      {
+        source: { servicePrincipals: async () => [{ id: "sp-box", displayName: "Box" }], jobsOf: async () => [raw] },
+        store: { all: async () => [], save: async (_r, change) => void (change && saved.push({ at: change.at, transitions: change.transitions })), history: async () => [] },
+        jobKeyOf: (j) => j,
+        tenantId: "",
+      },
+      [],
+      NOW,
+    );
+    expect(outcome.readings).toHaveLength(1);
+    expect(saved).toEqual([{ at: "2026-12-01T10:33:00.000Z", transitions: ["quarantined"] }]);
   });
 
   it("the card carries the fix and the date Entra disables the job, four weeks after the series began", () => {

@@ -7,6 +7,7 @@ import { acknowledge, type Incident } from "../../core/alerts/incident";
 import { ALL_RULES, RULE_LABELS, applyThreshold, newSubscription, subscribeTo, thresholdKey, thresholdsFor, unsubscribeFrom, type AlertCommand, type AlertRule, type Subscription } from "../../core/alerts/subscriptions";
 import { settingsView } from "../../core/alerts/views";
 import { eventList, info, type Answer } from "../../core/ask/views";
+import { PAGE, pageLine } from "../answer/common";
 import type { Clock } from "../ports";
 import type { EventRow, JobInfo, QueryStore } from "../queryPorts";
 import { matchApp } from "../resolve";
@@ -136,7 +137,7 @@ export class AlertCommandHandler {
    * anything else gets the same answer as an alert that does not exist.
    */
   async action(data: Record<string, unknown>, target: ConversationTarget, from: ChatUser, access: Access = EVERYONE): Promise<Answer | null> {
-    const ref = data as { action?: string; jobKey?: string; rule?: string; incident?: string; minutes?: number };
+    const ref = data as { action?: string; jobKey?: string; rule?: string; incident?: string; minutes?: number; page?: number };
     const unknown = info("Unknown alert", "This button does not name an alert provbot knows.");
     if (!ref.jobKey || !ref.rule || !ALL_RULES.includes(ref.rule as AlertRule) || typeof ref.incident !== "string") return unknown;
     // The incident named must be one of the job named (an id from one job never opens another's
@@ -174,29 +175,32 @@ export class AlertCommandHandler {
       case "affected": {
         const i = incident?.value ?? slot?.value;
         if (!i) return info("Alert closed", "provbot no longer keeps this alert.");
-        return this.affected(i, target, access);
+        const page = Number.isInteger(Number(ref.page)) && Number(ref.page) > 1 ? Math.min(Number(ref.page), 1_000) : 1;
+        return this.affected(i, target, access, page);
       }
       default:
         return info("Unknown action", "This button is not one provbot knows.");
     }
   }
 
-  private async affected(i: Incident, target: ConversationTarget, access: Access): Promise<Answer> {
+  /** The events behind an alert, PAGE at a time, with their total and More (like every list). */
+  private async affected(i: Incident, target: ConversationTarget, access: Access, page: number): Promise<Answer> {
     const removal = i.rule === "removalBurst";
-    const { rows, more } = await this.queryFor(target, access).listEvents({
+    const { rows, more, total, exact } = await this.queryFor(target, access).listEvents({
       jobKeys: [i.jobKey],
       from: i.since,
       to: isoPlus(i.lastSeen, 1),
       ...(removal ? { actions: REMOVAL_ACTIONS } : { status: "failure" as const }),
-      limit: 10,
-      offset: 0,
+      limit: PAGE,
+      offset: (page - 1) * PAGE,
     });
     const items = rows
       .filter((r) => !removal || isRemoval(r.action, r.status))
       .map((r: EventRow) => ({ at: r.at, who: r.identityName || r.identity || "", app: i.app, action: r.action, status: r.status, errorCode: r.errorCode, changeId: r.changeId ?? "" }));
     const personal = target.conversationType === "personal";
-    const subtitle = `${RULE_LABELS[i.rule]} · ${minuteLabel(i.since)} → ${minuteLabel(i.lastSeen)} UTC${more ? " · newest 10" : ""}${personal ? "" : " · select a row for details"}`;
-    return eventList(`Affected · ${i.app}`, subtitle, items, null, "No matching events are stored any more.");
+    const subtitle = `${RULE_LABELS[i.rule]} · ${minuteLabel(i.since)} → ${minuteLabel(i.lastSeen)} UTC · ${exact ? "" : "about "}${pageLine(total, page)}${personal ? "" : " · select a row for details"}`;
+    const next = more ? { title: "More", data: { text: `Show affected in ${i.app} (page ${page + 1})`, alert: { action: "affected" as const, jobKey: i.jobKey, rule: i.rule, incident: i.id, page: page + 1 } } } : null;
+    return eventList(`Affected · ${i.app}`, subtitle, items, next, "No matching events are stored any more.");
   }
 }
 function resolveApps(phrases: string[], jobs: JobInfo[]): { names: string[] } | { unknown: string } {

@@ -154,19 +154,26 @@ export class AlertEvaluator {
       }
       if (incident.status !== "open" || (incident.rule !== "failureSpike" && incident.rule !== "removalBurst")) continue;
       const t = thresholdsFor(thresholdKey(tenantOf.get(incident.jobKey), incident.jobKey), perApp, this.defaults);
-      const firing = (await this.signals(incident.jobKey, now, t)).some((s) => s.rule === incident.rule);
-      const resolved = await this.modify(incident.jobKey, incident.rule, (current) => (current ? resolveIfQuiet(current, firing, now) : null));
+      const { signals, window } = await this.evaluateWindow(incident.jobKey, now, t);
+      const firing = signals.some((s) => s.rule === incident.rule);
+      const quiet = { events: window.length, failures: window.filter((e) => e.status === "failure").length, removals: window.filter((e) => isRemoval(e.action, e.status)).length, cycles: new Set(window.map((e) => e.cycleId).filter(Boolean)).size };
+      const resolved = await this.modify(incident.jobKey, incident.rule, (current) => (current ? resolveIfQuiet(current, firing, now, quiet) : null));
       if (resolved) changed.push(resolved);
     }
     return { changed, active };
   }
 
   private async signals(jobKey: string, end: string, t: Thresholds): Promise<Signal[]> {
+    return (await this.evaluateWindow(jobKey, end, t)).signals;
+  }
+
+  /** The rules over the window ending at `end`, and the window's events (what a resolution explains). */
+  private async evaluateWindow(jobKey: string, end: string, t: Thresholds): Promise<{ signals: Signal[]; window: WindowEvent[] }> {
     const from = isoMinus(end, t.windowMinutes);
     const rows = await this.deps.query.windowEvents(jobKey, from, isoPlus(end, 1), WINDOW_ROWS);
     const window = rows.map(windowEvent);
     const baseline = await this.baseline(jobKey, from, t.windowMinutes);
-    return [failureSpike(window, baseline, t), removalBurst(window, baseline, t)].filter((s): s is Signal => s !== null);
+    return { signals: [failureSpike(window, baseline, t), removalBurst(window, baseline, t)].filter((s): s is Signal => s !== null), window };
   }
 
   /**

@@ -111,16 +111,34 @@ export function applySignal(current: Incident | null, signal: Signal, job: JobCo
 }
 
 /** Failure spikes and bursts end once a whole window has passed with the rule quiet. */
-export function resolveIfQuiet(current: Incident, stillFiring: boolean, now: string): Incident | null {
+/** What the job did in the quiet window that closes an incident: the reason given on the card. */
+export interface QuietWindow {
+  /** Events of the job in the window (any status). */
+  events: number;
+  /** Failures, and disables or deletes, in the window (below the rule's threshold by then). */
+  failures: number;
+  removals: number;
+  /** Cycles seen in the window. */
+  cycles: number;
+}
+
+/**
+ * A spike or burst that stopped firing for a whole window is closed, with why: the job kept running
+ * without the trouble (N events in M cycles, K failures), or it went quiet altogether (no events:
+ * closed as quiet, not as fixed, since a stopped job also stops failing).
+ */
+export function resolveIfQuiet(current: Incident, stillFiring: boolean, now: string, window?: QuietWindow): Incident | null {
   if (current.status !== "open" || stillFiring || current.rule === "silentJob" || current.rule === "newFailures") return null;
   if (Date.parse(now) - Date.parse(current.lastSeen) < current.windowMinutes * 60_000) return null;
-  return {
-    ...current,
-    status: "resolved",
-    resolvedAt: now,
-    resolution: `No further ${current.rule === "failureSpike" ? "failures above the threshold" : "disables or deletes above the threshold"} for ${current.windowMinutes} minutes.`,
-    version: current.version + 1,
-  };
+  const what = current.rule === "failureSpike" ? "failures" : "disables or deletes";
+  const n = (x: number, one: string, many = `${one}s`) => `${x.toLocaleString("en-US")} ${x === 1 ? one : many}`;
+  const below = current.rule === "failureSpike" ? window?.failures ?? 0 : window?.removals ?? 0;
+  const resolution = !window
+    ? `No further ${what} above the threshold for ${current.windowMinutes} minutes.`
+    : window.events === 0
+      ? `Closed as quiet, not as fixed: the job logged no events at all in the last ${current.windowMinutes} minutes (it may be idle, paused or stopped). Check its status before treating this as solved.`
+      : `The job kept running without the ${current.rule === "failureSpike" ? "spike" : "burst"}: ${n(window.events, "event")}${window.cycles ? ` in ${n(window.cycles, "cycle")}` : ""} in the last ${current.windowMinutes} minutes, ${below === 0 ? `no ${what}` : `${n(below, current.rule === "failureSpike" ? "failure" : "disable or delete", what)}, below the threshold`}.`;
+  return { ...current, status: "resolved", resolvedAt: now, resolution, version: current.version + 1 };
 }
 
 /** A silent job is resolved by the first event that arrives for it. */

@@ -57,7 +57,8 @@ export function healthFindings(input: HealthInput): HealthFinding[] {
       rule: "jobQuarantined",
       open: true,
       key: q?.seriesBegan ?? q?.currentBegan ?? "series",
-      since: q?.currentBegan ?? now,
+      // When the quarantine began (the series; currentBegan is only the latest retry), never when provbot first saw it.
+      since: q?.seriesBegan ?? q?.currentBegan ?? now,
       count: q?.seriesCount ?? 0,
       summary: `The job is in quarantine: ${advice.meaning} (${q?.reason ?? "Unknown"}).`,
       notes: [

@@ -1,4 +1,4 @@
-import { demoGroups, demoJobs, demoUsers, deterministicId, seededRandom, TENANT_ID, type DemoErrorTemplate, type DemoGroup, type DemoJob, type DemoUser } from "./tenant";
+import { demoAppId, demoGroups, demoJobs, demoUsers, deterministicId, seededRandom, TENANT_ID, type DemoErrorTemplate, type DemoGroup, type DemoJob, type DemoUser } from "./tenant";
 
 /**
  * A deterministic demo tenant as Graph-shaped provisioning records: regular cycles per job with
@@ -124,6 +124,7 @@ function record(job: DemoJob, cycleId: string, at: Date, who: Who, outcome: Outc
         : outcome.kind === "disable"
           ? [{ displayName: "active", oldValue: "True", newValue: "False" }]
           : [];
+  const appSide = { ApplicationId: demoAppId(job.servicePrincipalId), ServicePrincipalId: job.servicePrincipalId, ServicePrincipalDisplayName: job.appName };
   return {
     id: deterministicId(rand),
     activityDateTime: at.toISOString().replace(/\.\d{3}Z$/, "Z"),
@@ -135,8 +136,9 @@ function record(job: DemoJob, cycleId: string, at: Date, who: Who, outcome: Outc
     durationInMilliseconds: 200 + Math.floor(rand() * 2500),
     initiatedBy: { id: "", displayName: "Azure AD Provisioning Service", initiatorType: "system" },
     servicePrincipal: { id: job.servicePrincipalId, displayName: job.appName },
-    sourceSystem: { id: deterministicId(rand), displayName: job.sourceSystem, details: {} },
-    targetSystem: { id: deterministicId(rand), displayName: job.targetSystem, details: { ServicePrincipalId: job.servicePrincipalId, ServicePrincipalDisplayName: job.appName } },
+    // The app's side carries its ids, as in real records: the target outbound, the source inbound (HR).
+    sourceSystem: { id: deterministicId(rand), displayName: job.sourceSystem, details: job.direction === "inbound" ? appSide : {} },
+    targetSystem: { id: deterministicId(rand), displayName: job.targetSystem, details: job.direction === "inbound" ? {} : appSide },
     sourceIdentity: isUser
       ? { id: sourceId, displayName: who.user.displayName, identityType: "User", details: { id: sourceId, odatatype: "User", DisplayName: who.user.displayName, UserPrincipalName: who.user.upn } }
       : { id: sourceId, displayName: who.group.displayName, identityType: "Group", details: { id: sourceId, odatatype: "Group", DisplayName: who.group.displayName } },

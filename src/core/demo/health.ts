@@ -1,5 +1,5 @@
 import { demoCast } from "./generator";
-import { deterministicId, seededRandom, TENANT_ID, type DemoJob } from "./tenant";
+import { demoAppId, deterministicId, seededRandom, TENANT_ID, type DemoJob } from "./tenant";
 
 /**
  * The demo tenant as Microsoft Graph reports its jobs and their audit trail (pure data, served by
@@ -46,8 +46,8 @@ export function demoGraph(demoNow: Date, seed?: number): DemoGraph {
   const zoomSp = deterministicId(rand);
   const zoomJob = `${ZOOM.template}.${T}.${deterministicId(rand)}`;
   const servicePrincipals = [
-    ...jobs.map((j) => ({ id: j.servicePrincipalId, appId: deterministicId(rand), displayName: j.appName })),
-    { id: zoomSp, appId: deterministicId(rand), displayName: ZOOM.appName },
+    ...jobs.map((j) => ({ id: j.servicePrincipalId, appId: demoAppId(j.servicePrincipalId), displayName: j.appName })),
+    { id: zoomSp, appId: demoAppId(zoomSp), displayName: ZOOM.appName },
     // Service principals without provisioning: listed by Graph, with no jobs.
     { id: deterministicId(rand), appId: deterministicId(rand), displayName: "Microsoft Graph Explorer" },
     { id: deterministicId(rand), appId: deterministicId(rand), displayName: "Contoso Expenses" },

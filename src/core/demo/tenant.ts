@@ -110,6 +110,17 @@ const E = (code: string, httpStatus: string | null, message: string, category: D
 });
 
 export const TENANT_ID = "4b8c18bd-2f9f-4227-af55-9f1061cf9c32";
+
+/**
+ * The application (client) id of a demo job's app: real records carry it in the app side's
+ * details (ApplicationId), and the admin center's links need it. Derived from the service
+ * principal's id, so the records, the job status and the service principal list agree.
+ */
+export function demoAppId(servicePrincipalId: string): string {
+  let h = 2166136261;
+  for (const c of servicePrincipalId) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  return deterministicId(seededRandom(h >>> 0));
+}
 const T = TENANT_ID.replace(/-/g, "");
 
 export function demoJobs(rand: () => number): DemoJob[] {
