@@ -133,12 +133,26 @@ describe("job health from a loopback Microsoft Graph", () => {
 
   it("a paused job, an initial cycle that completes and a job heading for quarantine each post their card", async () => {
     const seen = client.seen;
+    // Who paused it is in the audit trail (read by the Graph poller): the card names them (issue 25, item 8).
+    graph.audits.push({
+      id: `pause-${run}`,
+      activityDateTime: new Date(Date.now() - 20 * 60_000).toISOString(),
+      loggedByService: "Account Provisioning",
+      category: "ProvisioningManagement",
+      activityDisplayName: "Disable/pause provisioning",
+      result: "success",
+      initiatedBy: { user: { userPrincipalName: "carol@contoso.com" } },
+      targetResources: [{ id: sp(J.paused), displayName: apps[J.paused], type: "ServicePrincipal", modifiedProperties: [] }],
+    });
+    await admin("graphPoll");
     graph.jobs[sp(J.paused)] = [syncJob(J.paused, { code: "Paused" }, "Disabled")];
     graph.jobs[sp(J.initial)] = [syncJob(J.initial, { steadyStateFirstAchievedTime: iso(60_000) })];
     graph.jobs[sp(J.forecast)] = [syncJob(J.forecast, { lastExecution: { timeBegan: iso(600_000), timeEnded: iso(300_000), state: "EntryLevelErrors", countImported: 10_000, countExported: 10, countEscrowed: 3_900 }, synchronizedEntryCountByType: [{ key: "worker to user", value: 10_000 }] })];
     expect(pollAlerts(await admin("jobStatusPoll"))).toBe(3);
     const paused = await client.waitForEvent((a, m) => a === "createMessage" && text(m).includes("Job paused"), seen);
     expect(text(paused.message)).toContain(apps[J.paused]);
+    expect(text(paused.message)).toMatch(/Paused by.*carol@contoso\.com at \d{4}-\d\d-\d\d \d\d:\d\d UTC \(Disable\/pause provisioning, audit log\)/);
+    expect(text(paused.message)).toContain("ask carol@contoso.com");
     const initial = await client.waitForEvent((a, m) => a === "createMessage" && text(m).includes("Initial cycle completed"), seen);
     expect(text(initial.message)).toContain(apps[J.initial]);
     const forecast = await client.waitForEvent((a, m) => a === "createMessage" && text(m).includes("Heading for quarantine"), seen);
@@ -160,12 +174,14 @@ describe("job health from a loopback Microsoft Graph", () => {
       activityDisplayName: "Update attribute mappings or scope",
       result: "success",
       initiatedBy: { user: { userPrincipalName: "bob@contoso.com" } },
-      targetResources: [{ id: sp(J.burst), displayName: apps[J.burst], type: "ServicePrincipal", modifiedProperties: [{ displayName: "ScopingFilter", oldValue: "a", newValue: "b" }] }],
+      targetResources: [{ id: sp(J.burst), displayName: apps[J.burst], type: "ServicePrincipal", modifiedProperties: [{ displayName: "ScopingFilter", oldValue: '"department EQUALS Marketing OR Design"', newValue: '"department EQUALS Marketing"' }] }],
     });
     graph.events.push(...burst(24, { jobId: J.burst, app: apps[J.burst]!, action: "disable", end, cycleId: "storm" }));
     await admin("graphPoll");
     const card = await client.waitForEvent((a, m) => a === "createMessage" && text(m).includes("Burst of disables/deletes"), seen);
     expect(text(card.message)).toMatch(/attribute mappings or scope updated \(Update attribute mappings or scope\) by bob@contoso.com 1[0-9] minutes before the first disable or delete/);
+    // What changed, old → new (issue 25, item 8).
+    expect(text(card.message)).toContain('ScopingFilter: \\"department EQUALS Marketing OR Design\\" → \\"department EQUALS Marketing\\"');
     expect(await ask(`what changed in the ${apps[J.burst]} provisioning configuration?`)).toContain("bob@contoso.com");
   }, 90_000);
 });

@@ -312,6 +312,13 @@ describe("card actions", () => {
     expect(cardJson(connector.calls[before + 1]!)).toContain(`${app} alerts are muted`);
     const sub = await s.subs.get("conv-ack-1");
     expect(Date.parse(Object.values(sub!.mutes)[0]!) - Date.now()).toBeGreaterThan(23 * 3_600_000);
+    // Undo on the answer (issue 25, item 10): the mute is lifted.
+    const muted = JSON.parse(cardJson(connector.calls[before + 1]!)) as { actions: { title: string; data: { text: string } }[] };
+    const undo = muted.actions.find((a) => a.title === "Undo")!;
+    expect(undo.data.text).toBe(`unmute ${app}`);
+    await say(s, undo.data.text, connector.url, "conv-ack-1", "personal", { value: undo.data });
+    expect(cardJson(connector.calls[before + 2]!)).toContain(`${app} alerts reach this conversation again`);
+    expect((await s.subs.get("conv-ack-1"))!.mutes).toEqual({});
   });
 });
 

@@ -12,6 +12,8 @@ import type { LogEntry } from "../../src/app/ports";
 import { MemoryAlertStore, MemorySubscriptionStore } from "../support/memoryAlerts";
 import { MemoryStore } from "../support/memoryStore";
 import { burst } from "../support/records";
+import { alertCard } from "../../src/core/alerts/views";
+import { renderCard } from "../../src/adapters/cards/render";
 
 /**
  * The alert use cases (evaluate, deliver, acknowledge) on the in-memory fakes of every store
@@ -96,6 +98,35 @@ describe("alert use cases on the in-memory stores", () => {
     expect(w.posts.filter((p) => p.kind === "update" && p.title.includes("Burst")).map((p) => p.activityId)).toEqual([sent.activityId]);
     // The same events again are not new: nothing to evaluate, nothing changes.
     expect(await w.stored(growth)).toEqual([]);
+  });
+
+  it("every job card links to the app's Provisioning page in the admin center when the records carry the app's ids (issue 25, item 10)", async () => {
+    const w = world();
+    await w.subscribe("conv-1");
+    const alerts = w.make();
+    const sp = "0f0e0d0c-0b0a-4909-8807-060504030201";
+    const appId = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
+    const records = burst(25, { ...job("Zendesk"), action: "disable", end: new Date() }).map((r) => ({
+      ...r,
+      servicePrincipal: { id: sp, displayName: "Zendesk" },
+      targetSystem: { id: "tgt", displayName: "Zendesk", details: { ApplicationId: appId, ServicePrincipalId: sp, ServicePrincipalDisplayName: "Zendesk" } },
+    }));
+    const opened = (await alerts.afterIngest(await w.stored(records))).find((i) => i.rule === "removalBurst")!;
+    expect(opened.portalUrl).toContain(`/appId/${appId}/objectId/${sp}`);
+    const card = renderCard("alert", alertCard(opened, "personal")).content as { actions: { type: string; title: string; url?: string }[] };
+    expect(card.actions.find((a) => a.type === "Action.OpenUrl")).toMatchObject({ title: "Open in Entra admin center", url: opened.portalUrl });
+    // Without the ids (a record that does not carry them), no link rather than a broken one.
+    const plain = (await alerts.afterIngest(await w.stored(burst(25, { ...job("Asana"), action: "disable", end: new Date() })))).find((i) => i.rule === "removalBurst")!;
+    expect(plain.portalUrl ?? null).toBeNull();
+    expect((renderCard("alert", alertCard(plain, "personal")).content as { actions: { type: string }[] }).actions.some((a) => a.type === "Action.OpenUrl")).toBe(false);
+  });
+
+  it("a card heading for quarantine offers the top errors and the failing objects as next steps", () => {
+    const iso = new Date().toISOString();
+    const forecast: Incident = { id: "quarantineForecast|j|1", rule: "quarantineForecast", jobKey: "j", app: "Workday", status: "open", count: 3900, baseline: 0, since: iso, lastSeen: iso, topErrors: [], affected: [], cycleId: null, stagedDeletes: 0, summary: "heading", windowMinutes: 30, openedAt: iso, version: 1, ackBy: null, ackAt: null, resolvedAt: null, resolution: null };
+    const texts = alertCard(forecast, "channel").actions.map((a) => [a.title, a.data.text, a.data.alert?.action ?? null]);
+    expect(texts).toContainEqual(["Top errors", "top errors in Workday this week", null]);
+    expect(texts).toContainEqual(["Failing objects", "failures in Workday in the last 24 hours", null]);
   });
 
   it("two hosts evaluating the same job at once: one incident holding every event, one card", async () => {

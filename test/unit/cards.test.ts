@@ -80,7 +80,7 @@ describe("data is never template syntax (issue 9, case 2)", () => {
   });
 
   it("renders an alert whose affected objects hold ${...}", () => {
-    const vm = { title: "Failure spike · Mallory ${name}", status: "Open", statusColor: "Attention", summary: "${x}", facts: [{ title: "App", value: "${app}" }], hasStaged: false, staged: "", errors: [{ code: "${code}", count: "3", fix: "${fix}" }], hasErrors: true, affectedTitle: "Affected", affected: [{ text: "Mallory ${name}" }], hasAffected: true, actions: [] };
+    const vm = { title: "Failure spike · Mallory ${name}", status: "Open", statusColor: "Attention", summary: "${x}", facts: [{ title: "App", value: "${app}" }], hasStaged: false, staged: "", errors: [{ code: "${code}", count: "3", fix: "${fix}" }], hasErrors: true, affectedTitle: "Affected", affected: [{ text: "Mallory ${name}" }], hasAffected: true, actions: [], portalUrl: "", hasPortalUrl: false };
     const shown = texts(renderCard("alert", vm).content).join("\n");
     expect(shown).toContain("Mallory ${name}");
   });

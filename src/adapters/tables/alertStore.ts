@@ -179,6 +179,7 @@ export class TableAlertStore extends Lazy implements IncidentStore, ThresholdSto
       resolvedAt: s("resolvedAt") || null,
       resolution: s("resolution") || null,
       notes: parse<NonNullable<Incident["notes"]>>(e["notes"], []),
+      ...(s("portalUrl") ? { portalUrl: s("portalUrl") } : {}),
     };
   }
 

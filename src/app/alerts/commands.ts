@@ -94,7 +94,8 @@ export class AlertCommandHandler {
         const mutes = saved.mutes;
         const label = apps.names[0] === "*" ? "All alerts" : `${apps.names[0]} alerts`;
         if (cmd.kind === "unmute") return info("Unmuted", `${cmd.app ? label : "All alerts"} reach this conversation again.`);
-        return info("Muted", `${label} are muted in this conversation until ${minuteLabel(mutes[key]!)} UTC. Type "unmute${cmd.app ? ` ${apps.names[0]}` : ""}" to undo.`);
+        const undo = `unmute${apps.names[0] === "*" ? "" : ` ${apps.names[0]}`}`;
+        return info("Muted", `${label} are muted in this conversation until ${minuteLabel(mutes[key]!)} UTC.`, [], [{ title: "Undo", data: { text: undo } }]);
       }
       case "threshold": {
         // Thresholds are tenant-wide: only the roles that administer apps or security change them.

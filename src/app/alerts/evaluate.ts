@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { isRemoval } from "../../core/counts";
-import { hourBucket, hourStart } from "../../core/timeBuckets";
+import { hourBucket, hourStart, minuteLabel } from "../../core/timeBuckets";
 import { appName, type ProvisioningEvent } from "../../core/event";
 import { canonicalIdentityKey, upnOf } from "../../core/identityKeys";
 import {
@@ -21,6 +21,7 @@ import type { EventRow, QueryStore } from "../queryPorts";
 import type { AlertLog, IncidentStore, ThresholdStore } from "../alertPorts";
 import { isoMinus, isoPlus } from "./time";
 import { ConcurrencyExhausted } from "../../core/optimistic";
+import { provisioningPageUrl } from "../../core/portalLinks";
 import { applyFinding, healthFindings, HEALTH_RULES } from "../../core/alerts/jobHealth";
 import { causeLine, CONFIG_KINDS } from "../../core/jobs/audit";
 import { intervalMinutes } from "../../core/jobs/status";
@@ -239,12 +240,28 @@ export class AlertEvaluator {
    * (the next batch or the timer decides again from the stored events).
    */
   private async modify(jobKey: string, rule: AlertRule, decide: (current: Incident | null) => Promise<Incident | null> | Incident | null, incidentId?: string): Promise<Incident | null> {
+    // Every job card links to the app's Provisioning page in the admin center (when its ids are known).
+    const portal = await this.portalOf(jobKey);
+    const withPortal = async (current: Incident | null) => {
+      const next = await decide(current);
+      return next && !next.portalUrl && portal ? { ...next, portalUrl: portal } : next;
+    };
     try {
-      return await this.deps.incidents.modifySlot(jobKey, rule, decide, incidentId);
+      return await this.deps.incidents.modifySlot(jobKey, rule, withPortal, incidentId);
     } catch (err) {
       if (!(err instanceof ConcurrencyExhausted)) throw err;
       this.log({ event: "alert.contention", rule, jobKey });
       return null;
+    }
+  }
+
+  /** The app's Provisioning page for a job, from the job list (null when its ids are not known). */
+  private async portalOf(jobKey: string): Promise<string | null> {
+    try {
+      const job = (await this.deps.query.jobs()).find((j) => j.jobKey === jobKey);
+      return job ? provisioningPageUrl(job.servicePrincipalId ?? "", job.appId ?? "") : null;
+    } catch {
+      return null; // a link is a convenience: an unreadable job list never holds an alert back
     }
   }
 
@@ -280,7 +297,7 @@ export class AlertEvaluator {
       const jobKey = r.record.jobKey;
       const app = r.record.appName || r.record.jobId;
       const earlier = await this.earlierFailing(jobKey, now);
-      const findings = healthFindings({ status: r.record.status, before: r.before, transitions: r.transitions, now, ...(earlier ? { earlier } : {}) });
+      const findings = await this.whoPaused(healthFindings({ status: r.record.status, before: r.before, transitions: r.transitions, now, ...(earlier ? { earlier } : {}) }), r.record.servicePrincipalId, now);
       for (const rule of HEALTH_RULES) {
         const finding = findings.find((f) => f.rule === rule) ?? null;
         let change = "";
@@ -295,6 +312,25 @@ export class AlertEvaluator {
       }
     }
     return changed;
+  }
+
+  /**
+   * A paused job's card says who paused it and when, from the audit trail (best effort: without the
+   * audit trail, the card still says to look there).
+   */
+  private async whoPaused(findings: ReturnType<typeof healthFindings>, servicePrincipalId: string, now: string): Promise<ReturnType<typeof healthFindings>> {
+    const paused = findings.find((f) => f.rule === "jobPaused" && f.open);
+    if (!paused || !this.deps.audits || !servicePrincipalId) return findings;
+    try {
+      const pause = (await this.deps.audits.list(servicePrincipalId, isoMinus(now, 30 * 1440), isoPlus(now, 60_000), 50)).find((a) => a.kind === "pause");
+      if (!pause) return findings;
+      const who = pause.by || "the provisioning service";
+      const notes = paused.notes.map((n) => (n.title === "What to do" ? { ...n, value: `If this was not meant, ask ${who} or start provisioning again on the app's Provisioning page (Start provisioning).` } : n));
+      return findings.map((f) => (f === paused ? { ...f, notes: [{ title: "Paused by", value: `${who} at ${minuteLabel(pause.at)} UTC (${pause.activity}, audit log)` }, ...notes] } : f));
+    } catch (err) {
+      this.log({ event: "alert.causes.unavailable", jobKey: servicePrincipalId, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+      return findings;
+    }
   }
 
   /** The failing objects at the newest reading that is at least TREND_MIN_HOURS old (within a day). */

@@ -25,6 +25,8 @@ export interface Incident extends Omit<Signal, "rule"> {
    * changes made to the job shortly before a burst or a spike.
    */
   notes?: { title: string; value: string }[];
+  /** The app's Provisioning page in the Entra admin center, when the job's ids are known. */
+  portalUrl?: string | null;
 }
 
 export type Change = "opened" | "updated" | "reopened" | "none";

@@ -6,9 +6,10 @@ import { RULE_LABELS, type AlertRule, type Subscription } from "./subscriptions"
 import type { Thresholds } from "./rules";
 
 /** Alert card view-models, pure. The same incident renders per conversation type. */
+/** A button on the card: an action on the alert, or (no `alert`) a question asked for the admin. */
 export interface AlertAction {
   title: string;
-  data: { text: string; alert: { action: "ack" | "mute" | "affected"; jobKey: string; rule: AlertRule; incident: string; minutes?: number } };
+  data: { text: string; alert?: { action: "ack" | "mute" | "affected"; jobKey: string; rule: AlertRule; incident: string; minutes?: number } };
 }
 
 export interface AlertViewModel {
@@ -25,6 +26,8 @@ export interface AlertViewModel {
   affected: { text: string }[];
   hasAffected: boolean;
   actions: AlertAction[];
+  portalUrl: string;
+  hasPortalUrl: boolean;
 }
 
 const when = (iso: string | null) => (iso ? minuteLabel(iso) + " UTC" : "");
@@ -86,6 +89,11 @@ export function alertCard(i: Incident, conversationType: ConversationType): Aler
   actions.push({ title: "Mute 1h", data: { text: `Mute ${i.app} for 1h`, alert: { action: "mute", minutes: 60, ...ref } } });
   actions.push({ title: "Mute 24h", data: { text: `Mute ${i.app} for 24h`, alert: { action: "mute", minutes: 1440, ...ref } } });
   if (i.rule !== "silentJob" && !HEALTH.has(i.rule)) actions.push({ title: "Show affected", data: { text: `Show affected in ${i.app}`, alert: { action: "affected", ...ref } } });
+  // Heading for quarantine: what to fix first, and which objects fail (questions provbot answers).
+  if (i.rule === "quarantineForecast") {
+    actions.push({ title: "Top errors", data: { text: `top errors in ${i.app} this week` } });
+    actions.push({ title: "Failing objects", data: { text: `failures in ${i.app} in the last 24 hours` } });
+  }
   return {
     title: `${HEADLINES[i.rule]} · ${i.app}`,
     ...statusLine(i),
@@ -99,6 +107,8 @@ export function alertCard(i: Incident, conversationType: ConversationType): Aler
     affected,
     hasAffected: affected.length > 0,
     actions,
+    portalUrl: i.portalUrl ?? "",
+    hasPortalUrl: Boolean(i.portalUrl),
   };
 }
 

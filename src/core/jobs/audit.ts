@@ -119,5 +119,13 @@ export function parseAudit(raw: unknown): ProvisioningAudit | null {
 export function causeLine(a: ProvisioningAudit, beforeIso: string, what: string): string {
   const minutes = Math.max(0, Math.round((Date.parse(beforeIso) - Date.parse(a.at)) / 60_000));
   const gap = minutes < 120 ? `${minutes} minute${minutes === 1 ? "" : "s"}` : `${(minutes / 60).toFixed(1)} hours`;
-  return `${AUDIT_KIND_WORDS[a.kind]} (${a.activity})${a.by ? ` by ${a.by}` : ""} ${gap} before ${what}`;
+  return `${AUDIT_KIND_WORDS[a.kind]} (${a.activity})${a.by ? ` by ${a.by}` : ""} ${gap} before ${what}${changeText(a)}`;
+}
+
+/** What a configuration change changed, old → new, as the audit record says (first three, each cut). */
+export function changeText(a: Pick<ProvisioningAudit, "changes">): string {
+  const cut = (v: string) => (v.length > 160 ? `${v.slice(0, 159)}…` : v || "(empty)");
+  const shown = a.changes.slice(0, 3).map((c) => `${c.name}: ${cut(c.old)} → ${cut(c.new)}`);
+  if (shown.length === 0) return "";
+  return `: ${shown.join("; ")}${a.changes.length > 3 ? ` (and ${a.changes.length - 3} more)` : ""}`;
 }
