@@ -17,6 +17,26 @@ export interface Remedy {
   source: "catalogue" | "pattern" | "category" | "httpStatus" | "unknown";
   /** For an app-prefixed code (SalesforceDuplicateTargetEntries), the catalogue code it ends in. */
   base?: string;
+  /** Microsoft's page that documents the code (or its family). */
+  learnMore: string;
+}
+
+/** Microsoft's pages that document the codes, by family (the seed's [DOC: …] sources). */
+export const LEARN_MORE = {
+  general: "https://learn.microsoft.com/entra/identity/monitoring-health/howto-analyze-provisioning-logs#error-codes",
+  scim: "https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups",
+  crossTenant: "https://learn.microsoft.com/entra/identity/multi-tenant-organizations/cross-tenant-synchronization-configure#troubleshooting-tips",
+  hrInbound: "https://learn.microsoft.com/entra/identity/app-provisioning/hr-attribute-retrieval-issues",
+  cloudSync: "https://learn.microsoft.com/entra/identity/hybrid/cloud-sync/reference-error-codes",
+} as const;
+
+/** The family of a code: where Microsoft documents it. */
+function familyOf(code: string): keyof typeof LEARN_MORE {
+  if (/^SystemForCrossDomainIdentityManagement/.test(code)) return "scim";
+  if (/^(Invitation|AzureDirectoryB2B)|^AzureActiveDirectory(CannotUpdateObjectsMasteredOnPremises|QuotaLimitExceeded|Forbidden|InsufficientRights)$/.test(code)) return "crossTenant";
+  if (/^HybridIdentityService|^AzureDirectoryService|^AzureActiveDirectory(InvalidCredential|ExpiredCredentials|AuthenticationFailed)$|^TimeOut$|^HybridSynchronizationActiveDirectory(InternalServerError|UnexpectedDuplicateEntriesFound)$/.test(code)) return "cloudSync";
+  if (/^HybridSynchronizationActiveDirectory|^EntrySynchronizationError$|^EndpointUnavailable$|^AzureActiveDirectoryInvalidUserPrincipalName$/.test(code)) return "hrInbound";
+  return "general";
 }
 
 type Entry = [cause: string, fix: string, retry: Retry];
@@ -28,16 +48,13 @@ const CATALOGUE: Record<string, Entry> = {
   EntryConflict: ["The app already has an object with one of the unique values being written (an HTTP 409).", "Find the conflicting account in the app and either remove it, or change the matching attribute so that the existing account is matched and taken over.", "nextCycle"],
   TooManyRequests: ["The app throttled the provisioning service.", "Nothing to do: the service waits and tries again.", "automatic"],
   InternalServerError: ["The app answered with a server error.", "Check the app's service health; the service tries again in about 40 minutes.", "automatic"],
-  InsufficientRights: ["The admin credential the app's provisioning job uses (in Entra, on the app's Provisioning page) is authenticated but not allowed to do this in the app.", "Give the admin account or token in the job's admin credentials the permission the app tutorial lists, then test the connection.", "nextCycle"],
-  MethodNotAllowed: ["The app refused the HTTP method for this operation.", "Check that the tenant URL and the app's provisioning settings match the app tutorial; contact the vendor if they do.", "nextCycle"],
-  NotPermitted: ["The app does not permit this operation for the credential in use.", "Grant the permission in the app, or use an admin credential that has it.", "nextCycle"],
-  Unauthorized: ["The app rejected the credential.", "Renew the secret token or admin password in the job's admin credentials and test the connection.", "nextCycle"],
-  UnprocessableEntity: ["The app rejected the data that was sent.", "Compare the attribute mappings with what the app requires (required fields, formats, allowed values); ask the vendor what the payload lacks.", "nextCycle"],
+  // InsufficientRights, MethodNotAllowed, NotPermitted and Unauthorized are one case (below).
+  UnprocessableEntity: ["The app rejected the data that was sent (the payload).", "Check the app's own configuration and the attribute mappings against what the app requires (required fields, formats, allowed values); if they match, contact the app vendor with the reason text.", "nextCycle"],
   WebExceptionProtocolError: ["An HTTP protocol error happened while talking to the app.", "Nothing to do unless it persists: the service tries again in about 40 minutes.", "automatic"],
-  InvalidAnchor: ["An account created or matched earlier no longer exists in the app.", "Recreate or restore the account, or restart the job so that it matches again (a restart runs a full initial cycle).", "manual"],
+  InvalidAnchor: ["An account created or matched earlier no longer exists in the app.", "Recreate or restore the account in the app, or restart the job (Restart provisioning, or a restart through Microsoft Graph) so that it matches again. A restart clears the job's state and runs a full initial cycle, which can take many hours in a large tenant: prefer fixing the account.", "manual"],
   NotImplemented: ["The app does not implement this operation or endpoint.", "Check the app tutorial for what is supported; contact the vendor.", "nextCycle"],
-  MandatoryFieldsMissing: ["A required attribute is empty in the source.", "Fill in the attribute for this identity in the source, or map a default value.", "manual"],
-  MissingValues: ["A required attribute is empty in the source.", "Fill in the attribute for this identity in the source, or map a default value.", "manual"],
+  MandatoryFieldsMissing: ["A required attribute is empty in the source.", "Fill in the attribute for this identity in the source, or fix the attribute mapping (the right source attribute, or a default value for it).", "manual"],
+  MissingValues: ["A required attribute is empty in the source.", "Fill in the attribute for this identity in the source, or fix the attribute mapping (the right source attribute, or a default value for it).", "manual"],
   SchemaAttributeNotFound: ["A mapping writes to an attribute the app's schema does not have.", "Fix or remove the attribute mapping, or add the attribute to the target schema.", "manual"],
   InternalError: ["The provisioning service itself failed.", "Nothing to do: it is retried in about 40 minutes. Open a support case if it repeats for a day.", "automatic"],
   InvalidDomain: ["A value contains a domain the app does not accept.", "Change the identity's domain, or verify or allow the domain in the app.", "manual"],
@@ -45,17 +62,17 @@ const CATALOGUE: Record<string, Entry> = {
   LicenseLimitExceeded: ["The app has no free licences left.", "Buy more licences, free unused ones, or narrow who is assigned to the app.", "manual"],
   DuplicateTargetEntries: ["More than one account in the app matches this identity.", "Remove the duplicate in the app, or choose a matching attribute that is unique there.", "manual"],
   DuplicateSourceEntries: ["More than one source object matches the same account.", "Remove the duplicate in the source, or choose a matching attribute that is unique there.", "manual"],
-  ImportSkipped: ["The source object has no value for the matching attribute, so nothing else was evaluated.", "Give the object a value for the matching attribute.", "notApplicable"],
+  ImportSkipped: ["The source object has no value for the matching attribute, so nothing else was evaluated.", "Give the object a value for the matching attribute (or match on another attribute); until then it is skipped in every cycle, which is not a failure and raises no error count.", "notApplicable"],
   EntrySynchronizationSkipped: ["The object was evaluated and nothing needed doing: it is out of scope or already in sync.", "Usually nothing; if it should be provisioned, check its assignment and the scoping filters.", "notApplicable"],
   SystemForCrossDomainIdentityManagementMultipleEntriesInResponse: ["The SCIM endpoint returned more than one resource for a filter that should match one.", "Fix the SCIM server's filter handling (for example userName eq), so that a filter returns only matching resources.", "manual"],
   SystemForCrossDomainIdentityManagementServiceIncompatible: ["The SCIM endpoint's answer could not be understood.", "Make the SCIM server follow the Entra SCIM behaviour (PATCH operation casing, value types, response shapes).", "manual"],
-  SchemaPropertyCanOnlyAcceptValue: ["A multi-valued source attribute is mapped to a single-valued target attribute.", "Map a single-valued attribute, or reduce the source to one value in the expression.", "manual"],
+  SchemaPropertyCanOnlyAcceptValue: ["A multi-valued source attribute is mapped to a single-valued target attribute.", "Map a single-valued source attribute instead, or reduce the source to one value in the mapping's expression (for example SingleAppRoleAssignment or Item); the target cannot hold more than one.", "manual"],
   // SCIM codes seen in the wild
   SystemForCrossDomainIdentityManagementBadRequest: ["The SCIM endpoint rejected the request (HTTP 400).", "Read the Web Response in the reason for the field it objects to, and fix the SCIM server or the mapping.", "nextCycle"],
   SystemForCrossDomainIdentityManagementServiceIncompatibleFiltering: ["The create conflicted with an existing resource that the SCIM filter did not find (HTTP 409, uniqueness).", "Make the SCIM filter on the matching attribute (userName or externalId) find existing resources, or claim or remove the conflicting one.", "nextCycle"],
   SystemForCrossDomainIdentityManagementBadResponse: ["The target (often the Active Directory agent) rejected a value, for example a string over the attribute's length limit.", "Shorten the value in the mapping (for example with Mid()) or map it to another attribute.", "manual"],
   // Cross-tenant synchronization
-  AzureActiveDirectoryCannotUpdateObjectsOriginatedInExternalService: ["The target property is owned by another source of authority (for example Exchange).", "Change it in the system that owns it, or stop mapping it.", "manual"],
+  AzureActiveDirectoryCannotUpdateObjectsOriginatedInExternalService: ["The target property is owned by another source of authority: for example Mail or showInAddressList, or extensionAttributes mastered in Exchange (HR inbound).", "Update it in the system that owns it (or in the target tenant), or stop mapping it. For showInAddressList the service may retry on its own without that property.", "automatic"],
   AzureDirectoryB2BManagementPolicyCheckFailure: ["Automatic redemption is not enabled in the cross-tenant access settings.", "Enable automatic redemption for outbound access in the source tenant and inbound access in the target tenant.", "manual"],
   AzureActiveDirectoryQuotaLimitExceeded: ["The target tenant reached its object quota.", "Raise the quota or remove objects in the target tenant.", "manual"],
   InvitationCreationFailure: ["The B2B invitation for the user failed.", "Check the target tenant's external collaboration settings; open a support case if they allow the invitation.", "manual"],
@@ -86,6 +103,10 @@ const CATALOGUE: Record<string, Entry> = {
   HybridSynchronizationActiveDirectoryUnexpectedDuplicateEntriesFound: ["Two objects carry the same msDS-ExternalDirectoryObjectId.", "Clear the duplicate value on one of them (third-party report).", "manual"],
 };
 
+/** Entra authenticated to the app but is not authorised for the operation: one case, four codes. */
+const NOT_AUTHORISED: Entry = ["Entra authenticated to the app, but the admin credential or token of the app's provisioning job (on the app's Provisioning page) is not authorised for this operation.", "Give that admin account or token the permissions the app's tutorial lists (or use one that has them), then test the connection.", "nextCycle"];
+for (const code of ["InsufficientRights", "MethodNotAllowed", "NotPermitted", "Unauthorized"]) CATALOGUE[code] = NOT_AUTHORISED;
+
 const PATTERNS: [RegExp, Entry][] = [
   [/EntryConflict$/, CATALOGUE["Conflict"]!],
   [/^SystemForCrossDomainIdentityManagement/, ["The SCIM endpoint (a custom or gallery SCIM app) rejected or mis-answered the request.", "Read the Web Response in the reason and fix the SCIM server or the attribute mapping.", "nextCycle"]],
@@ -97,7 +118,7 @@ const PATTERNS: [RegExp, Entry][] = [
 
 const BY_HTTP: Record<string, Entry> = {
   BadRequest: ["The app rejected the request as malformed (HTTP 400).", "Check the mapped values the app objects to in the reason.", "nextCycle"],
-  Unauthorized: CATALOGUE["Unauthorized"]!,
+  Unauthorized: NOT_AUTHORISED,
   Forbidden: ["The app refused the operation (HTTP 403).", "Check the permissions of the credential the job uses.", "nextCycle"],
   NotFound: ["The app does not know the object or endpoint (HTTP 404).", "Check the tenant URL, or whether the object was deleted in the app.", "nextCycle"],
   Conflict: CATALOGUE["Conflict"]!,
@@ -127,24 +148,36 @@ export function baseCode(code: string): string | null {
   return null;
 }
 
-export function remedyFor(code: string, category: ErrorCategory | null, httpStatus: string | null): Remedy {
+/**
+ * The code as the catalogue spells it. Microsoft's renamed pages write "Microsoft Entra ID…" (with
+ * spaces or line breaks) where the codes say "AzureActiveDirectory…"; both are the same code.
+ */
+export function canonicalCode(code: string): string {
+  const joined = /\s/.test(code) && /^(Microsoft\s*)?Entra(\s*ID)?\s/i.test(code) ? code.replace(/\s+/g, "") : code;
+  return joined.replace(/^(?:Microsoft)?Entra(?:ID)?(?=[A-Z])/, "AzureActiveDirectory");
+}
+
+export function remedyFor(rawCode: string, category: ErrorCategory | null, httpStatus: string | null): Remedy {
+  const code = canonicalCode(rawCode);
+  const learnMore = LEARN_MORE[familyOf(code)];
+  const shown = rawCode;
   const known = Object.hasOwn(CATALOGUE, code) ? CATALOGUE[code] : undefined; // "__proto__" is a code too
-  if (known) return { code, cause: known[0], fix: known[1], retry: known[2], source: "catalogue" };
+  if (known) return { code: shown, cause: known[0], fix: known[1], retry: known[2], source: "catalogue", learnMore, ...(code !== rawCode ? { base: code } : {}) };
   const base = baseCode(code);
   if (base) {
     const entry = CATALOGUE[base]!;
-    return { code, cause: entry[0], fix: entry[1], retry: entry[2], source: "catalogue", base };
+    return { code: shown, cause: entry[0], fix: entry[1], retry: entry[2], source: "catalogue", base, learnMore: LEARN_MORE[familyOf(base)] };
   }
-  for (const [re, entry] of PATTERNS) if (re.test(code)) return { code, cause: entry[0], fix: entry[1], retry: entry[2], source: "pattern" };
+  for (const [re, entry] of PATTERNS) if (re.test(code)) return { code: shown, cause: entry[0], fix: entry[1], retry: entry[2], source: "pattern", learnMore };
   const byHttp = httpStatus && Object.hasOwn(BY_HTTP, httpStatus) ? BY_HTTP[httpStatus] : undefined;
-  if (byHttp) return { code, cause: byHttp[0], fix: byHttp[1], retry: byHttp[2], source: "httpStatus" };
+  if (byHttp) return { code: shown, cause: byHttp[0], fix: byHttp[1], retry: byHttp[2], source: "httpStatus", learnMore };
   if (category === "nonServiceFailure") {
-    return { code, cause: "The app, the data or the configuration refused the change (a non-service failure).", fix: "Read the reason for the value or setting it names; an admin must change data or configuration, the failure repeats until then.", retry: "manual", source: "category" };
+    return { code: shown, cause: "The app, the data or the configuration refused the change (a non-service failure).", fix: "Read the reason for the value or setting it names; an admin must change data or configuration, the failure repeats until then.", retry: "manual", source: "category", learnMore };
   }
   if (category === "failure") {
-    return { code, cause: "The provisioning service failed on its side.", fix: "Usually nothing: the object is retried in later cycles. Open a support case if it repeats for a day.", retry: "nextCycle", source: "category" };
+    return { code: shown, cause: "The provisioning service failed on its side.", fix: "Usually nothing: the object is retried in later cycles. Open a support case if it repeats for a day.", retry: "nextCycle", source: "category", learnMore };
   }
-  return { code, cause: "This error is not in provbot's catalogue.", fix: "Read the reason text; search the code in the Microsoft Entra provisioning documentation.", retry: "nextCycle", source: "unknown" };
+  return { code: shown, cause: "This error is not in provbot's catalogue.", fix: "Read the reason text; search the code in the Microsoft Entra provisioning documentation.", retry: "nextCycle", source: "unknown", learnMore };
 }
 
 export function retryText(retry: Retry, nextRetryAt: string | null): string {

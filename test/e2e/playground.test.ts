@@ -47,6 +47,8 @@ describe("the bot through the Agents Playground", () => {
     expect(card).toMatch(/Step \d · export · EntryExport(Add|Update) · Failure/);
     // The demo's records carry the app's ids as real ones do, so the admin center link is there (issue 25, item 12).
     expect(card).toMatch(/"title":"Open in Entra admin center","url":"https:\/\/entra\.microsoft\.com\/[^"]*\/appId\/[0-9a-f-]{36}\/objectId\/[0-9a-f-]{36}"/);
+    // And Microsoft's page for the error code (issue 25, item 15).
+    expect(card).toMatch(/"title":"Learn more about this error","url":"https:\/\/learn\.microsoft\.com\//);
   });
 
   it("a pasted changeId -> that event", async () => {

@@ -98,6 +98,9 @@ export interface EventDetailViewModel {
   /** The app's Provisioning page in the Entra admin center, when the record carries its ids. */
   portalUrl: string;
   hasPortalUrl: boolean;
+  /** Microsoft's page documenting the error code (or its family). */
+  learnMoreUrl: string;
+  hasLearnMore: boolean;
 }
 
 /** What was clipped when the event was stored, in words, for the card's note. */
@@ -167,6 +170,8 @@ export function eventDetail(e: ProvisioningEvent, extraNote = "", audience: Audi
     hasNote: Boolean(note),
     portalUrl: portal ?? "",
     hasPortalUrl: portal !== null,
+    learnMoreUrl: remedy?.learnMore ?? "",
+    hasLearnMore: Boolean(remedy?.learnMore),
     actions: [
       // Shared: the full card goes to the presser's personal chat, after their rights are checked.
       ...(shared ? [{ title: "Details (in my personal chat)", data: { text: "details", details: e.changeId } }] : []),
