@@ -42,6 +42,24 @@ function tally(rows: CountRow[]): Tally {
 
 const share = (n: number, of: number) => (of > 0 ? n / of : 0);
 
+/**
+ * An app's failure-rate trend: against the previous period of the same length when it has a
+ * sample (MIN_TREND_EVENTS events), else the second half of the job's data in the range against its
+ * first half (a new tenant, or a job younger than the range); null when a half has no sample.
+ */
+export function trendOf(previous: Tally, rows: CountRow[], from: string, to: string): { earlier: number; later: number; basis: "previous period" | "first half of its data in the range" } | null {
+  const all = tally(rows);
+  if (previous.events >= MIN_TREND_EVENTS) return { earlier: share(previous.failures, previous.events), later: share(all.failures, all.events), basis: "previous period" };
+  // The halves of the time the job has data in the range (a job younger than the range is split over its own life).
+  const firstHour = rows.reduce((m, c) => (c.hour < m ? c.hour : m), hourBucket(to));
+  const start = Math.max(Date.parse(from), Date.parse(hourStart(firstHour)));
+  const middle = hourBucket(new Date((start + Date.parse(to)) / 2).toISOString());
+  const first = tally(rows.filter((c) => c.hour < middle));
+  const second = tally(rows.filter((c) => c.hour >= middle));
+  if (first.events < MIN_TREND_EVENTS || second.events < MIN_TREND_EVENTS) return null;
+  return { earlier: share(first.failures, first.events), later: share(second.failures, second.events), basis: "first half of its data in the range" };
+}
+
 /** Overview: tiles, events over time by action and by status, top errors, and a row per app. */
 export async function overview(params: Record<string, string>, store: QueryStore, now: Date): Promise<DashboardResult> {
   const r = await listRequest(params, store, now, MAX_DASHBOARD_DAYS);
@@ -96,8 +114,7 @@ export async function overview(params: Record<string, string>, store: QueryStore
       events: t.events,
       failureRate: share(t.failures, t.events),
       skippedShare: share(t.skipped, t.events),
-      // A trend needs a sample: fewer than 20 events before is no trend.
-      previousFailureRate: p.events >= MIN_TREND_EVENTS ? share(p.failures, p.events) : null,
+      trend: trendOf(p, mine, from, to),
       portalUrl: provisioningPageUrl(j.servicePrincipalId ?? "", j.appId ?? ""),
     };
   });

@@ -72,7 +72,7 @@ export interface Overview {
   tiles: { events: number; failures: number; failureRate: number; skippedShare: number; removals: number; successRate: number };
   series: { at: string; byAction: Record<string, number>; byStatus: Record<string, number> }[];
   topErrors: { code: string; count: number; lastSeen: string; apps: string[]; fix: string }[];
-  apps: { app: string; jobKey: string; jobId: string; status: string | null; quarantine: string | null; lastCycle: string | null; inScope: string | null; lastEventAt: string | null; events: number; failureRate: number; skippedShare: number; previousFailureRate: number | null; portalUrl: string | null }[];
+  apps: { app: string; jobKey: string; jobId: string; status: string | null; quarantine: string | null; lastCycle: string | null; inScope: string | null; lastEventAt: string | null; events: number; failureRate: number; skippedShare: number; trend: { earlier: number; later: number; basis: string } | null; portalUrl: string | null }[];
 }
 
 export interface Row {

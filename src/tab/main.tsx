@@ -50,6 +50,46 @@ import { StackedBars } from "./charts";
 type View = "overview" | "events" | "cycles";
 const THEMES = { default: teamsLightTheme, dark: teamsDarkTheme, contrast: teamsHighContrastTheme };
 const PRESETS: Record<string, number> = { "24h": 1, "7d": 7, "30d": 30 };
+/** The portal's Date filter also offers one month: a calendar month back from now. */
+const ONE_MONTH = "1m";
+const COLUMNS_KEY = "provbot.tab.columns";
+
+/** The columns chosen last time (kept in this browser, as the portal keeps its own). */
+function savedColumns(): Column[] {
+  try {
+    const saved = JSON.parse(localStorage.getItem(COLUMNS_KEY) ?? "null") as unknown;
+    if (Array.isArray(saved)) {
+      const known = COLUMNS.filter((c) => saved.includes(c));
+      if (known.length > 0) return known;
+    }
+  } catch {
+    // storage unavailable or unreadable: the defaults
+  }
+  return DEFAULT_COLUMNS;
+}
+
+/** Labels of the active filters, in the order the admin reads them. */
+const FILTER_LABELS: Record<string, string> = { app: "App", status: "Status", action: "Action", identity: "Identity", changeId: "Change ID", job: "Job ID", cycleId: "Cycle ID", errorCode: "Error code", sourceSystem: "Source system", targetSystem: "Target system" };
+
+/** Every filter in force, visible and removable: what the page's numbers are about. */
+function ActiveFilters(props: { filters: Filters; remove: (keys: string[]) => void; view: string }) {
+  const chips: { keys: string[]; text: string }[] = [];
+  if (props.filters["from"] || props.filters["to"]) chips.push({ keys: ["from", "to"], text: `Time: ${props.filters["from"] ? when(props.filters["from"]) : "…"} → ${props.filters["to"] ? when(props.filters["to"]) : "…"} (instead of the range above)` });
+  // The overview and the cycles are about time and app; the other filters narrow the Events list.
+  const eventsOnly = props.view !== "events";
+  for (const [k, label] of Object.entries(FILTER_LABELS)) if (props.filters[k]) chips.push({ keys: [k], text: `${label}: ${props.filters[k]}${eventsOnly && k !== "app" ? " (Events list)" : ""}` });
+  if (chips.length === 0) return null;
+  return (
+    <div style={{ display: "flex", gap: 6, flexWrap: "wrap", alignItems: "center" }} data-testid="active-filters">
+      <Text size={200}>Filtered by</Text>
+      {chips.map((c) => (
+        <Button key={c.keys.join("+")} size="small" appearance="outline" onClick={() => props.remove(c.keys)} title={`Remove: ${c.text}`} aria-label={`Remove filter ${c.text}`} data-testid="filter-chip" style={{ maxWidth: "100%", whiteSpace: "normal", textAlign: "start", overflowWrap: "anywhere" }}>
+          {c.text} ✕
+        </Button>
+      ))}
+    </div>
+  );
+}
 const ACTIONS = ["create", "update", "disable", "delete", "stagedDelete", "other"];
 const STATUSES = ["success", "failure", "skipped", "warning"];
 const COLUMNS = ["Date (UTC)", "Identity", "Type", "App", "Action", "Status", "Error code", "Change ID", "Cycle ID"] as const;
@@ -66,6 +106,12 @@ interface Range {
 
 function rangeOf(r: Range): { from: string; to: string } {
   if (r.preset === "custom") return { from: r.from ? new Date(r.from + "Z").toISOString() : "", to: r.to ? new Date(r.to + "Z").toISOString() : "" };
+  if (r.preset === ONE_MONTH) {
+    const week = presetRange(7, Date.now());
+    const from = new Date(week.to);
+    from.setUTCMonth(from.getUTCMonth() - 1);
+    return { from: from.toISOString(), to: week.to };
+  }
   // To the next whole minute (first.ts): boot.ts can ask for the first overview before the page is drawn.
   return presetRange(PRESETS[r.preset] ?? DEFAULT_DAYS, Date.now());
 }
@@ -149,7 +195,7 @@ function OverviewView(props: { filters: Filters; open: (f: Filters) => void; for
         <Tile id="removals" label="Disables and deletes" value={data.tiles.removals.toLocaleString()} onClick={() => props.open({ action: "disable,delete,stagedDelete" })} />
         <Tile id="objects" label="Objects touched" value={touched.data ? (touched.data.objects === null ? `over ${touched.data.limit.toLocaleString()} events: not counted` : touched.data.objects.toLocaleString()) : touched.error ? "—" : "…"} />
       </div>
-      <div style={{ display: "grid", gridTemplateColumns: "repeat(auto-fit, minmax(360px, 1fr))", gap: 16 }}>
+      <div style={{ display: "grid", gridTemplateColumns: "repeat(auto-fit, minmax(min(360px, 100%), 1fr))", gap: 16 }}>
         <div>
           <Text weight="semibold">Events by action</Text>
           <StackedBars id="chart-actions" title="Events over time by action" labels={labels} series={byAction} foreground={props.foreground} onPick={(i, key) => props.open({ ...bucketRange(i), action: key })} />
@@ -161,12 +207,13 @@ function OverviewView(props: { filters: Filters; open: (f: Filters) => void; for
       </div>
       <div>
         <Text weight="semibold">Apps, worst first</Text>
+        <div className="scroll-x">
         <Table size="small" aria-label="Apps" data-testid="apps">
           <Head cells={["App", "Job status", "Last cycle", "Events", "Failure rate", "Trend", "Skipped share", ""]} />
           <TableBody>
             {data.apps.map((a) => (
               <TableRow key={a.jobKey}>
-                <TableCell>
+                <TableCell title={a.app}>
                   <Link onClick={() => props.open({ app: a.app })}>{a.app}</Link>
                 </TableCell>
                 <TableCell>
@@ -178,22 +225,26 @@ function OverviewView(props: { filters: Filters; open: (f: Filters) => void; for
                 </TableCell>
                 <TableCell>{a.events.toLocaleString()}</TableCell>
                 <TableCell>{pct(a.failureRate)}</TableCell>
-                <TableCell>{a.previousFailureRate === null ? "—" : a.failureRate > a.previousFailureRate + 0.01 ? "▲ worse" : a.failureRate < a.previousFailureRate - 0.01 ? "▼ better" : "="}</TableCell>
+                <TableCell data-testid="trend" title={a.trend ? `failure rate ${pct(a.trend.later)} against ${pct(a.trend.earlier)} in the ${a.trend.basis}` : "too few events to compare"}>
+                  {a.trend === null ? "—" : a.trend.later > a.trend.earlier + 0.01 ? "▲ worse" : a.trend.later < a.trend.earlier - 0.01 ? "▼ better" : "= steady"}
+                </TableCell>
                 <TableCell>{pct(a.skippedShare)}</TableCell>
                 <TableCell>{a.portalUrl ? <Link href={a.portalUrl} target="_blank" rel="noreferrer">Provisioning page</Link> : null}</TableCell>
               </TableRow>
             ))}
           </TableBody>
         </Table>
+        </div>
       </div>
       <div>
         <Text weight="semibold">Top error codes</Text>
+        <div className="scroll-x">
         <Table size="small" aria-label="Top error codes" data-testid="errors">
           <Head cells={["Error code", "Count", "Last seen (UTC)", "Apps", "What to do"]} />
           <TableBody>
             {data.topErrors.map((e) => (
               <TableRow key={e.code}>
-                <TableCell>
+                <TableCell title={e.code}>
                   <Link onClick={() => props.open({ status: "failure", errorCode: e.code })}>{e.code}</Link>
                 </TableCell>
                 <TableCell>{e.count}</TableCell>
@@ -206,6 +257,7 @@ function OverviewView(props: { filters: Filters; open: (f: Filters) => void; for
             ))}
           </TableBody>
         </Table>
+        </div>
       </div>
     </div>
   );
@@ -238,7 +290,7 @@ function Detail(props: { row: Row; close: () => void }) {
   const { data, error } = useData(() => get<EventDetail>("event", props.row.changeId ? { changeId: props.row.changeId } : { pk: props.row.ref.pk, rk: props.row.ref.rk }), [props.row.changeId, props.row.ref.pk]);
   return (
     <Dialog open onOpenChange={(_, d) => !d.open && props.close()}>
-      <DialogSurface style={{ maxWidth: 900 }} data-testid="detail">
+      <DialogSurface style={{ maxWidth: "min(900px, calc(100vw - 16px))", boxSizing: "border-box", overflowWrap: "anywhere" }} data-testid="detail">
         <DialogBody>
           <DialogTitle action={<Button appearance="subtle" onClick={props.close} aria-label="Close">✕</Button>}>{props.row.name || props.row.identity} · {props.row.app}</DialogTitle>
           <DialogContent>
@@ -302,7 +354,15 @@ function Detail(props: { row: Row; close: () => void }) {
 
 function EventsView(props: { filters: Filters; setFilter: (f: Filters) => void }) {
   const [page, setPage] = useState(1);
-  const [columns, setColumns] = useState<Column[]>(DEFAULT_COLUMNS);
+  const [columns, setColumnsState] = useState<Column[]>(savedColumns);
+  const setColumns = (c: Column[]) => {
+    setColumnsState(c);
+    try {
+      localStorage.setItem(COLUMNS_KEY, JSON.stringify(c));
+    } catch {
+      // not kept: the choice lasts for this visit
+    }
+  };
   const [open, setOpen] = useState<Row | null>(null);
   const [who, setWho] = useState(props.filters["identity"] ?? "");
   const [busy, setBusy] = useState<string | null>(null);
@@ -350,6 +410,7 @@ function EventsView(props: { filters: Filters; setFilter: (f: Filters) => void }
         <>
           {data.person ? <Text>Every app, newest first: {data.person.name} ({data.person.identity})</Text> : null}
           {data.states && data.states.length > 0 ? (
+            <div className="scroll-x">
             <Table size="extra-small" aria-label="Last known state per app" data-testid="states">
               <Head cells={["App", "Last known state", "When (UTC)"]} />
               <TableBody>
@@ -362,21 +423,24 @@ function EventsView(props: { filters: Filters; setFilter: (f: Filters) => void }
                 ))}
               </TableBody>
             </Table>
+            </div>
           ) : null}
           {data.candidates && data.candidates.length > 0 ? <Text>Several people match: {data.candidates.map((c) => `${c.name} (${c.identity})`).join(", ")}</Text> : null}
           <Text data-testid="total">{data.total.toLocaleString()} events{data.exact === false ? " (about)" : ""}</Text>
+          <div className="scroll-x">
           <Table size="small" aria-label="Events" data-testid="events-table">
             <Head cells={columns} />
             <TableBody>
               {data.rows.map((r) => (
                 <TableRow key={`${r.ref.pk}|${r.ref.rk}`} onClick={() => setOpen(r)} style={{ cursor: "pointer" }} data-testid="event-row" data-status={r.status} data-action={r.action} data-app={r.app} data-change={r.changeId}>
                   {columns.map((c) => (
-                    <TableCell key={c}>{cell(r, c)}</TableCell>
+                    <TableCell key={c} title={cell(r, c)}>{cell(r, c)}</TableCell>
                   ))}
                 </TableRow>
               ))}
             </TableBody>
           </Table>
+          </div>
           <div style={{ display: "flex", gap: 8 }}>
             <Button disabled={page <= 1} onClick={() => setPage(page - 1)}>Previous</Button>
             <Text>Page {page}</Text>
@@ -394,6 +458,7 @@ function CyclesView(props: { filters: Filters; open: (f: Filters) => void }) {
   if (error) return <Problem text={error} />;
   if (!data) return <Spinner label="Loading cycles" />;
   return (
+    <div className="scroll-x">
     <Table size="small" aria-label="Cycles" data-testid="cycles">
       <Head cells={["Began (UTC)", "App", "Events", "Created", "Updated", "Disabled / deleted", "Failures", "Skipped"]} />
       <TableBody>
@@ -411,6 +476,7 @@ function CyclesView(props: { filters: Filters; open: (f: Filters) => void }) {
         ))}
       </TableBody>
     </Table>
+    </div>
   );
 }
 
@@ -442,6 +508,7 @@ function App(props: { host: Host }) {
           <Select aria-label="Time range" value={range.preset} onChange={(_, d) => (setRange({ ...range, preset: d.value }), setFilters(({ from: _f, to: _t, ...rest }) => rest))} data-testid="range">
             <option value="24h">Last 24 hours</option>
             <option value="7d">Last 7 days</option>
+            <option value="1m">One month</option>
             <option value="30d">Last 30 days</option>
             <option value="custom">Custom range</option>
           </Select>
@@ -486,6 +553,7 @@ function App(props: { host: Host }) {
             ))}
           </div>
         ) : null}
+        <ActiveFilters view={view} filters={filters} remove={(keys) => setFilters((cur) => Object.fromEntries(Object.entries(cur).filter(([k]) => !keys.includes(k))))} />
         <TabList selectedValue={view} onTabSelect={(_, d) => setView(d.value as View)}>
           <Tab value="overview">Overview</Tab>
           <Tab value="events">Events</Tab>

@@ -67,6 +67,8 @@ describe("the Teams tab in Chromium", () => {
     expect(Number(await page.getByTestId("chart-actions").getAttribute("data-points"))).toBeGreaterThan(0);
     expect(Number(await page.getByTestId("chart-statuses").getAttribute("data-points"))).toBeGreaterThan(0);
     expect(await page.getByTestId("tile-events").textContent()).toContain(stored.toLocaleString("en-US"));
+    // The trend is there even for a tenant with no earlier period (issue 25, item 4).
+    expect((await page.getByTestId("trend").allTextContents()).some((t) => /worse|better|steady/.test(t))).toBe(true);
     await page.screenshot({ path: join(SHOTS, `overview-${scheme}.png`) });
     expect(messages).toEqual([]);
     expect(outside).toEqual([]);
@@ -137,8 +139,38 @@ describe("the Teams tab in Chromium", () => {
     const statuses = await page.getByTestId("event-row").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-status")));
     expect(new Set(statuses)).toEqual(new Set(["failure"]));
     expect(await page.getByTestId("filter-status").inputValue()).toBe("failure");
+    // The bar's time is a filter like any other: shown, and removable (issue 25, item 2).
+    const chips = page.getByTestId("filter-chip");
+    await expect.poll(async () => (await chips.allTextContents()).join(" | ")).toMatch(/Time: \d{4}-\d\d-\d\d \d\d:\d\d → /);
+    expect((await chips.allTextContents()).join(" | ")).toContain("Status: failure");
+    const inBar = Number((await page.getByTestId("total").textContent())!.replace(/\D/g, ""));
+    await chips.filter({ hasText: "Time:" }).click();
+    await expect.poll(async () => (await chips.allTextContents()).join(" | ")).not.toContain("Time:");
+    await expect.poll(async () => Number((await page.getByTestId("total").textContent())!.replace(/\D/g, "")), { timeout: 15_000 }).toBeGreaterThan(inBar);
     expect(messages).toEqual([]);
     await page.close();
+  }, 60_000);
+
+  it("keeps the chosen columns between visits, and offers the portal's One month", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${host.url}/api/tab`);
+    await page.locator('[data-testid="overview"][data-loaded="yes"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId("range").locator("option").allTextContents()).toContain("One month");
+    await page.getByRole("tab", { name: "Events" }).click();
+    await page.locator('[data-testid="events"][data-loaded="yes"]').waitFor();
+    const header = async () => (await page.getByTestId("events-table").locator("th").allTextContents()).join(" | ");
+    expect(await header()).not.toContain("Cycle ID");
+    await page.getByRole("button", { name: "Columns" }).click();
+    await page.getByRole("menuitemcheckbox", { name: "Cycle ID" }).click();
+    await page.keyboard.press("Escape");
+    await expect.poll(header).toContain("Cycle ID");
+    await page.reload();
+    await page.locator('[data-testid="overview"][data-loaded="yes"]').waitFor({ timeout: 30_000 });
+    await page.getByRole("tab", { name: "Events" }).click();
+    await page.locator('[data-testid="events"][data-loaded="yes"]').waitFor();
+    await expect.poll(header).toContain("Cycle ID");
+    await context.close();
   }, 60_000);
 
   it("both downloads save what the list shows, and each re-ingests as duplicates only", async () => {
@@ -195,4 +227,104 @@ describe("the tab's data behind its sign-in", () => {
     expect(messages.filter((m) => m.startsWith("pageerror:"))).toEqual([]);
     await page.close();
   }, 60_000);
+});
+
+/**
+ * Elements that stick out of the viewport sideways (outside boxes that scroll on their own), and
+ * text below WCAG AA contrast (4.5:1, 3:1 for large text) against the background it is drawn on.
+ * Both run in the page; a string is returned per problem.
+ */
+async function layoutProblems(page: Page): Promise<{ overflow: string[]; contrast: string[] }> {
+  return page.evaluate(() => {
+    // In the page (the tests' TypeScript has no DOM types): the few DOM calls used, loosely typed.
+    /* eslint-disable @typescript-eslint/no-explicit-any */
+    const g = globalThis as any;
+    const document = g.document;
+    const getComputedStyle = (e: any) => g.getComputedStyle(e);
+    const width = document.documentElement.clientWidth;
+    const overflow: string[] = [];
+    const contrast: string[] = [];
+    const rgb = (c: string): [number, number, number, number] | null => {
+      const m = /rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)/.exec(c);
+      return m ? [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])] : null;
+    };
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+    };
+    const background = (el: any): number[] => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c && c[3] > 0.5) return c;
+      }
+      return [255, 255, 255];
+    };
+    for (const el of Array.from(document.querySelectorAll("body *")) as any[]) {
+      const r = el.getBoundingClientRect();
+      const style = getComputedStyle(el);
+      if (r.width === 0 || r.height === 0 || style.visibility === "hidden" || style.display === "none") continue;
+      if (!el.closest(".scroll-x") || el.classList.contains("scroll-x")) {
+        if (r.right > width + 1 || r.left < -1) overflow.push(`${el.tagName.toLowerCase()}${el.getAttribute("data-testid") ? `[${el.getAttribute("data-testid")}]` : ""} ${Math.round(r.left)}..${Math.round(r.right)} > ${width}: ${(el.textContent ?? "").slice(0, 60)}`);
+      }
+      const own = (Array.from(el.childNodes) as any[]).some((n) => n.nodeType === 3 && (n.textContent ?? "").trim().length > 0);
+      if (!own || el.closest("[disabled], [aria-disabled='true']")) continue;
+      const fg = rgb(style.color);
+      if (!fg) continue;
+      const bg = background(el);
+      const [a, b] = [lum(fg), lum(bg)];
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) contrast.push(`${ratio.toFixed(2)}:1 "${(el.textContent ?? "").trim().slice(0, 40)}" ${style.color} on rgb(${bg.slice(0, 3).join(",")})`);
+    }
+    return { overflow: overflow.slice(0, 10), contrast: [...new Set(contrast)].slice(0, 10) };
+  });
+}
+
+describe("the tab at any width and in every theme (issue 25, items 1 and 6)", () => {
+  it("the checks can fail: light green text on white, and a 2,000 px wide element, are both reported", async () => {
+    const page = await browser.newPage({ viewport: { width: 400, height: 900 } });
+    await page.goto(`${host.url}/api/tab`);
+    await page.locator('[data-testid="overview"][data-loaded="yes"]').waitFor({ timeout: 30_000 });
+    await page.evaluate(() => {
+      const d = (globalThis as unknown as { document: { body: { append(n: unknown): void }; createElement(t: string): { textContent: string; setAttribute(k: string, v: string): void } } }).document;
+      const pale = d.createElement("span");
+      pale.textContent = "Succeeded";
+      pale.setAttribute("style", "color:#92c353;background:#ffffff");
+      const wide = d.createElement("div");
+      wide.textContent = "wide";
+      wide.setAttribute("style", "width:2000px");
+      d.body.append(pale);
+      d.body.append(wide);
+    });
+    const found = await layoutProblems(page);
+    expect(found.contrast.join(" ")).toContain("Succeeded");
+    expect(found.overflow.join(" ")).toContain("wide");
+    await page.close();
+  }, 60_000);
+
+  for (const width of [400, 768, 1280]) {
+    for (const theme of ["light", "dark", "contrast"] as const) {
+      it(`${width} px, ${theme}: the overview, the events and an event fit the width (tables scroll inside themselves), and text meets WCAG AA contrast`, async () => {
+        const page = await browser.newPage({ viewport: { width, height: 900 }, colorScheme: theme === "dark" ? "dark" : "light", reducedMotion: "reduce" });
+        await page.goto(`${host.url}/api/tab${theme === "contrast" ? "?theme=contrast" : ""}`);
+        await page.locator('[data-testid="overview"][data-loaded="yes"]').waitFor({ timeout: 30_000 });
+        const overview = await layoutProblems(page);
+        await page.getByRole("tab", { name: "Events" }).click();
+        await page.locator('[data-testid="events"][data-loaded="yes"]').waitFor();
+        await page.getByTestId("event-row").first().waitFor();
+        const events = await layoutProblems(page);
+        await page.getByTestId("event-row").first().click();
+        await page.getByTestId("section-summary").waitFor();
+        const detail = await layoutProblems(page);
+        await page.screenshot({ path: join(SHOTS, `width-${width}-${theme}.png`), fullPage: false });
+        expect({ overview: overview.overflow, events: events.overflow, detail: detail.overflow }).toEqual({ overview: [], events: [], detail: [] });
+        expect({ overview: overview.contrast, events: events.contrast, detail: detail.contrast }).toEqual({ overview: [], events: [], detail: [] });
+        await page.close();
+      }, 60_000);
+    }
+  }
 });
