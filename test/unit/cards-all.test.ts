@@ -136,3 +136,31 @@ describe("text is never cut (issue 10, item 6)", () => {
     expect(px).toBeGreaterThanOrEqual(12 + 9 * "Count".length);
   });
 });
+
+describe("card colours (issue 25, item 6)", () => {
+  /** The Adaptive Card colours with AA contrast in Teams' light, dark and high-contrast themes. */
+  const READABLE = new Set(["Default", "Accent", "Attention"]);
+  const colours = (json: string) => [...json.matchAll(/"color":\s*"([^"$]+)"/g)].map((m) => m[1]!);
+
+  it("no template names a pale colour (Good, Warning, Light)", () => {
+    for (const [name, template] of Object.entries(CARD_TEMPLATES)) for (const c of colours(JSON.stringify(template))) expect(READABLE, `${name}: ${c}`).toContain(c);
+  });
+
+  it("no event or alert card is drawn in a pale colour, whatever its status or rule", () => {
+    const iso = "2026-12-01T10:00:00.000Z";
+    for (const status of ["success", "failure", "skipped", "warning"] as const) {
+      const base = (sampleJson<{ value: Record<string, unknown>[] }>("graph-v1.0-list-example2-failure.json")).value[0]!;
+      const n = normaliseRecord({ ...base, provisioningStatusInfo: { status, errorInformation: status === "failure" ? { errorCode: "X", reason: "r" } : null } });
+      if (n.kind !== "event") continue;
+      for (const c of colours(JSON.stringify(renderAnswer(eventDetail(n.event)).content))) expect(READABLE, `${status}: ${c}`).toContain(c);
+    }
+    const rules = ["failureSpike", "removalBurst", "silentJob", "newFailures", "jobQuarantined", "jobPaused", "initialCycleCompleted", "quarantineForecast"] as const;
+    for (const rule of rules) {
+      for (const state of [{}, { ackBy: "Ada", ackAt: iso }, { status: "resolved" as const, resolvedAt: iso, resolution: "done" }]) {
+        const i: Incident = { id: `${rule}|j|1`, rule, jobKey: "j", app: "App", status: "open", count: 3, baseline: 0, since: iso, lastSeen: iso, topErrors: [], affected: [], cycleId: null, stagedDeletes: 1, summary: "s", windowMinutes: 30, openedAt: iso, version: 1, ackBy: null, ackAt: null, resolvedAt: null, resolution: null, ...state };
+        const vm = alertCard(i, "personal");
+        expect(READABLE, `${rule} ${JSON.stringify(state)}: ${vm.statusColor}`).toContain(vm.statusColor);
+      }
+    }
+  });
+});

@@ -47,10 +47,11 @@ const HEADLINES: Record<AlertRule, string> = {
 const HEALTH: ReadonlySet<AlertRule> = new Set(["jobQuarantined", "jobPaused", "initialCycleCompleted", "quarantineForecast"]);
 
 function statusLine(i: Incident): { status: string; statusColor: string } {
-  if (i.status === "resolved") return { status: `Resolved ${when(i.resolvedAt)}: ${i.resolution ?? ""}`.trim(), statusColor: "Good" };
+  // Only colours with AA contrast in every Teams theme (see ask/views.ts statusColor).
+  if (i.status === "resolved") return { status: `Resolved ${when(i.resolvedAt)}: ${i.resolution ?? ""}`.trim(), statusColor: "Default" };
   if (i.ackBy) return { status: `Acknowledged by ${i.ackBy} at ${when(i.ackAt)}`, statusColor: "Accent" };
-  if (i.rule === "initialCycleCompleted") return { status: `For information · ${when(i.since)}`, statusColor: "Good" };
-  return { status: `Open since ${when(i.since)}`, statusColor: i.rule === "removalBurst" || i.rule === "failureSpike" || i.rule === "jobQuarantined" ? "Attention" : "Warning" };
+  if (i.rule === "initialCycleCompleted") return { status: `For information · ${when(i.since)}`, statusColor: "Accent" };
+  return { status: `Open since ${when(i.since)}`, statusColor: i.rule === "removalBurst" || i.rule === "failureSpike" || i.rule === "jobQuarantined" ? "Attention" : "Accent" };
 }
 
 function countFact(i: Incident): { title: string; value: string } | null {

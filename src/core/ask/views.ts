@@ -55,7 +55,12 @@ const ACTION_WORDS: Record<string, string> = {
 const STATUS_WORDS: Record<string, string> = { success: "Success", failure: "Failure", skipped: "Skipped", warning: "Warning", unknownFutureValue: "Unknown" };
 export const actionWord = (a: string) => ACTION_WORDS[a] ?? a;
 export const statusWord = (s: string) => STATUS_WORDS[s] ?? s;
-const statusColor = (s: string) => (s === "failure" ? "Attention" : s === "skipped" ? "Warning" : s === "success" ? "Good" : "Default");
+/**
+ * Text colours on cards: only those with AA contrast in Teams' light, dark and high-contrast themes
+ * (Default, Accent, Attention). Good (light green) and Warning (yellow) text is hard to read on
+ * white, so success and skipped are plain text: the word says which.
+ */
+const statusColor = (s: string) => (s === "failure" ? "Attention" : "Default");
 
 function explainSkip(e: ProvisioningEvent): string | null {
   const reason = skipReason(e);
