@@ -1,6 +1,7 @@
 import { isRemoval } from "../core/counts";
 import { dayLabel, hourBucket, hourStart } from "../core/timeBuckets";
 import { remedyFor } from "../core/remediation";
+import { explainSkip } from "../core/ask/views";
 import { provisioningPageUrl, appIds } from "../core/portalLinks";
 import { appName, type ProvisioningEvent } from "../core/event";
 import { inScopeText, lastCycleText, quarantineText, severity, stateWord } from "../core/jobs/report";
@@ -221,6 +222,8 @@ export async function event(params: Record<string, string>, store: QueryStore): 
     body: {
       summary: { at: e.activityDateTime, app: appName(e), action: e.action, status: e.status, changeId: e.changeId, cycleId: e.cycleId, jobId: e.jobId, durationMs: e.durationMs, initiatedBy: e.initiatedBy.displayName, source: e.sourceIdentity, target: e.targetIdentity, sourceSystem: e.sourceSystem.displayName, targetSystem: e.targetSystem.displayName },
       steps: e.steps,
+      // A skip is not an error: why it was skipped, in words (scope, in sync, held back).
+      skip: e.status === "skipped" || e.action === "stagedDelete" ? explainSkip(e) : null,
       troubleshooting: e.error ? { code: e.error.code, category: e.error.category, reason: e.error.reason, recommendedAction: e.error.recommendedAction, cause: remedy?.cause ?? "", fix: remedy?.fix ?? "", retry: remedy?.retry ?? null } : null,
       modifiedProperties: e.modifiedProperties,
       portalUrl: provisioningPageUrl(ids.servicePrincipalId, ids.appId),

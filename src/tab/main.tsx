@@ -294,61 +294,101 @@ function Detail(props: { row: Row; close: () => void }) {
         <DialogBody>
           <DialogTitle action={<Button appearance="subtle" onClick={props.close} aria-label="Close">✕</Button>}>{props.row.name || props.row.identity} · {props.row.app}</DialogTitle>
           <DialogContent>
-            {error ? <Problem text={error} /> : !data ? <Spinner /> : (
-              <div style={{ display: "grid", gap: 12 }}>
-                <section data-testid="section-summary">
-                  <Title3>Summary</Title3>
-                  <Text block>{when(data.summary.at)} UTC · {data.summary.action} · {data.summary.status}</Text>
-                  <Text block size={200}>Source: {data.summary.source.displayName} ({data.summary.source.id}) · Target: {data.summary.target.displayName || "—"}</Text>
-                  <Text block size={200}>Change ID {data.summary.changeId} · Cycle ID {data.summary.cycleId} · Job ID {data.summary.jobId}</Text>
-                  {data.portalUrl ? <Link href={data.portalUrl} target="_blank" rel="noreferrer">Open the app's provisioning page in the Entra admin center</Link> : null}
-                </section>
-                <section data-testid="section-steps">
-                  <Title3>Steps</Title3>
-                  <ol>
-                    {data.steps.map((s, i) => (
-                      <li key={i}>
-                        <Text weight={s.status === "failure" ? "bold" : "regular"}>{s.name} · {s.status}</Text>
-                        <Text block size={200}>{s.description}</Text>
-                      </li>
-                    ))}
-                  </ol>
-                </section>
-                <section data-testid="section-troubleshooting">
-                  <Title3>Troubleshooting and recommendations</Title3>
-                  {data.troubleshooting ? (
-                    <>
-                      <Text block weight="semibold">{data.troubleshooting.code}</Text>
-                      <Text block size={200}>{data.troubleshooting.reason}</Text>
-                      <Text block>Cause: {data.troubleshooting.cause}</Text>
-                      <Text block>What to do: {data.troubleshooting.fix}</Text>
-                    </>
-                  ) : (
-                    <Text>No error on this event.</Text>
-                  )}
-                </section>
-                <section data-testid="section-modified">
-                  <Title3>Modified properties</Title3>
-                  {data.modifiedProperties.length === 0 ? <Text>None.</Text> : (
-                    <Table size="extra-small">
-                      <TableBody>
-                        {data.modifiedProperties.map((m, i) => (
-                          <TableRow key={i}>
-                            <TableCell>{m.displayName}</TableCell>
-                            <TableCell>{m.oldValue ?? ""}</TableCell>
-                            <TableCell>{m.newValue ?? ""}</TableCell>
-                          </TableRow>
-                        ))}
-                      </TableBody>
-                    </Table>
-                  )}
-                </section>
-              </div>
-            )}
+            {error ? <Problem text={error} /> : !data ? <Spinner /> : <DetailTabs data={data} />}
           </DialogContent>
         </DialogBody>
       </DialogSurface>
     </Dialog>
+  );
+}
+
+type DetailTab = "steps" | "troubleshooting" | "modified" | "summary";
+
+/** The portal's four tabs of an event: Steps, Troubleshooting & Recommendations, Modified Properties, Summary. */
+function DetailTabs(props: { data: EventDetail }) {
+  const data = props.data;
+  const [tab, setTab] = useState<DetailTab>(data.troubleshooting || data.skip ? "troubleshooting" : "steps");
+  return (
+    <div style={{ display: "grid", gap: 12 }}>
+      <TabList selectedValue={tab} onTabSelect={(_, d) => setTab(d.value as DetailTab)} size="small" data-testid="detail-tabs" style={{ flexWrap: "wrap" }}>
+        <Tab value="steps">Steps</Tab>
+        <Tab value="troubleshooting">Troubleshooting &amp; Recommendations</Tab>
+        <Tab value="modified">Modified Properties</Tab>
+        <Tab value="summary">Summary</Tab>
+      </TabList>
+      {tab === "steps" ? (
+        <section data-testid="section-steps">
+          <ol style={{ paddingInlineStart: 20, margin: 0, display: "grid", gap: 8 }}>
+            {data.steps.map((s, i) => (
+              <li key={i}>
+                <Text weight={s.status === "failure" ? "bold" : "regular"}>{s.type} · {s.name} · {s.status}</Text>
+                <Text block size={200}>{s.description}</Text>
+                {Object.keys(s.details).length > 0 ? (
+                  <div className="scroll-x">
+                    <Table size="extra-small" aria-label={`Details of step ${i + 1}`} data-testid="step-details">
+                      <TableBody>
+                        {Object.entries(s.details).map(([k, v]) => (
+                          <TableRow key={k}>
+                            <TableCell style={{ width: "35%" }}>{k}</TableCell>
+                            <TableCell>{v}</TableCell>
+                          </TableRow>
+                        ))}
+                      </TableBody>
+                    </Table>
+                  </div>
+                ) : null}
+              </li>
+            ))}
+          </ol>
+        </section>
+      ) : null}
+      {tab === "troubleshooting" ? (
+        <section data-testid="section-troubleshooting">
+          {data.troubleshooting ? (
+            <div style={{ display: "grid", gap: 4 }}>
+              <Text block weight="semibold">{data.troubleshooting.code}</Text>
+              <Text block size={200}>{data.troubleshooting.reason}</Text>
+              <Text block>Cause: {data.troubleshooting.cause}</Text>
+              <Text block>What to do: {data.troubleshooting.fix}</Text>
+            </div>
+          ) : data.skip ? (
+            <Text block data-testid="skip-reason">Why it was skipped: {data.skip}</Text>
+          ) : (
+            <Text block>No error on this event: nothing to troubleshoot.</Text>
+          )}
+        </section>
+      ) : null}
+      {tab === "modified" ? (
+        <section data-testid="section-modified">
+          {data.modifiedProperties.length === 0 ? <Text block>No properties were modified.</Text> : (
+            <div className="scroll-x">
+              <Table size="extra-small" aria-label="Modified properties">
+                <Head cells={["Property", "Old value", "New value"]} />
+                <TableBody>
+                  {data.modifiedProperties.map((m, i) => (
+                    <TableRow key={i}>
+                      <TableCell>{m.displayName}</TableCell>
+                      <TableCell>{m.oldValue ?? ""}</TableCell>
+                      <TableCell>{m.newValue ?? ""}</TableCell>
+                    </TableRow>
+                  ))}
+                </TableBody>
+              </Table>
+            </div>
+          )}
+        </section>
+      ) : null}
+      {tab === "summary" ? (
+        <section data-testid="section-summary" style={{ display: "grid", gap: 4 }}>
+          <Text block>{when(data.summary.at)} UTC · {data.summary.action} · {data.summary.status}</Text>
+          <Text block size={200}>Source: {data.summary.source.displayName} ({data.summary.source.id}) in {data.summary.sourceSystem}</Text>
+          <Text block size={200} data-testid="target-id">Target: {data.summary.target.displayName || "—"} ({data.summary.target.id || "no id yet"}) in {data.summary.targetSystem}</Text>
+          <Text block size={200}>Duration: {data.summary.durationMs === null ? "—" : `${data.summary.durationMs.toLocaleString()} ms`} · Initiated by: {data.summary.initiatedBy || "—"}</Text>
+          <Text block size={200}>Change ID {data.summary.changeId} · Cycle ID {data.summary.cycleId} · Job ID {data.summary.jobId}</Text>
+          {data.portalUrl ? <Link href={data.portalUrl} target="_blank" rel="noreferrer">Open the app's provisioning page in the Entra admin center</Link> : null}
+        </section>
+      ) : null}
+    </div>
   );
 }
 

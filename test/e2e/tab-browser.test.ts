@@ -97,8 +97,18 @@ describe("the Teams tab in Chromium", () => {
     expect(statuses.length).toBeGreaterThan(0);
     expect(new Set(statuses)).toEqual(new Set(["failure"]));
     await page.getByTestId("event-row").first().click();
-    for (const s of ["summary", "steps", "troubleshooting", "modified"]) await page.getByTestId(`section-${s}`).waitFor();
+    // The portal's four tabs, in its order; a failure opens on Troubleshooting & Recommendations.
+    expect((await page.getByTestId("detail-tabs").getByRole("tab").allInnerTexts()).map((t) => t.trim())).toEqual(["Steps", "Troubleshooting & Recommendations", "Modified Properties", "Summary"]);
     expect(await page.getByTestId("section-troubleshooting").textContent()).toMatch(/What to do: \S/);
+    await page.getByRole("tab", { name: "Steps" }).click();
+    await page.getByTestId("section-steps").waitFor();
+    // The steps' extended details (what was imported, evaluated and written), as the portal shows them.
+    expect(await page.getByTestId("step-details").count()).toBeGreaterThan(0);
+    await page.getByRole("tab", { name: "Modified Properties" }).click();
+    expect(await page.getByTestId("section-modified").textContent()).toMatch(/Property|No properties were modified\./);
+    await page.getByRole("tab", { name: "Summary" }).click();
+    expect(await page.getByTestId("section-summary").textContent()).toMatch(/Duration: (\d[\d,]* ms|—) · Initiated by: \S/);
+    expect(await page.getByTestId("target-id").textContent()).toMatch(/^Target: /);
     await page.screenshot({ path: join(SHOTS, "event-detail.png") });
     expect(messages).toEqual([]);
     await page.close();
@@ -147,6 +157,18 @@ describe("the Teams tab in Chromium", () => {
     await chips.filter({ hasText: "Time:" }).click();
     await expect.poll(async () => (await chips.allTextContents()).join(" | ")).not.toContain("Time:");
     await expect.poll(async () => Number((await page.getByTestId("total").textContent())!.replace(/\D/g, "")), { timeout: 15_000 }).toBeGreaterThan(inBar);
+    expect(messages).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it("a skipped event says why it was skipped, not that it has no error", async () => {
+    const { page, messages } = await openTab();
+    await page.getByRole("tab", { name: "Events" }).click();
+    await page.getByTestId("filter-status").selectOption("skipped");
+    await expect.poll(async () => new Set(await page.getByTestId("event-row").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-status")))), { timeout: 15_000 }).toEqual(new Set(["skipped"]));
+    await page.getByTestId("event-row").first().click();
+    await expect.poll(async () => (await page.getByTestId("skip-reason").textContent()) ?? "").toMatch(/^Why it was skipped: \S/);
+    expect(await page.getByTestId("section-troubleshooting").textContent()).not.toContain("No error");
     expect(messages).toEqual([]);
     await page.close();
   }, 60_000);
@@ -318,7 +340,9 @@ describe("the tab at any width and in every theme (issue 25, items 1 and 6)", ()
         await page.getByTestId("event-row").first().waitFor();
         const events = await layoutProblems(page);
         await page.getByTestId("event-row").first().click();
-        await page.getByTestId("section-summary").waitFor();
+        await page.getByTestId("detail-tabs").waitFor();
+        await page.getByRole("tab", { name: "Steps" }).click();
+        await page.getByTestId("section-steps").waitFor();
         const detail = await layoutProblems(page);
         await page.screenshot({ path: join(SHOTS, `width-${width}-${theme}.png`), fullPage: false });
         expect({ overview: overview.overflow, events: events.overflow, detail: detail.overflow }).toEqual({ overview: [], events: [], detail: [] });

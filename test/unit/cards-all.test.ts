@@ -103,6 +103,19 @@ describe("every card template", () => {
     expect(card).toContain("Find the conflicting account in the app");
   });
 
+  it("shows each step's extended details (what was imported, evaluated and written), ids scrubbed in shared chats", () => {
+    const record = sampleJson<Record<string, unknown>>("graph-v1.0-live-record-scim-group-skipped-redundantexport.json");
+    const n = normaliseRecord(record);
+    if (n.kind !== "event") throw new Error("sample did not normalise");
+    const personal = JSON.stringify(renderAnswer(eventDetail(n.event)).content);
+    expect(personal).toContain("Scoping filter evaluation passed: True");
+    expect(personal).toContain("displayName: macos-servers-dynamic");
+    expect(personal).toContain("externalId: ae0c9dc4-faba-477f-952c-423c67237700");
+    const shared = JSON.stringify(renderAnswer(eventDetail(n.event, "", "shared")).content);
+    expect(shared).toContain("Scoping filter evaluation passed: True");
+    expect(shared).not.toContain("ae0c9dc4-faba-477f-952c-423c67237700");
+  });
+
   it("explains a skip with the scoping details", () => {
     const vm = eventDetail(skipped).viewModel as { hasExplanation: boolean; explanation: string };
     expect(vm.hasExplanation).toBe(true);

@@ -62,7 +62,15 @@ export const statusWord = (s: string) => STATUS_WORDS[s] ?? s;
  */
 const statusColor = (s: string) => (s === "failure" ? "Attention" : "Default");
 
-function explainSkip(e: ProvisioningEvent): string | null {
+/** A step's extended details (what was imported, evaluated and written), as one line, ids scrubbed where shared. */
+export function stepDetails(details: Record<string, string>, shared: boolean): string {
+  return Object.entries(details)
+    .filter(([, v]) => v !== "")
+    .map(([k, v]) => `${k}: ${shared ? scrubIds(v) : v}`)
+    .join(" · ");
+}
+
+export function explainSkip(e: ProvisioningEvent): string | null {
   const reason = skipReason(e);
   const scoping = e.steps.find((s) => s.type === "scoping");
   const failed = scoping ? Object.entries(scoping.details).filter(([k, v]) => v === "False" && k !== "ScopeEvaluationResult").map(([k]) => k) : [];
@@ -141,7 +149,7 @@ export function eventDetail(e: ProvisioningEvent, extraNote = "", audience: Audi
   const shown = e.steps.map((s, i) => ({ s, i })).filter(({ i }) => i < MAX_STEPS || i === failing);
   const stepRows = shown.map(({ s, i }: { s: ProvisioningStep; i: number }) => ({
     label: `Step ${i + 1} · ${s.type} · ${s.name} · ${statusWord(s.status)}`,
-    description: clip(shared ? scrubIds(s.description) : s.description, 300),
+    description: clip([shared ? scrubIds(s.description) : s.description, stepDetails(s.details, shared)].filter(Boolean).join("\n"), 600),
     color: statusColor(s.status),
     weight: i === failing ? "Bolder" : "Default",
   }));
