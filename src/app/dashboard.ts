@@ -4,7 +4,7 @@ import { remedyFor } from "../core/remediation";
 import { explainSkip } from "../core/ask/views";
 import { provisioningPageUrl, appIds } from "../core/portalLinks";
 import { appName, type ProvisioningEvent } from "../core/event";
-import { inScopeText, lastCycleText, quarantineText, severity, stateWord } from "../core/jobs/report";
+import { inScopeText, lastCycleText, quarantineText, severity, verdictWord } from "../core/jobs/report";
 import type { CountRow, EventRow, JobInfo, QueryStore } from "./queryPorts";
 import { listRequest } from "./listRequest";
 import { matchIdentity } from "./resolve";
@@ -105,7 +105,7 @@ export async function overview(params: Record<string, string>, store: QueryStore
       app: j.app,
       jobKey: j.jobKey,
       jobId: j.jobId,
-      status: s ? stateWord(s.status).replace(/ \(.*\)$/, "") : null,
+      status: s ? verdictWord(s.status) : null,
       severity: s ? severity(s.status) : 5,
       quarantine: s ? quarantineText(s.status) : null,
       lastCycle: s ? lastCycleText(s.status) : null,

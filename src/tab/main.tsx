@@ -217,7 +217,7 @@ function OverviewView(props: { filters: Filters; open: (f: Filters) => void; for
                   <Link onClick={() => props.open({ app: a.app })}>{a.app}</Link>
                 </TableCell>
                 <TableCell>
-                  {a.status ? <Badge appearance="tint" color={/quarantine/i.test(a.status) ? "danger" : /paused|never|initial/i.test(a.status) ? "warning" : "success"}>{a.status}</Badge> : <Text size={200}>not read</Text>}
+                  {a.status ? <Badge appearance="tint" color={/quarantine|unhealthy/i.test(a.status) ? "danger" : /paused|never|initial|not configured/i.test(a.status) ? "warning" : "success"}>{a.status}</Badge> : <Text size={200}>not read</Text>}
                   {a.quarantine ? <Text size={200} block>{a.quarantine}</Text> : null}
                 </TableCell>
                 <TableCell>
@@ -465,7 +465,16 @@ function EventsView(props: { filters: Filters; setFilter: (f: Filters) => void }
             </Table>
             </div>
           ) : null}
-          {data.candidates && data.candidates.length > 0 ? <Text>Several people match: {data.candidates.map((c) => `${c.name} (${c.identity})`).join(", ")}</Text> : null}
+          {data.candidates && data.candidates.length > 0 ? (
+            <div style={{ display: "flex", gap: 6, flexWrap: "wrap", alignItems: "center" }} data-testid="candidates">
+              <Text>Several people match; pick one:</Text>
+              {data.candidates.map((c) => (
+                <Button key={c.identity} size="small" onClick={() => (setWho(c.identity), props.setFilter({ identity: c.identity }))} data-testid="candidate" title={c.identity} style={{ maxWidth: "100%", whiteSpace: "normal", overflowWrap: "anywhere" }}>
+                  {c.name} ({c.identity})
+                </Button>
+              ))}
+            </div>
+          ) : null}
           <Text data-testid="total">{data.total.toLocaleString()} events{data.exact === false ? " (about)" : ""}</Text>
           <div className="scroll-x">
           <Table size="small" aria-label="Events" data-testid="events-table">
@@ -493,19 +502,36 @@ function EventsView(props: { filters: Filters; setFilter: (f: Filters) => void }
   );
 }
 
+const CYCLES_PAGE = 25;
+
+/** How long a cycle ran, from its first to its last event. */
+function duration(first: string, last: string): string {
+  const minutes = Math.round((Date.parse(last) - Date.parse(first)) / 60_000);
+  return minutes < 1 ? "under a minute" : minutes < 120 ? `${minutes} min` : `${(minutes / 60).toFixed(1)} h`;
+}
+
 function CyclesView(props: { filters: Filters; open: (f: Filters) => void }) {
-  const { data, error } = useData(() => get<Cycles>("cycles", props.filters), [JSON.stringify(props.filters)]);
+  const key = JSON.stringify(props.filters);
+  const { data, error } = useData(() => get<Cycles>("cycles", props.filters), [key]);
+  const [page, setPage] = useState(1);
+  useEffect(() => setPage(1), [key]);
   if (error) return <Problem text={error} />;
   if (!data) return <Spinner label="Loading cycles" />;
+  const pages = Math.max(1, Math.ceil(data.cycles.length / CYCLES_PAGE));
+  const shown = data.cycles.slice((page - 1) * CYCLES_PAGE, page * CYCLES_PAGE);
   return (
+    <div style={{ display: "grid", gap: 8 }}>
+    <Text data-testid="cycles-total">{data.cycles.length.toLocaleString()} cycles · page {page} of {pages}</Text>
     <div className="scroll-x">
     <Table size="small" aria-label="Cycles" data-testid="cycles">
-      <Head cells={["Began (UTC)", "App", "Events", "Created", "Updated", "Disabled / deleted", "Failures", "Skipped"]} />
+      <Head cells={["Began (UTC)", "App", "Duration", "Status", "Events", "Created", "Updated", "Disabled / deleted", "Failures", "Skipped"]} />
       <TableBody>
-        {data.cycles.map((c) => (
+        {shown.map((c) => (
           <TableRow key={`${c.jobKey}|${c.cycleId}`} onClick={() => props.open({ cycleId: c.cycleId, job: c.jobKey, from: "", to: "" })} style={{ cursor: "pointer" }} data-testid="cycle-row">
             <TableCell>{when(c.first)}</TableCell>
             <TableCell>{c.app}</TableCell>
+            <TableCell data-testid="cycle-duration">{duration(c.first, c.last)}</TableCell>
+            <TableCell data-testid="cycle-status">{(c.byStatus["failure"] ?? 0) > 0 ? `with ${c.byStatus["failure"]} failure${c.byStatus["failure"] === 1 ? "" : "s"}` : "succeeded"}</TableCell>
             <TableCell>{c.events}</TableCell>
             <TableCell>{c.byAction["create"] ?? 0}</TableCell>
             <TableCell>{c.byAction["update"] ?? 0}</TableCell>
@@ -516,6 +542,11 @@ function CyclesView(props: { filters: Filters; open: (f: Filters) => void }) {
         ))}
       </TableBody>
     </Table>
+    </div>
+    <div style={{ display: "flex", gap: 8 }}>
+      <Button disabled={page <= 1} onClick={() => setPage(page - 1)} data-testid="cycles-previous">Previous</Button>
+      <Button disabled={page >= pages} onClick={() => setPage(page + 1)} data-testid="cycles-next">Next</Button>
+    </div>
     </div>
   );
 }

@@ -98,6 +98,7 @@ describe("the Teams tab in Chromium", () => {
     expect(new Set(statuses)).toEqual(new Set(["failure"]));
     await page.getByTestId("event-row").first().click();
     // The portal's four tabs, in its order; a failure opens on Troubleshooting & Recommendations.
+    await page.getByTestId("section-troubleshooting").waitFor();
     expect((await page.getByTestId("detail-tabs").getByRole("tab").allInnerTexts()).map((t) => t.trim())).toEqual(["Steps", "Troubleshooting & Recommendations", "Modified Properties", "Summary"]);
     expect(await page.getByTestId("section-troubleshooting").textContent()).toMatch(/What to do: \S/);
     await page.getByRole("tab", { name: "Steps" }).click();
@@ -157,6 +158,39 @@ describe("the Teams tab in Chromium", () => {
     await chips.filter({ hasText: "Time:" }).click();
     await expect.poll(async () => (await chips.allTextContents()).join(" | ")).not.toContain("Time:");
     await expect.poll(async () => Number((await page.getByTestId("total").textContent())!.replace(/\D/g, "")), { timeout: 15_000 }).toBeGreaterThan(inBar);
+    expect(messages).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it("a name that matches several people lists them as buttons, and one click opens that person's events (issue 25, item 4)", async () => {
+    const { page, messages } = await openTab();
+    await page.getByRole("tab", { name: "Events" }).click();
+    await page.getByTestId("identity").fill("alice");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByTestId("candidates").waitFor();
+    const people = await page.getByTestId("candidate").allTextContents();
+    expect(people.length).toBeGreaterThan(1);
+    await page.getByTestId("candidate").filter({ hasText: "Alice Zhang" }).click();
+    await page.getByTestId("states").waitFor();
+    expect(await page.getByText(/Every app, newest first: Alice Zhang/).count()).toBe(1);
+    expect(await page.getByTestId("event-row").count()).toBeGreaterThan(0);
+    expect(messages).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it("cycles come a page at a time, each with its duration and how it ended", async () => {
+    const { page, messages } = await openTab();
+    await page.getByRole("tab", { name: "Cycles" }).click();
+    await page.getByTestId("cycles-total").waitFor();
+    const [total, pages] = (await page.getByTestId("cycles-total").textContent())!.match(/^([\d,]+) cycles · page 1 of (\d+)$/)!.slice(1).map((x) => Number(x.replace(/,/g, "")));
+    expect(await page.getByTestId("cycle-row").count()).toBe(Math.min(25, total!));
+    for (const d of await page.getByTestId("cycle-duration").allTextContents()) expect(d).toMatch(/^(under a minute|\d+ min|\d+\.\d h)$/);
+    for (const st of await page.getByTestId("cycle-status").allTextContents()) expect(st).toMatch(/^(succeeded|with \d+ failures?)$/);
+    if (pages! > 1) {
+      await page.getByTestId("cycles-next").click();
+      await expect.poll(async () => page.getByTestId("cycles-total").textContent()).toContain("page 2 of");
+      expect(await page.getByTestId("cycle-row").count()).toBe(Math.min(25, total! - 25));
+    }
     expect(messages).toEqual([]);
     await page.close();
   }, 60_000);

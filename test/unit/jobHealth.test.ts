@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { intervalMinutes, parseJob, transitions, type JobStatus } from "../../src/core/jobs/status";
 import { quarantineForecast } from "../../src/core/jobs/forecast";
 import { auditKind, causeLine, parseAudit } from "../../src/core/jobs/audit";
-import { nextReach } from "../../src/core/jobs/report";
+import { nextReach, statusVerdictText, verdictWord } from "../../src/core/jobs/report";
 import { applyFinding, healthFindings, HEALTH_RULES, type HealthRule } from "../../src/core/alerts/jobHealth";
 import { pollJobStatus } from "../../src/app/jobStatusPoll";
 import type { Incident } from "../../src/core/alerts/incident";
@@ -215,5 +215,36 @@ describe("subscriptions and the job-health kinds", () => {
     expect(subscribeTo(old, [], null).rules).toEqual(expect.arrayContaining(["jobQuarantined", "quarantineForecast"]));
     expect(parseAlertCommand("subscribe to quarantine")).toMatchObject({ kind: "subscribe", rules: ["jobQuarantined"] });
     expect(parseAlertCommand("subscribe Box to paused and forecast")).toMatchObject({ kind: "subscribe", apps: ["Box"], rules: ["jobPaused", "quarantineForecast"] });
+  });
+});
+
+describe("the tab's Job status column and the chat's verdict (issue 25, item 5)", () => {
+  it("say the same thing: the column is the head of the chat's verdict, and never 'Running' for a job in trouble", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("Active", "Quarantine", "Paused", "NotRun", "NotConfigured"),
+        fc.nat(12_000),
+        fc.integer({ min: 1, max: 20_000 }),
+        fc.boolean(),
+        (code, escrowed, inScope, steady) => {
+          const s = job({
+            code,
+            ...(steady ? {} : { steadyStateFirstAchievedTime: "0001-01-01T00:00:00Z" }),
+            lastExecution: { timeBegan: "2026-12-01T10:00:00Z", timeEnded: "2026-12-01T10:30:00Z", state: "EntryLevelErrors", countEscrowed: escrowed },
+            synchronizedEntryCountByType: [{ key: "User", value: inScope }],
+            ...(code === "Quarantine" ? { quarantine: { reason: "EncounteredEscrowProportionThreshold", seriesBegan: "2026-11-30T12:00:00Z" } } : {}),
+          });
+          const word = verdictWord(s);
+          const chat = statusVerdictText(s);
+          if (chat === null) expect(word).toBe(code === "Active" ? "Running" : word);
+          else expect(chat.startsWith(word)).toBe(true);
+          if (word === "Running") expect(chat).toBeNull();
+        },
+      ),
+    );
+    // The case the issue names: 4,300 of 10,000 failing after the last cycle.
+    const workday = job({ lastExecution: { timeBegan: "2026-12-01T10:00:00Z", timeEnded: "2026-12-01T10:30:00Z", state: "EntryLevelErrors", countEscrowed: 4_300 }, synchronizedEntryCountByType: [{ key: "worker to user", value: 10_000 }] });
+    expect(verdictWord(workday)).not.toBe("Running");
+    expect(statusVerdictText(workday)!.startsWith(verdictWord(workday))).toBe(true);
   });
 });

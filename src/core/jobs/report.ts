@@ -66,6 +66,18 @@ export function statusVerdictText(s: JobStatus): string | null {
   return null;
 }
 
+/**
+ * The verdict in a word or two, for a column (the tab's Job status): the head of the chat's own
+ * verdict (statusVerdictText), so the two never disagree; "Running" when the verdict has nothing
+ * to say about a healthy job.
+ */
+export function verdictWord(s: JobStatus): string {
+  const text = statusVerdictText(s);
+  if (text === null) return s.code === "Active" ? "Running" : stateWord(s);
+  const colon = text.indexOf(":");
+  return (colon < 0 ? text : text.slice(0, colon)).replace(/ \(.*\)$/, "");
+}
+
 export function stateWord(s: JobStatus): string {
   switch (s.code) {
     case "Quarantine":
