@@ -31,6 +31,26 @@ describe("demo tenant generator", () => {
     for (const e of all) expect(sps.get(e.servicePrincipal.id)).toBe(appIds(e).appId);
   });
 
+  it("tells one story with its job status and audit trail (issue 25, item 14): a paused job logs nothing after its pause, a stopped job nothing after it stopped, and disables blamed on a scope change fail the scoping filter", () => {
+    const graph = demoGraph(NOW);
+    const auditAt = (id: string) => graph.audits.find((a) => String(a["id"]).includes(id))!["activityDateTime"] as string;
+    const spOf = (name: RegExp) => graph.servicePrincipals.find((s) => name.test(s.displayName))!.id;
+    const paused = auditAt("fabrikam-pause");
+    const fabrikam = all.filter((e) => e.servicePrincipal.id === spOf(/Fabrikam/));
+    expect(fabrikam.length).toBeGreaterThan(0);
+    expect(fabrikam.filter((e) => e.activityDateTime > paused)).toEqual([]);
+    const quarantined = auditAt("box-quarantine");
+    expect(all.filter((e) => e.servicePrincipal.id === spOf(/^Box$/) && e.activityDateTime > quarantined)).toEqual([]);
+    const scopeChange = auditAt("adobe-scope");
+    const storm = all.filter((e) => e.servicePrincipal.id === spOf(/Adobe/) && e.action === "disable" && e.activityDateTime > scopeChange);
+    expect(storm.length).toBeGreaterThanOrEqual(20);
+    for (const e of storm) {
+      const scoping = e.steps.find((st) => st.type === "scoping")!;
+      expect(scoping.details["Scoping filter evaluation passed"]).toBe("False");
+      expect(scoping.details["Active in the source system"]).toBe("True");
+    }
+  });
+
   it("is deterministic for a seed and a time", () => {
     const again = [...generateDemo({ now: NOW })];
     const first = [...generateDemo({ now: NOW })];

@@ -1,4 +1,4 @@
-import { demoAppId, demoGroups, demoJobs, demoUsers, deterministicId, seededRandom, TENANT_ID, type DemoErrorTemplate, type DemoGroup, type DemoJob, type DemoUser } from "./tenant";
+import { DEMO_BOX_STOPPED_HOURS, DEMO_FABRIKAM_PAUSED_HOURS, demoAppId, demoGroups, demoJobs, demoUsers, deterministicId, seededRandom, TENANT_ID, type DemoErrorTemplate, type DemoGroup, type DemoJob, type DemoUser } from "./tenant";
 
 /**
  * A deterministic demo tenant as Graph-shaped provisioning records: regular cycles per job with
@@ -24,7 +24,8 @@ type Outcome =
   | { kind: "redundant" }
   | { kind: "outOfScope" }
   | { kind: "failure"; error: DemoErrorTemplate; action: "create" | "update" }
-  | { kind: "disable" }
+  /** `scope`: the object left the job's scope (its scoping filter changed), so the scoping step fails. */
+  | { kind: "disable"; reason?: "scope" }
   | { kind: "delete" }
   | { kind: "stagedDelete" };
 
@@ -54,10 +55,10 @@ function steps(job: DemoJob, who: Who, outcome: Outcome, at: Date, rand: () => n
     status: "success",
     description: `Determine if ${typeName} in scope by evaluating against each scoping filter`,
     details: {
-      "Active in the source system": outcome.kind === "disable" ? "False" : "True",
+      "Active in the source system": outcome.kind === "disable" && outcome.reason !== "scope" ? "False" : "True",
       "Assigned to the application": inScope ? "True" : "False",
       [`${typeName} has the required role`]: inScope ? "True" : "False",
-      "Scoping filter evaluation passed": "True",
+      "Scoping filter evaluation passed": outcome.kind === "disable" && outcome.reason === "scope" ? "False" : "True",
       ScopeEvaluationResult: "{}",
     },
   };
@@ -212,7 +213,8 @@ export function* generateDemo(options: DemoOptions): Generator<Record<string, un
 
   for (const job of jobs) {
     // Box went quiet five hours ago: the "silent job" the alerts look for.
-    const stopAt = job.key === "box" && options.incidents !== false ? now - 5 * 60 * MINUTE : now;
+    // Fabrikam was paused 5.5 hours ago: a paused job logs nothing.
+    const stopAt = options.incidents === false ? now : job.key === "box" ? now - DEMO_BOX_STOPPED_HOURS * 60 * MINUTE : job.key === "fabrikam" ? now - DEMO_FABRIKAM_PAUSED_HOURS * 60 * MINUTE : now;
     let t = now - days * 24 * 60 * MINUTE + Math.floor(rand() * job.cycleMinutes) * MINUTE;
     while (t < stopAt) {
       const cycleId = deterministicId(rand);
@@ -259,7 +261,7 @@ export function* generateDemo(options: DemoOptions): Generator<Record<string, un
   // changed 14 minutes before: see demo/health.ts).
   const stormCycle = deterministicId(rand);
   const adobeActive = activeIn(adobe);
-  for (let i = 0; i < Math.min(48, adobeActive.length); i++) yield emit(adobe, stormCycle, new Date(now - 20 * MINUTE + i * 7000), user(adobeActive[(i + 11) % adobeActive.length]!), { kind: "disable" });
+  for (let i = 0; i < Math.min(48, adobeActive.length); i++) yield emit(adobe, stormCycle, new Date(now - 20 * MINUTE + i * 7000), user(adobeActive[(i + 11) % adobeActive.length]!), { kind: "disable", reason: "scope" });
   // Dropbox held back deletions three hours ago (accidental-deletion threshold).
   const stagedCycle = deterministicId(rand);
   const dropboxActive = activeIn(dropbox);

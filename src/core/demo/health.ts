@@ -1,5 +1,5 @@
 import { demoCast } from "./generator";
-import { demoAppId, deterministicId, seededRandom, TENANT_ID, type DemoJob } from "./tenant";
+import { DEMO_BOX_STOPPED_HOURS, DEMO_FABRIKAM_PAUSED_HOURS, demoAppId, deterministicId, seededRandom, TENANT_ID, type DemoJob } from "./tenant";
 
 /**
  * The demo tenant as Microsoft Graph reports its jobs and their audit trail (pure data, served by
@@ -64,7 +64,7 @@ export function demoGraph(demoNow: Date, seed?: number): DemoGraph {
 
   const box = byKey.get("box")!;
   out[box.servicePrincipalId] = () => {
-    const began = now - 5 * 60 * MINUTE;
+    const began = now - DEMO_BOX_STOPPED_HOURS * 60 * MINUTE;
     const error = { code: "InvalidCredentials", message: "Failed to authenticate to Box: the admin token was revoked or has expired (HTTP 401 Unauthorized)." };
     return [
       job({ jobId: box.jobId, template: "BoxOutDelta" }, {
@@ -130,8 +130,8 @@ export function demoGraph(demoNow: Date, seed?: number): DemoGraph {
   const audits = [
     // 14 minutes before the first disable of Adobe's storm (20 minutes before now).
     audit("adobe-scope", now - 34 * MINUTE, "Update attribute mappings or scope", "bob.li@contoso.com", target(adobe, [{ displayName: "ScopingFilter", oldValue: '"department EQUALS Marketing OR Design"', newValue: '"department EQUALS Marketing"' }])),
-    audit("fabrikam-pause", now - 5.5 * 60 * MINUTE, "Disable/pause provisioning", "carol.okafor@contoso.com", target(fabrikam)),
-    audit("box-quarantine", now - 5 * 60 * MINUTE, "Quarantine", null, target(box), [{ key: "Reason", value: "EncounteredQuarantineException" }]),
+    audit("fabrikam-pause", now - DEMO_FABRIKAM_PAUSED_HOURS * 60 * MINUTE, "Disable/pause provisioning", "carol.okafor@contoso.com", target(fabrikam)),
+    audit("box-quarantine", now - DEMO_BOX_STOPPED_HOURS * 60 * MINUTE, "Quarantine", null, target(box), [{ key: "Reason", value: "EncounteredQuarantineException" }]),
     audit("salesforce-settings", now - 3 * 86_400_000, "Update provisioning setting or credentials", "alice.zhang@contoso.com", target(salesforce, [{ displayName: "NotificationEmail", oldValue: '""', newValue: '"identity-team@contoso.com"' }])),
     audit("aws-import", now - 2 * 60 * MINUTE, "Import", null, target(aws), [{ key: "EntryType", value: "Role" }, { key: "Imported", value: "14 roles (AWSReservedSSO_*)" }, { key: "JobId", value: aws.jobId }]),
     audit("zoom-add", now - 4 * 60 * MINUTE - 5 * MINUTE, "Add provisioning configuration", "alice.zhang@contoso.com", target({ servicePrincipalId: zoomSp, appName: ZOOM.appName })),

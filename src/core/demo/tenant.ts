@@ -112,6 +112,14 @@ const E = (code: string, httpStatus: string | null, message: string, category: D
 export const TENANT_ID = "4b8c18bd-2f9f-4227-af55-9f1061cf9c32";
 
 /**
+ * The demo's story, in one place for the events (generator.ts) and the job status and audit trail
+ * (health.ts): Box stopped 5 hours ago (quarantined for its credentials), and carol paused the
+ * Fabrikam job 5.5 hours ago, after which it logs nothing.
+ */
+export const DEMO_BOX_STOPPED_HOURS = 5;
+export const DEMO_FABRIKAM_PAUSED_HOURS = 5.5;
+
+/**
  * The application (client) id of a demo job's app: real records carry it in the app side's
  * details (ApplicationId), and the admin center's links need it. Derived from the service
  * principal's id, so the records, the job status and the service principal list agree.
