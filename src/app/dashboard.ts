@@ -224,7 +224,7 @@ export async function event(params: Record<string, string>, store: QueryStore): 
       steps: e.steps,
       // A skip is not an error: why it was skipped, in words (scope, in sync, held back).
       skip: e.status === "skipped" || e.action === "stagedDelete" ? explainSkip(e) : null,
-      troubleshooting: e.error ? { code: e.error.code, category: e.error.category, reason: e.error.reason, recommendedAction: e.error.recommendedAction, cause: remedy?.cause ?? "", fix: remedy?.fix ?? "", retry: remedy?.retry ?? null } : null,
+      troubleshooting: e.error ? { code: e.error.code, category: e.error.category, reason: e.error.reason, recommendedAction: e.error.recommendedAction, cause: remedy?.cause ?? "", fix: remedy?.fix ?? "", retry: remedy?.retry ?? null, learnMore: remedy?.learnMore ?? null } : null,
       modifiedProperties: e.modifiedProperties,
       portalUrl: provisioningPageUrl(ids.servicePrincipalId, ids.appId),
     },

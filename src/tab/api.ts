@@ -105,7 +105,7 @@ export interface EventDetail {
   summary: Record<string, unknown> & { at: string; app: string; action: string; status: string; changeId: string; cycleId: string; jobId: string; durationMs: number | null; initiatedBy: string; sourceSystem: string; targetSystem: string; source: { displayName: string; id: string; identityType: string }; target: { displayName: string; id: string } };
   skip: string | null;
   steps: { name: string; type: string; status: string; description: string; details: Record<string, string> }[];
-  troubleshooting: { code: string; category: string | null; reason: string; recommendedAction: string | null; cause: string; fix: string } | null;
+  troubleshooting: { code: string; category: string | null; reason: string; recommendedAction: string | null; cause: string; fix: string; learnMore: string | null } | null;
   modifiedProperties: { displayName: string; oldValue: string | null; newValue: string | null }[];
   portalUrl: string | null;
 }

@@ -350,6 +350,7 @@ function DetailTabs(props: { data: EventDetail }) {
               <Text block size={200}>{data.troubleshooting.reason}</Text>
               <Text block>Cause: {data.troubleshooting.cause}</Text>
               <Text block>What to do: {data.troubleshooting.fix}</Text>
+              {data.troubleshooting.learnMore ? <Link href={data.troubleshooting.learnMore} target="_blank" rel="noreferrer" data-testid="learn-more">Learn more about {data.troubleshooting.code} (Microsoft)</Link> : null}
             </div>
           ) : data.skip ? (
             <Text block data-testid="skip-reason">Why it was skipped: {data.skip}</Text>

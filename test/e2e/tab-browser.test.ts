@@ -101,6 +101,7 @@ describe("the Teams tab in Chromium", () => {
     await page.getByTestId("section-troubleshooting").waitFor();
     expect((await page.getByTestId("detail-tabs").getByRole("tab").allInnerTexts()).map((t) => t.trim())).toEqual(["Steps", "Troubleshooting & Recommendations", "Modified Properties", "Summary"]);
     expect(await page.getByTestId("section-troubleshooting").textContent()).toMatch(/What to do: \S/);
+    expect(await page.getByTestId("learn-more").getAttribute("href")).toMatch(/^https:\/\/learn\.microsoft\.com\//);
     await page.getByRole("tab", { name: "Steps" }).click();
     await page.getByTestId("section-steps").waitFor();
     // The steps' extended details (what was imported, evaluated and written), as the portal shows them.
