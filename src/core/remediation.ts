@@ -160,24 +160,23 @@ export function canonicalCode(code: string): string {
 export function remedyFor(rawCode: string, category: ErrorCategory | null, httpStatus: string | null): Remedy {
   const code = canonicalCode(rawCode);
   const learnMore = LEARN_MORE[familyOf(code)];
-  const shown = rawCode;
   const known = Object.hasOwn(CATALOGUE, code) ? CATALOGUE[code] : undefined; // "__proto__" is a code too
-  if (known) return { code: shown, cause: known[0], fix: known[1], retry: known[2], source: "catalogue", learnMore, ...(code !== rawCode ? { base: code } : {}) };
+  if (known) return { code: rawCode, cause: known[0], fix: known[1], retry: known[2], source: "catalogue", learnMore, ...(code !== rawCode ? { base: code } : {}) };
   const base = baseCode(code);
   if (base) {
     const entry = CATALOGUE[base]!;
-    return { code: shown, cause: entry[0], fix: entry[1], retry: entry[2], source: "catalogue", base, learnMore: LEARN_MORE[familyOf(base)] };
+    return { code: rawCode, cause: entry[0], fix: entry[1], retry: entry[2], source: "catalogue", base, learnMore: LEARN_MORE[familyOf(base)] };
   }
-  for (const [re, entry] of PATTERNS) if (re.test(code)) return { code: shown, cause: entry[0], fix: entry[1], retry: entry[2], source: "pattern", learnMore };
+  for (const [re, entry] of PATTERNS) if (re.test(code)) return { code: rawCode, cause: entry[0], fix: entry[1], retry: entry[2], source: "pattern", learnMore };
   const byHttp = httpStatus && Object.hasOwn(BY_HTTP, httpStatus) ? BY_HTTP[httpStatus] : undefined;
-  if (byHttp) return { code: shown, cause: byHttp[0], fix: byHttp[1], retry: byHttp[2], source: "httpStatus", learnMore };
+  if (byHttp) return { code: rawCode, cause: byHttp[0], fix: byHttp[1], retry: byHttp[2], source: "httpStatus", learnMore };
   if (category === "nonServiceFailure") {
-    return { code: shown, cause: "The app, the data or the configuration refused the change (a non-service failure).", fix: "Read the reason for the value or setting it names; an admin must change data or configuration, the failure repeats until then.", retry: "manual", source: "category", learnMore };
+    return { code: rawCode, cause: "The app, the data or the configuration refused the change (a non-service failure).", fix: "Read the reason for the value or setting it names; an admin must change data or configuration, the failure repeats until then.", retry: "manual", source: "category", learnMore };
   }
   if (category === "failure") {
-    return { code: shown, cause: "The provisioning service failed on its side.", fix: "Usually nothing: the object is retried in later cycles. Open a support case if it repeats for a day.", retry: "nextCycle", source: "category", learnMore };
+    return { code: rawCode, cause: "The provisioning service failed on its side.", fix: "Usually nothing: the object is retried in later cycles. Open a support case if it repeats for a day.", retry: "nextCycle", source: "category", learnMore };
   }
-  return { code: shown, cause: "This error is not in provbot's catalogue.", fix: "Read the reason text; search the code in the Microsoft Entra provisioning documentation.", retry: "nextCycle", source: "unknown", learnMore };
+  return { code: rawCode, cause: "This error is not in provbot's catalogue.", fix: "Read the reason text; search the code in the Microsoft Entra provisioning documentation.", retry: "nextCycle", source: "unknown", learnMore };
 }
 
 export function retryText(retry: Retry, nextRetryAt: string | null): string {

@@ -76,6 +76,22 @@ function world(options: { sender?: AlertSender; incidents?: MemoryAlertStore } =
   return { store, subs, incidents, logs, make, stored, subscribe, posts: recording.posts };
 }
 
+/** The store, with `meanwhile` run between each read of a slot and the decision on it (another host at work). */
+function betweenReadAndWrite(incidents: MemoryAlertStore, meanwhile: (jobKey: string, rule: AlertRule, current: Incident | null, id?: string) => Promise<void>): MemoryAlertStore {
+  return Object.assign(Object.create(incidents) as MemoryAlertStore, {
+    modifySlot: (jobKey: string, rule: AlertRule, decide: (c: Incident | null) => Promise<Incident | null> | Incident | null, id?: string) =>
+      incidents.modifySlot(
+        jobKey,
+        rule,
+        async (current) => {
+          await meanwhile(jobKey, rule, current, id);
+          return decide(current);
+        },
+        id,
+      ),
+  });
+}
+
 let seq = 0;
 const job = (app: string) => ({ jobId: `uc-${app.toLowerCase()}-${++seq}`, app });
 
@@ -147,14 +163,10 @@ describe("alert use cases on the in-memory stores", () => {
     const incidents = new MemoryAlertStore();
     // Between the acknowledgement's read and its write, the burst grows on another host.
     let grow: (() => Promise<void>) | null = null;
-    const racing = Object.assign(Object.create(incidents) as MemoryAlertStore, {
-      modifySlot: (jobKey: string, rule: AlertRule, decide: (c: Incident | null) => Promise<Incident | null> | Incident | null, id?: string) =>
-        incidents.modifySlot(jobKey, rule, async (current) => {
-          const g = grow;
-          grow = null;
-          if (g) await g();
-          return decide(current);
-        }, id),
+    const racing = betweenReadAndWrite(incidents, async () => {
+      const g = grow;
+      grow = null;
+      if (g) await g();
     });
     const w = world({ incidents: racing });
     await w.subscribe("conv-1");
@@ -171,13 +183,9 @@ describe("alert use cases on the in-memory stores", () => {
   it("writers that keep winning: the evaluation logs the contention and leaves the change to the next run, without failing the batch", async () => {
     const incidents = new MemoryAlertStore();
     let rival = false;
-    const contended = Object.assign(Object.create(incidents) as MemoryAlertStore, {
-      modifySlot: (jobKey: string, rule: AlertRule, decide: (c: Incident | null) => Promise<Incident | null> | Incident | null, id?: string) =>
-        incidents.modifySlot(jobKey, rule, async (current) => {
-          // Another writer moves the row after every read of this one.
-          if (rival && current) await incidents.modifySlot(jobKey, rule, (c) => (c ? { ...c, lastSeen: new Date().toISOString() } : null), id);
-          return decide(current);
-        }, id),
+    // Another writer moves the row after every read of this one.
+    const contended = betweenReadAndWrite(incidents, async (jobKey, rule, current, id) => {
+      if (rival && current) await incidents.modifySlot(jobKey, rule, (c) => (c ? { ...c, lastSeen: new Date().toISOString() } : null), id);
     });
     const w = world({ incidents: contended });
     const alerts = w.make();

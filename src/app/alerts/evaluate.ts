@@ -240,11 +240,13 @@ export class AlertEvaluator {
    * (the next batch or the timer decides again from the stored events).
    */
   private async modify(jobKey: string, rule: AlertRule, decide: (current: Incident | null) => Promise<Incident | null> | Incident | null, incidentId?: string): Promise<Incident | null> {
-    // Every job card links to the app's Provisioning page in the admin center (when its ids are known).
-    const portal = await this.portalOf(jobKey);
+    // Every job card links to the app's Provisioning page in the admin center (when its ids are
+    // known), looked up only when there is something to write: most evaluations change nothing.
     const withPortal = async (current: Incident | null) => {
       const next = await decide(current);
-      return next && !next.portalUrl && portal ? { ...next, portalUrl: portal } : next;
+      if (!next || next.portalUrl) return next;
+      const portal = await this.portalOf(jobKey);
+      return portal ? { ...next, portalUrl: portal } : next;
     };
     try {
       return await this.deps.incidents.modifySlot(jobKey, rule, withPortal, incidentId);
@@ -297,7 +299,7 @@ export class AlertEvaluator {
       const jobKey = r.record.jobKey;
       const app = r.record.appName || r.record.jobId;
       const earlier = await this.earlierFailing(jobKey, now);
-      const findings = await this.whoPaused(healthFindings({ status: r.record.status, before: r.before, transitions: r.transitions, now, ...(earlier ? { earlier } : {}) }), r.record.servicePrincipalId, now);
+      const findings = await this.whoPaused(healthFindings({ status: r.record.status, before: r.before, transitions: r.transitions, now, ...(earlier ? { earlier } : {}) }), jobKey, r.record.servicePrincipalId, now);
       for (const rule of HEALTH_RULES) {
         const finding = findings.find((f) => f.rule === rule) ?? null;
         let change = "";
@@ -318,7 +320,7 @@ export class AlertEvaluator {
    * A paused job's card says who paused it and when, from the audit trail (best effort: without the
    * audit trail, the card still says to look there).
    */
-  private async whoPaused(findings: ReturnType<typeof healthFindings>, servicePrincipalId: string, now: string): Promise<ReturnType<typeof healthFindings>> {
+  private async whoPaused(findings: ReturnType<typeof healthFindings>, jobKey: string, servicePrincipalId: string, now: string): Promise<ReturnType<typeof healthFindings>> {
     const paused = findings.find((f) => f.rule === "jobPaused" && f.open);
     if (!paused || !this.deps.audits || !servicePrincipalId) return findings;
     try {
@@ -328,7 +330,7 @@ export class AlertEvaluator {
       const notes = paused.notes.map((n) => (n.title === "What to do" ? { ...n, value: `If this was not meant, ask ${who} or start provisioning again on the app's Provisioning page (Start provisioning).` } : n));
       return findings.map((f) => (f === paused ? { ...f, notes: [{ title: "Paused by", value: `${who} at ${minuteLabel(pause.at)} UTC (${pause.activity}, audit log)` }, ...notes] } : f));
     } catch (err) {
-      this.log({ event: "alert.causes.unavailable", jobKey: servicePrincipalId, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+      this.log({ event: "alert.causes.unavailable", jobKey, error: err instanceof Error ? err.message.slice(0, 200) : String(err) });
       return findings;
     }
   }
