@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
  *   /v1.0/servicePrincipals/{id}/synchronization/jobs (404 for an unknown service principal);
  * - scripted faults (429 with Retry-After, 5xx, slow answers), and `throttleEvery` for a 429 on
  *   every Nth request, as a busy tenant gives.
+ * A `tail` adds records made as the clock reaches them (the demo tenant keeps running).
  * A record with `visibleAt` is served only from that time on (Graph publishes some records hours
  * late); the field itself is not served.
  */
@@ -18,6 +19,8 @@ export type Fault = { status: number; headers?: Record<string, string>; body?: s
 export interface GraphState {
   baseUrl: string;
   events: Record<string, unknown>[];
+  /** Records made as the clock reaches them (the demo's live tail): those in (from, to]. */
+  tail: ((fromMs: number, toMs: number) => Record<string, unknown>[]) | null;
   audits: Record<string, unknown>[];
   servicePrincipals: { id: string; appId: string; displayName: string }[];
   /** Service principal id -> its synchronizationJob objects (or a function of the emulator's clock). */
@@ -59,10 +62,11 @@ function paged(state: GraphState, url: URL, items: unknown[], defaultTop: number
 }
 
 /** Records in the filter's window that are published by now, newest first (as Graph mostly returns them). */
-function windowOf(state: GraphState, records: Record<string, unknown>[], filter: string): Record<string, unknown>[] {
+function windowOf(state: GraphState, records: Record<string, unknown>[], filter: string, tail: GraphState["tail"] = null): Record<string, unknown>[] {
   const { gt, lt, service } = parseFilter(filter);
   const now = state.now();
-  return records
+  const live = tail ? tail(gt ?? 0, Math.min(now, (lt ?? Infinity) - 1)) : [];
+  return [...records, ...live]
     .filter((e) => {
       const t = Date.parse(String(e["activityDateTime"]));
       const visible = e["visibleAt"] === undefined || Date.parse(String(e["visibleAt"])) <= now;
@@ -76,7 +80,7 @@ function route(state: GraphState, req: IncomingMessage, res: ServerResponse): vo
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
   const path = url.pathname;
   if (req.method !== "GET") return send(res, 405, { error: { code: "MethodNotAllowed", message: "read-only emulator" } });
-  if (path === "/v1.0/auditLogs/provisioning") return send(res, 200, paged(state, url, windowOf(state, state.events, url.searchParams.get("$filter") ?? ""), 100, "auditLogs/provisioning"));
+  if (path === "/v1.0/auditLogs/provisioning") return send(res, 200, paged(state, url, windowOf(state, state.events, url.searchParams.get("$filter") ?? "", state.tail), 100, "auditLogs/provisioning"));
   if (path === "/v1.0/auditLogs/directoryAudits") return send(res, 200, paged(state, url, windowOf(state, state.audits, url.searchParams.get("$filter") ?? ""), 100, "auditLogs/directoryAudits"));
   if (path === "/v1.0/servicePrincipals") {
     const top = url.searchParams.get("$top") ? Number(url.searchParams.get("$top")) : state.servicePrincipalPage;
@@ -99,6 +103,7 @@ export async function startGraphEmulator(init: Partial<Omit<GraphState, "baseUrl
   const state: GraphState = {
     baseUrl: "",
     events: init.events ?? [],
+    tail: init.tail ?? null,
     audits: init.audits ?? [],
     servicePrincipals: init.servicePrincipals ?? [],
     jobs: init.jobs ?? {},

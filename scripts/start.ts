@@ -209,7 +209,7 @@ async function demoTime(root: string, azuritePort: number): Promise<Date> {
 async function startDemoGraph(demoNow: Date): Promise<GraphState> {
   const graph = demoGraph(demoNow);
   // A busy tenant's Graph: service principals in pages of 5, and a 429 (Retry-After: 1) now and then.
-  return startGraphEmulator({ events: [...generateDemo({ now: demoNow })], audits: graph.audits, servicePrincipals: graph.servicePrincipals, jobs: graph.jobs, throttleEvery: 40, servicePrincipalPage: 5 });
+  return startGraphEmulator({ events: [...generateDemo({ now: demoNow })], tail: graph.live.between, audits: graph.audits, servicePrincipals: graph.servicePrincipals, jobs: graph.jobs, throttleEvery: 40, servicePrincipalPage: 5 });
 }
 
 /**

@@ -539,7 +539,7 @@ describe("the timer", () => {
     expect(s.logs.some((e) => e.event === "alert.silence.unavailable")).toBe(true);
   });
 
-  it("resolves a burst once a window passes quietly", async () => {
+  it("a burst stays open while nobody acknowledges it, and resolves once acknowledged and quiet", async () => {
     let now = Date.now();
     const clock = { now: () => new Date(now) };
     const s = stack(clock);
@@ -547,9 +547,16 @@ describe("the timer", () => {
     await say(s, "subscribe", connector.url, "conv-resolve");
     await s.ingest(burst(25, { jobId, app, action: "delete", end: new Date(now) }));
     await waitUntil("the card", () => alertCalls(connector, "conv-resolve", "Burst").length === 1);
+    expect(cardJson(alertCalls(connector, "conv-resolve", "Burst")[0]!)).toContain("stays open until someone acknowledges it");
     await s.alerts.tick();
     expect(alertCalls(connector, "conv-resolve", "Resolved")).toHaveLength(0);
-    now += 31 * 60_000;
+    // Quiet for hours: still open, since the deleted accounts stay deleted.
+    now += 5 * 60 * 60_000;
+    await s.alerts.tick();
+    expect(alertCalls(connector, "conv-resolve", "Resolved")).toHaveLength(0);
+    const card = JSON.parse(cardJson(alertCalls(connector, "conv-resolve", "Burst")[0]!)) as { actions: { title: string; data: Record<string, unknown> }[] };
+    await say(s, "Acknowledge", connector.url, "conv-resolve", "personal", { value: card.actions.find((a) => a.title === "Acknowledge")!.data, from: { id: "user-3", name: "Ada Lovelace" } });
+    await waitUntil("acknowledged", () => alertCalls(connector, "conv-resolve", "Acknowledged by Ada Lovelace").length === 1);
     await s.alerts.tick();
     expect(alertCalls(connector, "conv-resolve", "Resolved")).toHaveLength(1);
 

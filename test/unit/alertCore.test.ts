@@ -107,12 +107,22 @@ describe("incident transitions", () => {
     expect(later.next.id).not.toBe(first.id);
   });
 
+  it("a burst stays open while unacknowledged, however long it is quiet; a spike does not wait", () => {
+    const burst = applySignal(null, signal(), job).next;
+    expect(burst.rule).toBe("removalBurst");
+    for (const later of ["2026-11-22T10:29:00.000Z", "2026-11-23T10:29:00.000Z", "2027-01-01T00:00:00.000Z"]) {
+      expect(resolveIfQuiet(burst, false, later, { events: 31, failures: 0, removals: 0, cycles: 2 })).toBeNull();
+    }
+    const spike = applySignal(null, signal({ rule: "failureSpike" }), job).next;
+    expect(resolveIfQuiet(spike, false, "2026-11-22T10:29:00.000Z")).toMatchObject({ status: "resolved" });
+  });
+
   it("resolves after a quiet window, not before, and never while firing", () => {
-    const open = applySignal(null, signal(), job).next;
+    const open = acknowledge(applySignal(null, signal(), job).next, "Grace Hopper", NOW)!;
     expect(resolveIfQuiet(open, false, "2026-11-22T10:10:00.000Z")).toBeNull();
     expect(resolveIfQuiet(open, true, "2026-11-22T11:00:00.000Z")).toBeNull();
     const resolved = resolveIfQuiet(open, false, "2026-11-22T10:29:00.000Z");
-    expect(resolved).toMatchObject({ status: "resolved", version: 2 });
+    expect(resolved).toMatchObject({ status: "resolved", version: 3 });
     // Why it closed (issue 25, item 11): the job kept running without the burst, or went quiet altogether.
     const ran = resolveIfQuiet(open, false, "2026-11-22T10:29:00.000Z", { events: 240, failures: 3, removals: 2, cycles: 1 })!;
     expect(ran.resolution).toBe("The job kept running without the burst: 240 events in 1 cycle in the last 30 minutes, 2 disables or deletes, below the threshold.");
@@ -122,7 +132,7 @@ describe("incident transitions", () => {
     expect(idle.resolution).toMatch(/^Closed as quiet, not as fixed: the job logged no events at all/);
     // Late events of the same window reopen the same card rather than posting a new one.
     const again = applySignal(resolved, signal({ count: 30 }), job);
-    expect(again).toMatchObject({ change: "reopened", next: { id: open.id, status: "open", version: 3 } });
+    expect(again).toMatchObject({ change: "reopened", next: { id: open.id, status: "open", version: 4 } });
   });
 
   it("a silent job resolves with the first newer event; acknowledging happens once", () => {

@@ -4,6 +4,8 @@ import { normaliseRecord } from "../../src/core/ingest/normalise";
 import { appName, identityLabel, skipReason, type ProvisioningEvent } from "../../src/core/event";
 import { appIds, eventPortalUrl } from "../../src/core/portalLinks";
 import { demoGraph } from "../../src/core/demo/health";
+import fc from "fast-check";
+import { DEFAULT_THRESHOLDS } from "../../src/core/alerts/rules";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
 const events = (): ProvisioningEvent[] =>
@@ -109,9 +111,9 @@ describe("demo tenant generator", () => {
     expect(all.some((e) => identityLabel(e) === "alice.martin@contoso.com")).toBe(true);
   });
 
-  it("scales with perCycle", () => {
-    const bigger = [...generateDemo({ now: NOW, perCycle: 9, days: 2 })].length;
-    const smaller = [...generateDemo({ now: NOW, perCycle: 3, days: 2 })].length;
+  it("scales with perCycle (the incidents and the Workday backlog are fixed in size)", () => {
+    const bigger = [...generateDemo({ now: NOW, perCycle: 9, days: 2, incidents: false })].length;
+    const smaller = [...generateDemo({ now: NOW, perCycle: 3, days: 2, incidents: false })].length;
     expect(bigger).toBeGreaterThan(smaller * 2);
   });
 });
@@ -152,5 +154,110 @@ describe("one consistent story per identity and app (issue 10, item 11)", () => 
   it("a failed create never says it could not update", () => {
     const wrong = (records as unknown as R[]).filter((r) => r.provisioningAction === "create" && /\bto update\b/i.test(r.provisioningStatusInfo.errorInformation?.reason ?? ""));
     expect(wrong).toEqual([]);
+  });
+});
+
+describe("the demo tenant keeps running with the clock (issue 25, items 13 and 14)", () => {
+  const graph = demoGraph(NOW);
+  const live = graph.live;
+  const normalise = (records: Record<string, unknown>[]) =>
+    records.map((r) => {
+      const n = normaliseRecord(r);
+      if (n.kind !== "event") throw new Error(`live record did not normalise: ${n.kind === "rejected" ? n.reason : n.kind}`);
+      return n.event;
+    });
+  const history = normalise([...generateDemo({ now: NOW })]);
+  const spOf = (name: RegExp) => graph.servicePrincipals.find((s) => name.test(s.displayName))!.id;
+  const jobOf = (name: RegExp, t: number) => graph.jobs[spOf(name)]!(t)[0] as { status: Record<string, unknown> & { lastExecution: Record<string, number | string>; synchronizedEntryCountByType: { value: number }[]; progress: { completedUnits: number; totalUnits: number }[] } };
+  const H = 3_600_000;
+  const t0 = NOW.getTime();
+
+  it("a range always gives the same records, and splitting it anywhere gives the same records in two parts (re-reads store nothing twice)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -5 * H, max: 30 * H }), fc.integer({ min: 1, max: 6 * H }), fc.double({ min: 0, max: 1, noNaN: true }), (from, length, cut) => {
+        const a = t0 + from;
+        const b = a + length;
+        const m = Math.floor(a + (b - a) * cut);
+        const whole = live.between(a, b);
+        expect(live.between(a, b)).toEqual(whole);
+        expect([...live.between(a, m), ...live.between(m, b)].map((r) => r["id"])).toEqual(whole.map((r) => r["id"]));
+        for (const r of whole) expect(Date.parse(String(r["activityDateTime"]))).toBeGreaterThan(a);
+      }),
+      { numRuns: 40 },
+    );
+    const day = normalise(live.between(t0 - 5 * H, t0 + 24 * H));
+    expect(new Set(day.map((e) => e.id)).size).toBe(day.length);
+    const historyIds = new Set(history.map((e) => e.id));
+    expect(day.filter((e) => historyIds.has(e.id))).toEqual([]);
+  });
+
+  it("the ServiceNow spike stays above the alert threshold at any time after the start, and the paused and quarantined jobs stay silent", () => {
+    const servicenow = spOf(/^ServiceNow$/);
+    const perWindow = (t: number) => normalise(live.between(t - 30 * 60_000, t)).filter((e) => e.servicePrincipal.id === servicenow && e.status === "failure").length;
+    // The usual failures per 30 minutes in the week before the spike.
+    const before = history.filter((e) => e.servicePrincipal.id === servicenow && e.status === "failure" && Date.parse(e.activityDateTime) < t0 - 90 * 60_000).length / (7 * 48);
+    fc.assert(
+      fc.property(fc.integer({ min: 30 * 60_000, max: 48 * H }), (after) => {
+        const n = perWindow(t0 + after);
+        expect(n).toBeGreaterThanOrEqual(DEFAULT_THRESHOLDS.failureMin);
+        expect(n).toBeGreaterThanOrEqual(DEFAULT_THRESHOLDS.failureMultiple * before);
+      }),
+      { numRuns: 25 },
+    );
+    const later = normalise(live.between(t0, t0 + 12 * H));
+    expect(later.filter((e) => e.servicePrincipal.id === spOf(/Fabrikam/) || e.servicePrincipal.id === spOf(/^Box$/))).toEqual([]);
+  });
+
+  it("every running job's last cycle on its status has its events in the logs, whenever it is read", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 10 * 60_000, max: 24 * H }), (after) => {
+        const t = t0 + after;
+        const events = normalise(live.between(t0, t));
+        for (const name of [/^ServiceNow$/, /Adobe/, /Salesforce/, /Dropbox/, /AWS/, /Contoso HR/]) {
+          const began = Date.parse(String(jobOf(name, t).status.lastExecution["timeBegan"]));
+          expect(began).toBeLessThanOrEqual(t);
+          if (began < t0) continue;
+          const inCycle = events.filter((e) => e.servicePrincipal.id === spOf(name) && Math.abs(Date.parse(e.activityDateTime) - began) < 2 * 60_000);
+          expect(inCycle.length, `${name} at +${after} ms`).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it("Zoom's figures are the count of its create events at any time of its initial cycle, and it completes with every user in scope created", () => {
+    const zoom = spOf(/^Zoom$/);
+    const all = normalise(live.between(t0 - 10 * H, t0 + 10 * H)).filter((e) => e.servicePrincipal.id === zoom);
+    expect(all.length).toBeGreaterThan(100);
+    expect(all.every((e) => e.action === "create" && e.status === "success")).toBe(true);
+    expect(new Set(all.map((e) => e.sourceIdentity.id)).size).toBe(all.length);
+    fc.assert(
+      fc.property(fc.integer({ min: -4 * H, max: 2 * H }), (after) => {
+        const t = t0 + after;
+        const created = all.filter((e) => Date.parse(e.activityDateTime) <= t).length;
+        const s = jobOf(/^Zoom$/, t).status;
+        expect(s.synchronizedEntryCountByType[0]!.value).toBe(created);
+        expect(s.lastExecution["countExported"]).toBe(created);
+        if (s.progress.length) expect(s.progress[0]).toMatchObject({ completedUnits: created, totalUnits: all.length });
+        else expect(created).toBe(all.length);
+      }),
+      { numRuns: 30 },
+    );
+    // Alice Zhang is created last, at the very end of the cycle.
+    expect(all.at(-1)!.sourceIdentity.displayName).toBe("Alice Zhang");
+  });
+
+  it("Workday's failing objects on its status are the objects whose latest event failed, in the history and as the clock runs", () => {
+    const workday = spOf(/^Workday/);
+    const failing = (events: ProvisioningEvent[]) => {
+      const latest = new Map<string, ProvisioningEvent>();
+      for (const e of events.filter((x) => x.servicePrincipal.id === workday).sort((a, b) => a.activityDateTime.localeCompare(b.activityDateTime))) latest.set(e.sourceIdentity.id, e);
+      return [...latest.values()].filter((e) => e.status === "failure").length;
+    };
+    const escrowed = (t: number) => jobOf(/^Workday/, t).status.lastExecution["countEscrowed"];
+    expect(failing(history)).toBe(escrowed(t0));
+    expect(failing([...history, ...normalise(live.between(t0, t0 + 9 * H))])).toBe(escrowed(t0 + 9 * H));
+    // Enough to be heading for quarantine (Entra evaluates escrows from 5,000), and far more than the 400 Entra users.
+    expect(escrowed(t0)).toBeGreaterThanOrEqual(0.75 * 5_000);
   });
 });

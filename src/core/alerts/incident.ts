@@ -112,7 +112,6 @@ export function applySignal(current: Incident | null, signal: Signal, job: JobCo
   };
 }
 
-/** Failure spikes and bursts end once a whole window has passed with the rule quiet. */
 /** What the job did in the quiet window that closes an incident: the reason given on the card. */
 export interface QuietWindow {
   /** Events of the job in the window (any status). */
@@ -125,12 +124,22 @@ export interface QuietWindow {
 }
 
 /**
- * A spike or burst that stopped firing for a whole window is closed, with why: the job kept running
- * without the trouble (N events in M cycles, K failures), or it went quiet altogether (no events:
- * closed as quiet, not as fixed, since a stopped job also stops failing).
+ * A burst of disables or deletes is not undone by going quiet: the accounts stay as the burst left
+ * them. Its card stays open until someone acknowledges it, and closes after that once quiet.
+ */
+export function waitsForAcknowledgement(i: Incident): boolean {
+  return i.rule === "removalBurst" && i.status === "open" && !i.ackBy;
+}
+
+/**
+ * A spike that stopped firing for a whole window is closed, with why: the job kept running without
+ * the trouble (N events in M cycles, K failures), or it went quiet altogether (no events: closed as
+ * quiet, not as fixed, since a stopped job also stops failing). A burst closes the same way once
+ * someone has acknowledged it, and not before (see waitsForAcknowledgement).
  */
 export function resolveIfQuiet(current: Incident, stillFiring: boolean, now: string, window?: QuietWindow): Incident | null {
   if (current.status !== "open" || stillFiring || current.rule === "silentJob" || current.rule === "newFailures") return null;
+  if (waitsForAcknowledgement(current)) return null;
   if (Date.parse(now) - Date.parse(current.lastSeen) < current.windowMinutes * 60_000) return null;
   const what = current.rule === "failureSpike" ? "failures" : "disables or deletes";
   const n = (x: number, one: string, many = `${one}s`) => `${x.toLocaleString("en-US")} ${x === 1 ? one : many}`;

@@ -1,7 +1,7 @@
 import { minuteLabel } from "../timeBuckets";
 import type { ConversationType } from "../conversation";
 import { remedyFor } from "../remediation";
-import type { Incident } from "./incident";
+import { waitsForAcknowledgement, type Incident } from "./incident";
 import { RULE_LABELS, type AlertRule, type Subscription } from "./subscriptions";
 import type { Thresholds } from "./rules";
 
@@ -51,6 +51,7 @@ function statusLine(i: Incident): { status: string; statusColor: string } {
   if (i.status === "resolved") return { status: `Resolved ${when(i.resolvedAt)}: ${i.resolution ?? ""}`.trim(), statusColor: "Default" };
   if (i.ackBy) return { status: `Acknowledged by ${i.ackBy} at ${when(i.ackAt)}`, statusColor: "Accent" };
   if (i.rule === "initialCycleCompleted") return { status: `For information · ${when(i.since)}`, statusColor: "Accent" };
+  if (waitsForAcknowledgement(i)) return { status: `Open since ${when(i.since)} · stays open until someone acknowledges it (going quiet does not undo disables or deletes)`, statusColor: "Attention" };
   return { status: `Open since ${when(i.since)}`, statusColor: i.rule === "removalBurst" || i.rule === "failureSpike" || i.rule === "jobQuarantined" ? "Attention" : "Accent" };
 }
 

@@ -1,4 +1,4 @@
-import { DEMO_BOX_STOPPED_HOURS, DEMO_FABRIKAM_PAUSED_HOURS, demoAppId, demoGroups, demoJobs, demoUsers, deterministicId, seededRandom, TENANT_ID, type DemoErrorTemplate, type DemoGroup, type DemoJob, type DemoUser } from "./tenant";
+import { DEMO_BOX_STOPPED_HOURS, DEMO_FABRIKAM_PAUSED_HOURS, DEMO_WORKDAY_FAILING, demoAppId, demoGroups, demoJobs, demoUsers, demoWorkers, deterministicId, seededRandom, TENANT_ID, type DemoErrorTemplate, type DemoGroup, type DemoJob, type DemoUser } from "./tenant";
 
 /**
  * A deterministic demo tenant as Graph-shaped provisioning records: regular cycles per job with
@@ -16,9 +16,11 @@ export interface DemoOptions {
   perCycle?: number;
   /** Add the recent incidents (default true). */
   incidents?: boolean;
+  /** Filled with where each (job, object) stands at the end: the live tail (live.ts) goes on from it. */
+  lifecycle?: Map<string, Lifecycle>;
 }
 
-type Outcome =
+export type Outcome =
   | { kind: "create" }
   | { kind: "update" }
   | { kind: "redundant" }
@@ -29,7 +31,7 @@ type Outcome =
   | { kind: "delete" }
   | { kind: "stagedDelete" };
 
-type Who = { kind: "user"; user: DemoUser } | { kind: "group"; group: DemoGroup };
+export type Who = { kind: "user"; user: DemoUser } | { kind: "group"; group: DemoGroup };
 
 const MINUTE = 60_000;
 
@@ -87,9 +89,9 @@ function steps(job: DemoJob, who: Who, outcome: Outcome, at: Date, rand: () => n
 }
 
 /** Where an object stands in one app: the demo tells one consistent story per (job, object). */
-type Lifecycle = "absent" | "active" | "disabled" | "deleted";
+export type Lifecycle = "absent" | "active" | "disabled" | "deleted";
 
-function record(job: DemoJob, cycleId: string, at: Date, who: Who, outcome: Outcome, rand: () => number, existsInTarget = true): Record<string, unknown> {
+export function demoRecord(job: DemoJob, cycleId: string, at: Date, who: Who, outcome: Outcome, rand: () => number, existsInTarget = true): Record<string, unknown> {
   const action =
     outcome.kind === "failure" ? outcome.action : outcome.kind === "redundant" ? "other" : outcome.kind === "outOfScope" ? "create" : outcome.kind;
   const status = outcome.kind === "failure" ? "failure" : ["redundant", "outOfScope", "stagedDelete"].includes(outcome.kind) ? "skipped" : "success";
@@ -159,23 +161,34 @@ export function demoCast(options: Pick<DemoOptions, "seed" | "users"> = {}): { r
   return { rand, users, groups, jobs };
 }
 
-export function* generateDemo(options: DemoOptions): Generator<Record<string, unknown>> {
-  const { rand, users, groups, jobs } = demoCast(options);
-  const now = options.now.getTime();
-  const days = options.days ?? 7;
-  const perCycle = options.perCycle ?? 3;
-  const byKey = new Map(jobs.map((j) => [j.key, j]));
+/** Whether a demo user is assigned to (in the scope of) a job: one rule for the history and the live tail. */
+export function demoInScope(users: DemoUser[]): (job: DemoJob, user: DemoUser) => boolean {
   const [alice, bob, carol, aliceMartin] = users as [DemoUser, DemoUser, DemoUser, DemoUser];
-  const inScope = (job: DemoJob, user: DemoUser) => {
+  return (job, user) => {
     if (user === bob && job.key === "salesforce") return false; // "why was bob skipped in Salesforce"
     if (user === aliceMartin && job.key === "servicenow") return false; // so "alice" + ServiceNow failures means Alice Zhang
     if ((user === alice || user === bob || user === carol) && job.direction !== "crossTenant") return true;
     const h = (parseInt(user.objectId.slice(0, 6), 16) ^ job.key.length * 2654435761) >>> 0;
     return (h % 1000) / 1000 < job.scopeShare;
   };
+}
+
+/** The Workday backlog's failing workers (a separate random source: the rest of the demo does not move). */
+export function demoWorkdayBacklog(seed = 20261122): DemoUser[] {
+  return demoWorkers(DEMO_WORKDAY_FAILING, seededRandom(seed ^ 0x5eed));
+}
+
+export function* generateDemo(options: DemoOptions): Generator<Record<string, unknown>> {
+  const { rand, users, groups, jobs } = demoCast(options);
+  const now = options.now.getTime();
+  const days = options.days ?? 7;
+  const perCycle = options.perCycle ?? 3;
+  const byKey = new Map(jobs.map((j) => [j.key, j]));
+  const [alice, bob, carol] = users as [DemoUser, DemoUser, DemoUser];
+  const inScope = demoInScope(users);
   const pick = <T,>(list: T[]) => list[Math.floor(rand() * list.length)]!;
 
-  const lifecycle = new Map<string, Lifecycle>();
+  const lifecycle = options.lifecycle ?? new Map<string, Lifecycle>();
   const objectId = (who: Who) => (who.kind === "user" ? who.user.objectId : who.group.objectId);
   // Most objects were provisioned before the window begins; a few are new.
   // The people the examples ask about stay provisioned everywhere (their stories are told below).
@@ -208,7 +221,7 @@ export function* generateDemo(options: DemoOptions): Generator<Record<string, un
   const emit = (job: DemoJob, cycleId: string, at: Date, who: Who, outcome: Outcome) => {
     const state = stateOf(job, who);
     setState(job, who, after(state, outcome));
-    return record(job, cycleId, at, who, outcome, rand, state === "active" || state === "disabled");
+    return demoRecord(job, cycleId, at, who, outcome, rand, state === "active" || state === "disabled");
   };
 
   for (const job of jobs) {
@@ -238,10 +251,10 @@ export function* generateDemo(options: DemoOptions): Generator<Record<string, un
   const dropbox = byKey.get("dropbox")!;
   const box = byKey.get("box")!;
   const adobe = byKey.get("adobe")!;
-  yield record(box, deterministicId(rand), new Date(now - 3 * 24 * 60 * MINUTE), { kind: "user", user: bob }, { kind: "update" }, rand);
-  yield record(salesforce, deterministicId(rand), new Date(now - 20 * 60 * MINUTE), { kind: "user", user: bob }, { kind: "outOfScope" }, rand);
-  yield record(dropbox, deterministicId(rand), new Date(now - 26 * 60 * MINUTE), { kind: "user", user: carol }, { kind: "failure", error: dropbox.errors[0]!, action: "update" }, rand);
-  yield record(adobe, deterministicId(rand), new Date(now - 2 * 24 * 60 * MINUTE), { kind: "user", user: alice }, { kind: "update" }, rand);
+  yield demoRecord(box, deterministicId(rand), new Date(now - 3 * 24 * 60 * MINUTE), { kind: "user", user: bob }, { kind: "update" }, rand);
+  yield demoRecord(salesforce, deterministicId(rand), new Date(now - 20 * 60 * MINUTE), { kind: "user", user: bob }, { kind: "outOfScope" }, rand);
+  yield demoRecord(dropbox, deterministicId(rand), new Date(now - 26 * 60 * MINUTE), { kind: "user", user: carol }, { kind: "failure", error: dropbox.errors[0]!, action: "update" }, rand);
+  yield demoRecord(adobe, deterministicId(rand), new Date(now - 2 * 24 * 60 * MINUTE), { kind: "user", user: alice }, { kind: "update" }, rand);
 
   if (options.incidents === false) return;
 
@@ -262,6 +275,19 @@ export function* generateDemo(options: DemoOptions): Generator<Record<string, un
   const stormCycle = deterministicId(rand);
   const adobeActive = activeIn(adobe);
   for (let i = 0; i < Math.min(48, adobeActive.length); i++) yield emit(adobe, stormCycle, new Date(now - 20 * MINUTE + i * 7000), user(adobeActive[(i + 11) % adobeActive.length]!), { kind: "disable", reason: "scope" });
+  // Workday's backlog: each failing worker's latest retry, spread evenly over the window (a steady
+  // load, not a spike), in cycles of their own every 40 minutes; the job status counts them as escrowed.
+  const workday = byKey.get("workday")!;
+  const backlog = demoWorkdayBacklog(options.seed ?? 20261122);
+  const span = days * 24 * 60 * MINUTE - 60 * MINUTE;
+  let backlogCycle = "";
+  let backlogSlot = -1;
+  for (let i = 0; i < backlog.length; i++) {
+    const at = now - 50 * MINUTE - span + Math.floor(((i + 0.5) * span) / backlog.length);
+    const slot = Math.floor(at / (40 * MINUTE));
+    if (slot !== backlogSlot) [backlogSlot, backlogCycle] = [slot, deterministicId(rand)];
+    yield demoRecord(workday, backlogCycle, new Date(at), { kind: "user", user: backlog[i]! }, { kind: "failure", error: workday.errors[i % 4 === 0 ? 1 : 0]!, action: "create" }, rand, false);
+  }
   // Dropbox held back deletions three hours ago (accidental-deletion threshold).
   const stagedCycle = deterministicId(rand);
   const dropboxActive = activeIn(dropbox);

@@ -1,5 +1,6 @@
 import { demoCast } from "./generator";
-import { DEMO_BOX_STOPPED_HOURS, DEMO_FABRIKAM_PAUSED_HOURS, demoAppId, deterministicId, seededRandom, TENANT_ID, type DemoJob } from "./tenant";
+import { demoLive, type DemoLive } from "./live";
+import { DEMO_BOX_STOPPED_HOURS, DEMO_FABRIKAM_PAUSED_HOURS, DEMO_WORKDAY_WORKERS, DEMO_ZOOM, demoAppId, demoZoomJob, deterministicId, seededRandom, type DemoJob } from "./tenant";
 
 /**
  * The demo tenant as Microsoft Graph reports its jobs and their audit trail (pure data, served by
@@ -7,10 +8,13 @@ import { DEMO_BOX_STOPPED_HOURS, DEMO_FABRIKAM_PAUSED_HOURS, demoAppId, determin
  * objects, and Account Provisioning audit records, relative to the demo's `now`:
  * - Box is in quarantine for bad admin credentials (it went quiet five hours ago);
  * - Fabrikam cross-tenant sync was paused by an admin;
- * - Zoom, configured a few hours ago, is still in its initial cycle (no events yet); it completes
- *   20 minutes after the demo starts, which raises the "initial cycle completed" alert;
- * - Workday reads far more workers than Entra holds and a third of them fail: the forecast;
- * - Adobe's scope was changed 14 minutes before its disable storm.
+ * - Zoom, configured a few hours ago, is still in its initial cycle, creating its users one by one
+ *   (live.ts); it completes 20 minutes after the demo starts, which raises the "initial cycle
+ *   completed" alert;
+ * - Workday reads far more workers than Entra holds and over a third of them fail (each failing
+ *   worker's latest retry is in the logs): the forecast;
+ * - Adobe's scope was changed 14 minutes before its disable storm;
+ * - the running jobs' last cycles move with the clock, as their events do (live.ts).
  */
 const MINUTE = 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -20,9 +24,11 @@ export interface DemoGraph {
   /** Service principal id -> its jobs as Graph returns them at a given time. */
   jobs: Record<string, (nowMs: number) => Record<string, unknown>[]>;
   audits: Record<string, unknown>[];
+  /** The tenant's events after its now (the emulator serves them as the clock reaches them). */
+  live: DemoLive;
 }
 
-export const ZOOM = { appName: "Zoom", template: "zoom" } as const;
+export const ZOOM = { appName: DEMO_ZOOM.appName, template: DEMO_ZOOM.template } as const;
 
 function execution(began: number, minutes: number, counts: { imported: number; exported: number; escrowed?: number }, state = "Succeeded", error: { code: string; message: string } | null = null) {
   return { activityIdentifier: `${began}`, timeBegan: iso(began), timeEnded: iso(began + minutes * MINUTE), state, countImported: counts.imported, countExported: counts.exported, countEscrowed: counts.escrowed ?? 0, countEntitled: 0, error };
@@ -41,10 +47,14 @@ function job(j: { jobId: string; template: string }, status: Record<string, unkn
 export function demoGraph(demoNow: Date, seed?: number): DemoGraph {
   const { jobs } = demoCast(seed === undefined ? {} : { seed });
   const now = demoNow.getTime();
+  const live = demoLive(demoNow, seed);
   const rand = seededRandom(4242);
-  const T = TENANT_ID.replace(/-/g, "");
-  const zoomSp = deterministicId(rand);
-  const zoomJob = `${ZOOM.template}.${T}.${deterministicId(rand)}`;
+  const zoom = demoZoomJob();
+  // The same random source made Zoom's ids (tenant.ts): step past them.
+  deterministicId(rand);
+  deterministicId(rand);
+  const zoomSp = zoom.servicePrincipalId;
+  const zoomJob = zoom.jobId;
   const servicePrincipals = [
     ...jobs.map((j) => ({ id: j.servicePrincipalId, appId: demoAppId(j.servicePrincipalId), displayName: j.appName })),
     { id: zoomSp, appId: demoAppId(zoomSp), displayName: ZOOM.appName },
@@ -54,8 +64,9 @@ export function demoGraph(demoNow: Date, seed?: number): DemoGraph {
   ];
   const steady = iso(now - 40 * 86_400_000);
   const byKey = new Map(jobs.map((j) => [j.key, j]));
-  const regular = (j: DemoJob, users: number, groups: number, escrowed = 0) => () => {
-    const began = now - 25 * MINUTE;
+  const regular = (j: DemoJob, users: number, groups: number, escrowed = 0) => (t: number) => {
+    // The latest cycle that has ended by t (cycles take about four minutes).
+    const began = live.lastCycleStart(j.key, t - 5 * MINUTE);
     const last = execution(began, 4, { imported: users + groups, exported: Math.round(users / 20), escrowed }, escrowed ? "EntryLevelErrors" : "Succeeded");
     return [job({ jobId: j.jobId, template: j.jobId.split(".")[0]! }, { code: "Active", lastExecution: last, lastSuccessfulExecution: last, lastSuccessfulExecutionWithExports: last, steadyStateFirstAchievedTime: steady, steadyStateLastAchievedTime: iso(began), synchronizedEntryCountByType: [{ key: "user to user", value: users }, ...(groups ? [{ key: "group to group", value: groups }] : [])] })];
   };
@@ -86,25 +97,24 @@ export function demoGraph(demoNow: Date, seed?: number): DemoGraph {
   };
 
   const workday = byKey.get("workday")!;
-  out[workday.servicePrincipalId] = () => {
-    const last = execution(now - 20 * MINUTE, 12, { imported: 11_800, exported: 260, escrowed: 4_300 }, "EntryLevelErrors");
-    return [job({ jobId: workday.jobId, template: "Workday2AD" }, { code: "Active", lastExecution: last, lastSuccessfulExecution: last, steadyStateFirstAchievedTime: steady, synchronizedEntryCountByType: [{ key: "worker to user", value: 11_800 }] })];
+  out[workday.servicePrincipalId] = (t) => {
+    const last = execution(live.lastCycleStart(workday.key, t - 13 * MINUTE), 12, { imported: DEMO_WORKDAY_WORKERS, exported: 260, escrowed: live.workdayFailing }, "EntryLevelErrors");
+    return [job({ jobId: workday.jobId, template: "Workday2AD" }, { code: "Active", lastExecution: last, lastSuccessfulExecution: last, steadyStateFirstAchievedTime: steady, synchronizedEntryCountByType: [{ key: "worker to user", value: DEMO_WORKDAY_WORKERS }] })];
   };
 
-  // Zoom: configured four hours before the demo's now; its initial cycle completes 20 minutes after it.
-  const zoomDone = now + 20 * MINUTE;
+  // Zoom: configured four hours before the demo's now; its initial cycle completes 20 minutes after
+  // it. Every figure is the count of its create events so far (live.ts).
   out[zoomSp] = (t) => {
-    const done = t >= zoomDone;
-    const share = Math.min(1, (t - (now - 4 * 60 * MINUTE)) / (zoomDone - (now - 4 * 60 * MINUTE)));
-    const last = execution(Math.min(t, zoomDone) - 10 * MINUTE, 10, { imported: Math.round(3_000 * share), exported: Math.round(2_400 * share) });
+    const p = live.zoomProgress(t);
+    const last = execution(Math.min(t, p.doneAt) - 10 * MINUTE, 10, { imported: p.created, exported: p.created });
     return [
       job({ jobId: zoomJob, template: ZOOM.template }, {
         code: "Active",
         lastExecution: last,
         lastSuccessfulExecution: last,
-        steadyStateFirstAchievedTime: done ? iso(zoomDone) : "0001-01-01T00:00:00Z",
-        progress: done ? [] : [{ completedUnits: Math.round(3_000 * share), totalUnits: 3_000, progressObservationDateTime: iso(t) }],
-        synchronizedEntryCountByType: [{ key: "user to user", value: Math.round(3_000 * share) }],
+        steadyStateFirstAchievedTime: p.done ? iso(p.doneAt) : "0001-01-01T00:00:00Z",
+        progress: p.done ? [] : [{ completedUnits: p.created, totalUnits: p.inScope, progressObservationDateTime: iso(t) }],
+        synchronizedEntryCountByType: [{ key: "user to user", value: p.created }],
       }),
     ];
   };
@@ -137,5 +147,5 @@ export function demoGraph(demoNow: Date, seed?: number): DemoGraph {
     audit("zoom-add", now - 4 * 60 * MINUTE - 5 * MINUTE, "Add provisioning configuration", "alice.zhang@contoso.com", target({ servicePrincipalId: zoomSp, appName: ZOOM.appName })),
     audit("zoom-start", now - 4 * 60 * MINUTE, "Enable/start provisioning", "alice.zhang@contoso.com", target({ servicePrincipalId: zoomSp, appName: ZOOM.appName })),
   ];
-  return { servicePrincipals, jobs: out, audits };
+  return { servicePrincipals, jobs: out, audits, live };
 }

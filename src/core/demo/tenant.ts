@@ -194,3 +194,50 @@ export function demoJobs(rand: () => number): DemoJob[] {
     }),
   ];
 }
+
+/**
+ * Workday's backlog: it reads far more workers than Entra holds, and these fail to be written to
+ * Active Directory (their UPN is taken, or the agent may not write to their OU). Each failing worker
+ * has its latest retry in the logs, so the job status's escrow count is the logs' failing objects.
+ */
+export const DEMO_WORKDAY_WORKERS = 11_800;
+export const DEMO_WORKDAY_FAILING = 4_300;
+
+/** Workers read from HR who are not (yet) users in Entra: the Workday backlog's people. */
+export function demoWorkers(count: number, rand: () => number): DemoUser[] {
+  const out: DemoUser[] = [];
+  for (let i = 0; i < count; i++) {
+    const first = FIRST[Math.floor(rand() * FIRST.length)]!;
+    const last = LAST[Math.floor(rand() * LAST.length)]!;
+    const middle = String.fromCharCode(65 + Math.floor(rand() * 26));
+    const nick = `${ascii(first)}.${ascii(last)}${i}`;
+    // A middle initial, as HR records carry: no worker has the very name of one of the Entra users.
+    out.push({ objectId: deterministicId(rand), displayName: `${first} ${middle}. ${last}`, givenName: first, upn: `${nick}@contoso.com`, mailNickname: nick, department: DEPARTMENTS[Math.floor(rand() * DEPARTMENTS.length)]!, employeeId: `W${200000 + i}` });
+  }
+  return out;
+}
+
+/**
+ * Zoom: configured four hours before the demo's now, its initial cycle creates its users one by
+ * one and completes 20 minutes after that now (the "initial cycle completed" alert).
+ */
+export const DEMO_ZOOM = { appName: "Zoom", template: "zoom", startedBeforeMinutes: 240, doneAfterMinutes: 20, scopeShare: 0.75 } as const;
+
+export function demoZoomJob(): DemoJob {
+  const rand = seededRandom(4242);
+  const servicePrincipalId = deterministicId(rand);
+  return {
+    key: "zoom",
+    jobId: `${DEMO_ZOOM.template}.${T}.${deterministicId(rand)}`,
+    appName: DEMO_ZOOM.appName,
+    servicePrincipalId,
+    sourceSystem: "Microsoft Entra ID",
+    targetSystem: "Zoom",
+    direction: "outbound",
+    cycleMinutes: 40,
+    scopeShare: DEMO_ZOOM.scopeShare,
+    provisionsGroups: false,
+    identityType: "User",
+    errors: [],
+  };
+}
