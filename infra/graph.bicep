@@ -12,6 +12,7 @@ param grantGraphPermissions bool
 param createTabApp bool
 param tabAppIdUri string
 param environmentName string
+param enableActions bool
 
 // The permissions, each checked against Graph's own app roles when granted (a misspelt name fails the deployment).
 var graphPermissions = [
@@ -20,11 +21,22 @@ var graphPermissions = [
   'Synchronization.Read.All' // every provisioning job's status (GET /servicePrincipals/{id}/synchronization/jobs)
 ]
 
+// Opt-in (enableActions): the job actions from Teams (provision on demand, restart, pause, start, allow deletes).
+var actionPermissions = [
+  'Synchronization.ReadWrite.All' // POST .../synchronization/jobs/{id}/provisionOnDemand, /restart, /pause, /start on any app's job
+]
+
 resource graph 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
   appId: '00000003-0000-0000-c000-000000000000'
 }
 
 resource grants 'Microsoft.Graph/appRoleAssignedTo@v1.0' = [for permission in graphPermissions: if (grantGraphPermissions) {
+  appRoleId: filter(graph.appRoles, role => role.value == permission)[0].id
+  principalId: identityPrincipalId
+  resourceId: graph.id
+}]
+
+resource actionGrants 'Microsoft.Graph/appRoleAssignedTo@v1.0' = [for permission in actionPermissions: if (grantGraphPermissions && enableActions) {
   appRoleId: filter(graph.appRoles, role => role.value == permission)[0].id
   principalId: identityPrincipalId
   resourceId: graph.id

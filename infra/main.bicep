@@ -49,6 +49,9 @@ param tabClientId string = ''
 @description('Create an Event Hubs namespace with the insights-logs-provisioninglogs hub, for the Entra diagnostic setting (streaming in seconds). Without it, provbot polls Graph every 5 minutes.')
 param enableEventHub bool = false
 
+@description('Turn on actions on provisioning jobs from Teams (provision on demand, restart, pause, start, allow deletes) for Application, Cloud Application and Global Administrators and app owners, and grant Synchronization.ReadWrite.All for them. Off by default.')
+param enableActions bool = false
+
 @allowed([ 'roles', 'allowlist' ])
 @description('Who may ask: roles (the admin center\'s rule, from the asker\'s directory roles and ownership) or allowlist (the object ids in allowedPrincipals).')
 param access string = 'roles'
@@ -99,6 +102,7 @@ module entra 'graph.bicep' = {
     createTabApp: createTabApp
     tabAppIdUri: tabAppIdUri
     environmentName: environmentName
+    enableActions: enableActions
   }
 }
 
@@ -115,6 +119,7 @@ module resources 'resources.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     enableEventHub: enableEventHub
     access: access
+    enableActions: enableActions
     allowedPrincipals: allowedPrincipals
     retentionDays: retentionDays
     botSku: botSku

@@ -10,6 +10,7 @@ param instanceMemoryMB int
 param maximumInstanceCount int
 param enableEventHub bool
 param access string
+param enableActions bool
 param allowedPrincipals string
 param retentionDays int
 param botSku string
@@ -188,7 +189,7 @@ var graphSettings = [
   { name: 'PROVBOT_GRAPH_MANAGED_IDENTITY', value: 'true' }
   { name: 'PROVBOT_GRAPH_CLIENT_ID', value: identity.properties.clientId }
 ]
-var accessSettings = concat([ { name: 'PROVBOT_ACCESS', value: access }, { name: 'PROVBOT_RETENTION_DAYS', value: string(retentionDays) } ], empty(allowedPrincipals) ? [] : [ { name: 'PROVBOT_ALLOWED_PRINCIPALS', value: allowedPrincipals } ])
+var accessSettings = concat([ { name: 'PROVBOT_ACCESS', value: access }, { name: 'PROVBOT_ACTIONS', value: enableActions ? 'on' : 'off' }, { name: 'PROVBOT_RETENTION_DAYS', value: string(retentionDays) } ], empty(allowedPrincipals) ? [] : [ { name: 'PROVBOT_ALLOWED_PRINCIPALS', value: allowedPrincipals } ])
 var tabSettings = empty(tabClientId) ? [] : [
   { name: 'PROVBOT_TAB_CLIENT_ID', value: tabClientId }
   { name: 'PROVBOT_TAB_APP_ID_URI', value: tabAppIdUri }

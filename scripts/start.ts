@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     const demoNow = values["no-demo"] ? null : await demoTime(root, azuritePort);
     const emulator = demoNow && !graphConfigured(root) ? await startDemoGraph(demoNow) : null;
     const graphEnv: Record<string, string> = emulator
-      ? { PROVBOT_GRAPH_BASE_URL: emulator.baseUrl, PROVBOT_GRAPH_ACCESS_TOKEN: "demo-emulator-token", PROVBOT_GRAPH_TENANT_ID: TENANT_ID, PROVBOT_GRAPH_INITIAL_DAYS: "8" }
+      ? { PROVBOT_GRAPH_BASE_URL: emulator.baseUrl, PROVBOT_GRAPH_ACCESS_TOKEN: "demo-emulator-token", PROVBOT_GRAPH_TENANT_ID: TENANT_ID, PROVBOT_GRAPH_INITIAL_DAYS: "8", PROVBOT_ACTIONS: process.env["PROVBOT_ACTIONS"] ?? "on" }
       : {};
     const startHost = () =>
       startChild({

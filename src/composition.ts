@@ -20,6 +20,9 @@ import { errorField, systemClock, type LogEntry } from "./app/ports";
 import { tenantList } from "./core/access";
 import { AccessControl } from "./app/access";
 import { GraphDirectory } from "./adapters/graph/directory";
+import { GraphJobControl } from "./adapters/graph/jobControl";
+import { TableActionStore } from "./adapters/tables/actionsTable";
+import { JobActions } from "./app/actions";
 import { createAlertSender } from "./adapters/botframework/sender";
 import { jobKey } from "./adapters/tables/keys";
 import { createTeamsSsoVerifier } from "./adapters/http/teamsSso";
@@ -102,6 +105,20 @@ export function getServices(): Services {
           clock: systemClock,
         });
   const personalSender = createAlertSender(config.bot);
+  // Job actions (issue 26): only when turned on; a write client with no retries of its own.
+  const actions =
+    config.actions && config.graph
+      ? new JobActions({
+          control: new GraphJobControl({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl, maxRetries: 0, timeoutMs: 30_000 }),
+          store: new TableActionStore(tables),
+          // The local host's tenant mode lets everyone act (the demo); elsewhere Entra's roles and owners decide.
+          permission: access ?? { mayManage: async () => (config.access.mode === "tenant" ? "yes" : "no") },
+          query,
+          clock: systemClock,
+          log: structuredLog,
+          personal: async (userId, target, answer) => (await personalSender.sendPersonal!(userId, target, { kind: "card", card: answer.card, viewModel: answer.viewModel })).kind === "ok",
+        })
+      : null;
   const chat = createChatHandler({
     personal: async (userId, target, reply) => (await personalSender.sendPersonal!(userId, target, reply)).kind === "ok",
     tenants: talkers,
@@ -110,7 +127,7 @@ export function getServices(): Services {
     ...(access ? { access } : {}),
     refused: (e) => structuredLog({ event: "access.refused", ...e }),
     version: config.version,
-    store: query, now: () => new Date(), maxQuestionChars: config.limits.questionMaxChars, conversations, ...(alerts ? { alerts: alerts.commands } : {}), log: (m, err) => console.error(`[provbot] ${m}`, err) });
+    store: query, now: () => new Date(), maxQuestionChars: config.limits.questionMaxChars, conversations, ...(alerts ? { alerts: alerts.commands } : {}), ...(actions ? { actions } : {}), log: (m, err) => console.error(`[provbot] ${m}`, err) });
   const bot = createBotEndpoint(config.bot, chat, {
     error: (message, err) => console.error(`[provbot] ${message}`, err),
     refused: (status, reason) => structuredLog({ event: "bot.auth.refused", status, reason }),

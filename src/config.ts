@@ -69,6 +69,8 @@ const envSchema = z.object({
   PROVBOT_LOCAL_HOST: boolish,
   PROVBOT_RETENTION_DAYS: positiveInt(30),
   PROVBOT_ALERTS: z.enum(["on", "off"], { message: 'expected "on" or "off"' }).default("on"),
+  /** Actions on provisioning jobs from Teams (issue 26): off unless turned on, with Synchronization.ReadWrite.All granted. */
+  PROVBOT_ACTIONS: z.enum(["on", "off"], { message: 'expected "on" or "off"' }).default("off"),
   /** Who may ask: roles (the portal's rule, through Graph), allowlist, or tenant (local host only). */
   PROVBOT_ACCESS: z.enum(["roles", "allowlist", "tenant"], { message: 'expected "roles", "allowlist" or "tenant"' }).optional(),
   /** Object ids of users and groups, for PROVBOT_ACCESS=allowlist. */
@@ -173,6 +175,8 @@ export interface AppConfig {
   graph: GraphConfig | null;
   /** Proactive alerts; maxAgeMinutes: batches older than this are history and never alert. */
   alerts: { enabled: boolean; maxAgeMinutes: number; queue: string };
+  /** Job actions from Teams (PROVBOT_ACTIONS, off by default): needs Graph with Synchronization.ReadWrite.All. */
+  actions: boolean;
   /**
    * Tenants that may talk to the bot and whose records are stored: PROVBOT_ALLOWED_TENANTS, else
    * the bot registration's tenant; null (every tenant) only on the unauthenticated local host.
@@ -296,9 +300,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.PROVBOT_TAB_JWKS_URL && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(e.PROVBOT_TAB_JWKS_URL)) problems.push("PROVBOT_TAB_JWKS_URL: for tests on loopback only (in Azure the keys come from Microsoft Entra).");
   const accessMode = e.PROVBOT_ACCESS ?? (localHost ? "tenant" : "roles");
   if (accessMode === "tenant" && !localHost) problems.push('PROVBOT_ACCESS: "tenant" (anyone in the allowed tenants) is allowed only on the local development host; use "roles" or "allowlist".');
+  if (e.PROVBOT_ACTIONS === "on" && !graph) problems.push("PROVBOT_ACTIONS: \"on\" acts on jobs through Microsoft Graph: set PROVBOT_GRAPH_* and grant Synchronization.ReadWrite.All (see the README's Actions section).");
   if (accessMode !== "tenant" && !graph) problems.push(`PROVBOT_ACCESS: "${accessMode}" reads the asker's roles or groups from Microsoft Graph: set PROVBOT_GRAPH_* (see the README's permission table).`);
   const principals = (e.PROVBOT_ALLOWED_PRINCIPALS ?? "").split(",").map((p) => p.trim().toLowerCase()).filter(Boolean);
   if (accessMode === "allowlist" && principals.length === 0) problems.push("PROVBOT_ALLOWED_PRINCIPALS: missing (PROVBOT_ACCESS=allowlist needs the object ids of the users and groups allowed).");
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
-  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, allowedTenants, ownTenant, access: { mode: accessMode, principals }, tenantGrants, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, tab, version };
+  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, actions: e.PROVBOT_ACTIONS === "on", allowedTenants, ownTenant, access: { mode: accessMode, principals }, tenantGrants, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, tab, version };
 }

@@ -1,4 +1,5 @@
 import { decideAccess, type Access, type AccessMode, type DirectoryFacts } from "../core/access";
+import { mayManage } from "../core/actions";
 import type { Clock } from "./ports";
 
 /**
@@ -54,6 +55,33 @@ export class AccessControl {
     const access: Access = unknown ? { kind: "refused", reason: "not found in this directory" } : decideAccess(this.deps.mode, id, facts, this.deps.principals);
     if (access.kind !== "unavailable") this.cache.set(id, { at: now, access });
     return access;
+  }
+
+  private readonly managers = new Map<string, { at: number; roles: string[]; owned: string[] }>();
+
+  /**
+   * Whether this person may manage an app's provisioning (job actions, issue 26): an Application,
+   * Cloud Application or Global Administrator, or an owner of that app (core/actions.ts mayManage),
+   * from the same directory reads as the access rule, cached as long. "" asks for any app (by role).
+   * The local host's tenant mode lets everyone act (the demo).
+   */
+  async mayManage(userObjectId: string, servicePrincipalId: string): Promise<"yes" | "no" | "unavailable"> {
+    if (this.deps.mode === "tenant") return "yes";
+    const id = userObjectId.trim().toLowerCase();
+    if (!GUID.test(id) || !this.deps.directory) return "no";
+    const now = this.deps.clock.now().getTime();
+    let facts = this.managers.get(id);
+    if (!facts || now - facts.at >= (this.deps.cacheMs ?? 5 * 60_000)) {
+      try {
+        const [roles, owned] = await Promise.all([this.deps.directory.roleTemplateIds(id), this.deps.directory.ownedServicePrincipalIds(id)]);
+        facts = { at: now, roles, owned };
+      } catch (err) {
+        if ((err as { statusCode?: unknown } | null)?.statusCode === 404) facts = { at: now, roles: [], owned: [] };
+        else return "unavailable";
+      }
+      this.managers.set(id, facts);
+    }
+    return mayManage({ roleTemplateIds: facts.roles, ownedServicePrincipalIds: facts.owned }, servicePrincipalId).ok ? "yes" : "no";
   }
 
   private async facts(id: string): Promise<DirectoryFacts> {

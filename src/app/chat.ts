@@ -1,7 +1,8 @@
 import type { ChatUser, ConversationTarget } from "../core/conversation";
 import type { Answer } from "../core/ask/views";
 import { parseAlertCommand, type AlertCommand } from "../core/alerts/subscriptions";
-import { info } from "../core/ask/views";
+import { info, type ActionOffer, type CardAction } from "../core/ask/views";
+import { parseActionCommand } from "../core/actions";
 import { CHECK_FAILED_TEXT, NO_ACCESS_TEXT, NO_ACCESS_TITLE, REFUSED_TEXT, REFUSED_TITLE, tenantAllowed, type Access, type TenantList } from "../core/access";
 import { storeFor } from "./scope";
 import { forShared } from "../core/privacy";
@@ -44,6 +45,13 @@ export interface AlertCommands {
   action(data: Record<string, unknown>, target: ConversationTarget, from: ChatUser, access?: Access): Promise<Answer | null>;
 }
 
+/** Actions on provisioning jobs (app/actions.ts JobActions); absent when PROVBOT_ACTIONS is off. */
+export interface ActionCommands {
+  text(text: string, target: ConversationTarget, from: ChatUser): Promise<Answer | null>;
+  value(value: Record<string, unknown>, target: ConversationTarget, from: ChatUser): Promise<Answer | null>;
+  buttons(offer: ActionOffer, from: ChatUser): Promise<CardAction[]>;
+}
+
 export interface ChatDeps extends AnswerDeps {
   /** Tenants that may use the bot (null: every tenant, the local demo only). */
   tenants?: TenantList;
@@ -58,6 +66,7 @@ export interface ChatDeps extends AnswerDeps {
   /** Who may ask (src/app/access.ts); absent: everyone in the allowed tenants. */
   access?: { decide(userObjectId: string): Promise<Access> };
   alerts?: AlertCommands;
+  actions?: ActionCommands;
   log?: (message: string, err?: unknown) => void;
 }
 
@@ -70,7 +79,17 @@ const card = (a: Answer): Reply => ({ kind: "card", card: a.card, viewModel: a.v
 const scrubbed = <A extends Answer>(a: A): A => ({ ...a, viewModel: forShared(a.viewModel) });
 const cardFor = (target: ConversationTarget, a: Answer): Reply => (target.conversationType === "personal" ? card(a) : card(scrubbed(a)));
 
+export const ACTIONS_OFF = "Actions on provisioning jobs (provision on demand, restart, pause, start, allow deletes) are turned off in this deployment. Use the Microsoft Entra admin center, or ask the administrator who installed provbot about PROVBOT_ACTIONS.";
+
 export function createChatHandler(deps: ChatDeps): ChatHandler {
+  /** An answer's job actions become buttons only in a personal chat, and only for someone who may act. */
+  const withActionButtons = async (answer: Answer, message: IncomingMessage): Promise<Answer> => {
+    if (!deps.actions || !answer.offer || message.target.conversationType !== "personal") return answer;
+    const vm = answer.viewModel as { actions?: CardAction[] };
+    if (!Array.isArray(vm.actions)) return answer;
+    const extra = await deps.actions.buttons(answer.offer, message.from).catch((err: unknown) => (deps.log?.("could not check who may act", err), []));
+    return extra.length ? ({ ...answer, viewModel: { ...answer.viewModel, actions: [...extra, ...vm.actions].slice(0, 6) } } as Answer) : answer;
+  };
   const refusal = card(info(REFUSED_TITLE, REFUSED_TEXT));
   const outsider = (target: ConversationTarget, userObjectId: string): boolean => {
     if (tenantAllowed(deps.tenants ?? null, target.tenantId)) return false;
@@ -94,6 +113,15 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
       if (long) return [card(long)];
       // Every message refreshes where to reach this conversation; answering must not depend on it.
       await deps.conversations?.seen(message.target).catch((err) => deps.log?.("could not refresh the conversation target", err));
+      // Actions on a job (issue 26): a button press, or a command typed. Off: said, never misread as a question.
+      if (message.value?.["jobAction"]) {
+        if (!deps.actions) return [card(info("Actions are off", ACTIONS_OFF))];
+        const answer = await deps.actions.value(message.value, message.target, message.from);
+        if (answer) return [card(answer)];
+      } else if (deps.actions) {
+        const answer = await deps.actions.text(text, message.target, message.from);
+        if (answer) return [card(answer)];
+      } else if (parseActionCommand(text)) return [card(info("Actions are off", ACTIONS_OFF))];
       if (deps.alerts) {
         const alert = message.value?.["alert"];
         if (alert && typeof alert === "object") {
@@ -117,7 +145,7 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
       if (open && typeof open === "object" && typeof open.pk === "string" && typeof open.rk === "string") return [cardFor(message.target, await answerStoredEvent(open.pk, open.rk, answering))];
       const page = Number(message.value?.["page"] ?? 1);
       const answer = await answerQuestion(text, answering, { page: Number.isInteger(page) && page > 0 ? page : 1 });
-      return [cardFor(message.target, answer)];
+      return [cardFor(message.target, await withActionButtons(answer, message))];
     },
     async onConversationEvent(event, target) {
       if (event === "installed" && outsider(target, "")) return [refusal];

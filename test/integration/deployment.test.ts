@@ -105,6 +105,8 @@ describe("the Function App's settings and the code agree", () => {
     // Values only Azure knows, as they look there.
     const env = {
       ...placeholder,
+      // A condition in Bicep (enableActions ? 'on' : 'off'), off by default.
+      PROVBOT_ACTIONS: /PROVBOT_ACTIONS', value: enableActions \? 'on' : 'off'/.test(resources) ? "off" : "unknown",
       PROVBOT_STORAGE_ACCOUNT_URL: "https://stprovbotabc.table.core.windows.net/",
       MicrosoftAppId: "11111111-1111-4111-8111-111111111111",
       MicrosoftAppTenantId: "22222222-2222-4222-8222-222222222222",
@@ -171,7 +173,10 @@ describe("the runtime is Node 22 everywhere", () => {
 
   it("the Graph permissions granted are exactly the ones the README names, each with why", () => {
     const granted = [...infra("graph.bicep").matchAll(/^\s*'([A-Za-z]+\.[A-Za-z.]+)' \/\/ /gm)].map((m) => m[1]!);
-    expect(granted.sort()).toEqual(["AuditLog.Read.All", "Directory.Read.All", "Synchronization.Read.All"]);
+    // The three reads always; the write only with enableActions (issue 26), granted by its own loop under that condition.
+    expect(granted.sort()).toEqual(["AuditLog.Read.All", "Directory.Read.All", "Synchronization.Read.All", "Synchronization.ReadWrite.All"]);
+    expect(infra("graph.bicep")).toMatch(/actionGrants[^\n]*for permission in actionPermissions: if \(grantGraphPermissions && enableActions\)/);
+    expect(infra("main.bicep")).toMatch(/param enableActions bool = false/);
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     for (const p of granted) expect(readme).toMatch(new RegExp(`\\| \`${p.replace(/\./g, "\\.")}\`[^|]*\\| [^|]{20,}`));
   });

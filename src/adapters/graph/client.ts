@@ -235,6 +235,30 @@ export class GraphHttp {
     return { value: Array.isArray(body?.value) ? body.value : [], next: typeof raw === "string" && raw ? this.checkedNext(raw) : null };
   }
 
+  /**
+   * One request with a JSON body (the synchronization actions). Whatever the status, the answer is
+   * returned as it is: the caller decides (a POST that changes a job is never retried here unless
+   * the client was built with retries).
+   */
+  protected async send(method: "GET" | "POST", url: string, body?: unknown): Promise<{ status: number; body: unknown; code: string; retryAfterMs: number | undefined }> {
+    const request = createPipelineRequest({
+      url,
+      method,
+      timeout: this.options.timeoutMs ?? 60_000,
+      headers: createHttpHeaders({ accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) }),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      allowInsecureConnection: isLoopbackHttp(this.baseUrl),
+    });
+    const response = await this.pipeline.sendRequest(this.httpClient, request);
+    let parsed: unknown = null;
+    try {
+      parsed = response.bodyAsText ? JSON.parse(response.bodyAsText) : null;
+    } catch {
+      parsed = null;
+    }
+    return { status: response.status, body: parsed, code: errorCodeOf(response.bodyAsText), retryAfterMs: retryAfterMs(response.headers, Date.now()) };
+  }
+
   /** A nextLink is followed only on the configured Graph origin: the token never leaves it. */
   private checkedNext(link: string): string {
     let origin: string;

@@ -1,3 +1,4 @@
+import { kindsForStatus } from "../../core/actions";
 import { sumCells } from "../../core/counts";
 import { dayLabel, minuteLabel } from "../../core/timeBuckets";
 import { type TimeRange } from "../../core/ask/timeRange";
@@ -111,7 +112,7 @@ export async function answerHealth(appPhrase: string, range: TimeRange, deps: An
       : failures / Math.max(total, 1) > 0.1
         ? `Unhealthy: ${pct(failures)} of events failed.`
         : "Healthy: events are flowing and few fail.");
-  return stats(
+  const answer = stats(
     `How is ${s.label} doing? · ${range.label}`,
     verdict,
     ["Count", "Top error · what to do"],
@@ -129,6 +130,9 @@ export async function answerHealth(appPhrase: string, range: TimeRange, deps: An
     "No failures in this window.",
     portalOf(s.jobs),
   );
+  // One job with a known status: the actions it allows, as buttons for those who may act (issue 26).
+  const only1 = statuses.length === 1 ? statuses[0]! : null;
+  return only1 ? { ...answer, offer: { servicePrincipalId: only1.servicePrincipalId, jobId: only1.jobId, app: only1.appName, kinds: kindsForStatus(only1.status) } } : answer;
 }
 
 

@@ -1,3 +1,4 @@
+import { objectTypeNameOf } from "../../core/actions";
 import { type Question } from "../../core/ask/question";
 import { minuteLabel } from "../../core/timeBuckets";
 import { type TimeRange } from "../../core/ask/timeRange";
@@ -149,10 +150,16 @@ export async function answerProvisioned(identityPhrase: string, appPhrase: strin
   else if (state.action === "create") verdict = `No: ${who.displayName} is not in scope for ${a.label} (last evaluated on ${at} and skipped). Assign them to the app or adjust the scoping filter if they should be there.`;
   else if (state.action === "stagedDelete") verdict = `Pending deletion: the deletion of ${who.displayName} in ${a.label} was held back by the accidental-deletion threshold on ${at}.`;
   else verdict = `Probably not changed: the last event for ${who.displayName} in ${a.label} was skipped on ${at} (out of scope or already in sync).`;
-  return info(`Is ${who.displayName} provisioned in ${a.label}?`, verdict, [
+  const job = a.jobs.length === 1 ? a.jobs[0]! : null;
+  const offer =
+    job?.servicePrincipalId && who.identityKey.startsWith("i:")
+      ? { servicePrincipalId: job.servicePrincipalId, jobId: job.jobId, app: job.app, kinds: ["provisionOnDemand" as const], subject: { objectId: who.identityKey.slice(2), objectTypeName: objectTypeNameOf(who.identityType, job.jobId), name: who.displayName } }
+      : null;
+  const answer = info(`Is ${who.displayName} provisioned in ${a.label}?`, verdict, [
     { title: "Last event", value: `${actionWord(state.action)} · ${statusWord(state.status)} · ${at}` },
     { title: "Identity", value: who.identity },
   ], [ask("Show that event", `why did ${who.identity} ${state.status === "failure" ? "fail" : "get skipped"} in ${appPhrase}`), ask(`History of ${who.displayName}`, `what happened to ${who.identity}`)]);
+  return offer ? { ...answer, offer } : answer;
 }
 
 export async function answerWhen(identityPhrase: string, appPhrase: string, deps: AnswerDeps, now: string): Promise<Answer> {

@@ -1,8 +1,9 @@
+import { objectTypeNameOf, type JobActionKind } from "../actions";
 import { appName, identityKind, identityLabel, skipReason, type ProvisioningEvent, type ProvisioningStep } from "../event";
 import { SHARED_NOTE, scrubIds, type Audience } from "../privacy";
 import { remedyFor, retryText } from "../remediation";
 import { clipText } from "../text";
-import { eventPortalUrl } from "../portalLinks";
+import { appIds, eventPortalUrl } from "../portalLinks";
 import type { HelpViewModel } from "../help";
 import type { AlertViewModel } from "../alerts/views";
 
@@ -24,7 +25,7 @@ export interface CardViewModels {
 export type CardName = keyof CardViewModels;
 
 /** An answer: one card with the view-model of that card, and its plain-text rendering. */
-export type CardAnswer<C extends CardName> = { card: C; viewModel: CardViewModels[C]; text: string };
+export type CardAnswer<C extends CardName> = { card: C; viewModel: CardViewModels[C]; text: string; offer?: ActionOffer };
 export type Answer = { [C in CardName]: CardAnswer<C> }[CardName];
 
 export interface Fact {
@@ -35,7 +36,19 @@ export interface Fact {
 export interface CardAction {
   title: string;
   /** `details`: a changeId whose full card goes to the presser's personal chat (shared conversations). */
-  data: { text: string; page?: number; open?: { pk: string; rk: string }; details?: string };
+  data: { text: string; page?: number; open?: { pk: string; rk: string }; details?: string; jobAction?: Record<string, unknown> };
+}
+
+/**
+ * What an answer may offer to act on (issue 26): the chat turns it into buttons only for a person
+ * who may manage that app's provisioning, in their personal chat.
+ */
+export interface ActionOffer {
+  servicePrincipalId: string;
+  jobId: string;
+  app: string;
+  kinds: JobActionKind[];
+  subject?: { objectId: string; objectTypeName: string; name: string };
 }
 
 const MAX_STEPS = 20;
@@ -203,7 +216,13 @@ export function eventDetail(e: ProvisioningEvent, extraNote = "", audience: Audi
     ...(vm.modified.length ? ["Modified properties:", ...vm.modified.map((m) => `  ${m.title}: ${m.value}`)] : []),
     ...(note ? [note] : []),
   ].join("\n");
-  return { card: "eventDetail", viewModel: vm, text };
+  // The object this event is about may be provisioned on demand (issue 26): offered as a button to those who may act.
+  const ids = appIds(e);
+  const offer: ActionOffer | undefined =
+    e.sourceIdentity.id && ids.servicePrincipalId && e.jobId
+      ? { servicePrincipalId: ids.servicePrincipalId, jobId: e.jobId, app, kinds: ["provisionOnDemand"], subject: { objectId: e.sourceIdentity.id, objectTypeName: objectTypeNameOf(e.sourceIdentity.identityType, e.jobId), name } }
+      : undefined;
+  return { card: "eventDetail", viewModel: vm, text, ...(offer ? { offer } : {}) };
 }
 
 /** The reason text made readable: CRLF to newlines, an embedded JSON body pretty-printed briefly. */
@@ -353,6 +372,8 @@ export interface StatsViewModel {
   hasNotes: boolean;
   portalUrl: string;
   hasPortalUrl: boolean;
+  /** Buttons the chat adds for those allowed (job actions); none by default. */
+  actions: CardAction[];
 }
 
 export function stats(title: string, subtitle: string, header: string[], rows: string[][], notes: Fact[] = [], empty = "No events in this window.", portalUrl: string | null = null): Answer {
@@ -362,7 +383,7 @@ export function stats(title: string, subtitle: string, header: string[], rows: s
   // wide ones (a column per action) share the width by weight.
   const px = (h: string, i: number) => `${Math.max(56, 12 + 9 * Math.max(h.length, longest[i]!))}px`;
   const columns = header.map((h, i) => ({ width: numeric[i] ? (header.length <= 4 ? px(h, i) : 1) : longest[i]! > 60 ? 4 : 2 }));
-  const vm: StatsViewModel = { title, subtitle, header, columns, rows: rows.map((cells) => ({ cells })), hasRows: rows.length > 0, empty, notes, hasNotes: notes.length > 0, portalUrl: portalUrl ?? "", hasPortalUrl: portalUrl !== null };
+  const vm: StatsViewModel = { title, subtitle, header, columns, rows: rows.map((cells) => ({ cells })), hasRows: rows.length > 0, empty, notes, hasNotes: notes.length > 0, portalUrl: portalUrl ?? "", hasPortalUrl: portalUrl !== null, actions: [] };
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}`;
   const text = [title, subtitle, line(header), ...(rows.length ? rows.map(line) : [`  ${empty}`]), ...notes.map((n) => `  ${n.title}: ${n.value}`)].join("\n");
