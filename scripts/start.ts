@@ -4,15 +4,12 @@ import { join } from "node:path";
 import { rmSync } from "node:fs";
 import { findPackageRoot } from "../src/packageInfo";
 import { loadConfig } from "../src/config";
-import { generateDemo } from "../src/core/demo/generator";
-import { demoGraph } from "../src/core/demo/health";
 import { TENANT_ID } from "../src/core/demo/tenant";
-import { startGraphEmulator, type GraphState } from "./graph-emulator";
 import { createTableFactory } from "../src/adapters/tables/client";
 import { TableEventStore } from "../src/adapters/tables/eventStore";
 import { TableWatermarkStore } from "../src/adapters/tables/watermarks";
 import { applyLocalSettings } from "./local-settings";
-import { postDemo } from "./demo";
+import { postDemo, startDemoGraph } from "./demo";
 import { DEFAULT_AZURITE_PORT, DEFAULT_AZURITE_QUEUE_PORT } from "./local-settings";
 import {
   httpOk,
@@ -206,11 +203,6 @@ async function demoTime(root: string, azuritePort: number): Promise<Date> {
   return loaded ? new Date(loaded) : new Date();
 }
 
-async function startDemoGraph(demoNow: Date): Promise<GraphState> {
-  const graph = demoGraph(demoNow);
-  // A busy tenant's Graph: service principals in pages of 5, and a 429 (Retry-After: 1) now and then.
-  return startGraphEmulator({ events: [...generateDemo({ now: demoNow })], tail: graph.live.between, audits: graph.audits, servicePrincipals: graph.servicePrincipals, jobs: graph.jobs, throttleEvery: 40, servicePrincipalPage: 5 });
-}
 
 /**
  * The demo through the product's own Graph pollers: job status first, then graphPoll (the audit

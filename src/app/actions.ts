@@ -400,7 +400,8 @@ export class JobActions {
         }
       }
       // Never in this app's logs: an outbound job takes the Entra object id the person has in others'.
-      if (!objectId && !inbound && c.identityKey.startsWith("i:")) objectId = c.identityKey.slice(2);
+      // (An Entra object id is a GUID; an HR worker id under the same name is not one, and is not this app's object.)
+      if (!objectId && !inbound && /^i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(c.identityKey)) objectId = c.identityKey.slice(2);
       if (!objectId) continue;
       const objectTypeName = objectTypeNameOf(type, job.status.templateId || job.jobId);
       out.set(objectId, { objectId, objectTypeName, name: c.displayName || c.identity });

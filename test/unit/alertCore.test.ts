@@ -197,7 +197,10 @@ describe("alert card", () => {
     const vm = alertCard(incident(), "channel");
     expect(vm.hasStaged).toBe(true);
     expect(vm.staged).toContain("held back 3 deletions");
-    expect(vm.actions.map((a) => a.title)).toEqual(["Acknowledge", "Mute 1h", "Mute 24h", "Show affected"]);
+    // Held-back deletions need an admin: the job's health answer (with its actions, for those who may act) is one press away.
+    expect(vm.actions.map((a) => a.title)).toEqual(["Acknowledge", "Mute 1h", "Mute 24h", "Show affected", "How is it doing?"]);
+    expect(vm.actions.at(-1)!.data).toEqual({ text: `how is ${vm.facts[0]!.value} doing?` });
+    expect(alertCard(incident({ stagedDeletes: 0 }), "channel").actions.map((a) => a.title)).not.toContain("How is it doing?");
     const acked = alertCard(incident({ ackBy: "Ada", ackAt: NOW }), "channel");
     expect(acked.status).toBe("Acknowledged by Ada at 2026-11-22 10:00 UTC");
     expect(acked.actions.map((a) => a.title)).not.toContain("Acknowledge");

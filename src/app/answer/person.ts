@@ -152,7 +152,8 @@ export async function answerProvisioned(identityPhrase: string, appPhrase: strin
   else verdict = `Probably not changed: the last event for ${who.displayName} in ${a.label} was skipped on ${at} (out of scope or already in sync).`;
   const job = a.jobs.length === 1 ? a.jobs[0]! : null;
   const offer =
-    job?.servicePrincipalId && who.identityKey.startsWith("i:")
+    // The object's id in the source: an Entra object id (a GUID) outbound, a worker id from HR inbound.
+    job?.servicePrincipalId && who.identityKey.startsWith("i:") && (objectTypeNameOf(who.identityType, job.jobId) === "Worker" || /^i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(who.identityKey))
       ? { servicePrincipalId: job.servicePrincipalId, jobId: job.jobId, app: job.app, kinds: ["provisionOnDemand" as const], subject: { objectId: who.identityKey.slice(2), objectTypeName: objectTypeNameOf(who.identityType, job.jobId), name: who.displayName } }
       : null;
   const answer = info(`Is ${who.displayName} provisioned in ${a.label}?`, verdict, [

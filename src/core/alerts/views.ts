@@ -91,6 +91,10 @@ export function alertCard(i: Incident, conversationType: ConversationType): Aler
   actions.push({ title: "Mute 1h", data: { text: `Mute ${i.app} for 1h`, alert: { action: "mute", minutes: 60, ...ref } } });
   actions.push({ title: "Mute 24h", data: { text: `Mute ${i.app} for 24h`, alert: { action: "mute", minutes: 1440, ...ref } } });
   if (i.rule !== "silentJob" && !HEALTH.has(i.rule)) actions.push({ title: "Show affected", data: { text: `Show affected in ${i.app}`, alert: { action: "affected", ...ref } } });
+  // A job that needs an admin's hand (quarantined, paused, deletions held back): its health answer
+  // carries the job actions as buttons, in a personal chat, for those who may act (issue 26). The
+  // card itself, seen by every member of a channel, carries no action button.
+  if (i.status === "open" && (i.rule === "jobQuarantined" || i.rule === "jobPaused" || i.stagedDeletes > 0)) actions.push({ title: "How is it doing?", data: { text: `how is ${i.app} doing?` } });
   // Heading for quarantine: what to fix first, and which objects fail (questions provbot answers).
   if (i.rule === "quarantineForecast") {
     actions.push({ title: "Top errors", data: { text: `top errors in ${i.app} this week` } });

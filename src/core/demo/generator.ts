@@ -1,4 +1,4 @@
-import { DEMO_BOX_STOPPED_HOURS, DEMO_FABRIKAM_PAUSED_HOURS, DEMO_WORKDAY_FAILING, demoAppId, demoGroups, demoJobs, demoUsers, demoWorkers, deterministicId, seededRandom, TENANT_ID, type DemoErrorTemplate, type DemoGroup, type DemoJob, type DemoUser } from "./tenant";
+import { DEMO_BOX_STOPPED_HOURS, DEMO_DROPBOX_HELD_HOURS, DEMO_FABRIKAM_PAUSED_HOURS, DEMO_WORKDAY_FAILING, demoAppId, demoGroups, demoJobs, demoUsers, demoWorkers, deterministicId, seededRandom, TENANT_ID, type DemoErrorTemplate, type DemoGroup, type DemoJob, type DemoUser } from "./tenant";
 
 /**
  * A deterministic demo tenant as Graph-shaped provisioning records: regular cycles per job with
@@ -227,7 +227,16 @@ export function* generateDemo(options: DemoOptions): Generator<Record<string, un
   for (const job of jobs) {
     // Box went quiet five hours ago: the "silent job" the alerts look for.
     // Fabrikam was paused 5.5 hours ago: a paused job logs nothing.
-    const stopAt = options.incidents === false ? now : job.key === "box" ? now - DEMO_BOX_STOPPED_HOURS * 60 * MINUTE : job.key === "fabrikam" ? now - DEMO_FABRIKAM_PAUSED_HOURS * 60 * MINUTE : now;
+    const stopAt =
+      options.incidents === false
+        ? now
+        : job.key === "box"
+          ? now - DEMO_BOX_STOPPED_HOURS * 60 * MINUTE
+          : job.key === "fabrikam"
+            ? now - DEMO_FABRIKAM_PAUSED_HOURS * 60 * MINUTE
+            : job.key === "dropbox"
+              ? now - DEMO_DROPBOX_HELD_HOURS * 60 * MINUTE - 10 * MINUTE
+              : now;
     let t = now - days * 24 * 60 * MINUTE + Math.floor(rand() * job.cycleMinutes) * MINUTE;
     while (t < stopAt) {
       const cycleId = deterministicId(rand);
@@ -288,8 +297,9 @@ export function* generateDemo(options: DemoOptions): Generator<Record<string, un
     if (slot !== backlogSlot) [backlogSlot, backlogCycle] = [slot, deterministicId(rand)];
     yield demoRecord(workday, backlogCycle, new Date(at), { kind: "user", user: backlog[i]! }, { kind: "failure", error: workday.errors[i % 4 === 0 ? 1 : 0]!, action: "create" }, rand, false);
   }
-  // Dropbox held back deletions three hours ago (accidental-deletion threshold).
+  // Dropbox held back deletions three hours ago (more than its accidental-deletion threshold of 10),
+  // and is in quarantine for too many deletes since: it logs nothing more until someone allows them.
   const stagedCycle = deterministicId(rand);
   const dropboxActive = activeIn(dropbox);
-  for (let i = 0; i < Math.min(12, dropboxActive.length); i++) yield emit(dropbox, stagedCycle, new Date(now - 180 * MINUTE + i * 5000), user(dropboxActive[(i + 5) % dropboxActive.length]!), { kind: "stagedDelete" });
+  for (let i = 0; i < Math.min(12, dropboxActive.length); i++) yield emit(dropbox, stagedCycle, new Date(now - DEMO_DROPBOX_HELD_HOURS * 60 * MINUTE + i * 5000), user(dropboxActive[(i + 5) % dropboxActive.length]!), { kind: "stagedDelete" });
 }

@@ -1,12 +1,13 @@
 import { demoCast } from "./generator";
 import { demoLive, type DemoLive } from "./live";
-import { DEMO_BOX_STOPPED_HOURS, DEMO_FABRIKAM_PAUSED_HOURS, DEMO_WORKDAY_WORKERS, DEMO_ZOOM, demoAppId, demoZoomJob, deterministicId, seededRandom, type DemoJob } from "./tenant";
+import { DEMO_BOX_STOPPED_HOURS, DEMO_DROPBOX_HELD_HOURS, DEMO_DROPBOX_THRESHOLD, DEMO_FABRIKAM_PAUSED_HOURS, DEMO_WORKDAY_WORKERS, DEMO_ZOOM, demoAppId, demoZoomJob, deterministicId, seededRandom, type DemoJob } from "./tenant";
 
 /**
  * The demo tenant as Microsoft Graph reports its jobs and their audit trail (pure data, served by
  * the loopback Graph emulator that `npm start` runs): service principals, synchronizationJob
  * objects, and Account Provisioning audit records, relative to the demo's `now`:
  * - Box is in quarantine for bad admin credentials (it went quiet five hours ago);
+ * - Dropbox is in quarantine for too many deletes: it held back 12 deletions (threshold 10);
  * - Fabrikam cross-tenant sync was paused by an admin;
  * - Zoom, configured a few hours ago, is still in its initial cycle, creating its users one by one
  *   (live.ts); it completes 20 minutes after the demo starts, which raises the "initial cycle
@@ -90,6 +91,23 @@ export function demoGraph(demoNow: Date, seed?: number): DemoGraph {
     ];
   };
 
+  // Dropbox: quarantined for too many deletes since it held back 12 deletions (threshold 10).
+  const dropbox = byKey.get("dropbox")!;
+  out[dropbox.servicePrincipalId] = () => {
+    const held = now - DEMO_DROPBOX_HELD_HOURS * 60 * MINUTE;
+    const last = execution(held, 2, { imported: 300, exported: 0 }, "Quarantined");
+    return [
+      job({ jobId: dropbox.jobId, template: "DropboxSCIMOutDelta" }, {
+        code: "Quarantine",
+        lastExecution: last,
+        lastSuccessfulExecution: execution(held - 40 * MINUTE, 4, { imported: 300, exported: 5 }),
+        steadyStateFirstAchievedTime: steady,
+        synchronizedEntryCountByType: [{ key: "user to user", value: 280 }, { key: "group to group", value: 20 }],
+        quarantine: { reason: "TooManyDeletes", currentBegan: iso(held), nextAttempt: null, seriesBegan: iso(held), seriesCount: 1, error: { code: "TooManyDeletes", message: `The job would delete more objects than its accidental-deletion threshold (${DEMO_DROPBOX_THRESHOLD}) allows.` } },
+      }, "PT40M", "Active", DEMO_DROPBOX_THRESHOLD),
+    ];
+  };
+
   const fabrikam = byKey.get("fabrikam")!;
   out[fabrikam.servicePrincipalId] = () => {
     const last = execution(now - 6 * 60 * MINUTE, 3, { imported: 120, exported: 2 });
@@ -141,6 +159,7 @@ export function demoGraph(demoNow: Date, seed?: number): DemoGraph {
     // 14 minutes before the first disable of Adobe's storm (20 minutes before now).
     audit("adobe-scope", now - 34 * MINUTE, "Update attribute mappings or scope", "bob.li@contoso.com", target(adobe, [{ displayName: "ScopingFilter", oldValue: '"department EQUALS Marketing OR Design"', newValue: '"department EQUALS Marketing"' }])),
     audit("fabrikam-pause", now - DEMO_FABRIKAM_PAUSED_HOURS * 60 * MINUTE, "Disable/pause provisioning", "carol.okafor@contoso.com", target(fabrikam)),
+    audit("dropbox-quarantine", now - DEMO_DROPBOX_HELD_HOURS * 60 * MINUTE, "Quarantine", null, target(dropbox), [{ key: "Reason", value: "TooManyDeletes" }]),
     audit("box-quarantine", now - DEMO_BOX_STOPPED_HOURS * 60 * MINUTE, "Quarantine", null, target(box), [{ key: "Reason", value: "EncounteredQuarantineException" }]),
     audit("salesforce-settings", now - 3 * 86_400_000, "Update provisioning setting or credentials", "alice.zhang@contoso.com", target(salesforce, [{ displayName: "NotificationEmail", oldValue: '""', newValue: '"identity-team@contoso.com"' }])),
     audit("aws-import", now - 2 * 60 * MINUTE, "Import", null, target(aws), [{ key: "EntryType", value: "Role" }, { key: "Imported", value: "14 roles (AWSReservedSSO_*)" }, { key: "JobId", value: aws.jobId }]),

@@ -11,19 +11,24 @@ import { DEMO_ZOOM, demoZoomJob, deterministicId, seededRandom, type DemoJob, ty
  *   failure spike stays open.
  * - Workday's failing workers are retried each cycle (the backlog neither grows nor shrinks).
  * - Zoom's initial cycle creates its users one by one until it completes.
- * - Box (quarantined) and Fabrikam (paused) log nothing, as in the history.
+ * - Box and Dropbox (quarantined) and Fabrikam (paused) log nothing, as in the history.
  * The Adobe burst is not repeated: a burst stays open until someone acknowledges it.
  */
 const MINUTE = 60_000;
 export const LIVE_SLOT_MS = 2 * MINUTE;
 const CYCLE_SLOTS = 20; // 40 minutes
-const RUNNING = ["servicenow", "adobe", "salesforce", "dropbox", "aws", "hrportal", "workday"] as const;
+const RUNNING = ["servicenow", "adobe", "salesforce", "aws", "hrportal", "workday"] as const;
 
 export interface DemoLive {
   /** Records with activityDateTime in (fromMs, toMs], oldest first. */
   between(fromMs: number, toMs: number): Record<string, unknown>[];
   /** Start of a running job's latest cycle at or before `t` (the job status's last execution). */
   lastCycleStart(jobKey: string, t: number): number;
+  /**
+   * The log record of a provision on demand that succeeded (the emulator adds it to the logs, as
+   * Entra does): the object updated in the job's app at `at`; null for an object the demo does not hold.
+   */
+  onDemandRecord(servicePrincipalId: string, objectId: string, at: number): Record<string, unknown> | null;
   /** Workday's objects whose latest event failed: the same in the history and as the clock runs. */
   workdayFailing: number;
   /** Zoom's users created by `t`, and how many are in its scope. */
@@ -115,6 +120,13 @@ export function demoLive(demoNow: Date, seed = 20261122): DemoLive {
 
   return {
     workdayFailing,
+    onDemandRecord(servicePrincipalId, objectId, at) {
+      const job = [...jobs, zoom].find((j) => j.servicePrincipalId === servicePrincipalId);
+      const u = users.find((x) => x.objectId === objectId || x.employeeId === objectId);
+      if (!job || !u) return null;
+      const rand = seededRandom(hash(seed, "on-demand", servicePrincipalId, objectId, at));
+      return demoRecord(job, deterministicId(rand), new Date(at), { kind: "user", user: u }, { kind: "update" }, rand, true);
+    },
     between(fromMs, toMs) {
       const inRange = (r: Record<string, unknown>) => {
         const t = Date.parse(String(r["activityDateTime"]));

@@ -118,6 +118,9 @@ export const TENANT_ID = "4b8c18bd-2f9f-4227-af55-9f1061cf9c32";
  */
 export const DEMO_BOX_STOPPED_HOURS = 5;
 export const DEMO_FABRIKAM_PAUSED_HOURS = 5.5;
+/** Dropbox held back 12 deletions 3 hours ago (its threshold is 10) and is in quarantine for too many deletes since. */
+export const DEMO_DROPBOX_HELD_HOURS = 3;
+export const DEMO_DROPBOX_THRESHOLD = 10;
 
 /**
  * The application (client) id of a demo job's app: real records carry it in the app side's
