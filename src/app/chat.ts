@@ -21,7 +21,8 @@ export interface IncomingMessage {
   from: ChatUser;
 }
 
-export type Reply = { kind: "text"; text: string } | ({ kind: "card" } & Pick<Answer, "card" | "viewModel">);
+/** `replace`: the card takes the place of the card whose button was pressed (a confirmation answered), when the channel allows. */
+export type Reply = { kind: "text"; text: string } | ({ kind: "card"; replace?: boolean } & Pick<Answer, "card" | "viewModel">);
 
 export type ConversationEvent = "installed" | "uninstalled";
 
@@ -117,7 +118,9 @@ export function createChatHandler(deps: ChatDeps): ChatHandler {
       if (message.value?.["jobAction"]) {
         if (!deps.actions) return [card(info("Actions are off", ACTIONS_OFF))];
         const answer = await deps.actions.value(message.value, message.target, message.from);
-        if (answer) return [card(answer)];
+        // A confirmation answered replaces itself: its buttons are gone, and the result stands where it was.
+        const op = (message.value["jobAction"] as { op?: unknown }).op;
+        if (answer) return [{ ...card(answer), ...(op === "confirm" || op === "cancel" ? { replace: true } : {}) }];
       } else if (deps.actions) {
         const answer = await deps.actions.text(text, message.target, message.from);
         if (answer) return [card(answer)];

@@ -150,6 +150,11 @@ export interface ActionCommand {
 const TAIL = /\s*(?:\s+(?:provisioning|sync|synchronization))?(?:\s+job)?(?:\s+(?:now|please|asap))*\s*[.!?]*$/i;
 
 export function parseActionCommand(input: string): ActionCommand | null {
+  const c = readCommand(input);
+  return c && !ABOUT_ALERTS.test(c.app) && c.app !== "" ? c : null;
+}
+
+function readCommand(input: string): ActionCommand | null {
   const text = input.replace(/\s+/g, " ").trim().replace(/^(?:please|pls|can you|could you)\s+/i, "");
   if (text.length > 300) return null;
   let m = /^(?:provision|push|sync)\s+(?:on[- ]demand\s+)?(.+?)\s+(?:in|to|into|for)\s+(.+?)(?:\s+on[- ]demand)?(?:\s+(?:now|please|asap))*\s*[.!?]*$/i.exec(text);
@@ -166,6 +171,9 @@ export function parseActionCommand(input: string): ActionCommand | null {
   if (m) return { kind: "start", app: strip(m[1]!) };
   return null;
 }
+
+/** "stop alerts", "pause notifications for Box": about provbot's alerts, not a job. */
+const ABOUT_ALERTS = /^(?:all\s+)?(?:the\s+)?(?:alerts?|notifications?|messages|subscriptions?|digests?|cards?)\b/i;
 
 function strip(app: string): string {
   return app.replace(TAIL, "").replace(/^the\s+/i, "").replace(/['’]s$/i, "").trim();

@@ -48,7 +48,7 @@ const admin = async (fn: string) => {
 };
 
 /** Says something as a person in a conversation; resolves with the cards the bot sent back. */
-async function say(user: string, text: string, opts: { value?: Record<string, unknown>; conversationId?: string; tenant?: string; type?: string } = {}): Promise<Record<string, unknown>[]> {
+async function say(user: string, text: string, opts: { value?: Record<string, unknown>; conversationId?: string; tenant?: string; type?: string; replyToId?: string } = {}): Promise<Record<string, unknown>[]> {
   const conversationId = opts.conversationId ?? `conv-${user}`;
   const tenant = opts.tenant ?? TENANT;
   const before = teams.calls.length;
@@ -58,12 +58,14 @@ async function say(user: string, text: string, opts: { value?: Record<string, un
     conversation: { id: conversationId, conversationType: opts.type ?? "personal", tenantId: tenant },
     channelData: { tenant: { id: tenant } },
     ...(opts.value ? { value: opts.value } : {}),
+    ...(opts.replyToId ? { replyToId: opts.replyToId } : {}),
   });
   const res = await fetch(`${host.url}/api/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(activity) });
   expect(res.status).toBe(200);
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    const replies = teams.calls.slice(before).filter((c) => c.path.includes(encodeURIComponent(conversationId)) && c.method === "POST");
+    // A new message (POST), or the pressed card updated in place (PUT to its activity).
+    const replies = teams.calls.slice(before).filter((c) => c.path.includes(encodeURIComponent(conversationId)) && (c.method === "POST" || c.method === "PUT"));
     if (replies.length) return replies.map(cardOf);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -72,7 +74,8 @@ async function say(user: string, text: string, opts: { value?: Record<string, un
 const cardOf = (c: ConnectorCall) => ((c.body?.["attachments"] as { content: Record<string, unknown> }[] | undefined)?.[0]?.content ?? {}) as Record<string, unknown>;
 const buttons = (card: Record<string, unknown>) => ((card["actions"] as { title: string; data?: Record<string, unknown> }[] | undefined) ?? []).filter((a) => a.data);
 const jobActions = (card: Record<string, unknown>) => buttons(card).filter((a) => a.data?.["jobAction"]);
-const press = (user: string, button: { data?: Record<string, unknown> }, opts: { conversationId?: string } = {}) => say(user, String(button.data?.["text"] ?? ""), { value: button.data!, ...opts });
+const press = (user: string, button: { data?: Record<string, unknown> }, opts: { conversationId?: string } = {}) => say(user, String(button.data?.["text"] ?? ""), { value: button.data!, replyToId: "activity-pressed", ...opts });
+const lastMethod = () => teams.calls.at(-1)!.method;
 const actionRequests = () => graph.requests.filter((r) => /\/synchronization\/jobs\/[^/]+\/(provisionOnDemand|restart|pause|start|schema)/.test(r.url));
 const posted = () => graph.actions.map((a) => a.path);
 
@@ -131,6 +134,9 @@ describe("actions from the card, for the people Entra would let do them", () => 
     const yes = buttons(confirm!).find((b) => /^Confirm/.test(b.title))!;
     const [result] = await press(ADMIN, yes);
     expect(JSON.stringify(result)).toContain("Provisioned on demand: User 1 in ServiceNow");
+    // The result takes the confirmation card's place (its buttons are gone).
+    expect(lastMethod()).toBe("PUT");
+    expect(teams.calls.at(-1)!.path).toMatch(/\/activities\/activity-pressed$/);
     for (const phase of ["Import", "Determine if in scope", "Match between source and target", "Perform action"]) expect(JSON.stringify(result)).toContain(phase);
     const onDemand = graph.actions.filter((a) => a.path.endsWith("/provisionOnDemand"));
     expect(onDemand).toHaveLength(1);

@@ -46,7 +46,7 @@ describe("reading a command", () => {
   });
 
   it("questions are not commands", () => {
-    for (const q of ["is alice provisioned in ServiceNow?", "why did alice fail in Box", "what users were removed from Adobe this week?", "how is Box doing?", "when will alice be provisioned in Zoom?", "status of all apps", "subscribe", "help", "top errors this week", "quarantine history of Box"]) {
+    for (const q of ["is alice provisioned in ServiceNow?", "why did alice fail in Box", "what users were removed from Adobe this week?", "how is Box doing?", "when will alice be provisioned in Zoom?", "status of all apps", "subscribe", "help", "top errors this week", "quarantine history of Box", "stop alerts", "pause alerts for Box", "stop notifications", "resume the alerts", "start"]) {
       expect(parseActionCommand(q), q).toBeNull();
     }
   });

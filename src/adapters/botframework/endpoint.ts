@@ -182,7 +182,18 @@ export function createBotEndpoint(auth: BotAuth, handler: ChatHandler, logger: B
         target: targetOf(activity),
         from: { id: activity.from?.id ?? "", name: activity.from?.name ?? "", aadObjectId: activity.from?.aadObjectId },
       });
-      for (const reply of replies) await context.sendActivity(toActivity(reply));
+      for (const reply of replies) {
+        // In place of the card whose button was pressed, when asked and possible; else a new message.
+        if (reply.kind === "card" && reply.replace && activity.replyToId) {
+          try {
+            await context.updateActivity({ ...toActivity(reply), id: activity.replyToId });
+            continue;
+          } catch (err) {
+            logger.error("could not update the pressed card in place; sending the answer as a new message", err);
+          }
+        }
+        await context.sendActivity(toActivity(reply));
+      }
       return;
     }
     const lifecycle = lifecycleEvent(activity);
