@@ -109,6 +109,7 @@ export function getServices(): Services {
   const actions =
     config.actions && config.graph
       ? new JobActions({
+          confirmMs: config.actionConfirmSeconds * 1000,
           control: new GraphJobControl({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl, maxRetries: 0, timeoutMs: 30_000 }),
           store: new TableActionStore(tables),
           // The local host's tenant mode lets everyone act (the demo); elsewhere Entra's roles and owners decide.

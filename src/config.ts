@@ -71,6 +71,8 @@ const envSchema = z.object({
   PROVBOT_ALERTS: z.enum(["on", "off"], { message: 'expected "on" or "off"' }).default("on"),
   /** Actions on provisioning jobs from Teams (issue 26): off unless turned on, with Synchronization.ReadWrite.All granted. */
   PROVBOT_ACTIONS: z.enum(["on", "off"], { message: 'expected "on" or "off"' }).default("off"),
+  /** How long a job action's confirmation may be pressed. */
+  PROVBOT_ACTION_CONFIRM_SECONDS: positiveInt(600),
   /** Who may ask: roles (the portal's rule, through Graph), allowlist, or tenant (local host only). */
   PROVBOT_ACCESS: z.enum(["roles", "allowlist", "tenant"], { message: 'expected "roles", "allowlist" or "tenant"' }).optional(),
   /** Object ids of users and groups, for PROVBOT_ACCESS=allowlist. */
@@ -177,6 +179,8 @@ export interface AppConfig {
   alerts: { enabled: boolean; maxAgeMinutes: number; queue: string };
   /** Job actions from Teams (PROVBOT_ACTIONS, off by default): needs Graph with Synchronization.ReadWrite.All. */
   actions: boolean;
+  /** How long a job action's confirmation may be pressed (PROVBOT_ACTION_CONFIRM_SECONDS). */
+  actionConfirmSeconds: number;
   /**
    * Tenants that may talk to the bot and whose records are stored: PROVBOT_ALLOWED_TENANTS, else
    * the bot registration's tenant; null (every tenant) only on the unauthenticated local host.
@@ -305,5 +309,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const principals = (e.PROVBOT_ALLOWED_PRINCIPALS ?? "").split(",").map((p) => p.trim().toLowerCase()).filter(Boolean);
   if (accessMode === "allowlist" && principals.length === 0) problems.push("PROVBOT_ALLOWED_PRINCIPALS: missing (PROVBOT_ACCESS=allowlist needs the object ids of the users and groups allowed).");
   if (problems.length > 0 || !storage) throw new ConfigError(problems);
-  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, actions: e.PROVBOT_ACTIONS === "on", allowedTenants, ownTenant, access: { mode: accessMode, principals }, tenantGrants, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, tab, version };
+  return { storage, tablePrefix: e.PROVBOT_TABLE_PREFIX, bot, localHost, retentionDays: e.PROVBOT_RETENTION_DAYS, graph, alerts: { enabled: e.PROVBOT_ALERTS === "on", maxAgeMinutes: e.PROVBOT_ALERT_MAX_AGE_MINUTES, queue: e.PROVBOT_ALERT_QUEUE }, actions: e.PROVBOT_ACTIONS === "on", actionConfirmSeconds: e.PROVBOT_ACTION_CONFIRM_SECONDS, allowedTenants, ownTenant, access: { mode: accessMode, principals }, tenantGrants, limits: { ingestMaxBytes: e.PROVBOT_INGEST_MAX_BYTES, questionMaxChars: e.PROVBOT_QUESTION_MAX_CHARS }, tab, version };
 }

@@ -15,6 +15,7 @@ import {
   parseActionCommand,
   parseOnDemandResult,
   resetScopeOf,
+  RESTART_SCOPES,
   type ActionRecord,
   type ActionTarget,
   type JobActionKind,
@@ -77,6 +78,8 @@ export interface ActionPermission {
 }
 
 export interface ActionDeps {
+  /** How long a confirmation may be pressed (PROVBOT_ACTION_CONFIRM_SECONDS; default CONFIRM_TTL_MS). */
+  confirmMs?: number;
   control: JobControl;
   store: ActionStore;
   permission: ActionPermission;
@@ -137,7 +140,10 @@ export class JobActions {
     const op = (a as { op?: unknown }).op;
     if (op === "confirm" || op === "cancel") {
       const token = (a as { token?: unknown }).token;
-      return this.confirm(typeof token === "string" ? token.slice(0, 100) : "", op, target, from);
+      const scope = (a as { scope?: unknown }).scope;
+      // Only a scope Graph offers and the card showed; anything else in a payload is not a choice.
+      if (scope !== undefined && (typeof scope !== "string" || !(scope in RESTART_SCOPES))) return info("Nothing done", "That is not a restart provbot offers. Nothing was done.");
+      return this.confirm(typeof token === "string" ? token.slice(0, 100) : "", op, target, from, typeof scope === "string" ? scope : undefined);
     }
     if (op !== "propose") return null;
     const kind = (a as { kind?: unknown }).kind;
@@ -194,7 +200,7 @@ export class JobActions {
       userName: from.name ?? "",
       conversationId,
       createdAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + CONFIRM_TTL_MS).toISOString(),
+      expiresAt: new Date(now.getTime() + (this.deps.confirmMs ?? CONFIRM_TTL_MS)).toISOString(),
       stage,
       state: "pending",
       ...(count !== undefined ? { count } : t.kind === "allowDeletes" ? { count: await this.pendingDeletes(job) } : {}),
@@ -222,13 +228,21 @@ export class JobActions {
       { title: "Expires", value: `${minuteLabel(p.expiresAt)} UTC` },
     ];
     const warning = actionWarning(p, { quarantineReason: job.status.quarantine?.reason ?? null, pendingDeletes: p.count ?? null, threshold: job.status.deleteThreshold, stage: p.stage });
+    // A restart may be narrowed to one scope Graph offers (each explained in the warning); the quarantine one only on a quarantined job.
+    const narrower =
+      p.kind === "restart"
+        ? Object.entries(RESTART_SCOPES)
+            .filter(([scope]) => scope !== "QuarantineState" || job.status.code === "Quarantine")
+            .map(([scope, r]) => ({ title: r.title, data: { text: r.title, jobAction: { op: "confirm", token: p.token, scope } } }))
+        : [];
     return info(`Confirm: ${ACTION_TITLES[p.kind]} in ${p.app}?`, warning, facts, [
       { title: p.kind === "allowDeletes" && p.stage === 1 ? "Continue" : `Confirm: ${ACTION_TITLES[p.kind].toLowerCase()}`, data: { text: "Confirm", jobAction: { op: "confirm", token: p.token } } },
+      ...narrower,
       { title: "Cancel", data: { text: "Cancel", jobAction: { op: "cancel", token: p.token } } },
     ]);
   }
 
-  private async confirm(token: string, op: "confirm" | "cancel", target: ConversationTarget, from: ChatUser): Promise<Answer> {
+  private async confirm(token: string, op: "confirm" | "cancel", target: ConversationTarget, from: ChatUser, scope?: string): Promise<Answer> {
     const found = token ? await this.deps.store.getPending(token) : null;
     const check = checkConfirmation(found?.pending ?? null, from.aadObjectId ?? "", target.conversationType === "personal" ? target.conversationId : "", this.now());
     // A confirmation asked for in a channel was posted to the personal chat: bound to that person's personal chat.
@@ -237,7 +251,8 @@ export class JobActions {
       this.deps.log({ event: "action.confirm.refused", why: check.why, userObjectId: from.aadObjectId ?? "", tokenKnown: Boolean(found) });
       return info("Nothing done", CONFIRM_REFUSALS[check.why]);
     }
-    const p = found!.pending;
+    const p = scope && found!.pending.kind === "restart" ? { ...found!.pending, scope } : found!.pending;
+    if (scope && found!.pending.kind !== "restart") return info("Nothing done", "That choice belongs to a restart. Nothing was done.");
     if (op === "cancel") {
       if (!(await this.deps.store.settle(token, found!.etag, { ...p, state: "cancelled" }))) return info("Nothing done", CONFIRM_REFUSALS.used);
       await this.record(p, "cancelled", "cancelled by the asker", from);
@@ -260,11 +275,11 @@ export class JobActions {
     const c = this.deps.control;
     try {
       if (p.kind === "provisionOnDemand") return await this.onDemand(p, from);
-      const scope = resetScopeOf(p.kind);
+      const scope = p.kind === "restart" && p.scope ? p.scope : resetScopeOf(p.kind);
       const r = scope !== null ? await c.restart(p.servicePrincipalId, p.jobId, scope) : p.kind === "pause" ? await c.pause(p.servicePrincipalId, p.jobId) : await c.start(p.servicePrincipalId, p.jobId);
       return await this.outcome(p, r, from, () => {
         const done: Record<JobActionKind, string> = {
-          restart: `Microsoft Entra restarted the ${p.app} job: it clears its state and runs a full cycle now. provbot's next status read shows it.`,
+          restart: p.scope && RESTART_SCOPES[p.scope] ? `Microsoft Entra restarted the ${p.app} job (${RESTART_SCOPES[p.scope]!.title.toLowerCase()}): it ${RESTART_SCOPES[p.scope]!.words}.` : `Microsoft Entra restarted the ${p.app} job: it clears its state and runs a full cycle now. provbot's next status read shows it.`,
           clearQuarantine: `Microsoft Entra cleared the quarantine of ${p.app} and started it again. If the cause is not fixed it is quarantined again at its next attempt.`,
           pause: `Microsoft Entra paused the ${p.app} job. Type "start ${p.app}" to start it again.`,
           start: `Microsoft Entra started the ${p.app} job again.`,
@@ -353,7 +368,7 @@ export class JobActions {
       servicePrincipalId: t.servicePrincipalId,
       tenantId: t.tenantId,
       subject: t.subject?.name ?? "",
-      detail: detail.slice(0, 500),
+      detail: `${t.scope ? `${t.scope}; ` : ""}${detail}`.slice(0, 500),
       conversationId,
     };
     this.deps.log({ event: "action", ...r });

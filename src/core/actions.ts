@@ -57,6 +57,8 @@ export const CONFIRM_TTL_MS = 10 * 60_000;
 /** What an action is about: a job, and for provision on demand the object. */
 export interface ActionTarget {
   kind: JobActionKind;
+  /** A restart narrowed to one of RESTART_SCOPES ("" or absent: the admin center's Restart). */
+  scope?: string;
   jobKey: string;
   jobId: string;
   servicePrincipalId: string;
@@ -100,6 +102,18 @@ export const CONFIRM_REFUSALS: Record<Exclude<ConfirmCheck, { ok: true }>["why"]
   conversation: "This confirmation belongs to another conversation. Nothing was done.",
 };
 
+/**
+ * The narrower restarts Graph offers (synchronizationJobRestartCriteria.resetScope), each in words.
+ * The admin center's Restart is the empty scope (about QuarantineState, Watermark and Escrows
+ * together); ForceDeletes is Allow deletes; ConnectorDataStore and None are not offered (Graph's
+ * documentation says not to use them).
+ */
+export const RESTART_SCOPES: Readonly<Record<string, { title: string; words: string }>> = {
+  Watermark: { title: "Reset the watermark only", words: "re-evaluates every object in scope instead of only the changes since the last cycle; failing objects keep their retries" },
+  Escrows: { title: "Clear the escrows only", words: "stops retrying the objects that keep failing (they are tried again only when they change); the watermark is kept" },
+  QuarantineState: { title: "Lift the quarantine only", words: "lifts the quarantine for now without clearing any state; if the cause is not fixed it comes back" },
+};
+
 /** The Graph restart scope per action (null: not a restart). */
 export function resetScopeOf(kind: JobActionKind): string | null {
   if (kind === "restart") return "";
@@ -122,7 +136,9 @@ export function actionWarning(t: ActionTarget, facts: { quarantineReason?: strin
     case "provisionOnDemand":
       return `Provisions ${t.subject?.name ?? "this object"} to ${t.app} now, outside the regular cycle, with the job's current mappings and scoping filters (the admin center's Provision on demand). It changes ${t.app} for real.`;
     case "restart":
-      return `A restart clears the job's state (its watermark, and the retries of objects that keep failing) and lifts a quarantine, then runs a full cycle over every object in scope. In a large tenant that cycle can take many hours, and changes made meanwhile wait for it.`;
+      return `A restart clears the job's state (its watermark, and the retries of objects that keep failing) and lifts a quarantine, then runs a full cycle over every object in scope. In a large tenant that cycle can take many hours, and changes made meanwhile wait for it. Narrower restarts: ${Object.values(RESTART_SCOPES)
+        .map((r) => `${r.title.toLowerCase()} (${r.words})`)
+        .join("; ")}.`;
     case "clearQuarantine":
       return `Clears the quarantine and starts the job again where it stopped${facts.quarantineReason ? ` (quarantined for ${facts.quarantineReason})` : ""}. If the cause is not fixed, Entra quarantines the job again at its next attempt.`;
     case "pause":

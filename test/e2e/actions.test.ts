@@ -74,7 +74,7 @@ async function say(user: string, text: string, opts: { value?: Record<string, un
 const cardOf = (c: ConnectorCall) => ((c.body?.["attachments"] as { content: Record<string, unknown> }[] | undefined)?.[0]?.content ?? {}) as Record<string, unknown>;
 const buttons = (card: Record<string, unknown>) => ((card["actions"] as { title: string; data?: Record<string, unknown> }[] | undefined) ?? []).filter((a) => a.data);
 const jobActions = (card: Record<string, unknown>) => buttons(card).filter((a) => a.data?.["jobAction"]);
-const press = (user: string, button: { data?: Record<string, unknown> }, opts: { conversationId?: string } = {}) => say(user, String(button.data?.["text"] ?? ""), { value: button.data!, replyToId: "activity-pressed", ...opts });
+const press = (user: string, button: { data?: Record<string, unknown> }, opts: { conversationId?: string; type?: string } = {}) => say(user, String(button.data?.["text"] ?? ""), { value: button.data!, replyToId: "activity-pressed", ...opts });
 const lastMethod = () => teams.calls.at(-1)!.method;
 const actionRequests = () => graph.requests.filter((r) => /\/synchronization\/jobs\/[^/]+\/(provisionOnDemand|restart|pause|start|schema)/.test(r.url));
 const posted = () => graph.actions.map((a) => a.path);
@@ -196,6 +196,40 @@ describe("actions from the card, for the people Entra would let do them", () => 
     expect(posted().filter((p) => p.endsWith("/pause"))).toHaveLength(1);
   });
 
+  it("asked in a channel, the confirmation goes to the asker's personal chat, and works there", async () => {
+    const channel = `19:ops-${run}@thread.tacv2`;
+    const before = teams.calls.length;
+    const [inChannel] = await say(ADMIN, "restart Box", { conversationId: channel, type: "channel" });
+    expect(JSON.stringify(inChannel)).toContain("Confirmation sent to your personal chat");
+    expect(jobActions(inChannel!)).toEqual([]);
+    // The Bot Framework opened the personal chat and posted the confirmation there, not in the channel.
+    const created = teams.calls.slice(before).find((c) => c.method === "POST" && /^\/v3\/conversations\/?$/.test(c.path));
+    expect(created?.body?.["members"]).toEqual([{ id: `29:${ADMIN}`, name: "" }]);
+    const sent = teams.calls.slice(before).find((c) => /Confirm: Restart provisioning in Box/.test(JSON.stringify(c.body)))!;
+    expect(sent.path).not.toContain(encodeURIComponent(channel));
+    const yes = buttons(cardOf(sent)).find((b) => /^Confirm/.test(b.title))!;
+    // Pressed in the channel (where it was never shown) it does nothing; in the personal chat it restarts once.
+    const restartsBefore = posted().filter((p) => p.endsWith("/restart")).length;
+    const [fromChannel] = await press(ADMIN, yes, { conversationId: channel, type: "channel" });
+    expect(JSON.stringify(fromChannel)).toContain("Nothing was done");
+    const [done] = await press(ADMIN, yes);
+    expect(JSON.stringify(done)).toContain("Done: Restart provisioning in Box");
+    expect(posted().filter((p) => p.endsWith("/restart")).length).toBe(restartsBefore + 1);
+  });
+
+  it("a restart narrowed to one of Graph's scopes sends that scope, and only scopes Graph offers are taken", async () => {
+    const [confirm] = await say(ADMIN, "restart ServiceNow");
+    const titles = buttons(confirm!).map((b) => b.title);
+    expect(titles).toContain("Reset the watermark only");
+    // ServiceNow is not quarantined: no quarantine-only restart is offered.
+    expect(titles).not.toContain("Lift the quarantine only");
+    const forged = { data: { text: "x", jobAction: { ...(buttons(confirm!).find((b) => b.title === "Reset the watermark only")!.data!["jobAction"] as object), scope: "ConnectorDataStore" } } };
+    expect(JSON.stringify((await press(ADMIN, forged))[0])).toContain("Nothing was done");
+    const before = graph.actions.length;
+    await press(ADMIN, buttons(confirm!).find((b) => b.title === "Reset the watermark only")!);
+    expect(graph.actions.slice(before).map((a) => [a.path.split("/").at(-1), a.body])).toEqual([["restart", { criteria: { resetScope: "Watermark" } }]]);
+  });
+
   it("a throttled call says so, and nothing is retried on its own", async () => {
     graph.faults.push({ status: 429, headers: { "retry-after": "7" }, body: JSON.stringify({ error: { code: "TooManyRequests", message: "slow down" } }) });
     const [confirm] = await say(ADMIN, "start ServiceNow");
@@ -206,5 +240,43 @@ describe("actions from the card, for the people Entra would let do them", () => 
     // The press made exactly one request to Graph's start (the 429), and nothing after it.
     expect(graph.requests.slice(before).filter((r) => r.url.includes("/start"))).toHaveLength(1);
     expect(posted().filter((p) => p.endsWith("/start"))).toHaveLength(0);
+  });
+});
+
+describe("a confirmation that expired", () => {
+  let shortHost: HostProcess;
+  beforeAll(async () => {
+    shortHost = await startHostProcess(inject("azurite").port, {
+      PROVBOT_TABLE_PREFIX: `ax${run}`,
+      PROVBOT_GRAPH_BASE_URL: graph.baseUrl,
+      PROVBOT_GRAPH_ACCESS_TOKEN: "e2e-token",
+      PROVBOT_GRAPH_TENANT_ID: TENANT,
+      PROVBOT_ACCESS: "roles",
+      PROVBOT_ALLOWED_TENANTS: TENANT,
+      PROVBOT_ACTIONS: "on",
+      PROVBOT_ACTION_CONFIRM_SECONDS: "1",
+    });
+    const res = await fetch(`${shortHost.url}/admin/functions/jobStatusPoll`, { method: "POST", headers: { "x-functions-key": shortHost.functionKey } });
+    expect(res.status).toBe(202);
+    const deadline = Date.now() + 30_000;
+    while (!shortHost.output().includes("[jobStatusPoll] admin run") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  }, 60_000);
+  afterAll(async () => shortHost?.stop());
+
+  it("does nothing, and says so", async () => {
+    const main = host;
+    host = shortHost;
+    try {
+      const [confirm] = await say(ADMIN, "pause Box", { conversationId: "conv-expiry" });
+      const yes = buttons(confirm!).find((b) => /^Confirm/.test(b.title))!;
+      expect(yes).toBeDefined();
+      await new Promise((r) => setTimeout(r, 1_500));
+      const before = actionRequests().length;
+      const [late] = await press(ADMIN, yes, { conversationId: "conv-expiry" });
+      expect(JSON.stringify(late)).toContain("expired");
+      expect(actionRequests().length).toBe(before);
+    } finally {
+      host = main;
+    }
   });
 });

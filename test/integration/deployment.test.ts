@@ -27,6 +27,7 @@ const NOT_SET_IN_AZURE: Record<string, string> = {
   MicrosoftAppPassword: "a UserAssignedMSI bot has no secret",
   PROVBOT_LOCAL_HOST: "the local development host only",
   PROVBOT_ALERTS: "on by default",
+  PROVBOT_ACTION_CONFIRM_SECONDS: "the default (10 minutes)",
   PROVBOT_ALLOWED_TENANTS: "the bot's own tenant by default",
   PROVBOT_TENANT_GRANTS: "providers that watch customer tenants set it by hand",
   PROVBOT_ALERT_MAX_AGE_MINUTES: "the default (6 hours)",
