@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { playgroundPage } from "../support/playgroundPage";
 import { startHostProcess, startPlaygroundProcess, type HostProcess, type PlaygroundProcess } from "../support/stack";
 import { postDemo, startDemoGraph } from "../../scripts/demo";
 import type { GraphState } from "../../scripts/graph-emulator";
@@ -41,6 +42,7 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on("pageerror", (e) => pageErrors.push(e.message));
+  ui = playgroundPage(page, pageErrors);
   await page.goto(playground.url);
   await composer().waitFor({ timeout: 30_000 });
 }, 150_000);
@@ -52,35 +54,13 @@ afterAll(async () => {
   await graph?.close();
 });
 
-const cards = () => page.locator(".ac-adaptiveCard");
-const composer = () => page.locator('[contenteditable="true"][role="textbox"]').first();
-
-async function newCardWith(before: number, re: RegExp, timeoutMs = 20_000): Promise<Locator> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const all = await cards().all();
-    for (let i = all.length - 1; i >= before; i--) if (re.test((await all[i]!.innerText()) ?? "")) return all[i]!;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`no new card matching ${re} within ${timeoutMs} ms; page errors: ${pageErrors.join(" | ") || "none"}`);
-}
-
-async function cardWith(re: RegExp, timeoutMs = 20_000): Promise<Locator> {
-  return newCardWith(0, re, timeoutMs);
-}
-
-async function say(text: string, expected: RegExp): Promise<Locator> {
-  const before = await cards().count();
-  await composer().fill(text);
-  await composer().press("Enter");
-  return newCardWith(before, expected);
-}
-
-async function click(card: Locator, title: string | RegExp, expected: RegExp): Promise<Locator> {
-  const before = await cards().count();
-  await card.getByRole("button", { name: title }).first().click();
-  return newCardWith(before, expected);
-}
+let ui: ReturnType<typeof playgroundPage>;
+const cards = () => ui.cards();
+const composer = () => ui.composer();
+const cardWith = (re: RegExp, timeoutMs?: number) => ui.cardWith(re, timeoutMs);
+const newCardWith = (before: number, re: RegExp, timeoutMs?: number) => ui.newCardWith(before, re, timeoutMs);
+const say = (text: string, expected: RegExp) => ui.say(text, expected);
+const click = (card: Locator, title: string | RegExp, expected: RegExp) => ui.click(card, title, expected);
 
 describe("job actions clicked in the Agents Playground page (headless Chromium)", () => {
   it("Provision on demand from the event card: a confirmation naming the job, then the four steps; one request to Graph", async () => {

@@ -39,6 +39,17 @@ const syncJob = (jobId: string, status: Record<string, unknown> = {}) => ({
   status: { code: "Active", lastExecution: { timeBegan: iso(20 * 60_000), timeEnded: iso(15 * 60_000), state: "Succeeded", countImported: 10, countExported: 1, countEscrowed: 0 }, steadyStateFirstAchievedTime: iso(30 * 86_400_000), ...status },
 });
 
+/** The built host as a deployment with actions on: roles read from the loopback Graph, one allowed tenant. */
+const hostEnv = (extra: Record<string, string>) => ({
+  PROVBOT_GRAPH_BASE_URL: graph.baseUrl,
+  PROVBOT_GRAPH_ACCESS_TOKEN: "e2e-token",
+  PROVBOT_GRAPH_TENANT_ID: TENANT,
+  PROVBOT_ACCESS: "roles",
+  PROVBOT_ALLOWED_TENANTS: TENANT,
+  PROVBOT_ACTIONS: "on",
+  ...extra,
+});
+
 const admin = async (fn: string) => {
   const before = host.output().split(`[${fn}] admin run`).length;
   const res = await fetch(`${host.url}/admin/functions/${fn}`, { method: "POST", headers: { "x-functions-key": host.functionKey } });
@@ -100,16 +111,7 @@ beforeAll(async () => {
   });
   graph.jobs[sp(SN)] = [syncJob(SN)];
   graph.jobs[sp(BOX)] = [syncJob(BOX, { code: "Quarantine", quarantine: { reason: "EncounteredQuarantineException", currentBegan: iso(3_600_000), nextAttempt: iso(-3_600_000), seriesBegan: iso(5 * 3_600_000), seriesCount: 5, error: { code: "InvalidCredentials", message: "bad token" } } })];
-  host = await startHostProcess(inject("azurite").port, {
-    PROVBOT_TABLE_PREFIX: `ac${run}`,
-    PROVBOT_GRAPH_BASE_URL: graph.baseUrl,
-    PROVBOT_GRAPH_ACCESS_TOKEN: "e2e-token",
-    PROVBOT_GRAPH_TENANT_ID: TENANT,
-    PROVBOT_GRAPH_INITIAL_DAYS: "1",
-    PROVBOT_ACCESS: "roles",
-    PROVBOT_ALLOWED_TENANTS: TENANT,
-    PROVBOT_ACTIONS: "on",
-  });
+  host = await startHostProcess(inject("azurite").port, hostEnv({ PROVBOT_TABLE_PREFIX: `ac${run}`, PROVBOT_GRAPH_INITIAL_DAYS: "1" }));
   await admin("jobStatusPoll");
   await admin("graphPoll");
 }, 120_000);
@@ -246,16 +248,7 @@ describe("actions from the card, for the people Entra would let do them", () => 
 describe("a confirmation that expired", () => {
   let shortHost: HostProcess;
   beforeAll(async () => {
-    shortHost = await startHostProcess(inject("azurite").port, {
-      PROVBOT_TABLE_PREFIX: `ax${run}`,
-      PROVBOT_GRAPH_BASE_URL: graph.baseUrl,
-      PROVBOT_GRAPH_ACCESS_TOKEN: "e2e-token",
-      PROVBOT_GRAPH_TENANT_ID: TENANT,
-      PROVBOT_ACCESS: "roles",
-      PROVBOT_ALLOWED_TENANTS: TENANT,
-      PROVBOT_ACTIONS: "on",
-      PROVBOT_ACTION_CONFIRM_SECONDS: "1",
-    });
+    shortHost = await startHostProcess(inject("azurite").port, hostEnv({ PROVBOT_TABLE_PREFIX: `ax${run}`, PROVBOT_ACTION_CONFIRM_SECONDS: "1" }));
     const res = await fetch(`${shortHost.url}/admin/functions/jobStatusPoll`, { method: "POST", headers: { "x-functions-key": shortHost.functionKey } });
     expect(res.status).toBe(202);
     const deadline = Date.now() + 30_000;

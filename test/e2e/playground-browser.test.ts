@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { playgroundPage } from "../support/playgroundPage";
 import { startHostProcess, startPlaygroundProcess, type HostProcess, type PlaygroundProcess } from "../support/stack";
 import { postDemo } from "../../scripts/demo";
 import { burst } from "../support/records";
@@ -31,6 +32,7 @@ beforeAll(async () => {
   });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on("pageerror", (e) => pageErrors.push(e.message));
+  ui = playgroundPage(page, pageErrors);
   await page.goto(playground.url);
   await composer().waitFor({ timeout: 30_000 });
 }, 120_000);
@@ -41,45 +43,13 @@ afterAll(async () => {
   await host?.stop();
 });
 
-const cards = () => page.locator(".ac-adaptiveCard");
-/** The message box: a Lexical editor (contenteditable, role textbox). */
-const composer = () => page.locator('[contenteditable="true"][role="textbox"]').first();
-
-/** Waits until some card's text matches, and returns the newest such card. */
-async function cardWith(re: RegExp, timeoutMs = 20_000): Promise<Locator> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const all = await cards().all();
-    for (let i = all.length - 1; i >= 0; i--) if (re.test((await all[i]!.textContent()) ?? "")) return all[i]!;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`no card matching ${re} within ${timeoutMs} ms; page errors: ${pageErrors.join(" | ") || "none"}`);
-}
-
-/** A new card (after the `before`-th) whose text matches. */
-async function newCardWith(before: number, re: RegExp, timeoutMs = 20_000): Promise<Locator> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const all = await cards().all();
-    for (let i = all.length - 1; i >= before; i--) if (re.test((await all[i]!.textContent()) ?? "")) return all[i]!;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`no new card matching ${re} within ${timeoutMs} ms (cards: ${await cards().count()}); page errors: ${pageErrors.join(" | ") || "none"}`);
-}
-
-async function say(text: string, expected: RegExp): Promise<Locator> {
-  const before = await cards().count();
-  const box = composer();
-  await box.fill(text);
-  await box.press("Enter");
-  return newCardWith(before, expected);
-}
-
-async function click(card: Locator, title: string | RegExp, expected: RegExp): Promise<Locator> {
-  const before = await cards().count();
-  await card.getByRole("button", { name: title }).first().click();
-  return newCardWith(before, expected);
-}
+let ui: ReturnType<typeof playgroundPage>;
+const cards = () => ui.cards();
+const composer = () => ui.composer();
+const cardWith = (re: RegExp, timeoutMs?: number) => ui.cardWith(re, timeoutMs);
+const newCardWith = (before: number, re: RegExp, timeoutMs?: number) => ui.newCardWith(before, re, timeoutMs);
+const say = (text: string, expected: RegExp) => ui.say(text, expected);
+const click = (card: Locator, title: string | RegExp, expected: RegExp) => ui.click(card, title, expected);
 
 describe("card buttons clicked in the Agents Playground page (headless Chromium)", () => {
   it("the welcome card's Help button answers with the help card", async () => {
