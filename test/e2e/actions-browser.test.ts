@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { existsSync } from "node:fs";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
-import { playgroundPage } from "../support/playgroundPage";
+import type { Browser, Locator, Page } from "playwright-core";
+import { openPlayground, type playgroundPage } from "../support/playgroundPage";
 import { startHostProcess, startPlaygroundProcess, type HostProcess, type PlaygroundProcess } from "../support/stack";
 import { postDemo, startDemoGraph } from "../../scripts/demo";
 import type { GraphState } from "../../scripts/graph-emulator";
@@ -12,17 +11,15 @@ import type { GraphState } from "../../scripts/graph-emulator";
  * button, the confirmation card, and the answer with the four steps; then Clear the quarantine from
  * the job's health answer. Graph receives exactly the requests the clicks ask for.
  */
-const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 const NOW = new Date(Date.now() - 5 * 60_000);
 let host: HostProcess;
 let graph: GraphState;
 let playground: PlaygroundProcess;
 let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is needed at ${CHROMIUM} (Debian package "chromium"; .ci/run installs it)`);
   graph = await startDemoGraph(NOW);
   graph.throttleEvery = 0;
   host = await startHostProcess(inject("azurite").port, {
@@ -39,12 +36,7 @@ beforeAll(async () => {
   const deadline = Date.now() + 30_000;
   while (host.output().split("[jobStatusPoll] admin run").length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   playground = await startPlaygroundProcess(host.url, "e2e-actions-browser");
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  ui = playgroundPage(page, pageErrors);
-  await page.goto(playground.url);
-  await composer().waitFor({ timeout: 30_000 });
+  ({ browser, page, pageErrors, ui } = await openPlayground(playground.url));
 }, 150_000);
 
 afterAll(async () => {
@@ -55,10 +47,7 @@ afterAll(async () => {
 });
 
 let ui: ReturnType<typeof playgroundPage>;
-const cards = () => ui.cards();
-const composer = () => ui.composer();
 const cardWith = (re: RegExp, timeoutMs?: number) => ui.cardWith(re, timeoutMs);
-const newCardWith = (before: number, re: RegExp, timeoutMs?: number) => ui.newCardWith(before, re, timeoutMs);
 const say = (text: string, expected: RegExp) => ui.say(text, expected);
 const click = (card: Locator, title: string | RegExp, expected: RegExp) => ui.click(card, title, expected);
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { existsSync } from "node:fs";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
-import { playgroundPage } from "../support/playgroundPage";
+import type { Browser, Locator } from "playwright-core";
+import { openPlayground, type playgroundPage } from "../support/playgroundPage";
 import { startHostProcess, startPlaygroundProcess, type HostProcess, type PlaygroundProcess } from "../support/stack";
 import { postDemo } from "../../scripts/demo";
 import { burst } from "../support/records";
@@ -13,28 +12,17 @@ import { burst } from "../support/records";
  * affected. Each click must reach the bot and its answer must appear in the page, with no error in
  * the page (a `messageBack` in the data used to throw "Cannot add property msTeams").
  */
-const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 let host: HostProcess;
 let playground: PlaygroundProcess;
 let browser: Browser;
-let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is needed at ${CHROMIUM} (Debian package "chromium"; .ci/run installs it)`);
   host = await startHostProcess(inject("azurite").port, { PROVBOT_TABLE_PREFIX: `br${Date.now().toString(36)}` });
   const loaded = await postDemo(host.url, host.functionKey, { now: new Date(), days: 2, perCycle: 2 });
   expect(loaded.rejected).toBe(0);
   playground = await startPlaygroundProcess(host.url, "e2e-browser");
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  ui = playgroundPage(page, pageErrors);
-  await page.goto(playground.url);
-  await composer().waitFor({ timeout: 30_000 });
+  ({ browser, pageErrors, ui } = await openPlayground(playground.url));
 }, 120_000);
 
 afterAll(async () => {
@@ -45,7 +33,6 @@ afterAll(async () => {
 
 let ui: ReturnType<typeof playgroundPage>;
 const cards = () => ui.cards();
-const composer = () => ui.composer();
 const cardWith = (re: RegExp, timeoutMs?: number) => ui.cardWith(re, timeoutMs);
 const newCardWith = (before: number, re: RegExp, timeoutMs?: number) => ui.newCardWith(before, re, timeoutMs);
 const say = (text: string, expected: RegExp) => ui.say(text, expected);

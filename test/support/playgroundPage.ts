@@ -1,4 +1,5 @@
-import type { Locator, Page } from "playwright-core";
+import { existsSync } from "node:fs";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 
 /**
  * The Agents Playground page as a person uses it (headless Chromium): the message box, the cards
@@ -37,4 +38,22 @@ export function playgroundPage(page: Page, pageErrors: string[]) {
   }
 
   return { cards, composer, newCardWith, cardWith, say, click };
+}
+
+export const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+
+/** Debian's Chromium, headless, on the Playground's page: the page, its errors, and the helpers above. */
+export async function openPlayground(url: string): Promise<{ browser: Browser; page: Page; pageErrors: string[]; ui: ReturnType<typeof playgroundPage> }> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is needed at ${CHROMIUM} (Debian package "chromium"; .ci/run installs it)`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const pageErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  const ui = playgroundPage(page, pageErrors);
+  await page.goto(url);
+  await ui.composer().waitFor({ timeout: 30_000 });
+  return { browser, page, pageErrors, ui };
 }
