@@ -45,6 +45,18 @@ describe("reading a command", () => {
     );
   });
 
+  it("any text, of any size or encoding, is read or refused without throwing; a command always names an app", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 400 }), fc.string({ unit: "grapheme", maxLength: 200 }), fc.constantFrom("provision", "restart", "pause", "allow deletes in").chain((v) => fc.string({ maxLength: 300 }).map((t) => `${v} ${t}`))), (text) => {
+        const c = parseActionCommand(text);
+        if (c) {
+          expect(c.app.trim()).not.toBe("");
+          expect(c.app.length).toBeLessThanOrEqual(300);
+        }
+      }),
+    );
+  });
+
   it("questions are not commands", () => {
     for (const q of ["is alice provisioned in ServiceNow?", "why did alice fail in Box", "what users were removed from Adobe this week?", "how is Box doing?", "when will alice be provisioned in Zoom?", "status of all apps", "subscribe", "help", "top errors this week", "quarantine history of Box", "stop alerts", "pause alerts for Box", "stop notifications", "resume the alerts", "start"]) {
       expect(parseActionCommand(q), q).toBeNull();
