@@ -41,6 +41,8 @@ export interface Services {
   ingest: IngestDeps;
   deadLetters: TableDeadLetterStore;
   alertStore: TableAlertStore;
+  /** The job actions' confirmations and log (kept whether actions are on or off, for retention). */
+  actionStore: TableActionStore;
   watermarks: WatermarkStore & RunStore;
   /** Null when Graph polling is not configured. One client for logs, audits and job status. */
   graph: GraphProvisioningClient | null;
@@ -105,13 +107,14 @@ export function getServices(): Services {
           clock: systemClock,
         });
   const personalSender = createAlertSender(config.bot);
+  const actionStore = new TableActionStore(tables);
   // Job actions (issue 26): only when turned on; a write client with no retries of its own.
   const actions =
     config.actions && config.graph
       ? new JobActions({
           confirmMs: config.actionConfirmSeconds * 1000,
           control: new GraphJobControl({ credential: graphCredential(config.graph.auth), baseUrl: config.graph.baseUrl, maxRetries: 0, timeoutMs: 30_000 }),
-          store: new TableActionStore(tables),
+          store: actionStore,
           // The local host's tenant mode lets everyone act (the demo); elsewhere Entra's roles and owners decide.
           permission: access ?? { mayManage: async () => (config.access.mode === "tenant" ? "yes" : "no") },
           query,
@@ -144,6 +147,7 @@ export function getServices(): Services {
     query,
     deadLetters,
     alertStore,
+    actionStore,
     ingest: { store, deadLetters, clock: systemClock, log: structuredLog, tenants, ownTenant: config.ownTenant, ...(alerts ? { afterStore: alertHook(alerts) } : {}) },
     watermarks: new TableWatermarkStore(tables),
     graph,

@@ -1,7 +1,7 @@
 /**
  * Retention: what ages out after PROVBOT_RETENTION_DAYS. Events and their indexes go by whole
  * time shards (src/adapters/tables/shards.ts), so a day's purge costs a handful of requests
- * whatever the store holds; dead letters and alert history by their own rules.
+ * whatever the store holds; dead letters, alert history and the action log by their own rules.
  */
 export interface RetentionReport {
   /** Shard tables dropped (each one request). */
@@ -24,6 +24,8 @@ export interface RetentionDeps {
   store: RetentionStore;
   deadLetters: PurgeablePort;
   alerts?: PurgeablePort | undefined;
+  /** The job actions' log and expired confirmations (issue 26). */
+  actions?: PurgeablePort | undefined;
   retentionDays: number;
   now: () => Date;
 }
@@ -32,6 +34,7 @@ export interface RetentionOutcome extends RetentionReport {
   cutoff: string;
   deadLetters: number;
   alertRows: number;
+  actionRows: number;
 }
 
 export async function runRetention(deps: RetentionDeps): Promise<RetentionOutcome> {
@@ -39,5 +42,6 @@ export async function runRetention(deps: RetentionDeps): Promise<RetentionOutcom
   const report = await deps.store.purgeBefore(cutoff);
   const deadLetters = await deps.deadLetters.purgeBefore(cutoff);
   const alertRows = deps.alerts ? await deps.alerts.purgeBefore(cutoff) : 0;
-  return { cutoff, ...report, deadLetters, alertRows };
+  const actionRows = deps.actions ? await deps.actions.purgeBefore(cutoff) : 0;
+  return { cutoff, ...report, deadLetters, alertRows, actionRows };
 }

@@ -3,7 +3,7 @@ import { odata, type TableClient } from "@azure/data-tables";
 import type { ActionStore } from "../../app/actions";
 import { JOB_ACTION_KINDS, type ActionRecord, type JobActionKind, type PendingAction } from "../../core/actions";
 import { clipText } from "../../core/text";
-import { createOnce } from "./batch";
+import { createOnce, deleteWhere } from "./batch";
 import type { TableFactory } from "./client";
 import { dayBucket, reverseTicks } from "./keys";
 import { isConflict } from "./optimistic";
@@ -62,6 +62,14 @@ export class TableActionStore implements ActionStore {
     const row: Record<string, unknown> = { partitionKey: LOG(r.at), rowKey: `${reverseTicks(r.at)}|${randomUUID()}` };
     for (const [k, v] of Object.entries(r)) row[k] = clipText(String(v), 1000);
     await this.table.createEntity(row as { partitionKey: string; rowKey: string });
+  }
+
+  /** Retention: the action log's days before the cutoff, and confirmations that expired before it. */
+  async purgeBefore(cutoffIso: string): Promise<number> {
+    await this.init();
+    const log = await deleteWhere(this.table, odata`PartitionKey ge ${"log-"} and PartitionKey lt ${LOG(cutoffIso)}`);
+    const pending = await deleteWhere(this.table, odata`PartitionKey eq ${PENDING} and expiresAt lt ${cutoffIso}`);
+    return log + pending;
   }
 
   async recent(fromIso: string, limit: number): Promise<ActionRecord[]> {
