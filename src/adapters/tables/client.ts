@@ -1,4 +1,5 @@
 import { RestError, TableClient, TableServiceClient, type TableServiceClientOptions } from "@azure/data-tables";
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { StorageConfig } from "../../config";
 
@@ -70,8 +71,26 @@ function emptyWhenMissing(listing: Listing): Listing {
 
 const isHttp = (connectionString: string) => /TableEndpoint=http:\/\//i.test(connectionString) || /DefaultEndpointsProtocol=http;/i.test(connectionString);
 
+/**
+ * U+2028 and U+2029 (line and paragraph separators) are legal in JSON text, and JSON.stringify
+ * leaves them raw, but Azurite refuses a batch whose body holds one (400/500 for the whole
+ * transaction: one hostile name would fail its batch). Written as the escapes \u2028 and \u2029
+ * instead, the service decodes the very same characters: the stored value does not change.
+ */
+export const LINE_SEPARATOR_ESCAPES: PipelinePolicy = {
+  name: "provbotEscapeLineSeparators",
+  async sendRequest(request, next) {
+    if (typeof request.body === "string" && /[\u2028\u2029]/.test(request.body)) {
+      request.body = request.body.replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+      if (request.headers.has("Content-Length")) request.headers.set("Content-Length", Buffer.byteLength(request.body));
+    }
+    return next(request);
+  },
+};
+
 /** `options` lets benchmarks add pipeline policies (a request counter). */
-export function createTableFactory(storage: StorageConfig, prefix: string, options: TableServiceClientOptions = {}): TableFactory {
+export function createTableFactory(storage: StorageConfig, prefix: string, given: TableServiceClientOptions = {}): TableFactory {
+  const options: TableServiceClientOptions = { ...given, additionalPolicies: [...(given.additionalPolicies ?? []), { policy: LINE_SEPARATOR_ESCAPES, position: "perRetry" }] };
   if (storage.kind === "connectionString") {
     const opts = { ...options, allowInsecureConnection: isHttp(storage.connectionString) };
     const service = TableServiceClient.fromConnectionString(storage.connectionString, opts);
