@@ -1,5 +1,6 @@
 import { decideAccess, type Access, type AccessMode, type DirectoryFacts } from "../core/access";
 import { mayManage } from "../core/actions";
+import { isGuid } from "../core/text";
 import type { Clock } from "./ports";
 
 /**
@@ -28,7 +29,6 @@ export interface AccessDeps {
   cacheMs?: number;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class AccessControl {
   private readonly cache = new Map<string, { at: number; access: Access }>();
@@ -38,7 +38,7 @@ export class AccessControl {
     if (this.deps.mode === "tenant") return decideAccess("tenant", userObjectId, null, this.deps.principals);
     const id = userObjectId.trim().toLowerCase();
     // An object id reaches Graph in a path: only a GUID is looked up.
-    if (!GUID.test(id)) return { kind: "refused", reason: "the message carries no Entra object id" };
+    if (!isGuid(id)) return { kind: "refused", reason: "the message carries no Entra object id" };
     const now = this.deps.clock.now().getTime();
     const cached = this.cache.get(id);
     if (cached && now - cached.at < (this.deps.cacheMs ?? 5 * 60_000)) return cached.access;
@@ -68,7 +68,7 @@ export class AccessControl {
   async mayManage(userObjectId: string, servicePrincipalId: string): Promise<"yes" | "no" | "unavailable"> {
     if (this.deps.mode === "tenant") return "yes";
     const id = userObjectId.trim().toLowerCase();
-    if (!GUID.test(id) || !this.deps.directory) return "no";
+    if (!isGuid(id) || !this.deps.directory) return "no";
     const now = this.deps.clock.now().getTime();
     let facts = this.managers.get(id);
     if (!facts || now - facts.at >= (this.deps.cacheMs ?? 5 * 60_000)) {

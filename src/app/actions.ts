@@ -8,7 +8,9 @@ import {
   CONFIRM_TTL_MS,
   isActionLogQuestion,
   JOB_ACTION_KINDS,
+  isHrInbound,
   objectTypeNameOf,
+  onDemandObjectId,
   ON_DEMAND_GROUP_MAX_MEMBERS,
   ON_DEMAND_RATE,
   onDemandPhases,
@@ -92,6 +94,8 @@ export interface ActionDeps {
 }
 
 
+const isTarget = (t: ActionTarget | Answer): t is ActionTarget => !("card" in t);
+
 export const ACTION_REFUSED = "provbot cannot do that for you. Actions on provisioning jobs are for the people who may manage the app's provisioning in Microsoft Entra.";
 
 export class JobActions {
@@ -115,9 +119,8 @@ export class JobActions {
       if (anywhere !== "yes") return this.refuse(cmd.kind, null, target, from, "no permission (no such job named)");
       return info("No such provisioning job", `No provisioning job matches "${cmd.app}". Type "status of all apps" to see the jobs provbot knows.`);
     }
-    const t: ActionTarget = { kind: cmd.kind, jobKey: job.jobKey, jobId: job.jobId, servicePrincipalId: job.servicePrincipalId, app: job.appName, tenantId: job.tenantId };
-    const allowed = await this.deps.permission.mayManage(user, job.servicePrincipalId);
-    if (allowed !== "yes") return this.refuse(cmd.kind, t, target, from, allowed === "unavailable" ? "the directory could not be read" : "no permission");
+    const t = await this.targetFor(cmd.kind, job, target, from);
+    if (!isTarget(t)) return t;
     if (cmd.kind === "provisionOnDemand") {
       const who = await this.findSubjects(cmd.who ?? "", job);
       if (who.length === 0) return info("Whom to provision?", `provbot found no one called "${cmd.who}" in the provisioning logs. Provision on demand works from a person's or group's logs; use the admin center's Provision on demand for someone provbot has not seen yet.`);
@@ -150,17 +153,22 @@ export class JobActions {
     const jobKey = (a as { jobKey?: unknown }).jobKey;
     if (typeof kind !== "string" || !JOB_ACTION_KINDS.includes(kind as JobActionKind) || typeof jobKey !== "string") return null;
     const job = (await this.deps.query.jobStatuses()).find((j) => j.jobKey === jobKey);
-    const user = from.aadObjectId ?? "";
     if (!job) return this.refuse(kind as JobActionKind, null, target, from, "unknown job in a button");
-    const t: ActionTarget = { kind: kind as JobActionKind, jobKey: job.jobKey, jobId: job.jobId, servicePrincipalId: job.servicePrincipalId, app: job.appName, tenantId: job.tenantId };
-    const allowed = await this.deps.permission.mayManage(user, job.servicePrincipalId);
-    if (allowed !== "yes") return this.refuse(t.kind, t, target, from, allowed === "unavailable" ? "the directory could not be read" : "no permission");
+    const t = await this.targetFor(kind as JobActionKind, job, target, from);
+    if (!isTarget(t)) return t;
     if (t.kind === "provisionOnDemand") {
       const s = (a as { subject?: { objectId?: unknown; objectTypeName?: unknown; name?: unknown } }).subject;
       if (!s || typeof s.objectId !== "string" || !s.objectId || s.objectId.length > 200 || typeof s.objectTypeName !== "string" || !/^(User|Group|Worker|user)$/.test(s.objectTypeName)) return null;
       t.subject = { objectId: s.objectId, objectTypeName: s.objectTypeName, name: typeof s.name === "string" ? s.name.slice(0, 200) : s.objectId };
     }
     return this.propose(t, job, target, from);
+  }
+
+  /** The job as an action's target when this person may act on it; else the refusal, recorded. */
+  private async targetFor(kind: JobActionKind, job: StoredJobStatus, target: ConversationTarget, from: ChatUser): Promise<ActionTarget | Answer> {
+    const t: ActionTarget = { kind, jobKey: job.jobKey, jobId: job.jobId, servicePrincipalId: job.servicePrincipalId, app: job.appName, tenantId: job.tenantId };
+    const allowed = await this.deps.permission.mayManage(from.aadObjectId ?? "", job.servicePrincipalId);
+    return allowed === "yes" ? t : this.refuse(kind, t, target, from, allowed === "unavailable" ? "the directory could not be read" : "no permission");
   }
 
   /** The buttons an answer may carry for this person (none for anyone who may not act). */
@@ -399,7 +407,7 @@ export class JobActions {
 
   private async findSubjects(who: string, job: StoredJobStatus): Promise<{ objectId: string; objectTypeName: string; name: string }[]> {
     if (!who.trim()) return [];
-    const inbound = /^(workday|successfactors)/i.test(job.status.templateId || job.jobId);
+    const jobType = job.status.templateId || job.jobId;
     const out = new Map<string, { objectId: string; objectTypeName: string; name: string }>();
     for (const c of (await this.deps.query.findIdentities(who)).slice(0, 10)) {
       let objectId = "";
@@ -415,10 +423,9 @@ export class JobActions {
         }
       }
       // Never in this app's logs: an outbound job takes the Entra object id the person has in others'.
-      // (An Entra object id is a GUID; an HR worker id under the same name is not one, and is not this app's object.)
-      if (!objectId && !inbound && /^i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(c.identityKey)) objectId = c.identityKey.slice(2);
+      if (!objectId && !isHrInbound(jobType)) objectId = onDemandObjectId(c.identityKey, jobType) ?? "";
       if (!objectId) continue;
-      const objectTypeName = objectTypeNameOf(type, job.status.templateId || job.jobId);
+      const objectTypeName = objectTypeNameOf(type, jobType);
       out.set(objectId, { objectId, objectTypeName, name: c.displayName || c.identity });
     }
     return [...out.values()];

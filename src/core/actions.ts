@@ -1,3 +1,5 @@
+import { PROVISIONING_LOG_ROLES } from "./access";
+import { isGuid } from "./text";
 import { minuteLabel } from "./timeBuckets";
 
 /**
@@ -15,11 +17,9 @@ export const JOB_ACTION_KINDS: readonly JobActionKind[] = ["provisionOnDemand", 
  * template id. Owners of an application may manage their own application's provisioning too.
  * Readers (Reports Reader, Security Reader, Global Reader) may read the logs and not act.
  */
-export const ACTION_ROLES: Readonly<Record<string, string>> = {
-  "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
-  "158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
-  "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
-};
+export const ACTION_ROLES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(PROVISIONING_LOG_ROLES).filter(([, name]) => ["Application Administrator", "Cloud Application Administrator", "Global Administrator"].includes(name)),
+);
 
 /** Whether a person may act on one app's job, from the same directory reads as the access rule. */
 export function mayManage(facts: { roleTemplateIds: string[]; ownedServicePrincipalIds: string[] }, servicePrincipalId: string): { ok: true; why: string } | { ok: false } {
@@ -42,10 +42,24 @@ export function kindsForStatus(status: { code: string; scheduleState: string; qu
   return out;
 }
 
+/** A job that brings workers in from HR (its objects are workers, named by their worker id). */
+export const isHrInbound = (jobIdOrTemplate: string): boolean => /^(workday|successfactors)/i.test(jobIdOrTemplate);
+
 /** Graph's provision-on-demand object type for a subject: Worker from HR, Group, else User. */
 export function objectTypeNameOf(identityType: string, jobIdOrTemplate: string): string {
   if (/group/i.test(identityType)) return "Group";
-  return /^(workday|successfactors)/i.test(jobIdOrTemplate) ? "Worker" : "User";
+  return isHrInbound(jobIdOrTemplate) ? "Worker" : "User";
+}
+
+/**
+ * The object id provision on demand takes for an identity known by its canonical key ("i:<source
+ * id>"): a worker id from HR for an inbound job, an Entra object id (a GUID) otherwise. An HR worker
+ * id under the same name is not an outbound app's object; anything else: null.
+ */
+export function onDemandObjectId(identityKey: string, jobIdOrTemplate: string): string | null {
+  if (!identityKey.startsWith("i:")) return null;
+  const id = identityKey.slice(2);
+  return isHrInbound(jobIdOrTemplate) || isGuid(id) ? id : null;
 }
 
 /** Microsoft Graph's limits for provision on demand. */

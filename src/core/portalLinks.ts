@@ -1,3 +1,4 @@
+import { isGuid } from "./text";
 import type { ProvisioningEvent } from "./event";
 
 /**
@@ -6,10 +7,9 @@ import type { ProvisioningEvent } from "./event";
  * and the application (client) id that provisioning records carry in the system details.
  */
 const ENTRA = "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/ManagedAppMenuBlade/~/ProvisioningManagement";
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function provisioningPageUrl(servicePrincipalId: string, appId: string): string | null {
-  if (!GUID.test(servicePrincipalId) || !GUID.test(appId)) return null;
+  if (!isGuid(servicePrincipalId) || !isGuid(appId)) return null;
   return `${ENTRA}/appId/${appId.toLowerCase()}/objectId/${servicePrincipalId.toLowerCase()}`;
 }
 

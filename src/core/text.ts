@@ -1,4 +1,7 @@
 /** Text clipped for storage or display, the same way everywhere. */
+/** An Entra object or application id: a GUID, nothing else (ids reach Graph paths and links). */
+export const isGuid = (s: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+
 export const TRIM_MARK = "… [trimmed]";
 
 /** Well-formed UTF-16, at most `max` code units, never ending in half a surrogate pair. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Browser, Locator, Page } from "playwright-core";
 import { openPlayground, type playgroundPage } from "../support/playgroundPage";
-import { startHostProcess, startPlaygroundProcess, type HostProcess, type PlaygroundProcess } from "../support/stack";
+import { runFunction, startHostProcess, startPlaygroundProcess, type HostProcess, type PlaygroundProcess } from "../support/stack";
 import { postDemo, startDemoGraph } from "../../scripts/demo";
 import type { GraphState } from "../../scripts/graph-emulator";
 
@@ -31,10 +31,7 @@ beforeAll(async () => {
   // The demo's logs through the ingest endpoint (quick), its job status through the real poller.
   const loaded = await postDemo(host.url, host.functionKey, { now: NOW, days: 2, perCycle: 2 });
   expect(loaded.rejected).toBe(0);
-  const before = host.output().split("[jobStatusPoll] admin run").length;
-  expect((await fetch(`${host.url}/admin/functions/jobStatusPoll`, { method: "POST", headers: { "x-functions-key": host.functionKey } })).status).toBe(202);
-  const deadline = Date.now() + 30_000;
-  while (host.output().split("[jobStatusPoll] admin run").length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await runFunction(host, "jobStatusPoll");
   playground = await startPlaygroundProcess(host.url, "e2e-actions-browser");
   ({ browser, page, pageErrors, ui } = await openPlayground(playground.url));
 }, 150_000);

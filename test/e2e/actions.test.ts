@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startHostProcess, type HostProcess } from "../support/stack";
+import { runFunction, startHostProcess, type HostProcess } from "../support/stack";
 import { startGraphServer, type GraphServer } from "../support/graphServer";
 import { messageActivity, startCaptureConnector, type CaptureConnector, type ConnectorCall } from "../support/connector";
 import { provisioningRecord } from "../support/records";
@@ -49,14 +49,6 @@ const hostEnv = (extra: Record<string, string>) => ({
   PROVBOT_ACTIONS: "on",
   ...extra,
 });
-
-const admin = async (fn: string) => {
-  const before = host.output().split(`[${fn}] admin run`).length;
-  const res = await fetch(`${host.url}/admin/functions/${fn}`, { method: "POST", headers: { "x-functions-key": host.functionKey } });
-  expect(res.status).toBe(202);
-  const deadline = Date.now() + 30_000;
-  while (host.output().split(`[${fn}] admin run`).length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-};
 
 /** Says something as a person in a conversation; resolves with the cards the bot sent back. */
 async function say(user: string, text: string, opts: { value?: Record<string, unknown>; conversationId?: string; tenant?: string; type?: string; replyToId?: string } = {}): Promise<Record<string, unknown>[]> {
@@ -112,8 +104,8 @@ beforeAll(async () => {
   graph.jobs[sp(SN)] = [syncJob(SN)];
   graph.jobs[sp(BOX)] = [syncJob(BOX, { code: "Quarantine", quarantine: { reason: "EncounteredQuarantineException", currentBegan: iso(3_600_000), nextAttempt: iso(-3_600_000), seriesBegan: iso(5 * 3_600_000), seriesCount: 5, error: { code: "InvalidCredentials", message: "bad token" } } })];
   host = await startHostProcess(inject("azurite").port, hostEnv({ PROVBOT_TABLE_PREFIX: `ac${run}`, PROVBOT_GRAPH_INITIAL_DAYS: "1" }));
-  await admin("jobStatusPoll");
-  await admin("graphPoll");
+  await runFunction(host, "jobStatusPoll");
+  await runFunction(host, "graphPoll");
 }, 120_000);
 
 afterAll(async () => {
@@ -249,10 +241,7 @@ describe("a confirmation that expired", () => {
   let shortHost: HostProcess;
   beforeAll(async () => {
     shortHost = await startHostProcess(inject("azurite").port, hostEnv({ PROVBOT_TABLE_PREFIX: `ax${run}`, PROVBOT_ACTION_CONFIRM_SECONDS: "1" }));
-    const res = await fetch(`${shortHost.url}/admin/functions/jobStatusPoll`, { method: "POST", headers: { "x-functions-key": shortHost.functionKey } });
-    expect(res.status).toBe(202);
-    const deadline = Date.now() + 30_000;
-    while (!shortHost.output().includes("[jobStatusPoll] admin run") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await runFunction(shortHost, "jobStatusPoll");
   }, 60_000);
   afterAll(async () => shortHost?.stop());
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { cardOf, PlaygroundClient, startHostProcess, startPlaygroundProcess, type HostProcess, type PlaygroundProcess } from "../support/stack";
+import { cardOf, PlaygroundClient, runFunction, startHostProcess, startPlaygroundProcess, type HostProcess, type PlaygroundProcess } from "../support/stack";
 import { startGraphServer, type GraphServer } from "../support/graphServer";
 import { burst } from "../support/records";
 
@@ -36,15 +36,9 @@ const ask = async (text: string) => JSON.stringify(cardOf((await client.ask(play
 const text = (m: unknown) => JSON.stringify(cardOf(m as never) ?? null);
 /** Runs a function as the host does and returns what it logged during that run. */
 const admin = async (fn: string) => {
-  const from = host.output().length;
-  const done = host.output().split(`[${fn}] admin run`).length;
-  const res = await fetch(`${host.url}/admin/functions/${fn}`, { method: "POST", headers: { "x-functions-key": host.functionKey } });
-  expect(res.status).toBe(202);
-  // Wait for the run to finish (the host logs it).
-  const deadline = Date.now() + 30_000;
-  while (host.output().split(`[${fn}] admin run`).length === done && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const output = await runFunction(host, fn);
   expect(host.output().split(`[${fn}] admin run succeeded`).length).toBeGreaterThan(1);
-  return host.output().slice(from);
+  return output;
 };
 /**
  * The incidents a job-status poll handed to the alert outbox, from its own log line: the positive

@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { join } from "node:path";
 import { verify, type Check } from "../../scripts/verify";
 import { startGraphServer, graphRecord, type GraphServer } from "../support/graphServer";
-import { ROOT, startHostProcess, type HostProcess } from "../support/stack";
+import { ROOT, runFunction, startHostProcess, type HostProcess } from "../support/stack";
 
 /**
  * `npm run verify` against the built local host: once configured as a deployment is (bot
@@ -17,13 +17,7 @@ let graph: GraphServer;
 let deployed: HostProcess;
 let open: HostProcess;
 
-const admin = async (host: HostProcess, fn: string) => {
-  const done = host.output().split(`[${fn}] admin run`).length;
-  const res = await fetch(`${host.url}/admin/functions/${fn}`, { method: "POST", headers: { "x-functions-key": host.functionKey } });
-  expect(res.status).toBe(202);
-  const deadline = Date.now() + 30_000;
-  while (host.output().split(`[${fn}] admin run`).length === done && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-};
+const admin = (host: HostProcess, fn: string) => runFunction(host, fn);
 const byName = (checks: Check[]) => Object.fromEntries(checks.map((c) => [c.name, c]));
 
 beforeAll(async () => {

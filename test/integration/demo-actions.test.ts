@@ -3,13 +3,13 @@ import type { AccessToken } from "@azure/core-auth";
 import { startDemoGraph } from "../../scripts/demo";
 import type { GraphState } from "../../scripts/graph-emulator";
 import { GraphJobControl } from "../../src/adapters/graph/jobControl";
-import { JobActions, type ActionStore } from "../../src/app/actions";
+import { JobActions } from "../../src/app/actions";
 import { ingestItems } from "../../src/app/ingest";
 import { jobKey } from "../../src/adapters/tables/keys";
-import type { PendingAction, ActionRecord } from "../../src/core/actions";
 import { parseJob } from "../../src/core/jobs/status";
 import type { ConversationTarget } from "../../src/core/conversation";
 import { MemoryStore } from "../support/memoryStore";
+import { confirmButton, MemoryActionStore } from "../support/memoryActions";
 
 /**
  * Issue 26 on the demo tenant: the loopback Graph `npm start` runs answers the job actions as Graph
@@ -45,23 +45,11 @@ beforeAll(async () => {
   // The demo's logs as the pollers would store them (the identities, and the held-back deletions).
   await ingestItems(graph.events.map((record, index) => ({ index, record })), "test", { store, deadLetters: { put: async () => "dl" } });
   store.statuses = await jobsNow();
-  const pending = new Map<string, { p: PendingAction; v: number }>();
-  const log: ActionRecord[] = [];
-  const actionStore: ActionStore = {
-    putPending: async (p) => void pending.set(p.token, { p, v: 1 }),
-    getPending: async (t) => (pending.has(t) ? { pending: pending.get(t)!.p, etag: String(pending.get(t)!.v) } : null),
-    settle: async (t, etag, next) => (pending.get(t)?.v === Number(etag) ? (pending.set(t, { p: next, v: Number(etag) + 1 }), true) : false),
-    record: async (r) => void log.push(r),
-    recent: async () => log,
-  };
-  actions = new JobActions({ control: new GraphJobControl({ credential, baseUrl: graph.baseUrl, maxRetries: 0, timeoutMs: 5_000 }), store: actionStore, permission: { mayManage: async () => "yes" }, query: store, clock: { now: () => new Date() }, log: () => undefined });
+  actions = new JobActions({ control: new GraphJobControl({ credential, baseUrl: graph.baseUrl, maxRetries: 0, timeoutMs: 5_000 }), store: new MemoryActionStore(), permission: { mayManage: async () => "yes" }, query: store, clock: { now: () => new Date() }, log: () => undefined });
 }, 60_000);
 afterAll(async () => graph?.close());
 
-const confirm = async (answer: unknown) => {
-  const button = (answer as { viewModel: { actions: { title: string; data: Record<string, unknown> }[] } }).viewModel.actions.find((b) => /^(Confirm|Continue)/.test(b.title))!;
-  return actions.value(button.data, chat, me);
-};
+const confirm = (answer: unknown) => actions.value(confirmButton(answer), chat, me);
 
 describe("fixing the demo tenant from Teams", () => {
   it("provisions Alice Zhang on demand in ServiceNow: one request with ServiceNow's rule and her object id, and the success is in the logs", async () => {

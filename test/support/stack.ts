@@ -36,6 +36,20 @@ export async function startHostProcess(azuritePort: number, env: Record<string, 
   return { url, functionKey, child, output: () => out, stop: () => stopChild(child) };
 }
 
+/**
+ * Runs a function as the host runs it on demand (POST /admin/functions/<name>), waits for the run
+ * to end (the host logs "[<name>] admin run ..."), and returns what the host logged meanwhile.
+ */
+export async function runFunction(host: HostProcess, name: string, timeoutMs = 30_000): Promise<string> {
+  const from = host.output().length;
+  const done = host.output().split(`[${name}] admin run`).length;
+  const res = await fetch(`${host.url}/admin/functions/${name}`, { method: "POST", headers: { "x-functions-key": host.functionKey } });
+  if (res.status !== 202) throw new Error(`POST /admin/functions/${name} answered ${res.status}`);
+  const deadline = Date.now() + timeoutMs;
+  while (host.output().split(`[${name}] admin run`).length === done && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return host.output().slice(from);
+}
+
 export interface PlaygroundProcess {
   url: string;
   conversationId: string;

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { checkConfirmation, CONFIRM_TTL_MS, kindsForStatus, mayManage, ON_DEMAND_RATE, onDemandPhases, parseActionCommand, parseOnDemandResult, type ActionRecord, type JobActionKind, type PendingAction } from "../../src/core/actions";
-import { JobActions, pickRule, type ActionStore, type JobControl, type JobControlAnswer } from "../../src/app/actions";
+import { checkConfirmation, CONFIRM_TTL_MS, kindsForStatus, mayManage, ON_DEMAND_RATE, onDemandPhases, parseActionCommand, parseOnDemandResult, type JobActionKind, type PendingAction } from "../../src/core/actions";
+import { JobActions, pickRule, type JobControl, type JobControlAnswer } from "../../src/app/actions";
 import { parseJob } from "../../src/core/jobs/status";
 import { findApps } from "../../src/core/ask/lexicon";
 import { MemoryStore } from "../support/memoryStore";
+import { confirmButton, MemoryActionStore } from "../support/memoryActions";
 import type { ConversationTarget } from "../../src/core/conversation";
 
 /** Issue 26, the pure rules and the flow on fakes (the Graph client and Table Storage are in test/e2e/actions.test.ts). */
@@ -142,27 +143,15 @@ describe("the flow on fakes", () => {
       start: async () => (calls.push("start"), ok),
       groupMemberCount: async () => (calls.push("members"), 6),
     };
-    const pending = new Map<string, { p: PendingAction; v: number }>();
-    const log: ActionRecord[] = [];
-    const store: ActionStore = {
-      putPending: async (p) => void pending.set(p.token, { p, v: 1 }),
-      getPending: async (t) => (pending.has(t) ? { pending: pending.get(t)!.p, etag: String(pending.get(t)!.v) } : null),
-      settle: async (t, etag, next) => {
-        const cur = pending.get(t);
-        if (!cur || String(cur.v) !== etag) return false;
-        pending.set(t, { p: next, v: cur.v + 1 });
-        return true;
-      },
-      record: async (r) => void log.push(r),
-      recent: async () => [...log].reverse(),
-    };
+    const store = new MemoryActionStore();
+    const log = store.log;
     const query = new MemoryStore();
     query.statuses = [{ jobKey: "k-box", jobId: JOB, servicePrincipalId: SP, appName: "Box", tenantId: "t", status: parseJob({ id: JOB, templateId: "BoxOutDelta", schedule: { interval: "PT40M", state: "Active" }, status, synchronizationJobSettings: [{ name: "QuarantineTooManyDeletesThreshold", value: "500" }] })!, checkedAt: "", changedAt: "" }];
     let n = 0;
     const actions = new JobActions({ control, store, permission: { mayManage: async (u) => (u === "u-admin" ? "yes" : "no") }, query, clock: { now: () => new Date(now) }, log: () => undefined, newToken: () => `token-${++n}-abcdefgh` });
     return { actions, calls, log, advance: (ms: number) => (now += ms) };
   }
-  const confirmOf = (a: { viewModel: unknown }) => ((a.viewModel as { actions: { title: string; data: Record<string, unknown> }[] }).actions.find((b) => /^(Confirm|Continue)/.test(b.title)))!.data;
+  const confirmOf = confirmButton;
 
   it("an expired confirmation does nothing, and a new one works", async () => {
     const w = world();

@@ -1,4 +1,4 @@
-import { objectTypeNameOf } from "../../core/actions";
+import { objectTypeNameOf, onDemandObjectId } from "../../core/actions";
 import { type Question } from "../../core/ask/question";
 import { minuteLabel } from "../../core/timeBuckets";
 import { type TimeRange } from "../../core/ask/timeRange";
@@ -151,10 +151,10 @@ export async function answerProvisioned(identityPhrase: string, appPhrase: strin
   else if (state.action === "stagedDelete") verdict = `Pending deletion: the deletion of ${who.displayName} in ${a.label} was held back by the accidental-deletion threshold on ${at}.`;
   else verdict = `Probably not changed: the last event for ${who.displayName} in ${a.label} was skipped on ${at} (out of scope or already in sync).`;
   const job = a.jobs.length === 1 ? a.jobs[0]! : null;
+  const objectId = job?.servicePrincipalId ? onDemandObjectId(who.identityKey, job.jobId) : null;
   const offer =
-    // The object's id in the source: an Entra object id (a GUID) outbound, a worker id from HR inbound.
-    job?.servicePrincipalId && who.identityKey.startsWith("i:") && (objectTypeNameOf(who.identityType, job.jobId) === "Worker" || /^i:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(who.identityKey))
-      ? { servicePrincipalId: job.servicePrincipalId, jobId: job.jobId, app: job.app, kinds: ["provisionOnDemand" as const], subject: { objectId: who.identityKey.slice(2), objectTypeName: objectTypeNameOf(who.identityType, job.jobId), name: who.displayName } }
+    job?.servicePrincipalId && objectId
+      ? { servicePrincipalId: job.servicePrincipalId, jobId: job.jobId, app: job.app, kinds: ["provisionOnDemand" as const], subject: { objectId, objectTypeName: objectTypeNameOf(who.identityType, job.jobId), name: who.displayName } }
       : null;
   const answer = info(`Is ${who.displayName} provisioned in ${a.label}?`, verdict, [
     { title: "Last event", value: `${actionWord(state.action)} · ${statusWord(state.status)} · ${at}` },

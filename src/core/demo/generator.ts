@@ -161,6 +161,15 @@ export function demoCast(options: Pick<DemoOptions, "seed" | "users"> = {}): { r
   return { rand, users, groups, jobs };
 }
 
+/**
+ * Where an object stands in one app: as the story left it, else as it stood when the window began
+ * (most were provisioned before; the example people everywhere). One rule for the history and the live tail.
+ */
+export function demoStateOf(users: DemoUser[], lifecycle: ReadonlyMap<string, Lifecycle>): (jobKey: string, objectId: string) => Lifecycle {
+  const examples = new Set(users.slice(0, 4).map((u) => u.objectId));
+  return (jobKey, objectId) => lifecycle.get(`${jobKey}|${objectId}`) ?? (examples.has(objectId) || parseInt(objectId.slice(0, 4), 16) % 10 < 8 ? "active" : "absent");
+}
+
 /** Whether a demo user is assigned to (in the scope of) a job: one rule for the history and the live tail. */
 export function demoInScope(users: DemoUser[]): (job: DemoJob, user: DemoUser) => boolean {
   const [alice, bob, carol, aliceMartin] = users as [DemoUser, DemoUser, DemoUser, DemoUser];
@@ -193,8 +202,8 @@ export function* generateDemo(options: DemoOptions): Generator<Record<string, un
   // Most objects were provisioned before the window begins; a few are new.
   // The people the examples ask about stay provisioned everywhere (their stories are told below).
   const examples = new Set(users.slice(0, 4).map((u) => u.objectId));
-  const stateOf = (job: DemoJob, who: Who): Lifecycle =>
-    lifecycle.get(`${job.key}|${objectId(who)}`) ?? (examples.has(objectId(who)) || parseInt(objectId(who).slice(0, 4), 16) % 10 < 8 ? "active" : "absent");
+  const stateIn = demoStateOf(users, lifecycle);
+  const stateOf = (job: DemoJob, who: Who): Lifecycle => stateIn(job.key, objectId(who));
   const setState = (job: DemoJob, who: Who, s: Lifecycle) => lifecycle.set(`${job.key}|${objectId(who)}`, s);
   /** The next outcome that fits where the object stands, or null when there is nothing left to do (deleted). */
   const nextOutcome = (job: DemoJob, who: Who, state: Lifecycle): Outcome | null => {

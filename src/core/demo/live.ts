@@ -1,5 +1,5 @@
-import { demoCast, demoInScope, demoRecord, demoWorkdayBacklog, generateDemo, type Lifecycle, type Outcome, type Who } from "./generator";
-import { DEMO_ZOOM, demoZoomJob, deterministicId, seededRandom, type DemoJob, type DemoUser } from "./tenant";
+import { demoCast, demoInScope, demoStateOf, demoRecord, demoWorkdayBacklog, generateDemo, type Lifecycle, type Outcome, type Who } from "./generator";
+import { DEMO_ZOOM, demoZoomJob, deterministicId, seedOf as hash, seededRandom, type DemoJob, type DemoUser } from "./tenant";
 
 /**
  * The demo tenant after its `now`: it keeps running with the clock, so the walk-through shows the
@@ -35,12 +35,6 @@ export interface DemoLive {
   zoomProgress(t: number): { created: number; inScope: number; done: boolean; doneAt: number };
 }
 
-const hash = (...parts: (string | number)[]): number => {
-  let h = 2166136261;
-  for (const c of parts.join("|")) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  return h >>> 0;
-};
-
 export function demoLive(demoNow: Date, seed = 20261122): DemoLive {
   const now = demoNow.getTime();
   const lifecycle = new Map<string, Lifecycle>();
@@ -60,9 +54,8 @@ export function demoLive(demoNow: Date, seed = 20261122): DemoLive {
   const workdayFailing = [...workdayLatest.values()].filter((v) => v.failed).length;
   const inScope = demoInScope(users);
   const byKey = new Map(jobs.map((j) => [j.key, j]));
-  const examples = new Set(users.slice(0, 4).map((u) => u.objectId));
-  const stateOf = (job: DemoJob, u: DemoUser): Lifecycle =>
-    lifecycle.get(`${job.key}|${u.objectId}`) ?? (examples.has(u.objectId) || parseInt(u.objectId.slice(0, 4), 16) % 10 < 8 ? "active" : "absent");
+  const stateIn = demoStateOf(users, lifecycle);
+  const stateOf = (job: DemoJob, u: DemoUser): Lifecycle => stateIn(job.key, u.objectId);
   // Who each running job touches as it runs: its active users (Workday: not those failing, which stay failing).
   const failingWorker = (u: DemoUser) => workdayLatest.get(u.employeeId)?.failed === true;
   const active = new Map(RUNNING.map((k) => [k, users.filter((u) => inScope(byKey.get(k)!, u) && stateOf(byKey.get(k)!, u) === "active" && !(k === "workday" && failingWorker(u)))]));

@@ -128,9 +128,14 @@ export const DEMO_DROPBOX_THRESHOLD = 10;
  * principal's id, so the records, the job status and the service principal list agree.
  */
 export function demoAppId(servicePrincipalId: string): string {
+  return deterministicId(seededRandom(seedOf(servicePrincipalId)));
+}
+
+/** A seed from any parts (FNV-1a over them joined by "|"): the same parts, the same random source. */
+export function seedOf(...parts: (string | number)[]): number {
   let h = 2166136261;
-  for (const c of servicePrincipalId) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  return deterministicId(seededRandom(h >>> 0));
+  for (const c of parts.join("|")) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  return h >>> 0;
 }
 const T = TENANT_ID.replace(/-/g, "");
 
