@@ -27,6 +27,7 @@ import { SlidingWindowLimiter } from "../core/alerts/rateLimit";
 import { findApps } from "../core/ask/lexicon";
 import { choice, info, type ActionOffer, type Answer, type CardAction } from "../core/ask/views";
 import type { ChatUser, ConversationTarget } from "../core/conversation";
+import { clipText } from "../core/text";
 import { minuteLabel } from "../core/timeBuckets";
 import type { StoredJobStatus } from "./jobHealthPorts";
 import type { Clock } from "./ports";
@@ -93,6 +94,9 @@ export interface ActionDeps {
   newToken?: () => string;
 }
 
+
+/** The asker's display name as Teams sent it, cut to a name's length (it goes on cards and in the log). */
+const nameOf = (from: ChatUser): string => clipText(from.name ?? "", 200);
 
 const isTarget = (t: ActionTarget | Answer): t is ActionTarget => !("card" in t);
 
@@ -205,7 +209,7 @@ export class JobActions {
       ...t,
       token: this.deps.newToken?.() ?? randomBytes(18).toString("base64url"),
       userObjectId: from.aadObjectId ?? "",
-      userName: from.name ?? "",
+      userName: nameOf(from),
       conversationId,
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + (this.deps.confirmMs ?? CONFIRM_TTL_MS)).toISOString(),
@@ -370,7 +374,7 @@ export class JobActions {
       kind: t.kind,
       outcome,
       userObjectId: from.aadObjectId ?? "",
-      userName: from.name ?? "",
+      userName: nameOf(from),
       app: t.app,
       jobId: t.jobId,
       servicePrincipalId: t.servicePrincipalId,

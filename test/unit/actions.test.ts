@@ -198,6 +198,15 @@ describe("the flow on fakes", () => {
     expect(w.calls.filter((c) => c === "onDemand")).toHaveLength(ON_DEMAND_RATE.max + 1);
   });
 
+  it("an asker's display name of any size stays a name's length on the confirmation card and in the log", async () => {
+    const w = world();
+    const huge = { ...admin, name: "Ada ".repeat(50_000) };
+    const ask = (await w.actions.text("pause Box", personal, huge))!;
+    expect(JSON.stringify(ask).length).toBeLessThan(5_000);
+    await w.actions.value(confirmOf(ask), personal, huge);
+    expect(w.log.at(-1)!.userName.length).toBeLessThanOrEqual(200);
+  });
+
   it("someone who may not act is refused with words that name neither the job nor whether it exists, and it is recorded", async () => {
     const w = world();
     const other = { id: "29:b", name: "Bo", aadObjectId: "u-reader" };
