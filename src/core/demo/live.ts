@@ -70,7 +70,8 @@ export function demoLive(demoNow: Date, seed = 20261122): DemoLive {
   const zoomStart = now - DEMO_ZOOM.startedBeforeMinutes * MINUTE;
   const zoomDone = now + DEMO_ZOOM.doneAfterMinutes * MINUTE;
   const zoomUsers = [...users.slice(1).filter((u) => inScope(zoom, u)), users[0]!];
-  const zoomAt = (i: number) => zoomStart + Math.floor(((i + 1) * (zoomDone - zoomStart - MINUTE)) / zoomUsers.length);
+  // Whole seconds: a record's time is written to the second, and the status counts by the same instant.
+  const zoomAt = (i: number) => Math.floor((zoomStart + Math.floor(((i + 1) * (zoomDone - zoomStart - MINUTE)) / zoomUsers.length)) / 1000) * 1000;
   const zoomCycle = deterministicId(seededRandom(hash(seed, "zoom-initial")));
   const zoomRecords = zoomUsers.map((u, i) => demoRecord(zoom, zoomCycle, new Date(zoomAt(i)), { kind: "user", user: u }, { kind: "create" }, seededRandom(hash(seed, "zoom", i)), false));
 
